@@ -1,1 +1,216 @@
-// placeholder
+#include "common/config.h"
+
+#include <CLI/CLI.hpp>
+#include <toml++/toml.h>
+
+#include <cctype>
+#include <cstdlib>
+#include <functional>
+#include <optional>
+
+namespace sc {
+
+std::string Settings::secretFilePath() const {
+    return serverSecretFile.empty() ? dataDir + "/server.secret" : serverSecretFile;
+}
+
+std::string Settings::databasePath() const { return dataDir + "/sendcloud.db"; }
+
+namespace {
+
+using Setter = std::function<Status<std::string>(Settings&, const std::string&)>;
+
+struct SettingDef {
+    std::string key;  // TOML key; flag is --key-with-dashes; env is SENDCLOUD_KEY
+    std::string help;
+    std::string defaultText;
+    Setter set;
+};
+
+Status<std::string> parseInt(const std::string& text, int64_t min, int64_t& out) {
+    if (text.empty()) return fail(std::string("expected a number"));
+    char* end = nullptr;
+    errno = 0;
+    long long v = std::strtoll(text.c_str(), &end, 10);
+    if (errno != 0 || *end != '\0') return fail("'" + text + "' is not a whole number");
+    if (v < min) return fail("must be at least " + std::to_string(min));
+    out = v;
+    return Ok{};
+}
+
+Status<std::string> parseBool(const std::string& text, bool& out) {
+    std::string t;
+    for (char c : text) t.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    if (t == "true" || t == "1" || t == "yes" || t == "on") {
+        out = true;
+        return Ok{};
+    }
+    if (t == "false" || t == "0" || t == "no" || t == "off") {
+        out = false;
+        return Ok{};
+    }
+    return fail("'" + text + "' is not a boolean (true/false)");
+}
+
+SettingDef intSetting(std::string key, std::string help, int64_t Settings::*field, int64_t min) {
+    Settings defaults;
+    return {key, std::move(help), std::to_string(defaults.*field),
+            [field, min](Settings& s, const std::string& v) { return parseInt(v, min, s.*field); }};
+}
+
+SettingDef stringSetting(std::string key, std::string help, std::string Settings::*field) {
+    Settings defaults;
+    return {key, std::move(help), defaults.*field, [field](Settings& s, const std::string& v) {
+                s.*field = v;
+                return Status<std::string>(Ok{});
+            }};
+}
+
+SettingDef boolSetting(std::string key, std::string help, bool Settings::*field) {
+    Settings defaults;
+    return {key, std::move(help), (defaults.*field) ? "true" : "false",
+            [field](Settings& s, const std::string& v) { return parseBool(v, s.*field); }};
+}
+
+const std::vector<SettingDef>& settingDefs() {
+    static const std::vector<SettingDef> defs = [] {
+        std::vector<SettingDef> d;
+        d.push_back(stringSetting("listen", "HOST:PORT to listen on (port 0 picks a free port)",
+                                  &Settings::listen));
+        d.push_back(stringSetting(
+            "data_dir", "folder for the database, the server secret and everything else written",
+            &Settings::dataDir));
+        d.push_back({"io_threads", "I/O threads (0: one per core)", "0",
+                     [](Settings& s, const std::string& v) -> Status<std::string> {
+                         int64_t n = 0;
+                         auto r = parseInt(v, 0, n);
+                         if (!r) return r;
+                         if (n > 256) return fail(std::string("must be at most 256"));
+                         s.ioThreads = static_cast<int>(n);
+                         return Ok{};
+                     }});
+        d.push_back(intSetting("max_connections", "open connections at most; more get 503",
+                               &Settings::maxConnections, 1));
+        d.push_back(intSetting("max_header_bytes", "request header size limit (431 beyond)",
+                               &Settings::maxHeaderBytes, 1024));
+        d.push_back(intSetting("max_body_bytes", "request body size limit (413 beyond)",
+                               &Settings::maxBodyBytes, 1024));
+        d.push_back(intSetting("header_timeout_ms", "time allowed to receive a request's header",
+                               &Settings::headerTimeoutMs, 1));
+        d.push_back(intSetting("body_timeout_ms", "time allowed to receive a request's body",
+                               &Settings::bodyTimeoutMs, 1));
+        d.push_back(intSetting("idle_timeout_ms", "keep-alive connections idle longer are closed",
+                               &Settings::idleTimeoutMs, 1));
+        d.push_back(intSetting("max_requests_per_connection", "then the connection closes (0: no cap)",
+                               &Settings::maxRequestsPerConnection, 0));
+        d.push_back(intSetting("drain_timeout_ms",
+                               "on SIGTERM, how long in-flight requests may take to finish",
+                               &Settings::drainTimeoutMs, 0));
+        d.push_back(intSetting("max_recipients", "recipients per email or SMS request",
+                               &Settings::maxRecipients, 1));
+        d.push_back(intSetting("max_content_bytes",
+                               "email html+plain together, and attachments together, at most",
+                               &Settings::maxContentBytes, 1024));
+        d.push_back(stringSetting("phone_validation", "valid | possible | syntax",
+                                  &Settings::phoneValidation));
+        d.push_back(stringSetting("server_secret_file",
+                                  "file holding the server secret (default <data_dir>/server.secret)",
+                                  &Settings::serverSecretFile));
+        d.push_back(stringSetting("hostname", "host name used in message ids (default: this host)",
+                                  &Settings::hostname));
+        d.push_back(stringSetting("log_level", "trace | debug | info | warn | error",
+                                  &Settings::logLevel));
+        d.push_back(boolSetting("access_log", "one log line per request", &Settings::accessLog));
+        d.push_back(boolSetting("demo", "on first start, create a demo account and print its keys",
+                                &Settings::demo));
+        d.push_back(intSetting("email_key_grace",
+                               "seconds an API_KEY stays valid after a reset",
+                               &Settings::emailKeyGrace, 0));
+        return d;
+    }();
+    return defs;
+}
+
+std::string flagName(const std::string& key) {
+    std::string f = "--";
+    for (char c : key) f.push_back(c == '_' ? '-' : c);
+    return f;
+}
+
+std::string envName(const std::string& key) {
+    std::string e = "SENDCLOUD_";
+    for (char c : key) e.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    return e;
+}
+
+std::optional<std::string> tomlValueText(const toml::node& node) {
+    if (auto s = node.value<std::string>()) return *s;
+    if (node.is_boolean()) return *node.value<bool>() ? "true" : "false";
+    if (auto i = node.value<int64_t>()) return std::to_string(*i);
+    return std::nullopt;
+}
+
+}  // namespace
+
+struct SettingsLoader::Impl {
+    std::string configFile;
+    std::map<std::string, std::string> flagValues;
+    std::map<std::string, CLI::Option*> options;
+    CLI::Option* configOption = nullptr;
+};
+
+SettingsLoader::SettingsLoader() : impl_(std::make_unique<Impl>()) {}
+SettingsLoader::~SettingsLoader() = default;
+
+void SettingsLoader::bindFlags(CLI::App& app) {
+    impl_->configOption =
+        app.add_option("--config", impl_->configFile, "TOML configuration file (env SENDCLOUD_CONFIG)");
+    for (const auto& def : settingDefs()) {
+        auto* opt = app.add_option(flagName(def.key), impl_->flagValues[def.key],
+                                   def.help + " [env " + envName(def.key) + "]");
+        opt->default_str(def.defaultText);
+        impl_->options[def.key] = opt;
+    }
+}
+
+Result<Settings, std::string> SettingsLoader::resolve() const {
+    Settings s;
+    const auto& defs = settingDefs();
+
+    std::string configFile = impl_->configFile;
+    if (configFile.empty()) {
+        if (const char* env = std::getenv("SENDCLOUD_CONFIG")) configFile = env;
+    }
+    if (!configFile.empty()) {
+        toml::table table;
+        try {
+            table = toml::parse_file(configFile);
+        } catch (const toml::parse_error& e) {
+            return fail("cannot read config file " + configFile + ": " +
+                        std::string(e.description()));
+        }
+        for (const auto& [key, node] : table) {
+            std::string k(key.str());
+            auto it = std::find_if(defs.begin(), defs.end(),
+                                   [&](const SettingDef& d) { return d.key == k; });
+            if (it == defs.end()) return fail(configFile + ": unknown setting '" + k + "'");
+            auto text = tomlValueText(node);
+            if (!text) return fail(configFile + ": setting '" + k + "' has an unsupported type");
+            if (auto r = it->set(s, *text); !r) return fail(configFile + ": " + k + ": " + r.error());
+        }
+    }
+    for (const auto& def : defs) {
+        if (const char* env = std::getenv(envName(def.key).c_str())) {
+            if (auto r = def.set(s, env); !r) return fail(envName(def.key) + ": " + r.error());
+        }
+    }
+    for (const auto& def : defs) {
+        auto opt = impl_->options.find(def.key);
+        if (opt == impl_->options.end() || opt->second->count() == 0) continue;
+        if (auto r = def.set(s, impl_->flagValues.at(def.key)); !r)
+            return fail(flagName(def.key) + ": " + r.error());
+    }
+    return s;
+}
+
+}  // namespace sc

@@ -1,1 +1,180 @@
-// placeholder
+// sendcloudd: reads the configuration, builds the object graph and runs the server or an
+// operator command. Nothing else lives here.
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+#include <thread>
+
+#include "api/ids.h"
+#include "api/send_handlers.h"
+#include "auth/credential_verifier.h"
+#include "common/config.h"
+#include "common/logging.h"
+#include "domain/phone_number.h"
+#include "http/server.h"
+#include "sendcloudd/operator_commands.h"
+#include "sendcloudd/runtime.h"
+
+namespace {
+
+using namespace sc;
+
+std::string hostName(const Settings& s) {
+    if (!s.hostname.empty()) return s.hostname;
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+    return buf;
+}
+
+// On the first start of an empty database, a demo account with one user of each kind, so that
+// `make run` ends with two commands a newcomer can paste. Keys go to stdout once, never the log.
+void createDemo(app::Runtime& rt, const std::string& baseUrl) {
+    const std::string email = "demo@example.com";
+    if (rt.backend->credentials().findAccountByEmail(email)) return;
+    auto account = rt.issuer->createAccount(email);
+    if (!account) return;
+    auto api = rt.issuer->createUser("demo_api", store::UserKind::Email, email);
+    auto sms = rt.issuer->createUser("demo_sms", store::UserKind::Sms, email);
+    if (!api || !sms) {
+        std::cerr << "sendcloudd: could not create the demo users\n";
+        return;
+    }
+    std::cout << "\nFirst start: created the demo account " << email << " with\n"
+              << "  API_USER demo_api  API_KEY " << api->key << "\n"
+              << "  SMS_USER demo_sms  SMS_KEY " << sms->key << "\n"
+              << "These keys are shown only this once. Try:\n\n"
+              << "  curl \"" << baseUrl << "/email/send?apiUser=demo_api&apiKey=" << api->key
+              << "&from=demo@example.com&to=you@example.com&subject=Hello&plain=Hello+from+Aurora\"\n\n"
+              << "  curl -X POST " << baseUrl << "/smsapi/send -d smsUser=demo_sms -d smsKey="
+              << sms->key << " -d to=+14155550100 -d message=Hello\n\n"
+              << std::flush;
+}
+
+int runServer(const Settings& settings) {
+    if (auto r = initLogging(settings.logLevel); !r) {
+        std::cerr << "sendcloudd: " << r.error() << "\n";
+        return 2;
+    }
+    http::ServerOptions options;
+    if (!http::splitHostPort(settings.listen, options.host, options.port)) {
+        std::cerr << "sendcloudd: --listen wants HOST:PORT, got '" << settings.listen << "'\n";
+        return 2;
+    }
+    auto phoneMode = domain::parsePhoneValidation(settings.phoneValidation);
+    if (!phoneMode) {
+        std::cerr << "sendcloudd: phone_validation: " << phoneMode.error() << "\n";
+        return 2;
+    }
+    unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    options.ioThreads = settings.ioThreads > 0 ? settings.ioThreads : static_cast<int>(cores);
+    auto& lim = options.limits;
+    lim.maxHeaderBytes = static_cast<size_t>(settings.maxHeaderBytes);
+    lim.maxBodyBytes = static_cast<size_t>(settings.maxBodyBytes);
+    lim.headerTimeout = std::chrono::milliseconds(settings.headerTimeoutMs);
+    lim.bodyTimeout = std::chrono::milliseconds(settings.bodyTimeoutMs);
+    lim.idleTimeout = std::chrono::milliseconds(settings.idleTimeoutMs);
+    lim.maxConnections = static_cast<size_t>(settings.maxConnections);
+    lim.maxRequestsPerConnection = static_cast<size_t>(settings.maxRequestsPerConnection);
+
+    // Block the stop signals before any thread starts so that only sigwait() below sees them.
+    sigset_t stopSignals;
+    sigemptyset(&stopSignals);
+    sigaddset(&stopSignals, SIGTERM);
+    sigaddset(&stopSignals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+
+    auto rt = app::openRuntime(settings);
+    if (!rt) return 1;
+
+    domain::PhoneNumberValidator phones(phoneMode.value());
+    auth::CredentialVerifier verifier(rt->backend->credentials(), *rt->keys);
+    api::IdGenerator ids(rt->clock, rt->random, hostName(settings));
+    api::SendLimits sendLimits;
+    sendLimits.maxRecipients = static_cast<size_t>(settings.maxRecipients);
+    sendLimits.maxContentBytes = static_cast<size_t>(settings.maxContentBytes);
+    sendLimits.parse.maxFileBytes = sendLimits.maxContentBytes;
+    api::SendApi sendApi({verifier, rt->backend->messages(), ids, phones, rt->clock}, sendLimits);
+    http::Router router(api::routerError);
+    sendApi.registerRoutes(router);
+    http::AccessLog accessLog(settings.accessLog);
+    http::Server server(options, router, accessLog, rt->clock);
+
+    uint16_t port;
+    try {
+        port = server.start();
+    } catch (const std::exception& e) {
+        std::cerr << "sendcloudd: " << e.what() << "\n";
+        return 1;
+    }
+    std::string hostForUrl = options.host.find(':') != std::string::npos
+                                 ? "[" + options.host + "]"
+                                 : options.host;
+    std::string baseUrl = "http://" + hostForUrl + ":" + std::to_string(port);
+    if (settings.demo) createDemo(*rt, baseUrl);
+    spdlog::info("sendcloudd listening on {} (data dir {}, {} I/O threads)", baseUrl,
+                 settings.dataDir, options.ioThreads);
+    std::cout << "sendcloudd listening on " << baseUrl << std::endl;
+
+    int sig = 0;
+    sigwait(&stopSignals, &sig);
+    spdlog::info("received {}, draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    server.stop(std::chrono::milliseconds(settings.drainTimeoutMs));
+    rt->backend->messages().stop();
+    spdlog::info("stopped");
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"sendcloudd: the Aurora SendCloud server and its operator commands"};
+    app.set_help_all_flag("--help-all", "show help for every command");
+    sc::SettingsLoader loader;
+    loader.bindFlags(app);
+    app.require_subcommand(0, 1);
+
+    std::string accountEmail, userName, userAccount;
+    auto* account = app.add_subcommand("account", "manage accounts");
+    account->require_subcommand(1);
+    account->fallthrough();
+    auto* accountCreate = account->add_subcommand("create", "create an account");
+    accountCreate->add_option("--email", accountEmail, "the account owner's e-mail")->required();
+    accountCreate->fallthrough();
+
+    struct UserCommand {
+        CLI::App* create;
+        std::string name, account;
+    };
+    UserCommand emailUser, smsUser;
+    for (auto [cmd, kind, desc] :
+         {std::tuple{&emailUser, "email-user", "Email API users (API_USER / API_KEY)"},
+          std::tuple{&smsUser, "sms-user", "SMS API users (SMS_USER / SMS_KEY)"}}) {
+        auto* group = app.add_subcommand(kind, desc);
+        group->require_subcommand(1);
+        group->fallthrough();
+        cmd->create = group->add_subcommand("create", "create a user and print its key once");
+        cmd->create->add_option("NAME", cmd->name, "user name: ^[a-z][a-z0-9_]{5,63}$")->required();
+        cmd->create->add_option("--account", cmd->account, "owning account's e-mail")->required();
+        cmd->create->fallthrough();
+    }
+
+    CLI11_PARSE(app, argc, argv);
+
+    auto settings = loader.resolve();
+    if (!settings) {
+        std::cerr << "sendcloudd: " << settings.error() << "\n";
+        return 2;
+    }
+    if (accountCreate->parsed()) return sc::app::runAccountCreate(*settings, accountEmail);
+    if (emailUser.create->parsed())
+        return sc::app::runUserCreate(*settings, false, emailUser.name, emailUser.account);
+    if (smsUser.create->parsed())
+        return sc::app::runUserCreate(*settings, true, smsUser.name, smsUser.account);
+    return runServer(*settings);
+}

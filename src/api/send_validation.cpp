@@ -1,0 +1,277 @@
+#include "api/send_validation.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <strings.h>
+
+namespace sc::api {
+
+namespace {
+
+ApiError badParam(std::string code, std::string hint) {
+    return ApiError{400, std::move(code), std::move(hint), {}};
+}
+
+std::optional<std::string> param(const http::FormData& f, std::string_view name) {
+    auto v = f.params.get(name);
+    if (!v) return std::nullopt;
+    return std::string(*v);
+}
+
+bool isBlank(std::string_view s) {
+    return std::all_of(s.begin(), s.end(),
+                       [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; });
+}
+
+bool isHeaderNameChar(char c) {
+    if (std::isalnum(static_cast<unsigned char>(c))) return true;
+    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+constexpr std::array<std::string_view, 12> kReservedHeaders = {
+    "from",       "to",         "cc",   "bcc",          "subject",   "date",
+    "message-id", "dkim-signature", "sender", "reply-to", "mime-version", "content-type"};
+
+Result<nlohmann::json, ApiError> parseHeaders(const std::string& text) {
+    nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+        return fail(badParam("email.headers_invalid",
+                             "headers must be a JSON object of header names to string values, "
+                             "e.g. {\"X-Campaign\":\"spring\"}"));
+    }
+    if (j.size() > 50) return fail(badParam("email.headers_invalid", "at most 50 extra headers"));
+    nlohmann::json out = nlohmann::json::object();
+    for (auto& [name, value] : j.items()) {
+        if (name.empty() || name.size() > 76 ||
+            !std::all_of(name.begin(), name.end(), isHeaderNameChar)) {
+            return fail(badParam("email.headers_invalid",
+                                 "header name '" + name.substr(0, 80) +
+                                     "' is not a valid header field name"));
+        }
+        for (auto reserved : kReservedHeaders) {
+            if (name.size() == reserved.size() &&
+                strncasecmp(name.data(), reserved.data(), name.size()) == 0) {
+                return fail(badParam("email.headers_invalid",
+                                     "the header " + name +
+                                         " is set by the service; use the matching parameter "
+                                         "instead"));
+            }
+        }
+        std::string v;
+        if (value.is_string()) {
+            v = value.get<std::string>();
+        } else if (value.is_number()) {
+            v = value.dump();
+        } else {
+            return fail(badParam("email.headers_invalid",
+                                 "the value of header " + name + " must be a string"));
+        }
+        if (domain::hasLineBreak(v) || !domain::isValidUtf8(v) || v.size() > 998) {
+            return fail(badParam("email.headers_invalid",
+                                 "the value of header " + name +
+                                     " must be one line of UTF-8 text (no CR or LF), at most 998 "
+                                     "bytes"));
+        }
+        out[name] = v;
+    }
+    return out;
+}
+
+Result<std::vector<domain::EmailAddress>, ApiError> addressList(const http::FormData& f,
+                                                                std::string_view name,
+                                                                size_t max) {
+    auto v = f.params.get(name);
+    if (!v || isBlank(*v)) return std::vector<domain::EmailAddress>{};
+    auto r = domain::parseAddressList(*v, max);
+    if (!r) {
+        if (r.error().code == "address.too_many") {
+            return fail(badParam("email.too_many_recipients", r.error().hint));
+        }
+        return fail(badParam("email." + std::string(name) + "_invalid",
+                             std::string(name) + ": " + r.error().hint));
+    }
+    return std::move(r).value();
+}
+
+nlohmann::json addressesJson(const std::vector<domain::EmailAddress>& list) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const auto& e : list) {
+        a.push_back(e.displayName.empty()
+                        ? nlohmann::json{{"address", e.address}}
+                        : nlohmann::json{{"address", e.address}, {"name", e.displayName}});
+    }
+    return a;
+}
+
+}  // namespace
+
+nlohmann::json ValidatedEmail::contentJson() const {
+    nlohmann::json j = {{"from", from.address},
+                        {"fromName", fromName},
+                        {"replyTo", addressesJson(replyTo)},
+                        {"to", addressesJson(to)},
+                        {"cc", addressesJson(cc)},
+                        {"bcc", addressesJson(bcc)},
+                        {"subject", subject},
+                        {"headers", headers}};
+    if (!html.empty()) j["html"] = html;
+    if (!plain.empty()) j["plain"] = plain;
+    return j;
+}
+
+Result<ValidatedEmail, ApiError> validateEmail(const http::FormData& form,
+                                               const EmailLimits& limits) {
+    ValidatedEmail m;
+
+    auto from = param(form, "from");
+    if (!from || isBlank(*from)) {
+        return fail(badParam(
+            "email.from_missing",
+            "the 'from' parameter is missing: every email needs a sender address, for example "
+            "from=news@yourdomain.com (optionally with fromName=Your Company)"));
+    }
+    auto parsedFrom = domain::parseMailbox(*from);
+    if (!parsedFrom) {
+        return fail(badParam("email.from_invalid", "from: " + parsedFrom.error().hint));
+    }
+    m.from = std::move(parsedFrom).value();
+
+    if (auto fromName = param(form, "fromName")) {
+        if (domain::hasLineBreak(*fromName) || !domain::isValidUtf8(*fromName) ||
+            fromName->size() > 256) {
+            return fail(badParam("email.from_name_invalid",
+                                 "fromName must be one line of UTF-8 text (no CR or LF), at most "
+                                 "256 bytes"));
+        }
+        m.fromName = *fromName;
+    }
+    if (m.fromName.empty()) m.fromName = m.from.displayName;
+
+    auto to = form.params.get("to");
+    if (!to || isBlank(*to)) {
+        return fail(badParam("email.to_missing",
+                             "the 'to' parameter is missing: give one or more recipient "
+                             "addresses separated by ';' or ','"));
+    }
+    {
+        auto r = addressList(form, "to", limits.maxRecipients);
+        if (!r) return fail(std::move(r).error());
+        m.to = std::move(r).value();
+    }
+    for (auto [name, list] : {std::pair{"cc", &m.cc}, std::pair{"bcc", &m.bcc}}) {
+        auto r = addressList(form, name, limits.maxRecipients);
+        if (!r) return fail(std::move(r).error());
+        *list = std::move(r).value();
+    }
+    if (m.to.size() + m.cc.size() + m.bcc.size() > limits.maxRecipients) {
+        return fail(badParam("email.too_many_recipients",
+                             "to, cc and bcc together may name at most " +
+                                 std::to_string(limits.maxRecipients) + " recipients"));
+    }
+    {
+        auto r = addressList(form, "replyTo", 3);
+        if (!r) {
+            ApiError e = std::move(r).error();
+            if (e.code == "email.too_many_recipients") {
+                e = badParam("email.replyTo_invalid", "replyTo may name at most 3 addresses");
+            }
+            return fail(std::move(e));
+        }
+        m.replyTo = std::move(r).value();
+    }
+
+    auto subject = param(form, "subject");
+    if (!subject || subject->empty()) {
+        return fail(badParam("email.subject_missing", "the 'subject' parameter is missing"));
+    }
+    if (domain::hasLineBreak(*subject)) {
+        return fail(badParam("email.subject_invalid",
+                             "subject must be one line: CR and LF are not allowed"));
+    }
+    if (!domain::isValidUtf8(*subject) || subject->size() > 998) {
+        return fail(badParam("email.subject_invalid",
+                             "subject must be UTF-8 text of at most 998 bytes"));
+    }
+    m.subject = *subject;
+
+    m.html = param(form, "html").value_or("");
+    m.plain = param(form, "plain").value_or("");
+    if (m.html.empty() && m.plain.empty()) {
+        return fail(badParam("email.body_missing",
+                             "give the message body in 'html', 'plain' or both"));
+    }
+    if (m.html.size() + m.plain.size() > limits.maxContentBytes) {
+        return fail(ApiError{413, "email.content_too_large",
+                             "html and plain together may hold at most " +
+                                 std::to_string(limits.maxContentBytes) + " bytes",
+                             {}});
+    }
+    if (!domain::isValidUtf8(m.html) || !domain::isValidUtf8(m.plain)) {
+        return fail(badParam("email.body_invalid", "html and plain must be UTF-8 text"));
+    }
+
+    if (auto headers = param(form, "headers"); headers && !headers->empty()) {
+        auto r = parseHeaders(*headers);
+        if (!r) return fail(std::move(r).error());
+        m.headers = std::move(r).value();
+    }
+
+    size_t attachmentBytes = 0;
+    for (const auto& file : form.files) {
+        if (file.field != "attachments") {
+            return fail(badParam("email.unexpected_file",
+                                 "file parts are accepted only as 'attachments', not as '" +
+                                     file.field.substr(0, 64) + "'"));
+        }
+        if (domain::hasLineBreak(file.filename) || domain::hasLineBreak(file.contentType)) {
+            return fail(badParam("email.attachment_invalid",
+                                 "attachment file names and types must not contain CR or LF"));
+        }
+        attachmentBytes += file.data.size();
+        m.attachments.push_back({file.filename, file.contentType, file.data});
+    }
+    if (attachmentBytes > limits.maxContentBytes) {
+        return fail(ApiError{413, "email.attachments_too_large",
+                             "attachments together may hold at most " +
+                                 std::to_string(limits.maxContentBytes) + " bytes",
+                             {}});
+    }
+    return m;
+}
+
+Result<ValidatedSms, ApiError> validateSms(const http::FormData& form,
+                                           const domain::PhoneNumberValidator& phones,
+                                           size_t maxRecipients, size_t maxCharacters) {
+    ValidatedSms s;
+    auto to = form.params.get("to");
+    if (!to || to->empty()) {
+        return fail(badParam("sms.to_missing",
+                             "the 'to' parameter is missing: give one or more phone numbers in "
+                             "E.164 form, like +14155550100, separated by ','"));
+    }
+    auto numbers = phones.normalizeList(*to, maxRecipients);
+    if (!numbers) {
+        const auto& e = numbers.error();
+        std::string code = e.code == "phone.too_many" ? "sms.too_many_recipients" : "sms.to_invalid";
+        return fail(badParam(code, e.hint));
+    }
+    s.to = std::move(numbers).value();
+
+    auto message = form.params.get("message");
+    if (!message || message->empty()) {
+        return fail(badParam("sms.message_missing", "the 'message' parameter is missing"));
+    }
+    auto seg = domain::measureSms(*message);
+    if (!seg) return fail(badParam("sms.message_invalid", "message must be UTF-8 text"));
+    if (seg->characters > maxCharacters) {
+        return fail(badParam("sms.message_too_long",
+                             "message may hold at most " + std::to_string(maxCharacters) +
+                                 " characters; it has " + std::to_string(seg->characters)));
+    }
+    s.message = std::string(*message);
+    s.segments = seg.value();
+    return s;
+}
+
+}  // namespace sc::api

@@ -1,0 +1,50 @@
+#pragma once
+// Validation of send requests' content (not their credentials): turns decoded parameters into a
+// checked message or the ApiError that says what to fix. Pure functions, tested without I/O.
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "api/api_error.h"
+#include "common/result.h"
+#include "domain/email_address.h"
+#include "domain/phone_number.h"
+#include "domain/sms_text.h"
+#include "http/request_params.h"
+#include "store/records.h"
+
+namespace sc::api {
+
+struct EmailLimits {
+    size_t maxRecipients = 100;
+    size_t maxContentBytes = 10u << 20;
+};
+
+struct ValidatedEmail {
+    domain::EmailAddress from;
+    std::string fromName;
+    std::vector<domain::EmailAddress> replyTo;
+    std::vector<domain::EmailAddress> to, cc, bcc;
+    std::string subject;
+    std::string html, plain;
+    nlohmann::json headers = nlohmann::json::object();
+    std::vector<store::Attachment> attachments;
+
+    nlohmann::json contentJson() const;
+};
+
+Result<ValidatedEmail, ApiError> validateEmail(const http::FormData& form, const EmailLimits& limits);
+
+struct ValidatedSms {
+    std::vector<std::string> to;  // E.164
+    std::string message;
+    domain::SmsSegments segments;
+};
+
+Result<ValidatedSms, ApiError> validateSms(const http::FormData& form,
+                                           const domain::PhoneNumberValidator& phones,
+                                           size_t maxRecipients, size_t maxCharacters);
+
+}  // namespace sc::api

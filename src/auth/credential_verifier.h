@@ -1,0 +1,66 @@
+#pragma once
+// CredentialVerifier: the authentication rules of DESIGN §1.5 for the send APIs, in one place.
+// Credentials are read only from request parameters; anything in a header is refused with its
+// own reason, as are the other API's parameter names and stray whitespace. An unknown user and
+// a wrong key take the same path (a hash and a constant-time comparison against a dummy) and
+// give the caller the same answer; the operator's log gets the real reason.
+
+#include <string>
+
+#include "auth/key_material.h"
+#include "common/clock.h"
+#include "common/result.h"
+#include "http/params.h"
+#include "http/request.h"
+#include "store/credential_store.h"
+
+namespace sc::auth {
+
+enum class Api { Email, Sms };
+
+// Who a request authenticated as. Carries no secret.
+struct AuthContext {
+    int64_t accountId = 0;
+    int64_t userId = 0;
+    std::string userName;
+    store::UserKind kind = store::UserKind::Email;
+    std::string keyFingerprint;
+};
+
+enum class AuthFailureReason {
+    CredentialsInHeader,  // 401 auth.credentials_in_header
+    WrongParameterNames,  // 401 auth.wrong_parameter_names
+    MissingCredentials,   // 401 auth.missing_credentials
+    Whitespace,           // 401 auth.whitespace
+    Failed,               // 401 auth.failed (unknown user, wrong key, other API's user)
+    UserDisabled,         // 403 auth.user_disabled
+};
+
+struct AuthFailure {
+    AuthFailureReason reason;
+    std::string hint;       // for the caller; never holds a secret
+    std::string logDetail;  // for the operator ("unknown user", "wrong key", ...)
+    std::string userName;   // as presented, when it is safe to log (no whitespace problem)
+};
+
+std::string_view errorCode(AuthFailureReason r);
+int httpStatus(AuthFailureReason r);
+
+class CredentialVerifier {
+public:
+    CredentialVerifier(store::CredentialStore& store, const KeyMaterial& keys);
+
+    Result<AuthContext, AuthFailure> verify(Api api, const http::ParamMap& params,
+                                            const http::Request& request) const;
+
+    // The parameter names each API reads its credentials from.
+    static std::string_view userParam(Api api);
+    static std::string_view keyParam(Api api);
+
+private:
+    store::CredentialStore& store_;
+    const KeyMaterial& keys_;
+    std::string dummyHash_;
+};
+
+}  // namespace sc::auth

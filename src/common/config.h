@@ -1,0 +1,63 @@
+#pragma once
+// Settings of sendcloudd, from four layers, each overriding the one before: built-in defaults,
+// a TOML file (--config / SENDCLOUD_CONFIG), SENDCLOUD_* environment variables, and flags.
+// Every setting is declared once in config.cpp's table, which drives all four layers and
+// `--help`, so none can be reachable one way and missing another.
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace CLI {
+class App;
+}
+
+namespace sc {
+
+struct Settings {
+    std::string listen = "127.0.0.1:8080";
+    std::string dataDir = "./var";
+    int ioThreads = 0;  // 0: one per core
+    int64_t maxConnections = 10000;
+    int64_t maxHeaderBytes = 16 * 1024;
+    int64_t maxBodyBytes = 12 * 1024 * 1024;
+    int64_t headerTimeoutMs = 10000;
+    int64_t bodyTimeoutMs = 30000;
+    int64_t idleTimeoutMs = 60000;
+    int64_t maxRequestsPerConnection = 0;  // 0: unlimited
+    int64_t drainTimeoutMs = 10000;
+    int64_t maxRecipients = 100;
+    int64_t maxContentBytes = 10 * 1024 * 1024;
+    std::string phoneValidation = "valid";
+    std::string serverSecretFile;  // empty: <data_dir>/server.secret
+    std::string hostname;          // empty: the machine's host name (used in message ids)
+    std::string logLevel = "info";
+    bool accessLog = true;
+    bool demo = true;
+    int64_t emailKeyGrace = 900;
+
+    std::string secretFilePath() const;
+    std::string databasePath() const;
+};
+
+// Binds one flag per setting (plus --config) to `app`, so that every subcommand and the server
+// itself share them. Call resolve() after app.parse().
+class SettingsLoader {
+public:
+    SettingsLoader();
+    ~SettingsLoader();
+    void bindFlags(CLI::App& app);
+    // Applies defaults, the TOML file, the environment and the flags, in that order.
+    Result<Settings, std::string> resolve() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sc

@@ -1,0 +1,32 @@
+#pragma once
+// The object graph that both the server and the operator commands need: the data dir, the
+// server secret, the key material and the store, built in one place so every command opens the
+// same database the same way.
+
+#include <memory>
+#include <string>
+
+#include "auth/credential_issuer.h"
+#include "auth/key_material.h"
+#include "auth/server_secret.h"
+#include "common/clock.h"
+#include "common/config.h"
+#include "common/random.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace sc::app {
+
+struct Runtime {
+    SystemClock clock;
+    SystemRandom random;
+    std::unique_ptr<auth::ServerSecret> secret;
+    std::unique_ptr<auth::KeyMaterial> keys;
+    std::unique_ptr<store::SqliteBackend> backend;
+    std::unique_ptr<auth::CredentialIssuer> issuer;
+};
+
+// Creates the data dir if needed, loads or creates the server secret and opens the store.
+// Returns null after printing the reason to stderr.
+std::unique_ptr<Runtime> openRuntime(const Settings& settings);
+
+}  // namespace sc::app
