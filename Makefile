@@ -1,0 +1,53 @@
+# The two commands of Aurora SendCloud:
+#   make run   installs what is missing, builds Release and starts sendcloudd on 127.0.0.1:8080
+#   make test  installs what is missing, then builds and runs every test: a normal build, an
+#              AddressSanitizer+UBSan build, and the libFuzzer targets for a bounded time.
+
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 20
+LISTEN ?= 127.0.0.1:8080
+DATA_DIR ?= ./var
+
+.PHONY: run test deps build build-release test-normal test-asan test-fuzz bench format check-format clean
+
+deps:
+	@bash scripts/install-deps.sh
+
+build-release: deps
+	cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSC_BUILD_TESTS=OFF
+	cmake --build build/release --target sendcloudd -j $(JOBS)
+
+run: build-release
+	./build/release/src/sendcloudd/sendcloudd --listen $(LISTEN) --data-dir $(DATA_DIR)
+
+build: deps
+	cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build build/test -j $(JOBS)
+
+test-normal: build
+	ctest --test-dir build/test --output-on-failure -j $(JOBS)
+
+test-asan: deps
+	cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSC_SANITIZE=ON
+	cmake --build build/asan -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir build/asan --output-on-failure -j $(JOBS)
+
+test-fuzz: deps
+	CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSC_FUZZ=ON \
+	  -DSC_FUZZ_SECONDS=$(FUZZ_SECONDS)
+	cmake --build build/fuzz -j $(JOBS)
+	ctest --test-dir build/fuzz --output-on-failure
+
+test: test-normal test-asan test-fuzz check-format
+
+format:
+	find src tests bench -name '*.h' -o -name '*.cpp' | xargs clang-format -i
+
+check-format:
+	@out=$$(find src tests bench -name '*.h' -o -name '*.cpp' 2>/dev/null | xargs clang-format --dry-run 2>&1); \
+	  if [ -n "$$out" ]; then echo "$$out" | head -40; echo "clang-format: run 'make format'"; exit 1; fi; \
+	  echo "clang-format: clean"
+
+clean:
+	rm -rf build

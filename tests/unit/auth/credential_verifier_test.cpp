@@ -1,0 +1,202 @@
+#include "auth/credential_verifier.h"
+
+#include <gtest/gtest.h>
+
+#include "auth/credential_issuer.h"
+#include "fakes/fake_clock.h"
+#include "fakes/fixed_random.h"
+#include "fakes/memory_credential_store.h"
+
+namespace sc::auth {
+namespace {
+
+ServerSecret testSecret() {
+    std::array<uint8_t, ServerSecret::kBytes> bytes{};
+    for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<uint8_t>(i * 7 + 1);
+    return ServerSecret::fromBytes(bytes);
+}
+
+class VerifierTest : public ::testing::Test {
+protected:
+    VerifierTest()
+        : secret_(testSecret()),
+          keys_(secret_),
+          issuer_(store_, keys_, random_, clock_),
+          verifier_(store_, keys_) {
+        EXPECT_TRUE(issuer_.createAccount("owner@acme.io").ok());
+        auto email = issuer_.createUser("acme_api", store::UserKind::Email, "owner@acme.io");
+        auto sms = issuer_.createUser("acme_sms", store::UserKind::Sms, "owner@acme.io");
+        EXPECT_TRUE(email.ok() && sms.ok());
+        emailKey_ = email->key;
+        smsKey_ = sms->key;
+    }
+
+    Result<AuthContext, AuthFailure> verify(Api api, std::vector<http::Param> params,
+                                            std::vector<http::Header> headers = {}) {
+        http::ParamMap map;
+        for (auto& p : params) map.add(p.name, p.value);
+        http::Request req;
+        req.headers = std::move(headers);
+        return verifier_.verify(api, map, req);
+    }
+
+    static AuthFailureReason reasonOf(const Result<AuthContext, AuthFailure>& r) {
+        EXPECT_FALSE(r.ok());
+        return r.ok() ? AuthFailureReason::Failed : r.error().reason;
+    }
+
+    testing::FakeClock clock_;
+    testing::FixedRandom random_;
+    testing::MemoryCredentialStore store_;
+    ServerSecret secret_;
+    KeyMaterial keys_;
+    CredentialIssuer issuer_;
+    CredentialVerifier verifier_;
+    std::string emailKey_, smsKey_;
+};
+
+TEST_F(VerifierTest, AcceptsTheRightKeyForEachApi) {
+    auto e = verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", emailKey_}});
+    ASSERT_TRUE(e.ok());
+    EXPECT_EQ(e->userName, "acme_api");
+    EXPECT_EQ(e->keyFingerprint.size(), 8u);
+    auto s = verify(Api::Sms, {{"smsUser", "acme_sms"}, {"smsKey", smsKey_}});
+    ASSERT_TRUE(s.ok());
+    EXPECT_EQ(s->kind, store::UserKind::Sms);
+}
+
+TEST_F(VerifierTest, HeadersNeverAuthenticate) {
+    for (const char* h : {"authorization", "x-api-key", "x-api-user"}) {
+        auto r = verify(Api::Email, {}, {{h, "acme_api:" + emailKey_}});
+        EXPECT_EQ(reasonOf(r), AuthFailureReason::CredentialsInHeader) << h;
+        EXPECT_NE(r.error().hint.find("request parameters"), std::string::npos);
+        EXPECT_EQ(r.error().hint.find(emailKey_), std::string::npos);
+    }
+}
+
+TEST_F(VerifierTest, OtherApisParameterNamesGetTheirOwnReason) {
+    auto r = verify(Api::Email, {{"smsUser", "acme_api"}, {"smsKey", emailKey_}});
+    EXPECT_EQ(reasonOf(r), AuthFailureReason::WrongParameterNames);
+    EXPECT_NE(r.error().hint.find("apiUser and apiKey"), std::string::npos);
+    auto s = verify(Api::Sms, {{"apiUser", "acme_sms"}, {"apiKey", smsKey_}});
+    EXPECT_EQ(reasonOf(s), AuthFailureReason::WrongParameterNames);
+    EXPECT_NE(s.error().hint.find("smsUser and smsKey"), std::string::npos);
+}
+
+TEST_F(VerifierTest, MissingCredentials) {
+    EXPECT_EQ(reasonOf(verify(Api::Email, {})), AuthFailureReason::MissingCredentials);
+    auto r = verify(Api::Email, {{"apiUser", "acme_api"}});
+    EXPECT_EQ(reasonOf(r), AuthFailureReason::MissingCredentials);
+    EXPECT_NE(r.error().hint.find("apiKey"), std::string::npos);
+}
+
+TEST_F(VerifierTest, WhitespaceIsRefusedNotTrimmed) {
+    EXPECT_EQ(reasonOf(verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", emailKey_ + " "}})),
+              AuthFailureReason::Whitespace);
+    EXPECT_EQ(reasonOf(verify(Api::Email, {{"apiUser", " acme_api"}, {"apiKey", emailKey_}})),
+              AuthFailureReason::Whitespace);
+    EXPECT_EQ(reasonOf(verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", "\t" + emailKey_}})),
+              AuthFailureReason::Whitespace);
+}
+
+TEST_F(VerifierTest, UnknownUserAndWrongKeyLookAlike) {
+    auto unknown = verify(Api::Email, {{"apiUser", "nobody_here"}, {"apiKey", emailKey_}});
+    auto wrong = verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", smsKey_}});
+    ASSERT_FALSE(unknown.ok());
+    ASSERT_FALSE(wrong.ok());
+    EXPECT_EQ(unknown.error().reason, AuthFailureReason::Failed);
+    EXPECT_EQ(wrong.error().reason, AuthFailureReason::Failed);
+    EXPECT_EQ(unknown.error().hint, wrong.error().hint);
+    EXPECT_NE(unknown.error().logDetail, wrong.error().logDetail);  // the operator sees why
+    // Both took the same path: one store lookup each.
+    EXPECT_EQ(store_.lookups, 2);
+}
+
+TEST_F(VerifierTest, EmailKeyIsRefusedOnTheSmsApi) {
+    auto r = verify(Api::Sms, {{"smsUser", "acme_api"}, {"smsKey", emailKey_}});
+    EXPECT_EQ(reasonOf(r), AuthFailureReason::Failed);
+}
+
+TEST_F(VerifierTest, DisabledUserIsForbiddenOnlyWithTheRightKey) {
+    ASSERT_TRUE(store_.setUserDisabled("acme_api", true).ok());
+    auto right = verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", emailKey_}});
+    EXPECT_EQ(reasonOf(right), AuthFailureReason::UserDisabled);
+    EXPECT_EQ(httpStatus(right.error().reason), 403);
+    auto wrong = verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", smsKey_}});
+    EXPECT_EQ(reasonOf(wrong), AuthFailureReason::Failed);
+}
+
+TEST(KeyMaterialTest, KeysAreLongAlphanumericAndDistinct) {
+    testing::FixedRandom random;
+    auto a = KeyMaterial::generateKey(random);
+    auto b = KeyMaterial::generateKey(random);
+    EXPECT_EQ(a.size(), kKeyLength);
+    EXPECT_NE(a, b);
+    for (char c : a) EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c))) << c;
+}
+
+TEST(KeyMaterialTest, HashDependsOnTheServerSecret) {
+    std::array<uint8_t, ServerSecret::kBytes> one{}, two{};
+    two[0] = 1;
+    auto s1 = ServerSecret::fromBytes(one);
+    auto s2 = ServerSecret::fromBytes(two);
+    KeyMaterial k1(s1), k2(s2);
+    EXPECT_EQ(k1.hash("key").size(), 32u);
+    EXPECT_EQ(k1.hash("key"), k1.hash("key"));
+    EXPECT_NE(k1.hash("key"), k2.hash("key"));
+    EXPECT_TRUE(KeyMaterial::hashesEqual(k1.hash("key"), k1.hash("key")));
+    EXPECT_FALSE(KeyMaterial::hashesEqual(k1.hash("key"), k1.hash("kez")));
+    EXPECT_FALSE(KeyMaterial::hashesEqual("", ""));
+}
+
+TEST(KeyMaterialTest, SealedSmsKeysOpenOnlyUnderTheSameSecret) {
+    std::array<uint8_t, ServerSecret::kBytes> one{}, two{};
+    two[5] = 9;
+    auto s1 = ServerSecret::fromBytes(one);
+    auto s2 = ServerSecret::fromBytes(two);
+    KeyMaterial k1(s1), k2(s2);
+    testing::FixedRandom random;
+    auto sealed = k1.seal("Q3tGdI67xSxedvC76zUs9q4nBqptUwuz", random);
+    EXPECT_EQ(sealed.find("Q3tGdI67"), std::string::npos);
+    EXPECT_EQ(k1.open(sealed).value_or(""), "Q3tGdI67xSxedvC76zUs9q4nBqptUwuz");
+    EXPECT_FALSE(k2.open(sealed).has_value());
+    sealed.back() ^= 1;
+    EXPECT_FALSE(k1.open(sealed).has_value());
+}
+
+TEST(UserNameTest, FollowsTheNamingRule) {
+    EXPECT_TRUE(isValidUserName("acme_api"));
+    EXPECT_TRUE(isValidUserName("a12345"));
+    EXPECT_FALSE(isValidUserName("a1234"));  // too short
+    EXPECT_FALSE(isValidUserName("Acme_api"));
+    EXPECT_FALSE(isValidUserName("1acme_api"));
+    EXPECT_FALSE(isValidUserName("acme-api"));
+    EXPECT_FALSE(isValidUserName(std::string(65, 'a')));
+    EXPECT_TRUE(isValidUserName(std::string(64, 'a')));
+}
+
+TEST(IssuerTest, RefusesDuplicatesAndUnknownAccounts) {
+    testing::FakeClock clock;
+    testing::FixedRandom random;
+    testing::MemoryCredentialStore store;
+    auto secret = testSecret();
+    KeyMaterial keys(secret);
+    CredentialIssuer issuer(store, keys, random, clock);
+    ASSERT_TRUE(issuer.createAccount("a@acme.io").ok());
+    EXPECT_EQ(issuer.createAccount("a@acme.io").error().kind, IssueError::Kind::Exists);
+    EXPECT_EQ(issuer.createAccount("not-an-email").error().kind, IssueError::Kind::InvalidEmail);
+    EXPECT_EQ(issuer.createUser("acme_api", store::UserKind::Email, "b@acme.io").error().kind,
+              IssueError::Kind::NoSuchAccount);
+    auto u = issuer.createUser("acme_api", store::UserKind::Email, "a@acme.io");
+    ASSERT_TRUE(u.ok());
+    EXPECT_TRUE(u->user.keyCipher.empty());  // API_KEYs are never stored recoverably
+    EXPECT_EQ(u->user.keyHash, keys.hash(u->key));
+    EXPECT_EQ(issuer.createUser("acme_api", store::UserKind::Sms, "a@acme.io").error().kind,
+              IssueError::Kind::Exists);
+    auto s = issuer.createUser("acme_sms", store::UserKind::Sms, "a@acme.io");
+    ASSERT_TRUE(s.ok());
+    EXPECT_EQ(keys.open(s->user.keyCipher).value_or(""), s->key);
+}
+
+}  // namespace
+}  // namespace sc::auth

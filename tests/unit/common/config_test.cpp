@@ -1,0 +1,90 @@
+#include "common/config.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <fstream>
+
+namespace sc {
+namespace {
+
+class ConfigTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        char tmpl[] = "/tmp/sc-config-XXXXXX";
+        ASSERT_NE(mkdtemp(tmpl), nullptr);
+        dir_ = tmpl;
+        unsetenv("SENDCLOUD_MAX_RECIPIENTS");
+        unsetenv("SENDCLOUD_CONFIG");
+    }
+    void TearDown() override {
+        unsetenv("SENDCLOUD_MAX_RECIPIENTS");
+        std::filesystem::remove_all(dir_);
+    }
+
+    Result<Settings, std::string> load(std::vector<std::string> args) {
+        CLI::App app;
+        SettingsLoader loader;
+        loader.bindFlags(app);
+        std::vector<const char*> argv{"sendcloudd"};
+        for (auto& a : args) argv.push_back(a.c_str());
+        app.parse(static_cast<int>(argv.size()), const_cast<char**>(argv.data()));
+        return loader.resolve();
+    }
+
+    std::string writeToml(const std::string& text) {
+        std::string path = dir_ + "/sendcloud.toml";
+        std::ofstream(path) << text;
+        return path;
+    }
+
+    std::string dir_;
+};
+
+TEST_F(ConfigTest, DefaultsAreTheDocumentedOnes) {
+    auto s = load({});
+    ASSERT_TRUE(s.ok()) << s.error();
+    EXPECT_EQ(s->listen, "127.0.0.1:8080");
+    EXPECT_EQ(s->dataDir, "./var");
+    EXPECT_EQ(s->maxHeaderBytes, 16 * 1024);
+    EXPECT_EQ(s->maxBodyBytes, 12 * 1024 * 1024);
+    EXPECT_EQ(s->emailKeyGrace, 900);
+    EXPECT_EQ(s->databasePath(), "./var/sendcloud.db");
+}
+
+TEST_F(ConfigTest, FileThenEnvironmentThenFlags) {
+    auto path = writeToml("max_recipients = 5\nlisten = \"127.0.0.1:9000\"\ndemo = false\n");
+    auto fromFile = load({"--config", path});
+    ASSERT_TRUE(fromFile.ok()) << fromFile.error();
+    EXPECT_EQ(fromFile->maxRecipients, 5);
+    EXPECT_EQ(fromFile->listen, "127.0.0.1:9000");
+    EXPECT_FALSE(fromFile->demo);
+
+    setenv("SENDCLOUD_MAX_RECIPIENTS", "7", 1);
+    auto fromEnv = load({"--config", path});
+    ASSERT_TRUE(fromEnv.ok());
+    EXPECT_EQ(fromEnv->maxRecipients, 7);
+
+    auto fromFlag = load({"--config", path, "--max-recipients", "9"});
+    ASSERT_TRUE(fromFlag.ok());
+    EXPECT_EQ(fromFlag->maxRecipients, 9);
+    EXPECT_EQ(fromFlag->listen, "127.0.0.1:9000");
+}
+
+TEST_F(ConfigTest, BadValuesNameTheSetting) {
+    auto r = load({"--max-recipients", "lots"});
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().find("--max-recipients"), std::string::npos);
+
+    auto unknown = load({"--config", writeToml("no_such_setting = 1\n")});
+    ASSERT_FALSE(unknown.ok());
+    EXPECT_NE(unknown.error().find("no_such_setting"), std::string::npos);
+
+    auto broken = load({"--config", writeToml("listen = \n")});
+    EXPECT_FALSE(broken.ok());
+}
+
+}  // namespace
+}  // namespace sc
