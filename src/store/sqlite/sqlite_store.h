@@ -3,8 +3,11 @@
 // synchronous=FULL, schema migrations applied on open. Both stores share the file; each thread
 // gets its own connection, and all message writes go through one group-commit writer thread.
 
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "store/credential_store.h"
 #include "store/message_store.h"
@@ -12,22 +15,40 @@
 namespace sc::store {
 
 struct SqliteOptions {
-    std::string path;                  // database file
+    std::string path;  // database file
     int busyTimeoutMs = 5000;
-    size_t maxBatch = 512;             // messages per group commit
+    size_t maxBatch = 512;  // messages per group commit
+    // Idle reader connections kept open for reuse; a burst beyond this opens (and then closes)
+    // extra connections rather than making callers wait for one.
+    size_t maxIdleConnections = 16;
+    // Receives failures that the store interfaces cannot return (a read that answers
+    // std::optional or a vector, a callback that threw). Wire it to the server log.
+    std::function<void(std::string_view message)> onError;
 };
 
 class SqliteBackend {
-public:
+  public:
     // Opens (creating if needed) the database and migrates it. Throws std::runtime_error with a
     // clear message when the file cannot be opened or migrated (start-up failure).
     explicit SqliteBackend(SqliteOptions options);
     ~SqliteBackend();
 
+    SqliteBackend(const SqliteBackend&) = delete;
+    SqliteBackend& operator=(const SqliteBackend&) = delete;
+
     CredentialStore& credentials();
     MessageStore& messages();
 
-private:
+    // Group commits done by the message writer since open (for metrics and tests).
+    size_t commitCount() const;
+    // Test hook: while held, the writer leaves new work queued, so a test can build a batch of
+    // a known size without sleeping. stop() releases it.
+    void holdWriterForTest(bool hold);
+
+    // The schema version this build migrates to.
+    static int schemaVersion();
+
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -1,0 +1,192 @@
+#include "store/sqlite/connection.h"
+
+#include <sqlite3.h>
+
+#include <climits>
+#include <stdexcept>
+
+namespace sc::store::sqlite {
+
+namespace {
+
+int checkedSize(size_t size) {
+    // SQLite takes sizes as int; a silent narrowing would bind the wrong length.
+    if (size > static_cast<size_t>(INT_MAX)) {
+        throw SQLite::Exception("value too large for SQLite", SQLITE_TOOBIG);
+    }
+    return static_cast<int>(size);
+}
+
+// sqlite3_bind_blob() binds NULL for a null pointer even with size 0, and an empty
+// std::string_view may carry one; NOT NULL columns must get a zero-length value instead.
+const char* nonNull(std::string_view v) {
+    return v.data() != nullptr ? v.data() : "";
+}
+
+}  // namespace
+
+Connection::Connection(const std::string& path, int busyTimeoutMs)
+    // NOMUTEX: a connection is only ever used by one thread at a time (pool lease or the
+    // writer thread), so SQLite's per-connection mutex would be pure overhead. The busy timeout
+    // (sqlite3_busy_timeout, as PRAGMA busy_timeout) makes a lock held by another process a
+    // wait rather than an SQLITE_BUSY failure.
+    : db_(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX,
+          busyTimeoutMs) {
+    // journal_mode answers the mode actually in force; it stays "delete" where WAL is not
+    // possible (e.g. some network file systems), and then concurrent readers would block the
+    // writer, which is not the database this code was written for.
+    const std::string mode = db_.execAndGet("PRAGMA journal_mode=WAL").getString();
+    if (mode != "wal") {
+        throw SQLite::Exception("cannot enable WAL journal (journal_mode is " + mode + ")",
+                                SQLITE_CANTOPEN);
+    }
+    // FULL: a commit must survive power loss before the client hears 200 (NORMAL in WAL mode
+    // may lose the last transactions).
+    db_.exec("PRAGMA synchronous=FULL");
+    db_.exec("PRAGMA foreign_keys=ON");
+}
+
+SQLite::Statement& Connection::statement(std::string_view sql) {
+    auto it = statements_.find(sql);
+    if (it == statements_.end()) {
+        auto stmt = std::make_unique<SQLite::Statement>(db_, std::string(sql));
+        it = statements_.emplace(std::string(sql), std::move(stmt)).first;
+    }
+    return *it->second;
+}
+
+int Connection::exec(std::string_view sql) {
+    ScopedStatement s(*this, sql);
+    return s->exec();
+}
+
+bool Connection::inTransaction() const {
+    return sqlite3_get_autocommit(db_.getHandle()) == 0;
+}
+
+void Connection::rollbackQuietly() noexcept {
+    if (!inTransaction()) return;
+    try {
+        exec("ROLLBACK");
+    } catch (...) {
+        // The transaction is discarded when the connection closes; nothing more to do here.
+    }
+}
+
+ScopedStatement::~ScopedStatement() {
+    stmt_.tryReset();
+    try {
+        stmt_.clearBindings();
+    } catch (...) {
+        // sqlite3_clear_bindings() cannot fail; SQLiteCpp merely declares that it may throw.
+    }
+}
+
+void bindInt(SQLite::Statement& s, int index, int64_t value) {
+    s.bind(index, value);
+}
+
+void bindText(SQLite::Statement& s, int index, std::string_view value) {
+    s.bind(index, std::string(value));
+}
+
+void bindBlob(SQLite::Statement& s, int index, std::string_view value) {
+    s.bind(index, static_cast<const void*>(nonNull(value)), checkedSize(value.size()));
+}
+
+void bindBlobNoCopy(SQLite::Statement& s, int index, const std::string& value) {
+    s.bindNoCopy(index, static_cast<const void*>(value.data()), checkedSize(value.size()));
+}
+
+void bindTextNoCopy(SQLite::Statement& s, int index, const std::string& value) {
+    checkedSize(value.size());
+    s.bindNoCopy(index, value);
+}
+
+void bindNull(SQLite::Statement& s, int index) {
+    s.bind(index);
+}
+
+std::string columnBytes(const SQLite::Statement& s, int index) {
+    const SQLite::Column col = s.getColumn(index);
+    // Blob before bytes, as the SQLite documentation asks: the size is that of the
+    // representation the first call produced.
+    const auto* data = static_cast<const char*>(col.getBlob());
+    const int size = col.getBytes();
+    if (data == nullptr || size <= 0) return {};
+    return std::string(data, static_cast<size_t>(size));
+}
+
+StoreError toStoreError(const SQLite::Exception& e) {
+    StoreError err;
+    err.message = e.what();
+    switch (e.getErrorCode() & 0xff) {
+        case SQLITE_CONSTRAINT:
+            err.kind = StoreError::Kind::Conflict;
+            break;
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+        case SQLITE_FULL:
+        case SQLITE_IOERR:
+        case SQLITE_CANTOPEN:
+        case SQLITE_READONLY:
+        case SQLITE_PROTOCOL:
+        case SQLITE_NOMEM:
+            err.kind = StoreError::Kind::Unavailable;
+            break;
+        default:
+            err.kind = StoreError::Kind::Internal;
+            break;
+    }
+    return err;
+}
+
+StoreError toStoreError(const std::exception& e) {
+    if (const auto* se = dynamic_cast<const SQLite::Exception*>(&e)) return toStoreError(*se);
+    return StoreError{StoreError::Kind::Internal, e.what()};
+}
+
+bool isForeignKeyViolation(const SQLite::Exception& e) {
+    return e.getExtendedErrorCode() == SQLITE_CONSTRAINT_FOREIGNKEY;
+}
+
+ConnectionPool::ConnectionPool(std::string path, int busyTimeoutMs, size_t maxIdle)
+    : path_(std::move(path)), busyTimeoutMs_(busyTimeoutMs), maxIdle_(maxIdle) {}
+
+ConnectionPool::Lease ConnectionPool::acquire() {
+    {
+        std::lock_guard lock(mutex_);
+        if (!idle_.empty()) {
+            auto c = std::move(idle_.back());
+            idle_.pop_back();
+            return Lease(*this, std::move(c));
+        }
+    }
+    // Opened outside the lock: opening touches the file and may wait on the busy handler.
+    return Lease(*this, std::make_unique<Connection>(path_, busyTimeoutMs_));
+}
+
+void ConnectionPool::adopt(std::unique_ptr<Connection> c) {
+    giveBack(std::move(c));
+}
+
+void ConnectionPool::giveBack(std::unique_ptr<Connection> c) {
+    // A connection still inside a transaction would hand its locks and snapshot to the next
+    // caller; one that cannot leave it is closed instead.
+    c->rollbackQuietly();
+    if (c->inTransaction()) return;
+    {
+        std::lock_guard lock(mutex_);
+        if (idle_.size() < maxIdle_) {
+            idle_.push_back(std::move(c));
+            return;
+        }
+    }
+    // A surplus connection is closed here, outside the lock: closing may checkpoint the WAL.
+}
+
+ConnectionPool::Lease::~Lease() {
+    if (conn_) pool_->giveBack(std::move(conn_));
+}
+
+}  // namespace sc::store::sqlite

@@ -1,0 +1,143 @@
+#pragma once
+// SQLite connections for the embedded backend: one configured connection with its own cache of
+// prepared statements, a pool that lends each caller a connection of its own, and the helpers
+// that keep SQLiteCpp's exceptions inside this folder.
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "store/records.h"
+
+namespace sc::store::sqlite {
+
+using ErrorSink = std::function<void(std::string_view)>;
+
+class Connection {
+  public:
+    // Throws SQLite::Exception when the file cannot be opened or configured.
+    Connection(const std::string& path, int busyTimeoutMs);
+
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    SQLite::Database& db() { return db_; }
+
+    // A prepared statement owned by this connection, prepared on first use. Use it through
+    // ScopedStatement so that it is reset afterwards.
+    SQLite::Statement& statement(std::string_view sql);
+
+    // Runs a statement that returns no rows; answers the number of changed rows.
+    int exec(std::string_view sql);
+
+    bool inTransaction() const;
+    // Best effort, for error paths: the caller is already reporting the original failure.
+    void rollbackQuietly() noexcept;
+
+  private:
+    // Declared first so that it is destroyed last, after every statement is finalized: closing
+    // a connection with live statements fails (and asserts inside SQLiteCpp).
+    SQLite::Database db_;
+    std::map<std::string, std::unique_ptr<SQLite::Statement>, std::less<>> statements_;
+};
+
+// Resets a cached statement when its use ends, even on error. A statement left mid-result keeps
+// its read transaction open: in WAL mode that pins an old snapshot, so this connection would
+// stop seeing commits from other connections and processes, and checkpoints could not finish.
+class ScopedStatement {
+  public:
+    ScopedStatement(Connection& c, std::string_view sql) : stmt_(c.statement(sql)) {}
+    ~ScopedStatement();
+
+    ScopedStatement(const ScopedStatement&) = delete;
+    ScopedStatement& operator=(const ScopedStatement&) = delete;
+
+    SQLite::Statement& operator*() { return stmt_; }
+    SQLite::Statement* operator->() { return &stmt_; }
+
+  private:
+    SQLite::Statement& stmt_;
+};
+
+// Binding helpers. SQLiteCpp's bind() overloads make `long long` ambiguous and bind
+// std::string as TEXT; BLOB columns need the (pointer, size) form so NUL bytes survive and
+// STRICT tables accept the value.
+void bindInt(SQLite::Statement& s, int index, int64_t value);
+void bindText(SQLite::Statement& s, int index, std::string_view value);
+void bindBlob(SQLite::Statement& s, int index, std::string_view value);
+// For large values that outlive the statement's execution (attachment data, content JSON).
+void bindBlobNoCopy(SQLite::Statement& s, int index, const std::string& value);
+void bindTextNoCopy(SQLite::Statement& s, int index, const std::string& value);
+void bindNull(SQLite::Statement& s, int index);
+
+// Reads a TEXT or BLOB column byte for byte (NULL reads as empty).
+std::string columnBytes(const SQLite::Statement& s, int index);
+
+// Runs body inside BEGIN IMMEDIATE ... COMMIT. IMMEDIATE takes the write lock up front, so a
+// writer from another process makes us wait in the busy handler instead of failing later with
+// SQLITE_BUSY when a read transaction tries to upgrade.
+template <class Body>
+auto inWriteTransaction(Connection& c, Body&& body) {
+    c.exec("BEGIN IMMEDIATE");
+    try {
+        auto result = body();
+        c.exec("COMMIT");
+        return result;
+    } catch (...) {
+        c.rollbackQuietly();
+        throw;
+    }
+}
+
+// Maps an SQLite failure onto the store's error kinds. Constraint violations become Conflict;
+// locking, I/O and disk-full failures become Unavailable (the environment, likely transient).
+StoreError toStoreError(const SQLite::Exception& e);
+StoreError toStoreError(const std::exception& e);
+bool isForeignKeyViolation(const SQLite::Exception& e);
+
+// Lends connections to callers, one caller at a time per connection: SQLite connections are
+// not to be shared by concurrent threads, and each keeps its prepared statements warm.
+class ConnectionPool {
+  public:
+    ConnectionPool(std::string path, int busyTimeoutMs, size_t maxIdle);
+
+    class Lease {
+      public:
+        Lease(ConnectionPool& pool, std::unique_ptr<Connection> c)
+            : pool_(&pool), conn_(std::move(c)) {}
+        Lease(Lease&& other) noexcept = default;
+        Lease& operator=(Lease&&) = delete;
+        ~Lease();
+
+        Connection& operator*() { return *conn_; }
+        Connection* operator->() { return conn_.get(); }
+
+      private:
+        ConnectionPool* pool_;
+        std::unique_ptr<Connection> conn_;
+    };
+
+    // Throws SQLite::Exception when a new connection cannot be opened.
+    Lease acquire();
+    // Hands an already open connection to the pool (the one used for migrations).
+    void adopt(std::unique_ptr<Connection> c);
+
+  private:
+    void giveBack(std::unique_ptr<Connection> c);
+
+    const std::string path_;
+    const int busyTimeoutMs_;
+    const size_t maxIdle_;
+    std::mutex mutex_;
+    std::vector<std::unique_ptr<Connection>> idle_;
+};
+
+}  // namespace sc::store::sqlite
