@@ -25,6 +25,8 @@ struct AddressError {
 };
 
 // One mailbox: "a@b.io" or "Ann Lee <a@b.io>" or "\"Lee, Ann\" <a@b.io>". Rejects CR, LF and NUL.
+// Blank text is "address.empty"; every other failure is "address.malformed", whose hint quotes
+// the entry (cut to 100 bytes) and says what is wrong with it.
 Result<EmailAddress, AddressError> parseMailbox(std::string_view text);
 
 // A list separated by ';' or ',' (commas inside quotes or angle brackets do not split). Empty

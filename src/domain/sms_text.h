@@ -3,6 +3,8 @@
 // septets in one part or 153 per part when concatenated; anything else goes as UCS-2, 70 or 67
 // code units per part (characters outside the BMP take two).
 
+#include <cstddef>
+#include <string>
 #include <string_view>
 
 #include "common/result.h"
@@ -18,7 +20,12 @@ struct SmsSegments {
     size_t segments = 0;
 };
 
-// Fails on invalid UTF-8.
+// Fails on invalid UTF-8. Empty text measures as one GSM-7 segment of 0 units (what an empty
+// SMS would cost); the API refuses empty messages before it gets here.
+//
+// segments is exact rather than ceil(units / 153 or 67): a two-unit character (an extension-table
+// character in GSM-7, a surrogate pair in UCS-2) is never split across parts, so one that would
+// straddle a boundary moves to the next part and can add one segment.
 Result<SmsSegments, std::string> measureSms(std::string_view utf8);
 
 }  // namespace sc::domain
