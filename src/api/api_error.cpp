@@ -14,6 +14,7 @@ std::string_view statusMessage(int status) {
         case 413: return "Request too large";
         case 415: return "Unsupported media type";
         case 429: return "Too many requests";
+        case 431: return "Request header fields too large";
         case 503: return "Service unavailable, please retry";
         default: return status >= 500 ? "Internal server error" : "Request failed";
     }

@@ -7,11 +7,15 @@
 
 #include "api/api_error.h"
 #include "api/ids.h"
+#include "audit/audit_recorder.h"
 #include "auth/credential_verifier.h"
+#include "auth/lockout.h"
 #include "common/clock.h"
 #include "domain/phone_number.h"
 #include "http/request_params.h"
 #include "http/router.h"
+#include "policy/daily_quota.h"
+#include "policy/rate_limiter.h"
 #include "store/message_store.h"
 
 namespace sc::api {
@@ -29,6 +33,10 @@ struct SendApiDeps {
     IdGenerator& ids;
     const domain::PhoneNumberValidator& phones;
     const Clock& clock;
+    auth::LockoutTracker& lockout;
+    policy::RateLimiter& rateLimiter;
+    policy::DailyQuota& quota;
+    audit::AuditRecorder& audit;
 };
 
 class SendApi {
@@ -43,6 +51,11 @@ public:
     void readyz(const http::Request& req, http::Responder reply) const;
 
 private:
+    struct Admission;
+    // Parameters, credentials, lockout, IP allowlist and rate limit: everything before content.
+    Result<Admission, http::Response> admit(auth::Api api, const http::Request& req) const;
+    void finish(const Admission& a, http::Response& resp) const;
+
     SendApiDeps deps_;
     SendLimits limits_;
 };

@@ -17,6 +17,16 @@ bool hasOuterWhitespace(std::string_view v) {
     return isSpace(v.front()) || isSpace(v.back());
 }
 
+AuthFailure failure(AuthFailureReason reason, std::string hint, std::string detail,
+                    std::string user = "") {
+    AuthFailure f;
+    f.reason = reason;
+    f.hint = std::move(hint);
+    f.logDetail = std::move(detail);
+    f.userName = std::move(user);
+    return f;
+}
+
 std::string apiLabel(Api api) { return api == Api::Email ? "Email API" : "SMS API"; }
 
 std::string_view headerNamed(const http::Request& req) {
@@ -35,12 +45,20 @@ std::string_view errorCode(AuthFailureReason r) {
         case AuthFailureReason::MissingCredentials: return "auth.missing_credentials";
         case AuthFailureReason::Whitespace: return "auth.whitespace";
         case AuthFailureReason::Failed: return "auth.failed";
+        case AuthFailureReason::KeyExpired: return "auth.key_expired";
         case AuthFailureReason::UserDisabled: return "auth.user_disabled";
+        case AuthFailureReason::StoreUnavailable: return "store.unavailable";
     }
     return "auth.failed";
 }
 
-int httpStatus(AuthFailureReason r) { return r == AuthFailureReason::UserDisabled ? 403 : 401; }
+int httpStatus(AuthFailureReason r) {
+    switch (r) {
+        case AuthFailureReason::UserDisabled: return 403;
+        case AuthFailureReason::StoreUnavailable: return 503;
+        default: return 401;
+    }
+}
 
 std::string_view CredentialVerifier::userParam(Api api) {
     return api == Api::Email ? "apiUser" : "smsUser";
@@ -50,8 +68,9 @@ std::string_view CredentialVerifier::keyParam(Api api) {
     return api == Api::Email ? "apiKey" : "smsKey";
 }
 
-CredentialVerifier::CredentialVerifier(store::CredentialStore& store, const KeyMaterial& keys)
-    : store_(store), keys_(keys), dummyHash_(keys.hash("unknown-user-dummy-key")) {}
+CredentialVerifier::CredentialVerifier(store::CredentialStore& store, const KeyMaterial& keys,
+                                       const Clock& clock)
+    : store_(store), keys_(keys), clock_(clock), dummyHash_(keys.hash("unknown-user-dummy-key")) {}
 
 Result<AuthContext, AuthFailure> CredentialVerifier::verify(Api api, const http::ParamMap& params,
                                                             const http::Request& req) const {
@@ -63,58 +82,74 @@ Result<AuthContext, AuthFailure> CredentialVerifier::verify(Api api, const http:
 
     if (!user || !key) {
         if (params.has(otherUser) || params.has(otherKey)) {
-            return fail(AuthFailure{
+            return fail(failure(
                 AuthFailureReason::WrongParameterNames,
                 "the " + apiLabel(api) + " reads its credentials from the parameters " + userName +
                     " and " + keyName + "; " + otherUser + "/" + otherKey + " belong to the " +
                     apiLabel(other),
-                "credentials sent under the " + apiLabel(other) + "'s parameter names", ""});
+                "credentials sent under the " + apiLabel(other) + "'s parameter names", ""));
         }
         if (!user && !key) {
             if (auto header = headerNamed(req); !header.empty()) {
-                return fail(AuthFailure{
+                return fail(failure(
                     AuthFailureReason::CredentialsInHeader,
                     "credentials in the " + std::string(header) +
                         " header are not accepted; send " + userName + " and " + keyName +
                         " as request parameters (query string or form body)",
-                    "credentials in header " + std::string(header), ""});
+                    "credentials in header " + std::string(header), ""));
             }
         }
         std::string missing = !user && !key ? userName + " and " + keyName
                               : !user       ? userName
                                             : keyName;
-        return fail(AuthFailure{AuthFailureReason::MissingCredentials,
+        return fail(failure(AuthFailureReason::MissingCredentials,
                                 "the request has no " + missing + " parameter; the " +
                                     apiLabel(api) + " needs " + userName + " and " + keyName,
-                                "missing " + missing, ""});
+                                "missing " + missing, ""));
     }
 
     if (user->empty() || key->empty()) {
         std::string which = user->empty() ? userName : keyName;
-        return fail(AuthFailure{AuthFailureReason::MissingCredentials,
-                                "the " + which + " parameter is empty", "empty " + which, ""});
+        return fail(failure(AuthFailureReason::MissingCredentials,
+                                "the " + which + " parameter is empty", "empty " + which, ""));
     }
     if (hasOuterWhitespace(*user) || hasOuterWhitespace(*key)) {
         std::string which = hasOuterWhitespace(*user) ? userName : keyName;
-        return fail(AuthFailure{
+        return fail(failure(
             AuthFailureReason::Whitespace,
             "the " + which +
                 " value starts or ends with whitespace; remove it (keys and user names never "
                 "contain spaces, and a '+' in a URL query must be sent as %2B)",
-            "whitespace around " + which, ""});
+            "whitespace around " + which, ""));
     }
 
-    // Unknown users, users of the other API and wrong keys all pay for one lookup, one HMAC
-    // and one constant-time comparison, so timing does not tell them apart.
-    const auto record = store_.findUser(*user);
+    // Unknown users, users of the other API and wrong keys all pay for the same work: one user
+    // lookup, one HMAC, one constant-time comparison and one retired-key lookup, so timing
+    // does not tell them apart.
+    const auto found = store_.findUser(*user);
+    if (!found) {
+        return fail(failure(AuthFailureReason::StoreUnavailable,
+                                "credentials could not be checked just now; retry shortly",
+                                "store: " + found.error().message, ""));
+    }
+    const auto& record = found.value();
     const std::string presented = keys_.hash(*key);
     const bool kindMatches =
         record && record->kind == (api == Api::Email ? store::UserKind::Email
                                                      : store::UserKind::Sms);
     const std::string& expected = kindMatches ? record->keyHash : dummyHash_;
-    const bool keyMatches = KeyMaterial::hashesEqual(presented, expected);
+    const bool currentKey = KeyMaterial::hashesEqual(presented, expected);
+    const auto retired = store_.findRetiredKey(kindMatches ? record->id : 0, presented);
+    if (!retired) {
+        return fail(failure(AuthFailureReason::StoreUnavailable,
+                                "credentials could not be checked just now; retry shortly",
+                                "store: " + retired.error().message, ""));
+    }
+    const std::optional<store::RetiredKey>& old = retired.value();
+    const int64_t now = clock_.nowMillis();
+    const bool graceKey = kindMatches && !currentKey && old && now < old->expiresAtMs;
 
-    if (!record || !kindMatches || !keyMatches) {
+    if (!kindMatches || (!currentKey && !old)) {
         std::string detail = !record         ? "unknown user"
                              : !kindMatches ? "user belongs to the " + apiLabel(other)
                                             : "wrong key";
@@ -124,16 +159,44 @@ Result<AuthContext, AuthFailure> CredentialVerifier::verify(Api api, const http:
         } else {
             hint += "; the Email API takes an API_USER and its API_KEY, not an SMS_USER";
         }
-        return fail(AuthFailure{AuthFailureReason::Failed, hint, detail, std::string(*user)});
+        AuthFailure f = failure(AuthFailureReason::Failed, hint, detail, std::string(*user));
+        if (record) {
+            f.accountId = record->accountId;
+            f.userId = record->id;
+        }
+        return fail(std::move(f));
+    }
+    if (!currentKey && !graceKey) {
+        std::string hint = "this " + keyName + " was reset at " +
+                           formatIso8601(Clock::TimePoint(Clock::Duration(old->resetAtMs)));
+        if (old->expiresAtMs > old->resetAtMs) {
+            hint += "; its grace period ended at " +
+                    formatIso8601(Clock::TimePoint(Clock::Duration(old->expiresAtMs)));
+        } else {
+            hint += " and stopped working then";
+        }
+        hint += ". Use the new key";
+        AuthFailure f = failure(AuthFailureReason::KeyExpired, hint, "reset key used", std::string(*user));
+        f.accountId = record->accountId;
+        f.userId = record->id;
+        f.keyFingerprint = old->keyFingerprint;
+        return fail(std::move(f));
     }
     if (record->disabled) {
-        return fail(AuthFailure{AuthFailureReason::UserDisabled,
-                                "this " + std::string(api == Api::Email ? "API_USER" : "SMS_USER") +
-                                    " is disabled; an account owner can enable it again",
-                                "user disabled", std::string(*user)});
+        AuthFailure f = failure(AuthFailureReason::UserDisabled,
+                      "this " + std::string(api == Api::Email ? "API_USER" : "SMS_USER") +
+                          " is disabled; an account owner can enable it again",
+                      "user disabled", std::string(*user));
+        f.accountId = record->accountId;
+        f.userId = record->id;
+        f.keyFingerprint = currentKey ? record->keyFingerprint : old->keyFingerprint;
+        return fail(std::move(f));
     }
-    return AuthContext{record->accountId, record->id, record->name, record->kind,
-                       record->keyFingerprint};
+    AuthContext ctx{record->accountId, record->id, record->name, record->kind,
+                    currentKey ? record->keyFingerprint : old->keyFingerprint, record->policy,
+                    std::nullopt};
+    if (graceKey) ctx.keySunsetAtMs = old->expiresAtMs;
+    return ctx;
 }
 
 }  // namespace sc::auth

@@ -5,6 +5,7 @@
 // a wrong key take the same path (a hash and a constant-time comparison against a dummy) and
 // give the caller the same answer; the operator's log gets the real reason.
 
+#include <optional>
 #include <string>
 
 #include "auth/key_material.h"
@@ -18,13 +19,16 @@ namespace sc::auth {
 
 enum class Api { Email, Sms };
 
-// Who a request authenticated as. Carries no secret.
+// Who a request authenticated as, and what it may do. Carries no secret.
 struct AuthContext {
     int64_t accountId = 0;
     int64_t userId = 0;
     std::string userName;
     store::UserKind kind = store::UserKind::Email;
-    std::string keyFingerprint;
+    std::string keyFingerprint;  // of the key the request used
+    store::UserPolicy policy;
+    // Set when the request used a reset key still in its grace period: when it stops working.
+    std::optional<int64_t> keySunsetAtMs;
 };
 
 enum class AuthFailureReason {
@@ -33,14 +37,20 @@ enum class AuthFailureReason {
     MissingCredentials,   // 401 auth.missing_credentials
     Whitespace,           // 401 auth.whitespace
     Failed,               // 401 auth.failed (unknown user, wrong key, other API's user)
+    KeyExpired,           // 401 auth.key_expired (a reset key after its grace period)
     UserDisabled,         // 403 auth.user_disabled
+    StoreUnavailable,     // 503 store.unavailable (we could not check)
 };
 
 struct AuthFailure {
-    AuthFailureReason reason;
+    AuthFailureReason reason = AuthFailureReason::Failed;
     std::string hint;       // for the caller; never holds a secret
     std::string logDetail;  // for the operator ("unknown user", "wrong key", ...)
     std::string userName;   // as presented, when it is safe to log (no whitespace problem)
+    // Set when the presented user exists (for the audit log and usage counters).
+    int64_t accountId = 0;
+    int64_t userId = 0;
+    std::string keyFingerprint;  // of the presented key when it is one of the user's keys
 };
 
 std::string_view errorCode(AuthFailureReason r);
@@ -48,7 +58,7 @@ int httpStatus(AuthFailureReason r);
 
 class CredentialVerifier {
 public:
-    CredentialVerifier(store::CredentialStore& store, const KeyMaterial& keys);
+    CredentialVerifier(store::CredentialStore& store, const KeyMaterial& keys, const Clock& clock);
 
     Result<AuthContext, AuthFailure> verify(Api api, const http::ParamMap& params,
                                             const http::Request& request) const;
@@ -60,6 +70,7 @@ public:
 private:
     store::CredentialStore& store_;
     const KeyMaterial& keys_;
+    const Clock& clock_;
     std::string dummyHash_;
 };
 

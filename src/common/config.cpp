@@ -126,6 +126,24 @@ const std::vector<SettingDef>& settingDefs() {
         d.push_back(intSetting("email_key_grace",
                                "seconds an API_KEY stays valid after a reset",
                                &Settings::emailKeyGrace, 0));
+        d.push_back(intSetting("lockout_ip_failures",
+                               "failed authentications per window that lock a client IP (0: off)",
+                               &Settings::lockoutIpFailures, 0));
+        d.push_back(intSetting("lockout_user_failures",
+                               "failed authentications per window that lock a user name (0: off)",
+                               &Settings::lockoutUserFailures, 0));
+        d.push_back(intSetting("lockout_window", "seconds over which failures are counted",
+                               &Settings::lockoutWindow, 1));
+        d.push_back(intSetting("lockout_duration", "seconds a lock lasts", &Settings::lockoutDuration,
+                               1));
+        d.push_back(intSetting("audit_retention_days",
+                               "authentication events older than this are pruned",
+                               &Settings::auditRetentionDays, 1));
+        d.push_back(intSetting("session_ttl", "seconds a console session lasts",
+                               &Settings::sessionTtl, 60));
+        d.push_back(boolSetting("secure_cookies",
+                                "mark console cookies Secure (set when TLS terminates in front)",
+                                &Settings::secureCookies));
         return d;
     }();
     return defs;

@@ -40,6 +40,13 @@ struct Settings {
     bool accessLog = true;
     bool demo = true;
     int64_t emailKeyGrace = 900;
+    int64_t lockoutIpFailures = 20;
+    int64_t lockoutUserFailures = 20;
+    int64_t lockoutWindow = 60;
+    int64_t lockoutDuration = 300;
+    int64_t auditRetentionDays = 90;
+    int64_t sessionTtl = 43200;
+    bool secureCookies = false;
 
     std::string secretFilePath() const;
     std::string databasePath() const;

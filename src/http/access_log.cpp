@@ -24,6 +24,22 @@ bool looksSecret(std::string_view rawName) {
     });
 }
 
+// A value shaped like one of our keys (32 characters of [A-Za-z0-9]) is masked whatever its
+// parameter is called: a caller who swapped apiUser and apiKey, or pasted a key into the wrong
+// field, must not get it written to our logs.
+bool looksLikeKey(std::string_view rawValue) {
+    auto decoded = percentDecode(rawValue, true);
+    std::string_view v = decoded ? std::string_view(decoded.value()) : rawValue;
+    auto isKeyChar = [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    };
+    // Trimmed, because a key sent with stray whitespace is still a key.
+    while (!v.empty() && !isKeyChar(v.front())) v.remove_prefix(1);
+    while (!v.empty() && !isKeyChar(v.back())) v.remove_suffix(1);
+    return v.size() >= 32 && v.size() <= 64 && std::all_of(v.begin(), v.end(), isKeyChar) &&
+           std::any_of(v.begin(), v.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+}
+
 }  // namespace
 
 std::string redactTarget(std::string_view target) {
@@ -39,7 +55,7 @@ std::string redactTarget(std::string_view target) {
         first = false;
         auto eq = piece.find('=');
         std::string_view name = piece.substr(0, eq);
-        if (eq != std::string_view::npos && looksSecret(name)) {
+        if (eq != std::string_view::npos && (looksSecret(name) || looksLikeKey(piece.substr(eq + 1)))) {
             out.append(name).append("=***");
         } else if (eq == std::string_view::npos && looksSecret(name)) {
             out.append("***");

@@ -36,9 +36,19 @@ void Router::add(std::initializer_list<Method> methods, const std::string& path,
     routes_[path] = Route{std::vector<Method>(methods), std::move(handler)};
 }
 
+void Router::addPrefix(const std::string& prefix, Handler handler) {
+    prefixes_.emplace_back(prefix, std::move(handler));
+}
+
 void Router::dispatch(const Request& req, Responder reply) const {
     auto it = routes_.find(req.path);
     if (it == routes_.end()) {
+        for (const auto& [prefix, handler] : prefixes_) {
+            if (req.path.compare(0, prefix.size(), prefix) == 0) {
+                handler(req, std::move(reply));
+                return;
+            }
+        }
         reply(errors_(404, "request.not_found", "no such endpoint: " + req.path));
         return;
     }

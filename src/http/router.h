@@ -36,6 +36,9 @@ public:
     explicit Router(ErrorResponder errors);
 
     void add(std::initializer_list<Method> methods, const std::string& path, Handler handler);
+    // Every request whose path starts with `prefix` and matches no exact route goes to
+    // `handler`, whatever its method; the handler routes further (e.g. /console/api/...).
+    void addPrefix(const std::string& prefix, Handler handler);
     void dispatch(const Request& req, Responder reply) const;
     const ErrorResponder& errors() const { return errors_; }
 
@@ -45,6 +48,7 @@ private:
         Handler handler;
     };
     std::unordered_map<std::string, Route> routes_;
+    std::vector<std::pair<std::string, Handler>> prefixes_;
     ErrorResponder errors_;
 };
 

@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <limits>
 #include <condition_variable>
 #include <mutex>
 #include <stdexcept>
@@ -68,6 +69,15 @@ Method toMethod(bhttp::verb v) {
         default: return Method::Other;
     }
 }
+
+// A read deadline that cancels the read instead of closing the socket (as tcp_stream's own
+// expiry does), so that the server can still answer 408 before it closes. The timer's handler
+// may run after the session ended: it reaches the socket only through `socket`, which the
+// session clears on exit (both run on the connection's strand).
+struct ReadDeadline {
+    tcp::socket* socket = nullptr;
+    bool expired = false;
+};
 
 // One connection's state that stop() may need to reach from another thread.
 struct Connection {
@@ -210,18 +220,37 @@ struct Server::Impl {
         beast::flat_buffer buffer;
         const auto& lim = options.limits;
         size_t served = 0;
+        auto deadline = std::make_shared<ReadDeadline>();
+        deadline->socket = &stream.socket();
+        net::steady_timer timer(stream.get_executor());
+        auto arm = [&](std::chrono::milliseconds d) {
+            deadline->expired = false;
+            timer.expires_after(d);
+            timer.async_wait([deadline](beast::error_code e) {
+                if (e || !deadline->socket) return;
+                deadline->expired = true;
+                beast::error_code ignored;
+                deadline->socket->cancel(ignored);
+            });
+        };
 
         for (;;) {
             if (stopping) break;
             bhttp::request_parser<bhttp::empty_body> headerParser;
             headerParser.header_limit(static_cast<std::uint32_t>(lim.maxHeaderBytes));
-            headerParser.body_limit(lim.maxBodyBytes);
+            // The body limit is checked below, after the header, so that a declared length over
+            // it gets a 413 (Beast would fail the header read itself).
+            headerParser.body_limit(std::numeric_limits<std::uint64_t>::max());
             // Between requests the idle timeout applies; once a byte arrives the header timeout
             // does (a slow-loris sender cannot hold a connection by trickling one header).
-            stream.expires_after(buffer.size() == 0 && served > 0 ? lim.idleTimeout
-                                                                  : lim.headerTimeout);
+            stream.expires_never();
+            arm(buffer.size() == 0 && served > 0 ? lim.idleTimeout : lim.headerTimeout);
             co_await bhttp::async_read_header(stream, buffer, headerParser,
                                               net::redirect_error(net::use_awaitable, ec));
+            timer.cancel();
+            if (ec == net::error::operation_aborted && deadline->expired) {
+                ec = beast::error::timeout;
+            }
             auto started = clock.monotonicNow();
             if (ec) {
                 if (ec == bhttp::error::header_limit) {
@@ -237,6 +266,7 @@ struct Server::Impl {
                 } else if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout &&
                            ec != net::error::operation_aborted &&
                            ec != net::error::connection_reset && buffer.size() > 0) {
+                    spdlog::debug("malformed request: {}", ec.message());
                     auto r = errorFor(400, "request.malformed", "the request is not valid HTTP/1.1");
                     co_await writeResponse(stream, r, 11, false, ec);
                     log("-", "-", 400, started, clientIp, "");
@@ -269,9 +299,13 @@ struct Server::Impl {
 
             bhttp::request_parser<bhttp::string_body> parser(std::move(headerParser));
             parser.body_limit(lim.maxBodyBytes);
-            stream.expires_after(lim.bodyTimeout);
+            arm(lim.bodyTimeout);
             co_await bhttp::async_read(stream, buffer, parser,
                                        net::redirect_error(net::use_awaitable, ec));
+            timer.cancel();
+            if (ec == net::error::operation_aborted && deadline->expired) {
+                ec = beast::error::timeout;
+            }
             if (ec) {
                 if (ec == bhttp::error::body_limit) {
                     auto r = errorFor(413, "request.too_large",
@@ -317,6 +351,8 @@ struct Server::Impl {
             if (ec || !keepAlive || response.closeConnection) break;
         }
         setBusy(*conn, false);
+        deadline->socket = nullptr;
+        timer.cancel();
         stream.socket().shutdown(tcp::socket::shutdown_send, ec);
         stream.socket().close(ec);
         {

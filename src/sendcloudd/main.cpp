@@ -12,7 +12,11 @@
 
 #include "api/ids.h"
 #include "api/send_handlers.h"
+#include "audit/audit_recorder.h"
 #include "auth/credential_verifier.h"
+#include "auth/lockout.h"
+#include "policy/daily_quota.h"
+#include "policy/rate_limiter.h"
 #include "common/config.h"
 #include "common/logging.h"
 #include "domain/phone_number.h"
@@ -35,7 +39,8 @@ std::string hostName(const Settings& s) {
 // `make run` ends with two commands a newcomer can paste. Keys go to stdout once, never the log.
 void createDemo(app::Runtime& rt, const std::string& baseUrl) {
     const std::string email = "demo@example.com";
-    if (rt.backend->credentials().findAccountByEmail(email)) return;
+    auto existing = rt.backend->credentials().findAccountByEmail(email);
+    if (!existing || existing.value()) return;
     auto account = rt.issuer->createAccount(email);
     if (!account) return;
     auto api = rt.issuer->createUser("demo_api", store::UserKind::Email, email);
@@ -93,13 +98,31 @@ int runServer(const Settings& settings) {
     if (!rt) return 1;
 
     domain::PhoneNumberValidator phones(phoneMode.value());
-    auth::CredentialVerifier verifier(rt->backend->credentials(), *rt->keys);
+    auth::CredentialVerifier verifier(rt->backend->credentials(), *rt->keys, rt->clock);
     api::IdGenerator ids(rt->clock, rt->random, hostName(settings));
+    auth::LockoutTracker lockout(
+        rt->clock, auth::LockoutOptions{settings.lockoutIpFailures, settings.lockoutUserFailures,
+                                        std::chrono::seconds(settings.lockoutWindow),
+                                        std::chrono::seconds(settings.lockoutDuration)});
+    policy::RateLimiter rateLimiter(rt->clock);
+    store::AuditStore& auditStore = rt->backend->audit();
+    policy::DailyQuota quota(rt->clock, [&auditStore](int64_t userId, int64_t from, int64_t to) {
+        auto r = auditStore.recipientsBetween(userId, from, to + 3600000);
+        return r ? r.value() : int64_t{0};
+    });
+    audit::AuditOptions auditOptions;
+    auditOptions.retention = std::chrono::hours(24 * settings.auditRetentionDays);
+    audit::AuditRecorder recorder(auditStore, rt->clock, auditOptions);
+    recorder.start();
     api::SendLimits sendLimits;
     sendLimits.maxRecipients = static_cast<size_t>(settings.maxRecipients);
     sendLimits.maxContentBytes = static_cast<size_t>(settings.maxContentBytes);
-    sendLimits.parse.maxFileBytes = sendLimits.maxContentBytes;
-    api::SendApi sendApi({verifier, rt->backend->messages(), ids, phones, rt->clock}, sendLimits);
+    // The parser stops only what cannot fit the body at all; the content rules (and their
+    // email.attachments_too_large) are the send handler's.
+    sendLimits.parse.maxFileBytes = static_cast<size_t>(settings.maxBodyBytes);
+    api::SendApi sendApi({verifier, rt->backend->messages(), ids, phones, rt->clock, lockout,
+                          rateLimiter, quota, recorder},
+                         sendLimits);
     http::Router router(api::routerError);
     sendApi.registerRoutes(router);
     http::AccessLog accessLog(settings.accessLog);
@@ -126,6 +149,7 @@ int runServer(const Settings& settings) {
     spdlog::info("received {}, draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     server.stop(std::chrono::milliseconds(settings.drainTimeoutMs));
     rt->backend->messages().stop();
+    recorder.stop();
     spdlog::info("stopped");
     return 0;
 }
@@ -139,29 +163,52 @@ int main(int argc, char** argv) {
     loader.bindFlags(app);
     app.require_subcommand(0, 1);
 
-    std::string accountEmail, userName, userAccount;
+    std::string accountEmail;
+    bool passwordStdin = false;
     auto* account = app.add_subcommand("account", "manage accounts");
     account->require_subcommand(1);
     account->fallthrough();
     auto* accountCreate = account->add_subcommand("create", "create an account");
     accountCreate->add_option("--email", accountEmail, "the account owner's e-mail")->required();
+    accountCreate->add_flag("--password-stdin", passwordStdin,
+                            "read a console password from standard input");
     accountCreate->fallthrough();
+    auto* accountPassword =
+        account->add_subcommand("set-password", "set the console password (read from stdin)");
+    accountPassword->add_option("--email", accountEmail, "the account owner's e-mail")->required();
+    accountPassword->fallthrough();
 
-    struct UserCommand {
-        CLI::App* create;
+    struct UserCommands {
+        CLI::App *create, *reset, *disable, *enable, *list;
         std::string name, account;
+        bool revokeOld = false;
     };
-    UserCommand emailUser, smsUser;
-    for (auto [cmd, kind, desc] :
-         {std::tuple{&emailUser, "email-user", "Email API users (API_USER / API_KEY)"},
-          std::tuple{&smsUser, "sms-user", "SMS API users (SMS_USER / SMS_KEY)"}}) {
+    UserCommands emailUser, smsUser;
+    for (auto [cmd, kind, desc, sms] :
+         {std::tuple{&emailUser, "email-user", "Email API users (API_USER / API_KEY)", false},
+          std::tuple{&smsUser, "sms-user", "SMS API users (SMS_USER / SMS_KEY)", true}}) {
         auto* group = app.add_subcommand(kind, desc);
         group->require_subcommand(1);
         group->fallthrough();
         cmd->create = group->add_subcommand("create", "create a user and print its key once");
-        cmd->create->add_option("NAME", cmd->name, "user name: ^[a-z][a-z0-9_]{5,63}$")->required();
         cmd->create->add_option("--account", cmd->account, "owning account's e-mail")->required();
-        cmd->create->fallthrough();
+        cmd->reset = group->add_subcommand(
+            "reset", sms ? "new SMS_KEY; the old one is refused at once"
+                         : "new API_KEY; the old one works for the grace period");
+        if (!sms) {
+            cmd->reset->add_flag("--revoke-old", cmd->revokeOld,
+                                 "end the old key at once (emergency)");
+        }
+        cmd->disable = group->add_subcommand("disable", "refuse every request of the user");
+        cmd->enable = group->add_subcommand("enable", "accept the user's requests again");
+        for (auto* sub : {cmd->create, cmd->reset, cmd->disable, cmd->enable}) {
+            sub->add_option("NAME", cmd->name, "user name: ^[a-z][a-z0-9_]{5,63}$")->required();
+        }
+        cmd->list = group->add_subcommand("list", "list an account's users (never their keys)");
+        cmd->list->add_option("--account", cmd->account, "owning account's e-mail")->required();
+        for (auto* sub : {cmd->create, cmd->reset, cmd->disable, cmd->enable, cmd->list}) {
+            sub->fallthrough();
+        }
     }
 
     CLI11_PARSE(app, argc, argv);
@@ -171,10 +218,19 @@ int main(int argc, char** argv) {
         std::cerr << "sendcloudd: " << settings.error() << "\n";
         return 2;
     }
-    if (accountCreate->parsed()) return sc::app::runAccountCreate(*settings, accountEmail);
-    if (emailUser.create->parsed())
-        return sc::app::runUserCreate(*settings, false, emailUser.name, emailUser.account);
-    if (smsUser.create->parsed())
-        return sc::app::runUserCreate(*settings, true, smsUser.name, smsUser.account);
+    if (accountCreate->parsed())
+        return sc::app::runAccountCreate(*settings, accountEmail, passwordStdin);
+    if (accountPassword->parsed()) return sc::app::runAccountSetPassword(*settings, accountEmail);
+    for (auto [cmd, sms] : {std::pair{&emailUser, false}, std::pair{&smsUser, true}}) {
+        if (cmd->create->parsed())
+            return sc::app::runUserCreate(*settings, sms, cmd->name, cmd->account);
+        if (cmd->reset->parsed())
+            return sc::app::runUserReset(*settings, sms, cmd->name, cmd->revokeOld);
+        if (cmd->disable->parsed())
+            return sc::app::runUserSetDisabled(*settings, sms, cmd->name, true);
+        if (cmd->enable->parsed())
+            return sc::app::runUserSetDisabled(*settings, sms, cmd->name, false);
+        if (cmd->list->parsed()) return sc::app::runUserList(*settings, sms, cmd->account);
+    }
     return runServer(*settings);
 }

@@ -1,7 +1,8 @@
 #pragma once
-// Operator commands run by the same binary against the configured database:
-// `account create`, `email-user create`, `sms-user create`. Each prints a new key exactly once,
-// to standard output, and never logs it.
+// Operator commands run by the same binary against the configured database. A new key is
+// printed exactly once, to standard output, by the command that made it (create, reset);
+// nothing else ever prints a key, and nothing is logged. Changes take effect in a running
+// server at once, because it reads credentials from the store on every request.
 
 #include <string>
 
@@ -9,8 +10,12 @@
 
 namespace sc::app {
 
-int runAccountCreate(const Settings& settings, const std::string& email);
+int runAccountCreate(const Settings& settings, const std::string& email, bool passwordFromStdin);
+int runAccountSetPassword(const Settings& settings, const std::string& email);
 int runUserCreate(const Settings& settings, bool sms, const std::string& name,
                   const std::string& accountEmail);
+int runUserReset(const Settings& settings, bool sms, const std::string& name, bool revokeOld);
+int runUserSetDisabled(const Settings& settings, bool sms, const std::string& name, bool disabled);
+int runUserList(const Settings& settings, bool sms, const std::string& accountEmail);
 
 }  // namespace sc::app

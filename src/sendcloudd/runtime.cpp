@@ -35,8 +35,9 @@ std::unique_ptr<Runtime> openRuntime(const Settings& settings) {
                   << e.what() << "\n";
         return nullptr;
     }
-    rt->issuer = std::make_unique<auth::CredentialIssuer>(rt->backend->credentials(), *rt->keys,
-                                                          rt->random, rt->clock);
+    rt->issuer = std::make_unique<auth::CredentialIssuer>(
+        rt->backend->credentials(), *rt->keys, rt->random, rt->clock,
+        std::chrono::seconds(settings.emailKeyGrace));
     return rt;
 }
 

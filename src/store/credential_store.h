@@ -1,7 +1,9 @@
 #pragma once
-// CredentialStore: accounts and API users. Thread-safe: the send path calls findUser() from
-// every I/O thread at once, and operator commands may change the same database from another
-// process while a server runs.
+// CredentialStore: accounts, API users, their keys and policies. Thread-safe: the send path
+// calls findUser() from every I/O thread at once, and operator commands may change the same
+// database from another process while a server runs. Nothing is cached: a change made by
+// anyone is seen by the next read, which is what makes an SMS key reset immediate.
+// Reads return Result so that an outage is a 503, never a misleading "not found".
 
 #include <memory>
 #include <optional>
@@ -19,16 +21,48 @@ public:
 
     // Fails with Conflict when the e-mail is taken.
     virtual Result<Account, StoreError> createAccount(std::string_view email, int64_t nowMs) = 0;
-    virtual std::optional<Account> findAccountByEmail(std::string_view email) = 0;
+    virtual Result<std::optional<Account>, StoreError> findAccountByEmail(std::string_view email) = 0;
+    virtual Result<std::optional<Account>, StoreError> findAccountById(int64_t id) = 0;
+    // NotFound when there is no such account.
+    virtual Result<Ok, StoreError> setAccountPassword(int64_t accountId,
+                                                      std::string_view passwordHash) = 0;
 
-    // Fails with Conflict when the name is taken (names are unique across the platform).
+    // Fails with Conflict when the name is taken (names are unique across the platform), and
+    // NotFound when the account does not exist.
     virtual Result<ApiUser, StoreError> createUser(const NewApiUser& user) = 0;
-    virtual std::optional<ApiUser> findUser(std::string_view name) = 0;
-    virtual std::vector<ApiUser> listUsers(int64_t accountId) = 0;
-    // Fails with NotFound when there is no such user.
+    virtual Result<std::optional<ApiUser>, StoreError> findUser(std::string_view name) = 0;
+    virtual Result<std::optional<ApiUser>, StoreError> findUserById(int64_t id) = 0;
+    // Ordered by name.
+    virtual Result<std::vector<ApiUser>, StoreError> listUsers(int64_t accountId) = 0;
+    // NotFound when there is no such user.
     virtual Result<Ok, StoreError> setUserDisabled(std::string_view name, bool disabled) = 0;
+    virtual Result<ApiUser, StoreError> updateUser(int64_t userId, const UserPolicy& policy,
+                                                   bool disabled) = 0;
+    // Removes the user and its retired keys. NotFound when there is no such user.
+    virtual Result<Ok, StoreError> deleteUser(int64_t userId) = 0;
+
+    // Atomically: every retired key of the user still valid at rotation.nowMs ends then; the
+    // current key becomes a retired key valid until rotation.oldKeyExpiresAtMs; the new key
+    // becomes current. Returns the updated user. NotFound when there is no such user.
+    virtual Result<ApiUser, StoreError> rotateKey(int64_t userId, const KeyRotation& rotation) = 0;
+    // The retired key of this user with this hash, if any (valid or expired).
+    virtual Result<std::optional<RetiredKey>, StoreError> findRetiredKey(
+        int64_t userId, std::string_view keyHash) = 0;
+    // The user's retired keys, newest reset first.
+    virtual Result<std::vector<RetiredKey>, StoreError> retiredKeys(int64_t userId) = 0;
 };
 
 using CredentialStorePtr = std::unique_ptr<CredentialStore>;
+
+// Console sessions, kept in the store so that every node of a cluster knows them.
+class SessionStore {
+public:
+    virtual ~SessionStore() = default;
+    virtual Result<Ok, StoreError> createSession(const Session& session) = 0;
+    virtual Result<std::optional<Session>, StoreError> findSession(std::string_view tokenHash) = 0;
+    virtual Result<Ok, StoreError> deleteSession(std::string_view tokenHash) = 0;
+    // Removes sessions that expired before nowMs; returns how many.
+    virtual Result<int64_t, StoreError> deleteExpiredSessions(int64_t nowMs) = 0;
+};
 
 }  // namespace sc::store

@@ -2,6 +2,7 @@
 // The records the stores speak in: accounts, API users and queued messages. Plain data, no SQL.
 
 #include <cstdint>
+#include <climits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +17,17 @@ struct Account {
     int64_t id = 0;
     std::string email;
     int64_t createdAtMs = 0;
+    std::string passwordHash;  // argon2id string (crypto_pwhash_str); empty: no console login
+};
+
+// What an API user may do (DESIGN §1.6): least privilege, set by the account owner.
+struct UserPolicy {
+    std::string purpose;
+    bool testMode = false;                   // accepted and recorded as 'test', never delivered
+    std::vector<std::string> ipAllowlist;    // CIDRs (IPv4 and IPv6); empty: any address
+    std::vector<std::string> senderDomains;  // email users: allowed `from` domains; empty: any
+    int64_t rateLimitPerMinute = 0;          // requests; 0: unlimited
+    int64_t dailyQuota = 0;                  // accepted recipients per UTC day; 0: unlimited
 };
 
 // An API user as stored. The secret material is opaque here: only src/auth/ interprets it.
@@ -30,6 +42,96 @@ struct ApiUser {
     std::string keyFingerprint;  // first 8 hex of the key's HMAC; safe to show and log
     int64_t keyCreatedAtMs = 0;
     int64_t createdAtMs = 0;
+    UserPolicy policy;
+};
+
+// A key replaced by a reset. It stays valid until expiresAtMs (the grace period; equal to
+// resetAtMs for SMS keys and emergency resets) and is remembered afterwards so that a request
+// using it can be told when it was reset and when it expired.
+struct RetiredKey {
+    int64_t userId = 0;
+    std::string keyHash;
+    std::string keyFingerprint;
+    int64_t createdAtMs = 0;
+    int64_t resetAtMs = 0;
+    int64_t expiresAtMs = 0;
+};
+
+// A new current key, and until when the key it replaces stays valid. Any older retired key
+// still valid at nowMs ends at nowMs, so at most two keys are ever valid at once.
+struct KeyRotation {
+    std::string keyHash;
+    std::string keyCipher;  // SMS users only
+    std::string keyFingerprint;
+    int64_t nowMs = 0;
+    int64_t oldKeyExpiresAtMs = 0;
+};
+
+// A console login session. Only hashes of the session and CSRF tokens are stored.
+struct Session {
+    std::string tokenHash;
+    std::string csrfHash;
+    int64_t accountId = 0;
+    int64_t createdAtMs = 0;
+    int64_t expiresAtMs = 0;
+};
+
+// One authentication attempt, as DESIGN §1.6 says: never the key, only its fingerprint.
+struct AuthEvent {
+    int64_t atMs = 0;
+    std::string api;       // "email" | "sms" | "console"
+    std::string userName;  // as presented when loggable, else "-"
+    int64_t accountId = 0;  // 0 when the user is unknown
+    int64_t userId = 0;     // 0 when the user is unknown
+    std::string outcome;    // "success" | "failure" | "locked" | "rate_limited" | "quota" | "forbidden"
+    std::string reason;     // errorCode or detail
+    std::string keyFingerprint;
+    std::string clientIp;
+    std::string userAgent;
+};
+
+struct StoredAuthEvent {
+    int64_t id = 0;
+    AuthEvent event;
+};
+
+struct AuthEventQuery {
+    int64_t accountId = 0;  // only this account's events
+    std::string userName;   // empty: any
+    std::string outcome;    // empty: any
+    int64_t fromMs = 0;     // inclusive
+    int64_t toMs = INT64_MAX;  // exclusive
+    int64_t beforeId = 0;   // paging cursor: only events with id < beforeId; 0: from the newest
+    int64_t limit = 100;
+};
+
+// Increments of one user's counters for one hour.
+struct UsageDelta {
+    int64_t userId = 0;
+    int64_t accountId = 0;
+    std::string userName;
+    int64_t hourStartMs = 0;
+    int64_t requests = 0;
+    int64_t recipients = 0;  // accepted recipients
+    int64_t authFailures = 0;
+    int64_t rateLimited = 0;
+};
+
+struct UsageRow {
+    int64_t userId = 0;
+    std::string userName;
+    int64_t hourStartMs = 0;
+    int64_t requests = 0;
+    int64_t recipients = 0;
+    int64_t authFailures = 0;
+    int64_t rateLimited = 0;
+};
+
+struct UsageQuery {
+    int64_t accountId = 0;
+    std::string userName;  // empty: all of the account's users
+    int64_t fromMs = 0;
+    int64_t toMs = INT64_MAX;
 };
 
 struct NewApiUser {
@@ -40,6 +142,7 @@ struct NewApiUser {
     std::string keyCipher;
     std::string keyFingerprint;
     int64_t createdAtMs = 0;
+    UserPolicy policy;
 };
 
 struct Attachment {

@@ -1,6 +1,7 @@
 #pragma once
 // A CredentialStore in memory, for unit tests of the auth rules without a database.
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <string>
@@ -11,26 +12,41 @@ namespace sc::testing {
 
 class MemoryCredentialStore final : public store::CredentialStore {
 public:
-    Result<store::Account, store::StoreError> createAccount(std::string_view email,
-                                                            int64_t nowMs) override {
+    using StoreError = store::StoreError;
+
+    Result<store::Account, StoreError> createAccount(std::string_view email, int64_t nowMs) override {
         std::lock_guard lk(mu_);
         for (auto& [id, a] : accounts_) {
-            if (a.email == email) return fail(store::StoreError{store::StoreError::Kind::Conflict, "exists"});
+            if (a.email == email) return fail(StoreError{StoreError::Kind::Conflict, "exists"});
         }
-        store::Account a{nextId_++, std::string(email), nowMs};
+        store::Account a{nextId_++, std::string(email), nowMs, ""};
         accounts_[a.id] = a;
         return a;
     }
-    std::optional<store::Account> findAccountByEmail(std::string_view email) override {
+    Result<std::optional<store::Account>, StoreError> findAccountByEmail(
+        std::string_view email) override {
         std::lock_guard lk(mu_);
         for (auto& [id, a] : accounts_) {
-            if (a.email == email) return a;
+            if (a.email == email) return std::optional<store::Account>(a);
         }
-        return std::nullopt;
+        return std::optional<store::Account>();
     }
-    Result<store::ApiUser, store::StoreError> createUser(const store::NewApiUser& nu) override {
+    Result<std::optional<store::Account>, StoreError> findAccountById(int64_t id) override {
         std::lock_guard lk(mu_);
-        if (users_.count(nu.name)) return fail(store::StoreError{store::StoreError::Kind::Conflict, "exists"});
+        auto it = accounts_.find(id);
+        if (it == accounts_.end()) return std::optional<store::Account>();
+        return std::optional<store::Account>(it->second);
+    }
+    Result<Ok, StoreError> setAccountPassword(int64_t id, std::string_view hash) override {
+        std::lock_guard lk(mu_);
+        auto it = accounts_.find(id);
+        if (it == accounts_.end()) return fail(StoreError{StoreError::Kind::NotFound, "no account"});
+        it->second.passwordHash = std::string(hash);
+        return Ok{};
+    }
+    Result<store::ApiUser, StoreError> createUser(const store::NewApiUser& nu) override {
+        std::lock_guard lk(mu_);
+        if (users_.count(nu.name)) return fail(StoreError{StoreError::Kind::Conflict, "exists"});
         store::ApiUser u;
         u.id = nextId_++;
         u.accountId = nu.accountId;
@@ -41,17 +57,26 @@ public:
         u.keyFingerprint = nu.keyFingerprint;
         u.keyCreatedAtMs = nu.createdAtMs;
         u.createdAtMs = nu.createdAtMs;
+        u.policy = nu.policy;
         users_[u.name] = u;
         return u;
     }
-    std::optional<store::ApiUser> findUser(std::string_view name) override {
+    Result<std::optional<store::ApiUser>, StoreError> findUser(std::string_view name) override {
         std::lock_guard lk(mu_);
         ++lookups;
+        if (failReads) return fail(StoreError{StoreError::Kind::Unavailable, "down"});
         auto it = users_.find(std::string(name));
-        if (it == users_.end()) return std::nullopt;
-        return it->second;
+        if (it == users_.end()) return std::optional<store::ApiUser>();
+        return std::optional<store::ApiUser>(it->second);
     }
-    std::vector<store::ApiUser> listUsers(int64_t accountId) override {
+    Result<std::optional<store::ApiUser>, StoreError> findUserById(int64_t id) override {
+        std::lock_guard lk(mu_);
+        for (auto& [n, u] : users_) {
+            if (u.id == id) return std::optional<store::ApiUser>(u);
+        }
+        return std::optional<store::ApiUser>();
+    }
+    Result<std::vector<store::ApiUser>, StoreError> listUsers(int64_t accountId) override {
         std::lock_guard lk(mu_);
         std::vector<store::ApiUser> out;
         for (auto& [n, u] : users_) {
@@ -59,21 +84,83 @@ public:
         }
         return out;
     }
-    Result<Ok, store::StoreError> setUserDisabled(std::string_view name, bool disabled) override {
+    Result<Ok, StoreError> setUserDisabled(std::string_view name, bool disabled) override {
         std::lock_guard lk(mu_);
         auto it = users_.find(std::string(name));
-        if (it == users_.end()) return fail(store::StoreError{store::StoreError::Kind::NotFound, "no such user"});
+        if (it == users_.end()) return fail(StoreError{StoreError::Kind::NotFound, "no such user"});
         it->second.disabled = disabled;
         return Ok{};
     }
+    Result<store::ApiUser, StoreError> updateUser(int64_t userId, const store::UserPolicy& policy,
+                                                  bool disabled) override {
+        std::lock_guard lk(mu_);
+        for (auto& [n, u] : users_) {
+            if (u.id == userId) {
+                u.policy = policy;
+                u.disabled = disabled;
+                return u;
+            }
+        }
+        return fail(StoreError{StoreError::Kind::NotFound, "no such user"});
+    }
+    Result<Ok, StoreError> deleteUser(int64_t userId) override {
+        std::lock_guard lk(mu_);
+        for (auto it = users_.begin(); it != users_.end(); ++it) {
+            if (it->second.id == userId) {
+                users_.erase(it);
+                std::erase_if(retired_, [&](const store::RetiredKey& k) { return k.userId == userId; });
+                return Ok{};
+            }
+        }
+        return fail(StoreError{StoreError::Kind::NotFound, "no such user"});
+    }
+    Result<store::ApiUser, StoreError> rotateKey(int64_t userId, const store::KeyRotation& r) override {
+        std::lock_guard lk(mu_);
+        for (auto& [n, u] : users_) {
+            if (u.id != userId) continue;
+            for (auto& k : retired_) {
+                if (k.userId == userId && k.expiresAtMs > r.nowMs) k.expiresAtMs = r.nowMs;
+            }
+            retired_.push_back({userId, u.keyHash, u.keyFingerprint, u.keyCreatedAtMs, r.nowMs,
+                                r.oldKeyExpiresAtMs});
+            u.keyHash = r.keyHash;
+            u.keyCipher = r.keyCipher;
+            u.keyFingerprint = r.keyFingerprint;
+            u.keyCreatedAtMs = r.nowMs;
+            return u;
+        }
+        return fail(StoreError{StoreError::Kind::NotFound, "no such user"});
+    }
+    Result<std::optional<store::RetiredKey>, StoreError> findRetiredKey(
+        int64_t userId, std::string_view keyHash) override {
+        std::lock_guard lk(mu_);
+        ++retiredLookups;
+        for (auto it = retired_.rbegin(); it != retired_.rend(); ++it) {
+            if (it->userId == userId && it->keyHash == keyHash) {
+                return std::optional<store::RetiredKey>(*it);
+            }
+        }
+        return std::optional<store::RetiredKey>();
+    }
+    Result<std::vector<store::RetiredKey>, StoreError> retiredKeys(int64_t userId) override {
+        std::lock_guard lk(mu_);
+        std::vector<store::RetiredKey> out;
+        for (auto it = retired_.rbegin(); it != retired_.rend(); ++it) {
+            if (it->userId == userId) out.push_back(*it);
+        }
+        return out;
+    }
 
     int lookups = 0;
+    int retiredLookups = 0;
+    bool failReads = false;
 
 private:
     std::mutex mu_;
     int64_t nextId_ = 1;
     std::map<int64_t, store::Account> accounts_;
     std::map<std::string, store::ApiUser> users_;
+    std::vector<store::RetiredKey> retired_;
 };
 
 }  // namespace sc::testing

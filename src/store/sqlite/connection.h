@@ -22,7 +22,7 @@ namespace sc::store::sqlite {
 using ErrorSink = std::function<void(std::string_view)>;
 
 class Connection {
-  public:
+public:
     // Throws SQLite::Exception when the file cannot be opened or configured.
     Connection(const std::string& path, int busyTimeoutMs);
 
@@ -42,7 +42,7 @@ class Connection {
     // Best effort, for error paths: the caller is already reporting the original failure.
     void rollbackQuietly() noexcept;
 
-  private:
+private:
     // Declared first so that it is destroyed last, after every statement is finalized: closing
     // a connection with live statements fails (and asserts inside SQLiteCpp).
     SQLite::Database db_;
@@ -53,7 +53,7 @@ class Connection {
 // its read transaction open: in WAL mode that pins an old snapshot, so this connection would
 // stop seeing commits from other connections and processes, and checkpoints could not finish.
 class ScopedStatement {
-  public:
+public:
     ScopedStatement(Connection& c, std::string_view sql) : stmt_(c.statement(sql)) {}
     ~ScopedStatement();
 
@@ -63,7 +63,7 @@ class ScopedStatement {
     SQLite::Statement& operator*() { return stmt_; }
     SQLite::Statement* operator->() { return &stmt_; }
 
-  private:
+private:
     SQLite::Statement& stmt_;
 };
 
@@ -97,6 +97,25 @@ auto inWriteTransaction(Connection& c, Body&& body) {
     }
 }
 
+// Like inWriteTransaction, for a body that answers a Result: a failed Result (NotFound, say)
+// rolls the transaction back instead of committing whatever the body did before it noticed.
+template <class Body>
+auto inWriteTransactionIfOk(Connection& c, Body&& body) {
+    c.exec("BEGIN IMMEDIATE");
+    try {
+        auto result = body();
+        if (result.ok()) {
+            c.exec("COMMIT");
+        } else {
+            c.exec("ROLLBACK");
+        }
+        return result;
+    } catch (...) {
+        c.rollbackQuietly();
+        throw;
+    }
+}
+
 // Maps an SQLite failure onto the store's error kinds. Constraint violations become Conflict;
 // locking, I/O and disk-full failures become Unavailable (the environment, likely transient).
 StoreError toStoreError(const SQLite::Exception& e);
@@ -106,11 +125,11 @@ bool isForeignKeyViolation(const SQLite::Exception& e);
 // Lends connections to callers, one caller at a time per connection: SQLite connections are
 // not to be shared by concurrent threads, and each keeps its prepared statements warm.
 class ConnectionPool {
-  public:
+public:
     ConnectionPool(std::string path, int busyTimeoutMs, size_t maxIdle);
 
     class Lease {
-      public:
+    public:
         Lease(ConnectionPool& pool, std::unique_ptr<Connection> c)
             : pool_(&pool), conn_(std::move(c)) {}
         Lease(Lease&& other) noexcept = default;
@@ -120,7 +139,7 @@ class ConnectionPool {
         Connection& operator*() { return *conn_; }
         Connection* operator->() { return conn_.get(); }
 
-      private:
+    private:
         ConnectionPool* pool_;
         std::unique_ptr<Connection> conn_;
     };
@@ -130,7 +149,7 @@ class ConnectionPool {
     // Hands an already open connection to the pool (the one used for migrations).
     void adopt(std::unique_ptr<Connection> c);
 
-  private:
+private:
     void giveBack(std::unique_ptr<Connection> c);
 
     const std::string path_;

@@ -75,6 +75,97 @@ CREATE INDEX recipients_by_message ON recipients(message_id);
 -- The delivery workers' claim: due recipients in a given state.
 CREATE INDEX recipients_due ON recipients(state, next_attempt_at_ms);
 )sql"},
+    // api_users is rebuilt rather than altered so that its ids come from AUTOINCREMENT: users can
+    // now be deleted, and messages, auth events and usage rows keep the id of the user that made
+    // them, so a new user must never inherit a deleted user's id (plain INTEGER PRIMARY KEY
+    // reuses the largest id once that row is gone). Nothing references api_users yet, so the
+    // table can be dropped without touching foreign keys.
+    Migration{2, "console passwords, user policies, retired keys, sessions, audit log, usage",
+              R"sql(
+ALTER TABLE accounts ADD COLUMN password_hash TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE api_users_v2 (
+    id                    INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id            INTEGER NOT NULL REFERENCES accounts(id),
+    name                  TEXT NOT NULL UNIQUE,
+    kind                  TEXT NOT NULL CHECK (kind IN ('email', 'sms')),
+    disabled              INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+    key_hash              BLOB NOT NULL,
+    key_cipher            BLOB,
+    key_fingerprint       TEXT NOT NULL,
+    key_created_at_ms     INTEGER NOT NULL,
+    created_at_ms         INTEGER NOT NULL,
+    purpose               TEXT NOT NULL DEFAULT '',
+    test_mode             INTEGER NOT NULL DEFAULT 0 CHECK (test_mode IN (0, 1)),
+    -- JSON arrays of strings: they round-trip any value, including one with a newline.
+    ip_allowlist          TEXT NOT NULL DEFAULT '[]' CHECK (json_type(ip_allowlist) = 'array'),
+    sender_domains        TEXT NOT NULL DEFAULT '[]' CHECK (json_type(sender_domains) = 'array'),
+    rate_limit_per_minute INTEGER NOT NULL DEFAULT 0,
+    daily_quota           INTEGER NOT NULL DEFAULT 0
+) STRICT;
+INSERT INTO api_users_v2 (id, account_id, name, kind, disabled, key_hash, key_cipher,
+                          key_fingerprint, key_created_at_ms, created_at_ms)
+    SELECT id, account_id, name, kind, disabled, key_hash, key_cipher, key_fingerprint,
+           key_created_at_ms, created_at_ms
+    FROM api_users;
+DROP TABLE api_users;
+ALTER TABLE api_users_v2 RENAME TO api_users;
+CREATE INDEX api_users_by_account ON api_users(account_id);
+
+-- Keys replaced by a reset; kept after they expire so that a request using one can be told so.
+CREATE TABLE retired_keys (
+    user_id         INTEGER NOT NULL REFERENCES api_users(id) ON DELETE CASCADE,
+    key_hash        BLOB NOT NULL,
+    key_fingerprint TEXT NOT NULL,
+    created_at_ms   INTEGER NOT NULL,
+    reset_at_ms     INTEGER NOT NULL,
+    expires_at_ms   INTEGER NOT NULL
+) STRICT;
+CREATE INDEX retired_keys_by_user_hash ON retired_keys(user_id, key_hash);
+
+CREATE TABLE sessions (
+    token_hash    BLOB NOT NULL PRIMARY KEY,
+    csrf_hash     BLOB NOT NULL,
+    account_id    INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    created_at_ms INTEGER NOT NULL,
+    expires_at_ms INTEGER NOT NULL
+) STRICT;
+CREATE INDEX sessions_by_account ON sessions(account_id);
+CREATE INDEX sessions_by_expiry ON sessions(expires_at_ms);
+
+-- No foreign keys: an attempt by an unknown user has ids 0, and the log outlives the user.
+-- AUTOINCREMENT: the id is the paging cursor, so ids of pruned events are never handed out again.
+CREATE TABLE auth_events (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    at_ms           INTEGER NOT NULL,
+    api             TEXT NOT NULL,
+    user_name       TEXT NOT NULL,
+    account_id      INTEGER NOT NULL,
+    user_id         INTEGER NOT NULL,
+    outcome         TEXT NOT NULL,
+    reason          TEXT NOT NULL,
+    key_fingerprint TEXT NOT NULL,
+    client_ip       TEXT NOT NULL,
+    user_agent      TEXT NOT NULL
+) STRICT;
+CREATE INDEX auth_events_by_account ON auth_events(account_id, id);
+CREATE INDEX auth_events_by_time ON auth_events(at_ms);
+CREATE INDEX auth_events_by_key ON auth_events(user_id, key_fingerprint, at_ms);
+
+-- No foreign keys either: usage is history and outlives the user (the name is copied).
+CREATE TABLE usage_hourly (
+    user_id       INTEGER NOT NULL,
+    account_id    INTEGER NOT NULL,
+    user_name     TEXT NOT NULL,
+    hour_start_ms INTEGER NOT NULL,
+    requests      INTEGER NOT NULL DEFAULT 0,
+    recipients    INTEGER NOT NULL DEFAULT 0,
+    auth_failures INTEGER NOT NULL DEFAULT 0,
+    rate_limited  INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (user_id, hour_start_ms)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX usage_hourly_by_account ON usage_hourly(account_id, hour_start_ms);
+)sql"},
 };
 
 constexpr bool versionsAreContiguous() {
@@ -93,31 +184,50 @@ int userVersion(Connection& c) {
 
 }  // namespace
 
+// Messages are built with append(): "literal" + std::string&& trips a false -Wrestrict in
+// g++ 12 at -O2 (GCC bug 105329).
+
 int latestSchemaVersion() {
     return kMigrations.back().version;
 }
 
 void migrate(Connection& c) {
+    migrate(c, latestSchemaVersion());
+}
+
+void migrate(Connection& c, int targetVersion) {
+    if (targetVersion < 0 || targetVersion > latestSchemaVersion()) {
+        throw std::invalid_argument(
+            std::string("no schema version ").append(std::to_string(targetVersion)));
+    }
     inWriteTransaction(c, [&] {
         const int current = userVersion(c);
         if (current > latestSchemaVersion()) {
-            throw std::runtime_error("database schema version " + std::to_string(current) +
-                                     " is newer than this build supports (" +
-                                     std::to_string(latestSchemaVersion()) + ")");
+            std::string message("database schema version ");
+            message.append(std::to_string(current))
+                .append(" is newer than this build supports (")
+                .append(std::to_string(latestSchemaVersion()))
+                .append(")");
+            throw std::runtime_error(message);
         }
         for (const Migration& m : kMigrations) {
-            if (m.version <= current) continue;
+            if (m.version <= current || m.version > targetVersion) continue;
             try {
                 // Database::exec, not the statement cache: a step holds several statements.
                 c.db().exec(m.sql);
             } catch (const SQLite::Exception& e) {
-                throw std::runtime_error("schema migration " + std::to_string(m.version) + " (" +
-                                         m.summary + ") failed: " + e.what());
+                std::string message("schema migration ");
+                message.append(std::to_string(m.version))
+                    .append(" (")
+                    .append(m.summary)
+                    .append(") failed: ")
+                    .append(e.what());
+                throw std::runtime_error(message);
             }
         }
-        if (current < latestSchemaVersion()) {
+        if (current < targetVersion) {
             // PRAGMA takes no bound parameters; the value is our own integer.
-            c.db().exec("PRAGMA user_version=" + std::to_string(latestSchemaVersion()));
+            c.db().exec(std::string("PRAGMA user_version=").append(std::to_string(targetVersion)));
         }
         return true;
     });

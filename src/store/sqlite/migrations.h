@@ -22,4 +22,9 @@ int latestSchemaVersion();
 // file cannot be read or locked.
 void migrate(Connection& c);
 
+// Test hook: migrates only up to targetVersion (never down), so that a test can build a
+// database as an older build left it and check the upgrade. Throws std::invalid_argument for a
+// version this build does not know.
+void migrate(Connection& c, int targetVersion);
+
 }  // namespace sc::store::sqlite

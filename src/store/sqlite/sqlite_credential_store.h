@@ -1,6 +1,7 @@
 #pragma once
-// CredentialStore on SQLite. Every call borrows a pooled connection and reads the file afresh,
-// so a change made by an operator command in another process is seen on the next call.
+// CredentialStore on SQLite. Every call borrows a pooled connection and reads
+// the file afresh, so a change made by an operator command in another process is seen on the
+// next call. Failures are returned, never logged here: the caller decides what an outage means.
 
 #include "store/credential_store.h"
 #include "store/sqlite/connection.h"
@@ -8,22 +9,31 @@
 namespace sc::store::sqlite {
 
 class SqliteCredentialStore final : public CredentialStore {
-  public:
-    SqliteCredentialStore(ConnectionPool& pool, ErrorSink onError);
+public:
+    explicit SqliteCredentialStore(ConnectionPool& pool);
 
     Result<Account, StoreError> createAccount(std::string_view email, int64_t nowMs) override;
-    std::optional<Account> findAccountByEmail(std::string_view email) override;
+    Result<std::optional<Account>, StoreError> findAccountByEmail(std::string_view email) override;
+    Result<std::optional<Account>, StoreError> findAccountById(int64_t id) override;
+    Result<Ok, StoreError> setAccountPassword(int64_t accountId,
+                                              std::string_view passwordHash) override;
 
     Result<ApiUser, StoreError> createUser(const NewApiUser& user) override;
-    std::optional<ApiUser> findUser(std::string_view name) override;
-    std::vector<ApiUser> listUsers(int64_t accountId) override;
+    Result<std::optional<ApiUser>, StoreError> findUser(std::string_view name) override;
+    Result<std::optional<ApiUser>, StoreError> findUserById(int64_t id) override;
+    Result<std::vector<ApiUser>, StoreError> listUsers(int64_t accountId) override;
     Result<Ok, StoreError> setUserDisabled(std::string_view name, bool disabled) override;
+    Result<ApiUser, StoreError> updateUser(int64_t userId, const UserPolicy& policy,
+                                           bool disabled) override;
+    Result<Ok, StoreError> deleteUser(int64_t userId) override;
 
-  private:
-    void report(std::string_view what, const std::exception& e) const;
+    Result<ApiUser, StoreError> rotateKey(int64_t userId, const KeyRotation& rotation) override;
+    Result<std::optional<RetiredKey>, StoreError> findRetiredKey(int64_t userId,
+                                                                 std::string_view keyHash) override;
+    Result<std::vector<RetiredKey>, StoreError> retiredKeys(int64_t userId) override;
 
+private:
     ConnectionPool& pool_;
-    ErrorSink onError_;
 };
 
 }  // namespace sc::store::sqlite

@@ -19,7 +19,7 @@
 namespace sc::store::sqlite {
 
 class SqliteMessageStore final : public MessageStore {
-  public:
+public:
     // Opens the write connection (throws SQLite::Exception) and starts the writer thread.
     SqliteMessageStore(const std::string& path, int busyTimeoutMs, size_t maxBatch,
                        ConnectionPool& readers, ErrorSink onError);
@@ -34,7 +34,7 @@ class SqliteMessageStore final : public MessageStore {
     size_t commitCount() const { return commits_.load(); }
     void holdWriterForTest(bool hold);
 
-  private:
+private:
     struct Pending {
         NewMessage message;
         EnqueueDone done;

@@ -4,8 +4,10 @@
 
 #include "store/sqlite/connection.h"
 #include "store/sqlite/migrations.h"
+#include "store/sqlite/sqlite_audit_store.h"
 #include "store/sqlite/sqlite_credential_store.h"
 #include "store/sqlite/sqlite_message_store.h"
+#include "store/sqlite/sqlite_session_store.h"
 
 namespace sc::store {
 
@@ -18,12 +20,17 @@ struct SqliteBackend::Impl {
             auto first = std::make_unique<sqlite::Connection>(options.path, options.busyTimeoutMs);
             sqlite::migrate(*first);
             pool.adopt(std::move(first));
-            credentials = std::make_unique<sqlite::SqliteCredentialStore>(pool, options.onError);
+            credentials = std::make_unique<sqlite::SqliteCredentialStore>(pool);
+            sessions = std::make_unique<sqlite::SqliteSessionStore>(pool);
+            audit = std::make_unique<sqlite::SqliteAuditStore>(pool);
             messages = std::make_unique<sqlite::SqliteMessageStore>(
                 options.path, options.busyTimeoutMs, options.maxBatch, pool, options.onError);
         } catch (const std::exception& e) {
-            throw std::runtime_error("cannot open SQLite database '" + options.path +
-                                     "': " + e.what());
+            // append(): "literal" + std::string&& trips a false -Wrestrict in g++ 12 at -O2.
+            throw std::runtime_error(std::string("cannot open SQLite database '")
+                                         .append(options.path)
+                                         .append("': ")
+                                         .append(e.what()));
         }
     }
 
@@ -31,6 +38,8 @@ struct SqliteBackend::Impl {
     // Declared before the stores, so that it outlives them.
     sqlite::ConnectionPool pool;
     std::unique_ptr<sqlite::SqliteCredentialStore> credentials;
+    std::unique_ptr<sqlite::SqliteSessionStore> sessions;
+    std::unique_ptr<sqlite::SqliteAuditStore> audit;
     std::unique_ptr<sqlite::SqliteMessageStore> messages;
 };
 
@@ -48,6 +57,14 @@ CredentialStore& SqliteBackend::credentials() {
 
 MessageStore& SqliteBackend::messages() {
     return *impl_->messages;
+}
+
+SessionStore& SqliteBackend::sessions() {
+    return *impl_->sessions;
+}
+
+AuditStore& SqliteBackend::audit() {
+    return *impl_->audit;
 }
 
 size_t SqliteBackend::commitCount() const {

@@ -1,6 +1,6 @@
 #pragma once
 // The embedded SQLite backend: one database file under the data dir, WAL journal,
-// synchronous=FULL, schema migrations applied on open. Both stores share the file; each thread
+// synchronous=FULL, schema migrations applied on open. All the stores share the file; each thread
 // gets its own connection, and all message writes go through one group-commit writer thread.
 
 #include <cstddef>
@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "store/audit_store.h"
 #include "store/credential_store.h"
 #include "store/message_store.h"
 
@@ -27,7 +28,7 @@ struct SqliteOptions {
 };
 
 class SqliteBackend {
-  public:
+public:
     // Opens (creating if needed) the database and migrates it. Throws std::runtime_error with a
     // clear message when the file cannot be opened or migrated (start-up failure).
     explicit SqliteBackend(SqliteOptions options);
@@ -38,6 +39,8 @@ class SqliteBackend {
 
     CredentialStore& credentials();
     MessageStore& messages();
+    SessionStore& sessions();
+    AuditStore& audit();
 
     // Group commits done by the message writer since open (for metrics and tests).
     size_t commitCount() const;
@@ -48,7 +51,7 @@ class SqliteBackend {
     // The schema version this build migrates to.
     static int schemaVersion();
 
-  private:
+private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -21,8 +21,8 @@ protected:
     VerifierTest()
         : secret_(testSecret()),
           keys_(secret_),
-          issuer_(store_, keys_, random_, clock_),
-          verifier_(store_, keys_) {
+          issuer_(store_, keys_, random_, clock_, std::chrono::minutes(15)),
+          verifier_(store_, keys_, clock_) {
         EXPECT_TRUE(issuer_.createAccount("owner@acme.io").ok());
         auto email = issuer_.createUser("acme_api", store::UserKind::Email, "owner@acme.io");
         auto sms = issuer_.createUser("acme_sms", store::UserKind::Sms, "owner@acme.io");
@@ -108,8 +108,9 @@ TEST_F(VerifierTest, UnknownUserAndWrongKeyLookAlike) {
     EXPECT_EQ(wrong.error().reason, AuthFailureReason::Failed);
     EXPECT_EQ(unknown.error().hint, wrong.error().hint);
     EXPECT_NE(unknown.error().logDetail, wrong.error().logDetail);  // the operator sees why
-    // Both took the same path: one store lookup each.
+    // Both took the same path: one user lookup and one retired-key lookup each.
     EXPECT_EQ(store_.lookups, 2);
+    EXPECT_EQ(store_.retiredLookups, 2);
 }
 
 TEST_F(VerifierTest, EmailKeyIsRefusedOnTheSmsApi) {
@@ -124,6 +125,77 @@ TEST_F(VerifierTest, DisabledUserIsForbiddenOnlyWithTheRightKey) {
     EXPECT_EQ(httpStatus(right.error().reason), 403);
     auto wrong = verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", smsKey_}});
     EXPECT_EQ(reasonOf(wrong), AuthFailureReason::Failed);
+}
+
+int64_t userIdOf(testing::MemoryCredentialStore& store, const std::string& name) {
+    return store.findUser(name).value()->id;
+}
+
+TEST_F(VerifierTest, GraceEdges) {
+    const std::string key1 = emailKey_;
+    auto reset = issuer_.resetKey(userIdOf(store_, "acme_api"), false);
+    ASSERT_TRUE(reset.ok());
+    const std::string key2 = reset->key;
+    const int64_t resetAt = clock_.nowMillis();
+
+    auto fresh = verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", key2}});
+    ASSERT_TRUE(fresh.ok());  // the new key works at once
+    EXPECT_FALSE(fresh->keySunsetAtMs.has_value());
+
+    clock_.advance(std::chrono::minutes(14) + std::chrono::seconds(59));
+    auto late = verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", key1}});
+    ASSERT_TRUE(late.ok());
+    EXPECT_EQ(late->keySunsetAtMs.value_or(0), resetAt + 15 * 60 * 1000);
+
+    clock_.advance(std::chrono::seconds(1));  // 15:00 exactly
+    auto expired = verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", key1}});
+    EXPECT_EQ(reasonOf(expired), AuthFailureReason::KeyExpired);
+    EXPECT_NE(expired.error().hint.find("was reset at"), std::string::npos);
+    EXPECT_NE(expired.error().hint.find("grace period ended at"), std::string::npos);
+    EXPECT_EQ(expired.error().hint.find(key1), std::string::npos);
+    EXPECT_TRUE(verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", key2}}).ok());
+}
+
+TEST_F(VerifierTest, ASecondResetEndsTheOlderKeyAtOnce) {
+    const std::string key1 = emailKey_;
+    const int64_t id = userIdOf(store_, "acme_api");
+    const std::string key2 = issuer_.resetKey(id, false)->key;
+    clock_.advance(std::chrono::minutes(5));
+    const int64_t secondReset = clock_.nowMillis();
+    const std::string key3 = issuer_.resetKey(id, false)->key;
+
+    EXPECT_EQ(reasonOf(verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", key1}})),
+              AuthFailureReason::KeyExpired);
+    auto k2 = verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", key2}});
+    ASSERT_TRUE(k2.ok());
+    EXPECT_EQ(k2->keySunsetAtMs.value_or(0), secondReset + 15 * 60 * 1000);
+    EXPECT_TRUE(verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", key3}}).ok());
+}
+
+TEST_F(VerifierTest, RevokeOldEndsTheOldKeyAtOnce) {
+    const std::string key1 = emailKey_;
+    auto reset = issuer_.resetKey(userIdOf(store_, "acme_api"), true);
+    ASSERT_TRUE(reset.ok());
+    auto r = verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", key1}});
+    EXPECT_EQ(reasonOf(r), AuthFailureReason::KeyExpired);
+    EXPECT_NE(r.error().hint.find("stopped working then"), std::string::npos);
+}
+
+TEST_F(VerifierTest, SmsResetEndsTheOldKeyAtOnce) {
+    const std::string old = smsKey_;
+    auto reset = issuer_.resetKey(userIdOf(store_, "acme_sms"), false);  // revokeOld not asked
+    ASSERT_TRUE(reset.ok());
+    EXPECT_EQ(reasonOf(verify(Api::Sms, {{"smsUser", "acme_sms"}, {"smsKey", old}})),
+              AuthFailureReason::KeyExpired);
+    EXPECT_TRUE(verify(Api::Sms, {{"smsUser", "acme_sms"}, {"smsKey", reset->key}}).ok());
+    EXPECT_EQ(keys_.open(reset->user.keyCipher).value_or(""), reset->key);
+}
+
+TEST_F(VerifierTest, AStoreOutageIsNotAnAuthenticationFailure) {
+    store_.failReads = true;
+    auto r = verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", emailKey_}});
+    EXPECT_EQ(reasonOf(r), AuthFailureReason::StoreUnavailable);
+    EXPECT_EQ(httpStatus(r.error().reason), 503);
 }
 
 TEST(KeyMaterialTest, KeysAreLongAlphanumericAndDistinct) {
@@ -181,7 +253,7 @@ TEST(IssuerTest, RefusesDuplicatesAndUnknownAccounts) {
     testing::MemoryCredentialStore store;
     auto secret = testSecret();
     KeyMaterial keys(secret);
-    CredentialIssuer issuer(store, keys, random, clock);
+    CredentialIssuer issuer(store, keys, random, clock, std::chrono::minutes(15));
     ASSERT_TRUE(issuer.createAccount("a@acme.io").ok());
     EXPECT_EQ(issuer.createAccount("a@acme.io").error().kind, IssueError::Kind::Exists);
     EXPECT_EQ(issuer.createAccount("not-an-email").error().kind, IssueError::Kind::InvalidEmail);

@@ -25,6 +25,17 @@ TEST(RedactTargetTest, LeavesOrdinaryTargetsAlone) {
     EXPECT_EQ(redactTarget("/email/send?"), "/email/send?");
 }
 
+TEST(RedactTargetTest, KeyShapedValuesAreMaskedUnderAnyName) {
+    std::string out = redactTarget(
+        "/email/send?apiUser=DmEYMo40rlUzJ3HFKqp2Py9JyCuQejtg&apiKey=acme_api&to=%20Q3tGdI67xSxedvC76zUs9q4nBqptUwuz");
+    EXPECT_EQ(out.find("DmEYMo40"), std::string::npos) << out;
+    EXPECT_EQ(out.find("Q3tGdI67"), std::string::npos) << out;
+    EXPECT_NE(out.find("apiUser=***"), std::string::npos) << out;
+    // Ordinary long values stay readable.
+    EXPECT_EQ(redactTarget("/x?subject=averyveryverylongsubjectwithoutcapitals12"),
+              "/x?subject=averyveryverylongsubjectwithoutcapitals12");
+}
+
 TEST(RedactTargetTest, AValuelessSecretNameIsMaskedToo) {
     EXPECT_EQ(redactTarget("/x?apiKey&a=1"), "/x?***&a=1");
 }

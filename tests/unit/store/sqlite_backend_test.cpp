@@ -1,38 +1,22 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <chrono>
-#include <filesystem>
 #include <future>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
+#include "store/sqlite/migrations.h"
 #include "store/sqlite/sqlite_store.h"
+#include "unit/store/sqlite_test_support.h"
 
 namespace sc::store {
 namespace {
 
-using namespace std::chrono_literals;
-
-// A fresh directory per test, removed afterwards.
-class TempDir {
-  public:
-    TempDir() {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "sc-store-XXXXXX").string();
-        if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    std::string file(const std::string& name) const { return (path_ / name).string(); }
-
-  private:
-    std::filesystem::path path_;
-};
+using test_support::enqueueAndWait;
+using test_support::must;
+using test_support::TempDir;
 
 SqliteOptions optionsFor(const std::string& path) {
     SqliteOptions o;
@@ -61,17 +45,6 @@ NewMessage newMessage(const std::string& id) {
     return m;
 }
 
-// Enqueues and waits for the answer.
-Result<Ok, StoreError> enqueueAndWait(MessageStore& store, NewMessage m) {
-    std::promise<Result<Ok, StoreError>> done;
-    auto f = done.get_future();
-    store.enqueue(std::move(m), [&](Result<Ok, StoreError> r) { done.set_value(std::move(r)); });
-    if (f.wait_for(120s) != std::future_status::ready) {
-        return fail(StoreError{StoreError::Kind::Internal, "no answer"});
-    }
-    return f.get();
-}
-
 std::set<std::string> schemaObjects(const std::string& path) {
     SQLite::Database raw(path, SQLite::OPEN_READONLY);
     SQLite::Statement q(raw,
@@ -88,7 +61,7 @@ int userVersion(const std::string& path) {
 }
 
 class SqliteBackendTest : public ::testing::Test {
-  protected:
+protected:
     std::string path() const { return dir_.file("sendcloud.db"); }
     TempDir dir_;
 };
@@ -100,7 +73,8 @@ TEST_F(SqliteBackendTest, CreatesTheSchemaInWalMode) {
 
     SQLite::Database raw(path(), SQLite::OPEN_READONLY);
     EXPECT_EQ(raw.execAndGet("PRAGMA journal_mode").getString(), "wal");
-    for (const char* table : {"accounts", "api_users", "messages", "attachments", "recipients"}) {
+    for (const char* table : {"accounts", "api_users", "messages", "attachments", "recipients",
+                              "retired_keys", "sessions", "auth_events", "usage_hourly"}) {
         EXPECT_TRUE(raw.tableExists(table)) << table;
     }
     EXPECT_EQ(raw.execAndGet("SELECT count(*) FROM sqlite_schema "
@@ -143,7 +117,7 @@ TEST_F(SqliteBackendTest, MigrationsAreIdempotentOnReopen) {
 
     for (int i = 0; i < 2; ++i) {
         SqliteBackend backend(optionsFor(path()));
-        auto u = backend.credentials().findUser("sender");
+        auto u = must(backend.credentials().findUser("sender"));
         ASSERT_TRUE(u.has_value());
         EXPECT_EQ(u->keyHash, std::string("\0hash\0", 6));
         EXPECT_EQ(backend.messages().recipientsOf("m1").size(), 1u);
@@ -155,7 +129,7 @@ TEST_F(SqliteBackendTest, MigrationsAreIdempotentOnReopen) {
 TEST_F(SqliteBackendTest, BackendsOpeningANewFileTogetherBothSucceed) {
     auto open = [&] {
         SqliteBackend backend(optionsFor(path()));
-        return backend.credentials().findUser("nobody").has_value();
+        return must(backend.credentials().findUser("nobody")).has_value();
     };
     auto a = std::async(std::launch::async, open);
     auto b = std::async(std::launch::async, open);
@@ -168,7 +142,8 @@ TEST_F(SqliteBackendTest, RefusesADatabaseNewerThanThisBuild) {
     { SqliteBackend backend(optionsFor(path())); }
     {
         SQLite::Database raw(path(), SQLite::OPEN_READWRITE);
-        raw.exec("PRAGMA user_version=" + std::to_string(SqliteBackend::schemaVersion() + 1));
+        raw.exec(test_support::cat("PRAGMA user_version=",
+                                   std::to_string(SqliteBackend::schemaVersion() + 1)));
     }
     try {
         SqliteBackend backend(optionsFor(path()));
@@ -200,18 +175,18 @@ TEST_F(SqliteBackendTest, SecondBackendOnTheSameFileSeesWritesBothWays) {
     ASSERT_TRUE(acct.ok());
     ASSERT_TRUE(server.credentials().createUser(newUser(acct->id, "from_server")).ok());
     // Warm the server's connections and statements before the other side writes.
-    ASSERT_TRUE(server.credentials().findUser("from_server").has_value());
-    EXPECT_FALSE(server.credentials().findUser("from_operator").has_value());
+    ASSERT_TRUE(must(server.credentials().findUser("from_server")).has_value());
+    EXPECT_FALSE(must(server.credentials().findUser("from_operator")).has_value());
 
-    auto seen = operatorCmd.credentials().findUser("from_server");
+    auto seen = must(operatorCmd.credentials().findUser("from_server"));
     ASSERT_TRUE(seen.has_value());
     EXPECT_EQ(seen->keyHash, std::string("\0hash\0", 6));
     ASSERT_TRUE(operatorCmd.credentials().createUser(newUser(acct->id, "from_operator")).ok());
     ASSERT_TRUE(operatorCmd.credentials().setUserDisabled("from_server", true).ok());
 
-    EXPECT_TRUE(server.credentials().findUser("from_operator").has_value());
-    EXPECT_TRUE(server.credentials().findUser("from_server")->disabled);
-    EXPECT_EQ(server.credentials().listUsers(acct->id).size(), 2u);
+    EXPECT_TRUE(must(server.credentials().findUser("from_operator")).has_value());
+    EXPECT_TRUE(must(server.credentials().findUser("from_server"))->disabled);
+    EXPECT_EQ(must(server.credentials().listUsers(acct->id)).size(), 2u);
     auto dup = server.credentials().createUser(newUser(acct->id, "from_operator"));
     ASSERT_FALSE(dup.ok());
     EXPECT_EQ(dup.error().kind, StoreError::Kind::Conflict);
@@ -229,13 +204,13 @@ TEST_F(SqliteBackendTest, ReadsSeeChangesMadeWithPlainSqlite) {
     auto acct = backend.credentials().createAccount("a@example.com", 1);
     ASSERT_TRUE(acct.ok());
     ASSERT_TRUE(backend.credentials().createUser(newUser(acct->id, "sender")).ok());
-    EXPECT_FALSE(backend.credentials().findUser("sender")->disabled);
+    EXPECT_FALSE(must(backend.credentials().findUser("sender"))->disabled);
 
     SQLite::Database raw(path(), SQLite::OPEN_READWRITE);
     raw.exec(
         "UPDATE api_users SET disabled = 1, key_fingerprint = 'rotated' WHERE name = 'sender'");
 
-    auto u = backend.credentials().findUser("sender");
+    auto u = must(backend.credentials().findUser("sender"));
     ASSERT_TRUE(u.has_value());
     EXPECT_TRUE(u->disabled);
     EXPECT_EQ(u->keyFingerprint, "rotated");
@@ -254,6 +229,131 @@ TEST_F(SqliteBackendTest, ReadErrorsGoToTheErrorSink) {
     EXPECT_TRUE(backend.messages().recipientsOf("m1").empty());
     ASSERT_EQ(errors.size(), 1u);
     EXPECT_NE(errors[0].find("recipientsOf"), std::string::npos) << errors[0];
+}
+
+// A file left by a build at schema version 1 (built with this build's own step 1, then filled
+// with plain SQL as that build would have).
+void createVersion1Database(const std::string& path) {
+    sqlite::Connection c(path, 5000);
+    sqlite::migrate(c, 1);
+    c.db().exec(R"sql(
+INSERT INTO accounts (id, email, created_at_ms) VALUES (7, 'old@example.com', 100);
+INSERT INTO api_users (id, account_id, name, kind, disabled, key_hash, key_cipher,
+                       key_fingerprint, key_created_at_ms, created_at_ms)
+VALUES (3, 7, 'old_mailer', 'email', 0, x'00ff00', NULL, 'aaaaaaaa', 200, 150),
+       (5, 7, 'old_texter', 'sms', 1, x'0102', x'00aa00', 'bbbbbbbb', 300, 160);
+INSERT INTO messages (id, kind, account_id, api_user_id, api_user_name, created_at_ms,
+                      test_mode, content_json)
+VALUES ('m1', 'sms', 7, 5, 'old_texter', 400, 0, '{}');
+INSERT INTO recipients (id, message_id, address, role, state, attempts, next_attempt_at_ms,
+                        updated_at_ms)
+VALUES ('m1-r0', 'm1', '+14155550100', 'to', 'queued', 0, 400, 400);
+)sql");
+}
+
+TEST_F(SqliteBackendTest, MigratesAVersion1DatabaseKeepingUsersWithTheDefaultPolicy) {
+    createVersion1Database(path());
+    ASSERT_EQ(userVersion(path()), 1);
+    {
+        SQLite::Database raw(path(), SQLite::OPEN_READONLY);
+        EXPECT_FALSE(raw.tableExists("retired_keys"));
+    }
+
+    SqliteBackend backend(optionsFor(path()));
+    EXPECT_EQ(userVersion(path()), SqliteBackend::schemaVersion());
+    CredentialStore& creds = backend.credentials();
+
+    auto account = must(creds.findAccountById(7));
+    ASSERT_TRUE(account.has_value());
+    EXPECT_EQ(account->email, "old@example.com");
+    EXPECT_EQ(account->createdAtMs, 100);
+    EXPECT_EQ(account->passwordHash, "");
+
+    auto mailer = must(creds.findUser("old_mailer"));
+    ASSERT_TRUE(mailer.has_value());
+    EXPECT_EQ(mailer->id, 3);
+    EXPECT_EQ(mailer->accountId, 7);
+    EXPECT_EQ(mailer->kind, UserKind::Email);
+    EXPECT_FALSE(mailer->disabled);
+    EXPECT_EQ(mailer->keyHash, std::string("\0\xff\0", 3));
+    EXPECT_EQ(mailer->keyCipher, "");
+    EXPECT_EQ(mailer->keyFingerprint, "aaaaaaaa");
+    EXPECT_EQ(mailer->keyCreatedAtMs, 200);
+    EXPECT_EQ(mailer->createdAtMs, 150);
+    EXPECT_EQ(mailer->policy.purpose, "");
+    EXPECT_FALSE(mailer->policy.testMode);
+    EXPECT_TRUE(mailer->policy.ipAllowlist.empty());
+    EXPECT_TRUE(mailer->policy.senderDomains.empty());
+    EXPECT_EQ(mailer->policy.rateLimitPerMinute, 0);
+    EXPECT_EQ(mailer->policy.dailyQuota, 0);
+
+    auto texter = must(creds.findUserById(5));
+    ASSERT_TRUE(texter.has_value());
+    EXPECT_EQ(texter->name, "old_texter");
+    EXPECT_EQ(texter->kind, UserKind::Sms);
+    EXPECT_TRUE(texter->disabled);
+    EXPECT_EQ(texter->keyHash, std::string("\x01\x02", 2));
+    EXPECT_EQ(texter->keyCipher, std::string("\0\xaa\0", 3));
+    EXPECT_EQ(must(creds.listUsers(7)).size(), 2u);
+    EXPECT_EQ(backend.messages().recipientsOf("m1").size(), 1u);
+
+    {
+        SQLite::Database raw(path(), SQLite::OPEN_READONLY);
+        EXPECT_EQ(raw.execAndGet("PRAGMA integrity_check").getString(), "ok");
+        SQLite::Statement fk(raw, "PRAGMA foreign_key_check");
+        EXPECT_FALSE(fk.executeStep());
+        EXPECT_EQ(raw.execAndGet("SELECT count(*) FROM sqlite_schema "
+                                 "WHERE type = 'index' AND name = 'api_users_by_account'")
+                      .getInt(),
+                  1);
+        EXPECT_FALSE(raw.tableExists("api_users_v2"));
+    }
+
+    // The rebuilt table works with everything that refers to it.
+    KeyRotation r;
+    r.keyHash = std::string("\0new", 4);
+    r.keyFingerprint = "cccccccc";
+    r.nowMs = 1000;
+    r.oldKeyExpiresAtMs = 2000;
+    ASSERT_TRUE(creds.rotateKey(3, r).ok());
+    ASSERT_TRUE(creds.rotateKey(5, r).ok());
+    auto old = must(creds.findRetiredKey(3, std::string("\0\xff\0", 3)));
+    ASSERT_TRUE(old.has_value());
+    EXPECT_EQ(old->createdAtMs, 200);
+    UserPolicy p;
+    p.senderDomains = {"example.com"};
+    EXPECT_EQ(must(creds.updateUser(3, p, false)).policy.senderDomains, p.senderDomains);
+    ASSERT_TRUE(creds.deleteUser(5).ok());
+    EXPECT_TRUE(must(creds.retiredKeys(5)).empty());
+    EXPECT_EQ(must(creds.retiredKeys(3)).size(), 1u);
+    // Ids stay unique after the deletion of the largest one.
+    EXPECT_GT(must(creds.createUser(newUser(7, "new_mailer"))).id, 5);
+    ASSERT_TRUE(backend.sessions()
+                    .createSession(Session{std::string("\0tok", 4), "csrf", 7, 1000, 2000})
+                    .ok());
+}
+
+TEST_F(SqliteBackendTest, MigrateToAnOlderOrUnknownVersionChangesNothing) {
+    { SqliteBackend backend(optionsFor(path())); }
+    const auto schemaBefore = schemaObjects(path());
+    {
+        sqlite::Connection c(path(), 5000);
+        sqlite::migrate(c, 1);  // never down
+        EXPECT_THROW(sqlite::migrate(c, SqliteBackend::schemaVersion() + 1), std::invalid_argument);
+    }
+    EXPECT_EQ(userVersion(path()), SqliteBackend::schemaVersion());
+    EXPECT_EQ(schemaObjects(path()), schemaBefore);
+}
+
+TEST_F(SqliteBackendTest, StepByStepMigrationGivesTheSameSchemaAsANewFile) {
+    const std::string fresh = dir_.file("fresh.db");
+    { SqliteBackend backend(optionsFor(fresh)); }
+    {
+        sqlite::Connection c(path(), 5000);
+        sqlite::migrate(c, 1);
+    }
+    { SqliteBackend backend(optionsFor(path())); }
+    EXPECT_EQ(schemaObjects(path()), schemaObjects(fresh));
 }
 
 }  // namespace

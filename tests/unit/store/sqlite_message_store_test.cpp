@@ -1,11 +1,9 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <filesystem>
 #include <future>
 #include <map>
 #include <memory>
@@ -16,29 +14,16 @@
 #include <vector>
 
 #include "store/sqlite/sqlite_store.h"
+#include "unit/store/sqlite_test_support.h"
 
 namespace sc::store {
 namespace {
 
 using namespace std::chrono_literals;
 
-// A fresh directory per test, removed afterwards.
-class TempDir {
-  public:
-    TempDir() {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "sc-store-XXXXXX").string();
-        if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    std::string file(const std::string& name) const { return (path_ / name).string(); }
-
-  private:
-    std::filesystem::path path_;
-};
+using test_support::cat;
+using test_support::countRows;
+using test_support::TempDir;
 
 constexpr int64_t kCreatedAt = 1795827000000;
 
@@ -54,8 +39,8 @@ NewMessage makeMessage(const std::string& id, int recipients = 3, bool testMode 
     m.contentJson = R"({"from":"shop@example.com","subject":"Hi"})";
     static const char* kRoles[] = {"to", "cc", "bcc"};
     for (int i = 0; i < recipients; ++i) {
-        m.recipients.push_back(Recipient{id + "-r" + std::to_string(i),
-                                         "user" + std::to_string(i) + "@example.com",
+        m.recipients.push_back(Recipient{cat(id, "-r", std::to_string(i)),
+                                         cat("user", std::to_string(i), "@example.com"),
                                          kRoles[i % 3]});
     }
     return m;
@@ -63,7 +48,7 @@ NewMessage makeMessage(const std::string& id, int recipients = 3, bool testMode 
 
 // Collects enqueue outcomes by message id and lets the test wait for them.
 class Outcomes {
-  public:
+public:
     MessageStore::EnqueueDone callback(const std::string& id) {
         return [this, id](Result<Ok, StoreError> r) {
             std::lock_guard lock(mutex_);
@@ -97,7 +82,7 @@ class Outcomes {
     std::optional<StoreError::Kind> of(const std::string& id) {
         std::lock_guard lock(mutex_);
         auto it = results_.find(id);
-        if (it == results_.end()) throw std::logic_error("no outcome for " + id);
+        if (it == results_.end()) throw std::logic_error(cat("no outcome for ", id));
         return it->second;
     }
     std::vector<std::optional<StoreError::Kind>> allOf(const std::string& id) {
@@ -108,20 +93,15 @@ class Outcomes {
         return out;
     }
 
-  private:
+private:
     std::mutex mutex_;
     std::condition_variable cv_;
     size_t count_ = 0;
     std::multimap<std::string, std::optional<StoreError::Kind>> results_;
 };
 
-int64_t countRows(const std::string& path, const std::string& table) {
-    SQLite::Database raw(path, SQLite::OPEN_READONLY);
-    return raw.execAndGet("SELECT count(*) FROM " + table).getInt64();
-}
-
 class SqliteMessageStoreTest : public ::testing::Test {
-  protected:
+protected:
     void SetUp() override { open(); }
 
     void open(size_t maxBatch = 512) {
@@ -245,7 +225,7 @@ TEST_F(SqliteMessageStoreTest, ConcurrentEnqueueFromManyThreadsAllCommit) {
     for (int t = 0; t < kThreads; ++t) {
         threads.emplace_back([this, t] {
             for (int i = 0; i < kPerThread; ++i) {
-                enqueue("t" + std::to_string(t) + "-m" + std::to_string(i), 3);
+                enqueue(cat("t", std::to_string(t), "-m", std::to_string(i)), 3);
             }
         });
     }
@@ -274,7 +254,7 @@ TEST_F(SqliteMessageStoreTest, QueuedMessagesShareCommitsUpToMaxBatch) {
     for (int t = 0; t < kThreads; ++t) {
         threads.emplace_back([this, t] {
             for (int i = 0; i < kPerThread; ++i) {
-                enqueue("b" + std::to_string(t) + "-" + std::to_string(i), 1);
+                enqueue(cat("b", std::to_string(t), "-", std::to_string(i)), 1);
             }
         });
     }
@@ -339,7 +319,7 @@ TEST_F(SqliteMessageStoreTest, DuplicateRecipientIdRollsBackTheWholeMessage) {
 
 TEST_F(SqliteMessageStoreTest, StopDrainsPendingWorkThenRefusesNewWork) {
     backend_->holdWriterForTest(true);
-    for (int i = 0; i < 10; ++i) enqueue("s" + std::to_string(i), 2);
+    for (int i = 0; i < 10; ++i) enqueue(cat("s", std::to_string(i)), 2);
     EXPECT_EQ(outcomes_.count(), 0u);
 
     store().stop();
@@ -366,7 +346,7 @@ TEST_F(SqliteMessageStoreTest, StopDrainsPendingWorkThenRefusesNewWork) {
 
 TEST_F(SqliteMessageStoreTest, DestroyingTheBackendDrainsPendingWork) {
     backend_->holdWriterForTest(true);
-    for (int i = 0; i < 5; ++i) enqueue("d" + std::to_string(i), 1);
+    for (int i = 0; i < 5; ++i) enqueue(cat("d", std::to_string(i)), 1);
     backend_.reset();
     EXPECT_EQ(outcomes_.okCount(), 5u);
     EXPECT_EQ(countRows(path(), "messages"), 5);

@@ -1,0 +1,228 @@
+#include "store/sqlite/sqlite_audit_store.h"
+
+#include <algorithm>
+#include <climits>
+#include <string>
+
+namespace sc::store::sqlite {
+
+namespace {
+
+constexpr const char* kInsertEvent =
+    "INSERT INTO auth_events (at_ms, api, user_name, account_id, user_id, outcome, reason, "
+    "key_fingerprint, client_ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+constexpr const char* kAddUsage =
+    "INSERT INTO usage_hourly (user_id, account_id, user_name, hour_start_ms, requests, "
+    "recipients, auth_failures, rate_limited) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (user_id, hour_start_ms) DO UPDATE SET "
+    "requests = requests + excluded.requests, "
+    "recipients = recipients + excluded.recipients, "
+    "auth_failures = auth_failures + excluded.auth_failures, "
+    "rate_limited = rate_limited + excluded.rate_limited";
+
+// The optional filters are added to the text rather than written as "(? = '' OR col = ?)",
+// which would hide them from the planner; each of the four texts is prepared once per
+// connection. The id bound is always present (INT64_MAX on the first page), so that
+// auth_events_by_account serves the account match, the cursor and the order at once.
+std::string eventQuerySql(bool byUser, bool byOutcome) {
+    std::string sql(
+        "SELECT id, at_ms, api, user_name, account_id, user_id, outcome, reason, "
+        "key_fingerprint, client_ip, user_agent FROM auth_events "
+        "WHERE account_id = :account AND id < :before AND at_ms >= :from AND at_ms < :to");
+    if (byUser) sql.append(" AND user_name = :user");
+    if (byOutcome) sql.append(" AND outcome = :outcome");
+    sql.append(" ORDER BY id DESC LIMIT :limit");
+    return sql;
+}
+
+std::string usageQuerySql(bool byUser) {
+    std::string sql(
+        "SELECT user_id, user_name, hour_start_ms, requests, recipients, auth_failures, "
+        "rate_limited FROM usage_hourly "
+        "WHERE account_id = :account AND hour_start_ms >= :from AND hour_start_ms < :to");
+    if (byUser) sql.append(" AND user_name = :user");
+    sql.append(" ORDER BY hour_start_ms, user_name");
+    return sql;
+}
+
+// Named parameters, so that the optional ones need no index arithmetic.
+void bindNamedInt(SQLite::Statement& s, const char* name, int64_t value) {
+    s.bind(name, value);
+}
+
+void bindNamedText(SQLite::Statement& s, const char* name, const std::string& value) {
+    s.bind(name, value);
+}
+
+}  // namespace
+
+SqliteAuditStore::SqliteAuditStore(ConnectionPool& pool) : pool_(pool) {}
+
+Result<Ok, StoreError> SqliteAuditStore::appendEvents(const std::vector<AuthEvent>& events) {
+    if (events.empty()) return Ok{};
+    try {
+        auto conn = pool_.acquire();
+        return inWriteTransaction(*conn, [&]() -> Result<Ok, StoreError> {
+            // One prepared statement for the batch: the connection caches it, and each
+            // ScopedStatement resets it for the next event.
+            for (const AuthEvent& e : events) {
+                ScopedStatement s(*conn, kInsertEvent);
+                bindInt(*s, 1, e.atMs);
+                bindText(*s, 2, e.api);
+                bindText(*s, 3, e.userName);
+                bindInt(*s, 4, e.accountId);
+                bindInt(*s, 5, e.userId);
+                bindText(*s, 6, e.outcome);
+                bindText(*s, 7, e.reason);
+                bindText(*s, 8, e.keyFingerprint);
+                bindText(*s, 9, e.clientIp);
+                bindText(*s, 10, e.userAgent);
+                s->exec();
+            }
+            return Ok{};
+        });
+    } catch (const std::exception& e) {
+        return fail(toStoreError(e));
+    }
+}
+
+Result<Ok, StoreError> SqliteAuditStore::addUsage(const std::vector<UsageDelta>& deltas) {
+    if (deltas.empty()) return Ok{};
+    try {
+        auto conn = pool_.acquire();
+        return inWriteTransaction(*conn, [&]() -> Result<Ok, StoreError> {
+            for (const UsageDelta& d : deltas) {
+                ScopedStatement s(*conn, kAddUsage);
+                bindInt(*s, 1, d.userId);
+                bindInt(*s, 2, d.accountId);
+                bindText(*s, 3, d.userName);
+                bindInt(*s, 4, d.hourStartMs);
+                bindInt(*s, 5, d.requests);
+                bindInt(*s, 6, d.recipients);
+                bindInt(*s, 7, d.authFailures);
+                bindInt(*s, 8, d.rateLimited);
+                s->exec();
+            }
+            return Ok{};
+        });
+    } catch (const std::exception& e) {
+        return fail(toStoreError(e));
+    }
+}
+
+Result<std::vector<StoredAuthEvent>, StoreError> SqliteAuditStore::queryEvents(
+    const AuthEventQuery& q) {
+    try {
+        std::vector<StoredAuthEvent> out;
+        const bool byUser = !q.userName.empty();
+        const bool byOutcome = !q.outcome.empty();
+        auto conn = pool_.acquire();
+        ScopedStatement s(*conn, eventQuerySql(byUser, byOutcome));
+        bindNamedInt(*s, ":account", q.accountId);
+        bindNamedInt(*s, ":before", q.beforeId > 0 ? q.beforeId : INT64_MAX);
+        bindNamedInt(*s, ":from", q.fromMs);
+        bindNamedInt(*s, ":to", q.toMs);
+        if (byUser) bindNamedText(*s, ":user", q.userName);
+        if (byOutcome) bindNamedText(*s, ":outcome", q.outcome);
+        bindNamedInt(*s, ":limit", std::clamp<int64_t>(q.limit, 1, kMaxEventsPerQuery));
+        while (s->executeStep()) {
+            StoredAuthEvent row;
+            row.id = s->getColumn(0).getInt64();
+            AuthEvent& e = row.event;
+            e.atMs = s->getColumn(1).getInt64();
+            e.api = columnBytes(*s, 2);
+            e.userName = columnBytes(*s, 3);
+            e.accountId = s->getColumn(4).getInt64();
+            e.userId = s->getColumn(5).getInt64();
+            e.outcome = columnBytes(*s, 6);
+            e.reason = columnBytes(*s, 7);
+            e.keyFingerprint = columnBytes(*s, 8);
+            e.clientIp = columnBytes(*s, 9);
+            e.userAgent = columnBytes(*s, 10);
+            out.push_back(std::move(row));
+        }
+        return out;
+    } catch (const std::exception& e) {
+        return fail(toStoreError(e));
+    }
+}
+
+Result<std::vector<UsageRow>, StoreError> SqliteAuditStore::queryUsage(const UsageQuery& q) {
+    try {
+        std::vector<UsageRow> out;
+        const bool byUser = !q.userName.empty();
+        auto conn = pool_.acquire();
+        ScopedStatement s(*conn, usageQuerySql(byUser));
+        bindNamedInt(*s, ":account", q.accountId);
+        bindNamedInt(*s, ":from", q.fromMs);
+        bindNamedInt(*s, ":to", q.toMs);
+        if (byUser) bindNamedText(*s, ":user", q.userName);
+        while (s->executeStep()) {
+            UsageRow row;
+            row.userId = s->getColumn(0).getInt64();
+            row.userName = columnBytes(*s, 1);
+            row.hourStartMs = s->getColumn(2).getInt64();
+            row.requests = s->getColumn(3).getInt64();
+            row.recipients = s->getColumn(4).getInt64();
+            row.authFailures = s->getColumn(5).getInt64();
+            row.rateLimited = s->getColumn(6).getInt64();
+            out.push_back(std::move(row));
+        }
+        return out;
+    } catch (const std::exception& e) {
+        return fail(toStoreError(e));
+    }
+}
+
+Result<int64_t, StoreError> SqliteAuditStore::countKeyUses(int64_t userId,
+                                                           std::string_view fingerprint,
+                                                           int64_t fromMs) {
+    try {
+        auto conn = pool_.acquire();
+        // auth_events_by_key answers this from the index alone, apart from the outcome check.
+        ScopedStatement s(*conn,
+                          "SELECT count(*) FROM auth_events WHERE user_id = ? AND "
+                          "key_fingerprint = ? AND at_ms >= ? AND outcome = 'success'");
+        bindInt(*s, 1, userId);
+        bindText(*s, 2, fingerprint);
+        bindInt(*s, 3, fromMs);
+        s->executeStep();
+        return s->getColumn(0).getInt64();
+    } catch (const std::exception& e) {
+        return fail(toStoreError(e));
+    }
+}
+
+Result<int64_t, StoreError> SqliteAuditStore::recipientsBetween(int64_t userId, int64_t fromMs,
+                                                                int64_t toMs) {
+    try {
+        auto conn = pool_.acquire();
+        // sum() is NULL over no rows; total() would answer a floating-point value.
+        ScopedStatement s(*conn,
+                          "SELECT coalesce(sum(recipients), 0) FROM usage_hourly "
+                          "WHERE user_id = ? AND hour_start_ms >= ? AND hour_start_ms < ?");
+        bindInt(*s, 1, userId);
+        bindInt(*s, 2, fromMs);
+        bindInt(*s, 3, toMs);
+        s->executeStep();
+        return s->getColumn(0).getInt64();
+    } catch (const std::exception& e) {
+        return fail(toStoreError(e));
+    }
+}
+
+Result<int64_t, StoreError> SqliteAuditStore::pruneEvents(int64_t olderThanMs) {
+    try {
+        auto conn = pool_.acquire();
+        return inWriteTransaction(*conn, [&]() -> Result<int64_t, StoreError> {
+            ScopedStatement s(*conn, "DELETE FROM auth_events WHERE at_ms < ?");
+            bindInt(*s, 1, olderThanMs);
+            return static_cast<int64_t>(s->exec());
+        });
+    } catch (const std::exception& e) {
+        return fail(toStoreError(e));
+    }
+}
+
+}  // namespace sc::store::sqlite

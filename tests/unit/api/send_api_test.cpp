@@ -1,0 +1,352 @@
+// The send path in-process: real SQLite store in a temp dir, FakeClock, no sockets. This is
+// where the rules that depend on time (grace periods, lockouts, rate limits, quotas) are shown,
+// by moving the clock.
+
+#include "api/send_handlers.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "auth/credential_issuer.h"
+#include "fakes/fake_clock.h"
+#include "fakes/fixed_random.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace sc::api {
+namespace {
+
+using nlohmann::json;
+
+std::string urlEncode(const std::string& s) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+            out.push_back(static_cast<char>(c));
+        } else {
+            out.push_back('%');
+            out.push_back(hex[c >> 4]);
+            out.push_back(hex[c & 15]);
+        }
+    }
+    return out;
+}
+
+class SendApiTest : public ::testing::Test {
+protected:
+    SendApiTest()
+        : dir_(makeTempDir()),
+          backend_(sqliteOptions(dir_)),
+          secret_(auth::ServerSecret::fromBytes(secretBytes())),
+          keys_(secret_),
+          issuer_(backend_.credentials(), keys_, random_, clock_, std::chrono::minutes(15)),
+          verifier_(backend_.credentials(), keys_, clock_),
+          ids_(clock_, random_, "test"),
+          phones_(domain::PhoneValidation::Valid),
+          lockout_(clock_, lockoutOptions()),
+          rateLimiter_(clock_),
+          quota_(clock_,
+                 [this](int64_t user, int64_t from, int64_t to) {
+                     return backend_.audit().recipientsBetween(user, from, to + 1).value();
+                 }),
+          recorder_(backend_.audit(), clock_, {}),
+          api_(SendApiDeps{verifier_, backend_.messages(), ids_, phones_, clock_, lockout_,
+                           rateLimiter_, quota_, recorder_},
+               SendLimits{}) {
+        EXPECT_TRUE(issuer_.createAccount("owner@acme.io").ok());
+        auto e = issuer_.createUser("acme_api", store::UserKind::Email, "owner@acme.io");
+        auto s = issuer_.createUser("acme_sms", store::UserKind::Sms, "owner@acme.io");
+        EXPECT_TRUE(e.ok() && s.ok());
+        emailKey_ = e->key;
+        smsKey_ = s->key;
+        emailUserId_ = e->user.id;
+        smsUserId_ = s->user.id;
+    }
+
+    ~SendApiTest() override {
+        backend_.messages().stop();
+        std::filesystem::remove_all(dir_);
+    }
+
+    static std::string makeTempDir() {
+        char tmpl[] = "/tmp/sc-sendapi-XXXXXX";
+        return mkdtemp(tmpl);
+    }
+    static store::SqliteOptions sqliteOptions(const std::string& dir) {
+        store::SqliteOptions o;
+        o.path = dir + "/sendcloud.db";
+        return o;
+    }
+    static std::array<uint8_t, 32> secretBytes() {
+        std::array<uint8_t, 32> b{};
+        b[3] = 42;
+        return b;
+    }
+    static auth::LockoutOptions lockoutOptions() {
+        auth::LockoutOptions o;
+        o.ipFailures = 10;
+        o.userFailures = 5;
+        return o;
+    }
+
+    http::Response call(bool sms, std::vector<std::pair<std::string, std::string>> params,
+                        const std::string& ip = "127.0.0.1") {
+        http::Request req;
+        req.method = http::Method::Get;
+        req.path = sms ? "/smsapi/send" : "/email/send";
+        for (auto& [k, v] : params) {
+            if (!req.query.empty()) req.query += "&";
+            req.query += urlEncode(k) + "=" + urlEncode(v);
+        }
+        req.target = req.path + "?" + req.query;
+        req.clientIp = ip;
+        std::promise<http::Response> done;
+        auto fut = done.get_future();
+        http::Responder reply([&done](http::Response r) { done.set_value(std::move(r)); });
+        if (sms) {
+            api_.sendSms(req, reply);
+        } else {
+            api_.sendEmail(req, reply);
+        }
+        return fut.get();
+    }
+
+    http::Response email(const std::string& key, const std::string& ip = "127.0.0.1",
+                         const std::string& from = "news@acme.io") {
+        return call(false, {{"apiUser", "acme_api"}, {"apiKey", key}, {"from", from},
+                            {"to", "ann@x.io"}, {"subject", "Hi"}, {"plain", "Hello"}},
+                    ip);
+    }
+    http::Response sms(const std::string& key, const std::string& ip = "127.0.0.1") {
+        return call(true, {{"smsUser", "acme_sms"}, {"smsKey", key}, {"to", "+14155550100"},
+                           {"message", "Hi"}},
+                    ip);
+    }
+
+    static std::string errorCodeOf(const http::Response& r) {
+        auto j = json::parse(r.body);
+        return j.value("errorCode", std::string("none"));
+    }
+    static std::optional<std::string> headerOf(const http::Response& r, const std::string& name) {
+        for (const auto& h : r.headers) {
+            if (h.name == name) return h.value;
+        }
+        return std::nullopt;
+    }
+
+    void setPolicy(int64_t userId, const store::UserPolicy& p) {
+        ASSERT_TRUE(backend_.credentials().updateUser(userId, p, false).ok());
+    }
+
+    std::string dir_;
+    testing::FakeClock clock_;
+    testing::FixedRandom random_;
+    store::SqliteBackend backend_;
+    auth::ServerSecret secret_;
+    auth::KeyMaterial keys_;
+    auth::CredentialIssuer issuer_;
+    auth::CredentialVerifier verifier_;
+    IdGenerator ids_;
+    domain::PhoneNumberValidator phones_;
+    auth::LockoutTracker lockout_;
+    policy::RateLimiter rateLimiter_;
+    policy::DailyQuota quota_;
+    audit::AuditRecorder recorder_;
+    SendApi api_;
+    std::string emailKey_, smsKey_;
+    int64_t emailUserId_ = 0, smsUserId_ = 0;
+};
+
+TEST_F(SendApiTest, GraceEdges) {
+    const std::string key1 = emailKey_;
+    const int64_t resetAt = clock_.nowMillis();
+    auto reset = issuer_.resetKey(emailUserId_, false);
+    ASSERT_TRUE(reset.ok());
+    const std::string key2 = reset->key;
+
+    auto fresh = email(key2);
+    EXPECT_EQ(fresh.status, 200) << fresh.body;  // the new key works at once
+    EXPECT_FALSE(headerOf(fresh, "sunset"));
+
+    clock_.advance(std::chrono::minutes(14) + std::chrono::seconds(59));
+    auto late = email(key1);
+    EXPECT_EQ(late.status, 200) << late.body;
+    EXPECT_EQ(headerOf(late, "sunset").value_or(""),
+              formatHttpDate(Clock::TimePoint(Clock::Duration(resetAt + 15 * 60 * 1000))));
+
+    clock_.advance(std::chrono::seconds(1));
+    auto expired = email(key1);
+    EXPECT_EQ(expired.status, 401);
+    EXPECT_EQ(errorCodeOf(expired), "auth.key_expired");
+    auto hint = json::parse(expired.body)["hint"].get<std::string>();
+    EXPECT_NE(hint.find(formatIso8601(Clock::TimePoint(Clock::Duration(resetAt)))), std::string::npos)
+        << hint;
+    EXPECT_NE(hint.find(formatIso8601(Clock::TimePoint(Clock::Duration(resetAt + 900000)))),
+              std::string::npos)
+        << hint;
+    EXPECT_EQ(email(key2).status, 200);
+}
+
+TEST_F(SendApiTest, SecondResetAtMinuteFiveKillsKeyOneAndStartsKeyTwosGrace) {
+    const std::string key1 = emailKey_;
+    const std::string key2 = issuer_.resetKey(emailUserId_, false)->key;
+    clock_.advance(std::chrono::minutes(5));
+    const int64_t second = clock_.nowMillis();
+    const std::string key3 = issuer_.resetKey(emailUserId_, false)->key;
+    EXPECT_EQ(errorCodeOf(email(key1)), "auth.key_expired");
+    auto k2 = email(key2);
+    EXPECT_EQ(k2.status, 200);
+    EXPECT_EQ(headerOf(k2, "sunset").value_or(""),
+              formatHttpDate(Clock::TimePoint(Clock::Duration(second + 900000))));
+    EXPECT_EQ(email(key3).status, 200);
+    clock_.advance(std::chrono::minutes(15));
+    EXPECT_EQ(errorCodeOf(email(key2)), "auth.key_expired");
+}
+
+TEST_F(SendApiTest, RevokeOldKillsTheOldKeyAtOnce) {
+    const std::string key1 = emailKey_;
+    auto reset = issuer_.resetKey(emailUserId_, true);
+    EXPECT_EQ(errorCodeOf(email(key1)), "auth.key_expired");
+    EXPECT_EQ(email(reset->key).status, 200);
+}
+
+TEST_F(SendApiTest, SmsResetRefusesTheOldKeyOnTheFirstRequestAfterIt) {
+    EXPECT_EQ(sms(smsKey_).status, 200);
+    auto reset = issuer_.resetKey(smsUserId_, false);
+    ASSERT_TRUE(reset.ok());
+    auto old = sms(smsKey_);
+    EXPECT_EQ(old.status, 401);
+    EXPECT_EQ(errorCodeOf(old), "auth.key_expired");
+    EXPECT_EQ(sms(reset->key).status, 200);
+}
+
+TEST_F(SendApiTest, IpAllowlist) {
+    store::UserPolicy p;
+    p.ipAllowlist = {"10.0.0.0/8", "2001:db8::/32"};
+    setPolicy(emailUserId_, p);
+    auto refused = email(emailKey_, "192.168.1.1");
+    EXPECT_EQ(refused.status, 403);
+    EXPECT_EQ(errorCodeOf(refused), "auth.ip_not_allowed");
+    EXPECT_EQ(email(emailKey_, "10.9.8.7").status, 200);
+    EXPECT_EQ(email(emailKey_, "2001:db8::5").status, 200);
+}
+
+TEST_F(SendApiTest, SenderDomains) {
+    store::UserPolicy p;
+    p.senderDomains = {"acme.io"};
+    setPolicy(emailUserId_, p);
+    auto refused = email(emailKey_, "127.0.0.1", "ceo@evil.io");
+    EXPECT_EQ(refused.status, 403);
+    EXPECT_EQ(errorCodeOf(refused), "auth.sender_not_allowed");
+    EXPECT_EQ(email(emailKey_, "127.0.0.1", "News <news@ACME.io>").status, 200);
+}
+
+TEST_F(SendApiTest, RateLimitAnswers429WithRetryAfter) {
+    store::UserPolicy p;
+    p.rateLimitPerMinute = 3;
+    setPolicy(emailUserId_, p);
+    for (int i = 0; i < 3; ++i) ASSERT_EQ(email(emailKey_).status, 200) << i;
+    auto limited = email(emailKey_);
+    EXPECT_EQ(limited.status, 429);
+    EXPECT_EQ(errorCodeOf(limited), "limit.rate_exceeded");
+    EXPECT_EQ(headerOf(limited, "retry-after").value_or(""), "20");
+    clock_.advance(std::chrono::seconds(20));
+    EXPECT_EQ(email(emailKey_).status, 200);
+}
+
+TEST_F(SendApiTest, DailyQuotaNamesTheQuota) {
+    store::UserPolicy p;
+    p.dailyQuota = 2;
+    setPolicy(emailUserId_, p);
+    EXPECT_EQ(email(emailKey_).status, 200);
+    EXPECT_EQ(email(emailKey_).status, 200);
+    auto over = email(emailKey_);
+    EXPECT_EQ(over.status, 429);
+    EXPECT_EQ(errorCodeOf(over), "limit.daily_quota_exceeded");
+    EXPECT_NE(json::parse(over.body)["hint"].get<std::string>().find("daily quota of 2"),
+              std::string::npos);
+    EXPECT_TRUE(headerOf(over, "retry-after"));
+    clock_.advance(std::chrono::hours(24));
+    EXPECT_EQ(email(emailKey_).status, 200);
+}
+
+TEST_F(SendApiTest, TestModeAnswersAsUsualAndRecordsStateTest) {
+    store::UserPolicy p;
+    p.testMode = true;
+    setPolicy(emailUserId_, p);
+    auto r = email(emailKey_);
+    ASSERT_EQ(r.status, 200);
+    auto id = json::parse(r.body)["info"]["emailIdList"][0].get<std::string>();
+    auto stored = backend_.messages().findRecipient(id);
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(stored->state, "test");
+    auto live = issuer_.createUser("acme_live", store::UserKind::Email, "owner@acme.io");
+    auto lr = call(false, {{"apiUser", "acme_live"}, {"apiKey", live->key}, {"from", "a@acme.io"},
+                           {"to", "b@x.io"}, {"subject", "s"}, {"plain", "p"}});
+    auto liveId = json::parse(lr.body)["info"]["emailIdList"][0].get<std::string>();
+    EXPECT_EQ(backend_.messages().findRecipient(liveId)->state, "queued");
+}
+
+TEST_F(SendApiTest, LockoutEngagesExpiresAndSparesTheRightKeyFromElsewhere) {
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(errorCodeOf(email("wrongkey" + std::to_string(i), "6.6.6.6")), "auth.failed");
+    auto locked = email("wrongkey", "6.6.6.6");  // the 5th failure locks the name
+    EXPECT_EQ(locked.status, 429);
+    EXPECT_EQ(errorCodeOf(locked), "auth.too_many_failures");
+    EXPECT_EQ(headerOf(locked, "retry-after").value_or(""), "300");
+    EXPECT_EQ(errorCodeOf(email("wrongkey", "6.6.6.7")), "auth.too_many_failures");
+    // The legitimate user, right key, another address: not slowed down.
+    EXPECT_EQ(email(emailKey_, "10.0.0.1").status, 200);
+    clock_.advance(std::chrono::minutes(5));
+    EXPECT_EQ(errorCodeOf(email("wrongkey", "6.6.6.6")), "auth.failed");
+}
+
+TEST_F(SendApiTest, ALockedAddressIsRefusedEvenWithTheRightKey) {
+    for (int i = 0; i < 10; ++i) {
+        call(false, {{"apiUser", "user" + std::to_string(i) + "_x"}, {"apiKey", "k"}}, "6.6.6.6");
+    }
+    auto r = email(emailKey_, "6.6.6.6");
+    EXPECT_EQ(r.status, 429);
+    EXPECT_EQ(errorCodeOf(r), "auth.too_many_failures");
+    EXPECT_EQ(email(emailKey_, "7.7.7.7").status, 200);
+}
+
+TEST_F(SendApiTest, AuditAndUsageRecordFingerprintsNeverKeys) {
+    EXPECT_EQ(email(emailKey_).status, 200);
+    EXPECT_EQ(email("not-the-key").status, 401);
+    EXPECT_EQ(sms(smsKey_).status, 200);
+    ASSERT_TRUE(recorder_.flush());
+    store::AuthEventQuery q;
+    q.accountId = backend_.credentials().findUser("acme_api").value()->accountId;
+    auto events = backend_.audit().queryEvents(q);
+    ASSERT_TRUE(events.ok());
+    ASSERT_EQ(events->size(), 3u);
+    int successes = 0;
+    for (const auto& e : events.value()) {
+        if (e.event.outcome == "success") ++successes;
+        EXPECT_EQ(e.event.clientIp, "127.0.0.1");
+    }
+    EXPECT_EQ(successes, 2);
+    auto usage = backend_.audit().queryUsage(store::UsageQuery{q.accountId, "acme_api", 0, INT64_MAX});
+    ASSERT_TRUE(usage.ok());
+    ASSERT_EQ(usage->size(), 1u);
+    EXPECT_EQ(usage.value()[0].requests, 2);
+    EXPECT_EQ(usage.value()[0].recipients, 1);
+    EXPECT_EQ(usage.value()[0].authFailures, 1);
+
+    backend_.messages().stop();
+    for (const char* file : {"/sendcloud.db", "/sendcloud.db-wal"}) {
+        std::ifstream in(dir_ + file, std::ios::binary);
+        std::stringstream bytes;
+        bytes << in.rdbuf();
+        EXPECT_EQ(bytes.str().find(emailKey_), std::string::npos) << file;
+        EXPECT_EQ(bytes.str().find(smsKey_), std::string::npos) << file;
+    }
+}
+
+}  // namespace
+}  // namespace sc::api

@@ -1,0 +1,131 @@
+#include "audit/audit_recorder.h"
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+
+#include "fakes/fake_clock.h"
+
+namespace sc::audit {
+namespace {
+
+class RecordingAuditStore final : public store::AuditStore {
+public:
+    Result<Ok, store::StoreError> appendEvents(const std::vector<store::AuthEvent>& e) override {
+        std::lock_guard lk(mu);
+        if (down) return fail(store::StoreError{store::StoreError::Kind::Unavailable, "down"});
+        ++appendCalls;
+        events.insert(events.end(), e.begin(), e.end());
+        return Ok{};
+    }
+    Result<Ok, store::StoreError> addUsage(const std::vector<store::UsageDelta>& d) override {
+        std::lock_guard lk(mu);
+        if (down) return fail(store::StoreError{store::StoreError::Kind::Unavailable, "down"});
+        usage.insert(usage.end(), d.begin(), d.end());
+        return Ok{};
+    }
+    Result<std::vector<store::StoredAuthEvent>, store::StoreError> queryEvents(
+        const store::AuthEventQuery&) override {
+        return std::vector<store::StoredAuthEvent>{};
+    }
+    Result<std::vector<store::UsageRow>, store::StoreError> queryUsage(const store::UsageQuery&) override {
+        return std::vector<store::UsageRow>{};
+    }
+    Result<int64_t, store::StoreError> countKeyUses(int64_t, std::string_view, int64_t) override {
+        return int64_t{0};
+    }
+    Result<int64_t, store::StoreError> recipientsBetween(int64_t, int64_t, int64_t) override {
+        return int64_t{0};
+    }
+    Result<int64_t, store::StoreError> pruneEvents(int64_t olderThanMs) override {
+        std::lock_guard lk(mu);
+        prunedBefore = olderThanMs;
+        return int64_t{0};
+    }
+
+    std::mutex mu;
+    bool down = false;
+    int appendCalls = 0;
+    int64_t prunedBefore = 0;
+    std::vector<store::AuthEvent> events;
+    std::vector<store::UsageDelta> usage;
+};
+
+store::AuthEvent event(const std::string& user) {
+    store::AuthEvent e;
+    e.userName = user;
+    e.outcome = "success";
+    return e;
+}
+
+TEST(AuditRecorderTest, BatchesEventsIntoOneWrite) {
+    testing::FakeClock clock;
+    RecordingAuditStore store;
+    AuditRecorder recorder(store, clock, {});
+    for (int i = 0; i < 100; ++i) recorder.record(event("acme_api"));
+    EXPECT_TRUE(store.events.empty());  // nothing on the caller's path
+    ASSERT_TRUE(recorder.flush());
+    EXPECT_EQ(store.events.size(), 100u);
+    EXPECT_EQ(store.appendCalls, 1);
+}
+
+TEST(AuditRecorderTest, AggregatesUsagePerUserAndHour) {
+    testing::FakeClock clock(1795827600000);  // on an hour boundary
+    RecordingAuditStore store;
+    AuditRecorder recorder(store, clock, {});
+    recorder.countUsage(1, 9, "acme_api", {1, 3, 0, 0});
+    recorder.countUsage(1, 9, "acme_api", {1, 2, 0, 0});
+    recorder.countUsage(2, 9, "acme_sms", {1, 0, 1, 0});
+    clock.advance(std::chrono::hours(1));
+    recorder.countUsage(1, 9, "acme_api", {1, 1, 0, 0});
+    recorder.countUsage(0, 0, "-", {1, 0, 1, 0});  // unknown users have no usage row
+    ASSERT_TRUE(recorder.flush());
+    ASSERT_EQ(store.usage.size(), 3u);
+    int64_t firstHourRecipients = 0;
+    for (const auto& d : store.usage) {
+        if (d.userId == 1 && d.hourStartMs == 1795827600000) firstHourRecipients = d.recipients;
+    }
+    EXPECT_EQ(firstHourRecipients, 5);
+}
+
+TEST(AuditRecorderTest, KeepsWhatTheStoreRefusedForTheNextFlush) {
+    testing::FakeClock clock;
+    RecordingAuditStore store;
+    AuditRecorder recorder(store, clock, {});
+    recorder.record(event("a_user_1"));
+    store.down = true;
+    EXPECT_FALSE(recorder.flush());
+    store.down = false;
+    recorder.record(event("a_user_2"));
+    ASSERT_TRUE(recorder.flush());
+    ASSERT_EQ(store.events.size(), 2u);
+    EXPECT_EQ(store.events[0].userName, "a_user_1");
+}
+
+TEST(AuditRecorderTest, PrunesByClockTime) {
+    testing::FakeClock clock(1795827600000);
+    RecordingAuditStore store;
+    AuditOptions o;
+    o.retention = std::chrono::hours(24 * 90);
+    AuditRecorder recorder(store, clock, o);
+    recorder.flush();
+    EXPECT_EQ(store.prunedBefore, 0);  // not yet an hour since start
+    clock.advance(std::chrono::minutes(61));
+    recorder.flush();
+    EXPECT_EQ(store.prunedBefore, clock.nowMillis() - int64_t{90} * 24 * 3600 * 1000);
+}
+
+TEST(AuditRecorderTest, StopFlushesWhatIsPending) {
+    testing::FakeClock clock;
+    RecordingAuditStore store;
+    {
+        AuditRecorder recorder(store, clock, {});
+        recorder.start();
+        recorder.record(event("acme_api"));
+        recorder.stop();
+    }
+    EXPECT_EQ(store.events.size(), 1u);
+}
+
+}  // namespace
+}  // namespace sc::audit

@@ -1,0 +1,75 @@
+#pragma once
+// Shared by the SQLite store tests: a temporary directory per test, and unwrapping of store
+// results that must have succeeded.
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "store/sqlite/sqlite_store.h"
+
+namespace sc::store::test_support {
+
+// A fresh directory per test, removed afterwards.
+class TempDir {
+public:
+    TempDir() {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "sc-store-XXXXXX").string();
+        if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+        path_ = tmpl;
+    }
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+
+    std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+private:
+    std::filesystem::path path_;
+};
+
+// Concatenation for test names and SQL: "literal" + std::string&& trips a false -Wrestrict in
+// g++ 12 at -O2 (GCC bug 105329), which -Werror turns into a build failure.
+template <class... Parts>
+std::string cat(const Parts&... parts) {
+    std::string out;
+    (out.append(std::string_view(parts)), ...);
+    return out;
+}
+
+// The value of a result that must be a success. A failure throws, and gtest reports the
+// exception, with the store's message, as the test's failure.
+template <class T>
+T must(Result<T, StoreError> r) {
+    if (!r.ok()) throw std::runtime_error(std::string("store error: ").append(r.error().message));
+    return std::move(r).value();
+}
+
+// Enqueues and waits for the answer (a deadline, so that a broken store fails the test instead
+// of hanging it).
+inline Result<Ok, StoreError> enqueueAndWait(MessageStore& store, NewMessage m) {
+    std::promise<Result<Ok, StoreError>> done;
+    auto f = done.get_future();
+    store.enqueue(std::move(m), [&](Result<Ok, StoreError> r) { done.set_value(std::move(r)); });
+    if (f.wait_for(std::chrono::seconds(120)) != std::future_status::ready) {
+        return fail(StoreError{StoreError::Kind::Internal, "no answer"});
+    }
+    return f.get();
+}
+
+inline int64_t countRows(const std::string& path, const std::string& table) {
+    SQLite::Database raw(path, SQLite::OPEN_READONLY);
+    return raw.execAndGet(cat("SELECT count(*) FROM ", table)).getInt64();
+}
+
+}  // namespace sc::store::test_support
