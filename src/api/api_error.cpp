@@ -4,28 +4,41 @@ namespace sc::api {
 
 std::string_view statusMessage(int status) {
     switch (status) {
-        case 200: return "request succeeded";
-        case 400: return "Bad request, please check the parameters";
-        case 401: return "Authentication failed, please check API credentials";
-        case 403: return "Forbidden: this API user may not do this";
-        case 404: return "Not found";
-        case 405: return "Method not allowed";
-        case 408: return "Request timeout";
-        case 413: return "Request too large";
-        case 415: return "Unsupported media type";
-        case 429: return "Too many requests";
-        case 431: return "Request header fields too large";
-        case 503: return "Service unavailable, please retry";
-        default: return status >= 500 ? "Internal server error" : "Request failed";
+        case 200:
+            return "request succeeded";
+        case 400:
+            return "Bad request, please check the parameters";
+        case 401:
+            return "Authentication failed, please check API credentials";
+        case 403:
+            return "Forbidden: this API user may not do this";
+        case 404:
+            return "Not found";
+        case 405:
+            return "Method not allowed";
+        case 408:
+            return "Request timeout";
+        case 413:
+            return "Request too large";
+        case 415:
+            return "Unsupported media type";
+        case 429:
+            return "Too many requests";
+        case 431:
+            return "Request header fields too large";
+        case 503:
+            return "Service unavailable, please retry";
+        default:
+            return status >= 500 ? "Internal server error" : "Request failed";
     }
 }
 
 http::Response errorResponse(const ApiError& error) {
     nlohmann::ordered_json body = {{"result", false},
-                           {"statusCode", error.status},
-                           {"errorCode", error.code},
-                           {"message", statusMessage(error.status)},
-                           {"hint", error.hint}};
+                                   {"statusCode", error.status},
+                                   {"errorCode", error.code},
+                                   {"message", statusMessage(error.status)},
+                                   {"hint", error.hint}};
     http::Response r;
     r.status = error.status;
     // Hints may quote what the client sent (an address, a name); replace invalid UTF-8 rather
@@ -37,9 +50,9 @@ http::Response errorResponse(const ApiError& error) {
 
 http::Response successResponse(nlohmann::json info) {
     nlohmann::ordered_json body = {{"result", true},
-                           {"statusCode", 200},
-                           {"message", statusMessage(200)},
-                           {"info", std::move(info)}};
+                                   {"statusCode", 200},
+                                   {"message", statusMessage(200)},
+                                   {"info", std::move(info)}};
     http::Response r;
     r.status = 200;
     r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

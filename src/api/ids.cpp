@@ -9,8 +9,8 @@ namespace {
 std::string sanitizeHost(const std::string& host) {
     std::string out;
     for (char c : host) {
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '-';
+        bool ok =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
         out.push_back(ok ? c : '-');
     }
     return out.empty() ? "localhost" : out;

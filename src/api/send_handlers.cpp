@@ -20,7 +20,8 @@ Result<http::FormData, ApiError> readParams(const http::Request& req,
     auto form = http::parseRequestParams(req, limits);
     if (!form) return fail(fromParseError(form.error()));
     if (auto dup = form->params.firstConflict()) {
-        return fail(ApiError{400, "param.duplicate",
+        return fail(ApiError{400,
+                             "param.duplicate",
                              "the parameter '" + *dup +
                                  "' was given more than once with different values; send it once",
                              {}});
@@ -34,13 +35,18 @@ std::string loggableUser(const std::string& presented) {
     return auth::isValidUserName(presented) ? presented : std::string("-");
 }
 
-std::string apiName(auth::Api api) { return api == auth::Api::Email ? "email" : "sms"; }
+std::string apiName(auth::Api api) {
+    return api == auth::Api::Email ? "email" : "sms";
+}
 
 using audit::UsageIncrement;
 
-std::string retryAfterSeconds(int64_t ms) { return std::to_string(std::max<int64_t>(1, (ms + 999) / 1000)); }
+std::string retryAfterSeconds(int64_t ms) {
+    return std::to_string(std::max<int64_t>(1, (ms + 999) / 1000));
+}
 
-const ApiError kStoreUnavailable{503, "store.unavailable",
+const ApiError kStoreUnavailable{503,
+                                 "store.unavailable",
                                  "the message was not accepted because the queue could not be "
                                  "written; it is safe to retry",
                                  {{"retry-after", "1"}}};
@@ -102,12 +108,13 @@ Result<SendApi::Admission, http::Response> SendApi::admit(auth::Api api,
     if (!form) return fail(refuse(form.error(), ""));
 
     if (auto until = deps_.lockout.ipLockedUntil(req.clientIp)) {
-        event.userName = loggableUser(std::string(
-            form->params.get(auth::CredentialVerifier::userParam(api)).value_or("")));
+        event.userName = loggableUser(
+            std::string(form->params.get(auth::CredentialVerifier::userParam(api)).value_or("")));
         event.outcome = "locked";
         event.reason = "auth.too_many_failures";
         deps_.audit.record(event);
-        return fail(refuse(ApiError{429, "auth.too_many_failures",
+        return fail(refuse(ApiError{429,
+                                    "auth.too_many_failures",
                                     "too many failed authentications from this address; retry "
                                     "after the lock ends",
                                     {{"retry-after", retryAfterSeconds(*until - now)}}},
@@ -134,7 +141,8 @@ Result<SendApi::Admission, http::Response> SendApi::admit(auth::Api api,
             if (ipUntil || userUntil) {
                 int64_t until = std::max(ipUntil.value_or(0), userUntil.value_or(0));
                 event.outcome = "locked";
-                error = ApiError{429, "auth.too_many_failures",
+                error = ApiError{429,
+                                 "auth.too_many_failures",
                                  "too many failed authentications for this " +
                                      std::string(ipUntil ? "address" : "user") +
                                      "; retry after the lock ends",
@@ -167,7 +175,8 @@ Result<SendApi::Admission, http::Response> SendApi::admit(auth::Api api,
 
     if (!policy::ipAllowed(ctx.policy.ipAllowlist, req.clientIp)) {
         return fail(refuseAuthenticated(
-            ApiError{403, "auth.ip_not_allowed",
+            ApiError{403,
+                     "auth.ip_not_allowed",
                      "requests for this API user are accepted only from its IP allowlist; " +
                          req.clientIp + " is not on it",
                      {}},
@@ -175,7 +184,8 @@ Result<SendApi::Admission, http::Response> SendApi::admit(auth::Api api,
     }
     if (int64_t wait = deps_.rateLimiter.tryAcquire(ctx.userId, ctx.policy.rateLimitPerMinute)) {
         return fail(refuseAuthenticated(
-            ApiError{429, "limit.rate_exceeded",
+            ApiError{429,
+                     "limit.rate_exceeded",
                      "this API user may make " + std::to_string(ctx.policy.rateLimitPerMinute) +
                          " requests a minute; retry after the Retry-After seconds",
                      {{"retry-after", retryAfterSeconds(wait)}}},
@@ -212,24 +222,26 @@ void SendApi::sendEmail(const http::Request& req, http::Responder reply) const {
     }
     if (!senderAllowed(ctx.policy.senderDomains, email->from.domain())) {
         deps_.audit.countUsage(ctx.userId, ctx.accountId, ctx.userName, {1, 0, 0, 0});
-        return answer(errorResponse(
-            ApiError{403, "auth.sender_not_allowed",
-                     "this API user may send only from its sender domains; " +
-                         std::string(email->from.domain()) + " is not one of them",
-                     {}}));
+        return answer(
+            errorResponse(ApiError{403,
+                                   "auth.sender_not_allowed",
+                                   "this API user may send only from its sender domains; " +
+                                       std::string(email->from.domain()) + " is not one of them",
+                                   {}}));
     }
     const int64_t count =
         static_cast<int64_t>(email->to.size() + email->cc.size() + email->bcc.size());
     if (!deps_.quota.tryReserve(ctx.userId, ctx.policy.dailyQuota, count)) {
         deps_.audit.countUsage(ctx.userId, ctx.accountId, ctx.userName, {1, 0, 0, 1});
-        return answer(errorResponse(ApiError{
-            429, "limit.daily_quota_exceeded",
-            "this API user's daily quota of " + std::to_string(ctx.policy.dailyQuota) +
-                " recipients (UTC day) would be exceeded by this request's " +
-                std::to_string(count),
-            {{"retry-after",
-              retryAfterSeconds(policy::DailyQuota::dayStart(deps_.clock.nowMillis()) +
-                                86400000 - deps_.clock.nowMillis())}}}));
+        return answer(errorResponse(
+            ApiError{429,
+                     "limit.daily_quota_exceeded",
+                     "this API user's daily quota of " + std::to_string(ctx.policy.dailyQuota) +
+                         " recipients (UTC day) would be exceeded by this request's " +
+                         std::to_string(count),
+                     {{"retry-after",
+                       retryAfterSeconds(policy::DailyQuota::dayStart(deps_.clock.nowMillis()) +
+                                         86400000 - deps_.clock.nowMillis())}}}));
     }
 
     store::NewMessage msg;
@@ -254,19 +266,18 @@ void SendApi::sendEmail(const http::Request& req, http::Responder reply) const {
         }
     }
 
-    deps_.messages.enqueue(
-        std::move(msg), [this, a, answer, count, idList = std::move(idList)](
-                            Result<Ok, store::StoreError> r) {
-            const auth::AuthContext& c = a->ctx;
-            if (!r) {
-                spdlog::error("enqueue failed for user={}: {}", c.userName, r.error().message);
-                deps_.quota.release(c.userId, count);
-                deps_.audit.countUsage(c.userId, c.accountId, c.userName, {1, 0, 0, 0});
-                return answer(errorResponse(kStoreUnavailable));
-            }
-            deps_.audit.countUsage(c.userId, c.accountId, c.userName, {1, count, 0, 0});
-            answer(successResponse({{"emailIdList", idList}}));
-        });
+    deps_.messages.enqueue(std::move(msg), [this, a, answer, count, idList = std::move(idList)](
+                                               Result<Ok, store::StoreError> r) {
+        const auth::AuthContext& c = a->ctx;
+        if (!r) {
+            spdlog::error("enqueue failed for user={}: {}", c.userName, r.error().message);
+            deps_.quota.release(c.userId, count);
+            deps_.audit.countUsage(c.userId, c.accountId, c.userName, {1, 0, 0, 0});
+            return answer(errorResponse(kStoreUnavailable));
+        }
+        deps_.audit.countUsage(c.userId, c.accountId, c.userName, {1, count, 0, 0});
+        answer(successResponse({{"emailIdList", idList}}));
+    });
 }
 
 void SendApi::sendSms(const http::Request& req, http::Responder reply) const {
@@ -287,14 +298,15 @@ void SendApi::sendSms(const http::Request& req, http::Responder reply) const {
     const int64_t count = static_cast<int64_t>(sms->to.size());
     if (!deps_.quota.tryReserve(ctx.userId, ctx.policy.dailyQuota, count)) {
         deps_.audit.countUsage(ctx.userId, ctx.accountId, ctx.userName, {1, 0, 0, 1});
-        return answer(errorResponse(ApiError{
-            429, "limit.daily_quota_exceeded",
-            "this SMS_USER's daily quota of " + std::to_string(ctx.policy.dailyQuota) +
-                " recipients (UTC day) would be exceeded by this request's " +
-                std::to_string(count),
-            {{"retry-after",
-              retryAfterSeconds(policy::DailyQuota::dayStart(deps_.clock.nowMillis()) +
-                                86400000 - deps_.clock.nowMillis())}}}));
+        return answer(errorResponse(
+            ApiError{429,
+                     "limit.daily_quota_exceeded",
+                     "this SMS_USER's daily quota of " + std::to_string(ctx.policy.dailyQuota) +
+                         " recipients (UTC day) would be exceeded by this request's " +
+                         std::to_string(count),
+                     {{"retry-after",
+                       retryAfterSeconds(policy::DailyQuota::dayStart(deps_.clock.nowMillis()) +
+                                         86400000 - deps_.clock.nowMillis())}}}));
     }
 
     store::NewMessage msg;
@@ -305,12 +317,13 @@ void SendApi::sendSms(const http::Request& req, http::Responder reply) const {
     msg.apiUserName = ctx.userName;
     msg.createdAtMs = deps_.clock.nowMillis();
     msg.testMode = ctx.policy.testMode;
-    msg.contentJson =
-        nlohmann::json{{"message", sms->message},
-                       {"segments", sms->segments.segments},
-                       {"encoding",
-                        sms->segments.encoding == domain::SmsEncoding::Gsm7 ? "gsm7" : "ucs2"}}
-            .dump();
+    msg.contentJson = nlohmann::json{
+        {"message", sms->message},
+        {"segments", sms->segments.segments},
+        {"encoding",
+         sms->segments.encoding == domain::SmsEncoding::Gsm7
+             ? "gsm7"
+             : "ucs2"}}.dump();
     nlohmann::json ids = nlohmann::json::array();
     for (size_t i = 0; i < sms->to.size(); ++i) {
         std::string id = IdGenerator::recipientId(msg.messageId, i, sms->to[i]);
@@ -319,8 +332,8 @@ void SendApi::sendSms(const http::Request& req, http::Responder reply) const {
     }
     const size_t segments = sms->segments.segments;
 
-    deps_.messages.enqueue(std::move(msg), [this, a, answer, count, segments, ids = std::move(ids)](
-                                               Result<Ok, store::StoreError> r) {
+    deps_.messages.enqueue(std::move(msg), [this, a, answer, count, segments,
+                                            ids = std::move(ids)](Result<Ok, store::StoreError> r) {
         const auth::AuthContext& c = a->ctx;
         if (!r) {
             spdlog::error("enqueue failed for user={}: {}", c.userName, r.error().message);

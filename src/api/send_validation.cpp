@@ -1,9 +1,9 @@
 #include "api/send_validation.h"
 
+#include <strings.h>
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <strings.h>
 
 namespace sc::api {
 
@@ -30,8 +30,8 @@ bool isHeaderNameChar(char c) {
 }
 
 constexpr std::array<std::string_view, 12> kReservedHeaders = {
-    "from",       "to",         "cc",   "bcc",          "subject",   "date",
-    "message-id", "dkim-signature", "sender", "reply-to", "mime-version", "content-type"};
+    "from",           "to",     "cc",       "bcc",          "subject",     "date", "message-id",
+    "dkim-signature", "sender", "reply-to", "mime-version", "content-type"};
 
 Result<nlohmann::json, ApiError> parseHeaders(const std::string& text) {
     nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
@@ -45,9 +45,9 @@ Result<nlohmann::json, ApiError> parseHeaders(const std::string& text) {
     for (auto& [name, value] : j.items()) {
         if (name.empty() || name.size() > 76 ||
             !std::all_of(name.begin(), name.end(), isHeaderNameChar)) {
-            return fail(badParam("email.headers_invalid",
-                                 "header name '" + name.substr(0, 80) +
-                                     "' is not a valid header field name"));
+            return fail(badParam(
+                "email.headers_invalid",
+                "header name '" + name.substr(0, 80) + "' is not a valid header field name"));
         }
         for (auto reserved : kReservedHeaders) {
             if (name.size() == reserved.size() &&
@@ -79,8 +79,7 @@ Result<nlohmann::json, ApiError> parseHeaders(const std::string& text) {
 }
 
 Result<std::vector<domain::EmailAddress>, ApiError> addressList(const http::FormData& f,
-                                                                std::string_view name,
-                                                                size_t max) {
+                                                                std::string_view name, size_t max) {
     auto v = f.params.get(name);
     if (!v || isBlank(*v)) return std::vector<domain::EmailAddress>{};
     auto r = domain::parseAddressList(*v, max);
@@ -107,14 +106,10 @@ nlohmann::json addressesJson(const std::vector<domain::EmailAddress>& list) {
 }  // namespace
 
 nlohmann::json ValidatedEmail::contentJson() const {
-    nlohmann::json j = {{"from", from.address},
-                        {"fromName", fromName},
-                        {"replyTo", addressesJson(replyTo)},
-                        {"to", addressesJson(to)},
-                        {"cc", addressesJson(cc)},
-                        {"bcc", addressesJson(bcc)},
-                        {"subject", subject},
-                        {"headers", headers}};
+    nlohmann::json j = {
+        {"from", from.address},    {"fromName", fromName},    {"replyTo", addressesJson(replyTo)},
+        {"to", addressesJson(to)}, {"cc", addressesJson(cc)}, {"bcc", addressesJson(bcc)},
+        {"subject", subject},      {"headers", headers}};
     if (!html.empty()) j["html"] = html;
     if (!plain.empty()) j["plain"] = plain;
     return j;
@@ -190,19 +185,20 @@ Result<ValidatedEmail, ApiError> validateEmail(const http::FormData& form,
                              "subject must be one line: CR and LF are not allowed"));
     }
     if (!domain::isValidUtf8(*subject) || subject->size() > 998) {
-        return fail(badParam("email.subject_invalid",
-                             "subject must be UTF-8 text of at most 998 bytes"));
+        return fail(
+            badParam("email.subject_invalid", "subject must be UTF-8 text of at most 998 bytes"));
     }
     m.subject = *subject;
 
     m.html = param(form, "html").value_or("");
     m.plain = param(form, "plain").value_or("");
     if (m.html.empty() && m.plain.empty()) {
-        return fail(badParam("email.body_missing",
-                             "give the message body in 'html', 'plain' or both"));
+        return fail(
+            badParam("email.body_missing", "give the message body in 'html', 'plain' or both"));
     }
     if (m.html.size() + m.plain.size() > limits.maxContentBytes) {
-        return fail(ApiError{413, "email.content_too_large",
+        return fail(ApiError{413,
+                             "email.content_too_large",
                              "html and plain together may hold at most " +
                                  std::to_string(limits.maxContentBytes) + " bytes",
                              {}});
@@ -232,7 +228,8 @@ Result<ValidatedEmail, ApiError> validateEmail(const http::FormData& form,
         m.attachments.push_back({file.filename, file.contentType, file.data});
     }
     if (attachmentBytes > limits.maxContentBytes) {
-        return fail(ApiError{413, "email.attachments_too_large",
+        return fail(ApiError{413,
+                             "email.attachments_too_large",
                              "attachments together may hold at most " +
                                  std::to_string(limits.maxContentBytes) + " bytes",
                              {}});
@@ -253,7 +250,8 @@ Result<ValidatedSms, ApiError> validateSms(const http::FormData& form,
     auto numbers = phones.normalizeList(*to, maxRecipients);
     if (!numbers) {
         const auto& e = numbers.error();
-        std::string code = e.code == "phone.too_many" ? "sms.too_many_recipients" : "sms.to_invalid";
+        std::string code =
+            e.code == "phone.too_many" ? "sms.too_many_recipients" : "sms.to_invalid";
         return fail(badParam(code, e.hint));
     }
     s.to = std::move(numbers).value();

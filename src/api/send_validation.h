@@ -35,7 +35,8 @@ struct ValidatedEmail {
     nlohmann::json contentJson() const;
 };
 
-Result<ValidatedEmail, ApiError> validateEmail(const http::FormData& form, const EmailLimits& limits);
+Result<ValidatedEmail, ApiError> validateEmail(const http::FormData& form,
+                                               const EmailLimits& limits);
 
 struct ValidatedSms {
     std::vector<std::string> to;  // E.164

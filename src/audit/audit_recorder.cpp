@@ -7,7 +7,9 @@ namespace sc::audit {
 AuditRecorder::AuditRecorder(store::AuditStore& store, const Clock& clock, AuditOptions options)
     : store_(store), clock_(clock), options_(options), lastPruneMs_(clock.nowMillis()) {}
 
-AuditRecorder::~AuditRecorder() { stop(); }
+AuditRecorder::~AuditRecorder() {
+    stop();
+}
 
 void AuditRecorder::start() {
     std::lock_guard lk(mu_);
@@ -106,13 +108,15 @@ void AuditRecorder::maybePrune() {
 
 int64_t AuditRecorder::pruneNow() {
     const int64_t cutoff =
-        clock_.nowMillis() - std::chrono::duration_cast<std::chrono::milliseconds>(options_.retention).count();
+        clock_.nowMillis() -
+        std::chrono::duration_cast<std::chrono::milliseconds>(options_.retention).count();
     auto r = store_.pruneEvents(cutoff);
     if (!r) {
         spdlog::warn("audit: prune failed: {}", r.error().message);
         return 0;
     }
-    if (r.value() > 0) spdlog::info("audit: pruned {} events older than the retention period", r.value());
+    if (r.value() > 0)
+        spdlog::info("audit: pruned {} events older than the retention period", r.value());
     return r.value();
 }
 

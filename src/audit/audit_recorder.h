@@ -19,7 +19,7 @@ namespace sc::audit {
 
 struct AuditOptions {
     std::chrono::milliseconds flushInterval{1000};  // real time between background flushes
-    size_t flushAtEvents = 2000;                     // flush early when this many are pending
+    size_t flushAtEvents = 2000;                    // flush early when this many are pending
     std::chrono::hours retention{24 * 90};
     std::chrono::minutes pruneEvery{60};  // Clock time between prunes
 };

@@ -43,9 +43,9 @@ Result<store::Account, IssueError> CredentialIssuer::createAccount(std::string_v
     auto r = store_.createAccount(email, clock_.nowMillis());
     if (!r) {
         if (r.error().kind == store::StoreError::Kind::Conflict) {
-            return fail(IssueError{IssueError::Kind::Exists, "an account with e-mail " +
-                                                                 std::string(email) +
-                                                                 " already exists"});
+            return fail(
+                IssueError{IssueError::Kind::Exists,
+                           "an account with e-mail " + std::string(email) + " already exists"});
         }
         return fail(storeError(r.error()));
     }
@@ -93,7 +93,8 @@ Result<IssuedUser, IssueError> CredentialIssuer::createUserForAccount(
                                        "the user name " + std::string(name) + " is taken"});
             case store::StoreError::Kind::NotFound:
                 return fail(IssueError{IssueError::Kind::NoSuchAccount, "no such account"});
-            default: return fail(storeError(r.error()));
+            default:
+                return fail(storeError(r.error()));
         }
     }
     return IssuedUser{std::move(r).value(), std::move(key)};

@@ -8,7 +8,7 @@ namespace sc::auth {
 namespace {
 
 constexpr std::array<std::string_view, 9> kCredentialHeaders = {
-    "authorization", "x-api-key",  "x-api-user", "x-apikey",   "api-key",
+    "authorization", "x-api-key",  "x-api-user",   "x-apikey",           "api-key",
     "x-sms-key",     "x-sms-user", "x-auth-token", "proxy-authorization"};
 
 bool hasOuterWhitespace(std::string_view v) {
@@ -27,7 +27,9 @@ AuthFailure failure(AuthFailureReason reason, std::string hint, std::string deta
     return f;
 }
 
-std::string apiLabel(Api api) { return api == Api::Email ? "Email API" : "SMS API"; }
+std::string apiLabel(Api api) {
+    return api == Api::Email ? "Email API" : "SMS API";
+}
 
 std::string_view headerNamed(const http::Request& req) {
     for (auto name : kCredentialHeaders) {
@@ -40,23 +42,34 @@ std::string_view headerNamed(const http::Request& req) {
 
 std::string_view errorCode(AuthFailureReason r) {
     switch (r) {
-        case AuthFailureReason::CredentialsInHeader: return "auth.credentials_in_header";
-        case AuthFailureReason::WrongParameterNames: return "auth.wrong_parameter_names";
-        case AuthFailureReason::MissingCredentials: return "auth.missing_credentials";
-        case AuthFailureReason::Whitespace: return "auth.whitespace";
-        case AuthFailureReason::Failed: return "auth.failed";
-        case AuthFailureReason::KeyExpired: return "auth.key_expired";
-        case AuthFailureReason::UserDisabled: return "auth.user_disabled";
-        case AuthFailureReason::StoreUnavailable: return "store.unavailable";
+        case AuthFailureReason::CredentialsInHeader:
+            return "auth.credentials_in_header";
+        case AuthFailureReason::WrongParameterNames:
+            return "auth.wrong_parameter_names";
+        case AuthFailureReason::MissingCredentials:
+            return "auth.missing_credentials";
+        case AuthFailureReason::Whitespace:
+            return "auth.whitespace";
+        case AuthFailureReason::Failed:
+            return "auth.failed";
+        case AuthFailureReason::KeyExpired:
+            return "auth.key_expired";
+        case AuthFailureReason::UserDisabled:
+            return "auth.user_disabled";
+        case AuthFailureReason::StoreUnavailable:
+            return "store.unavailable";
     }
     return "auth.failed";
 }
 
 int httpStatus(AuthFailureReason r) {
     switch (r) {
-        case AuthFailureReason::UserDisabled: return 403;
-        case AuthFailureReason::StoreUnavailable: return 503;
-        default: return 401;
+        case AuthFailureReason::UserDisabled:
+            return 403;
+        case AuthFailureReason::StoreUnavailable:
+            return 503;
+        default:
+            return 401;
     }
 }
 
@@ -91,27 +104,27 @@ Result<AuthContext, AuthFailure> CredentialVerifier::verify(Api api, const http:
         }
         if (!user && !key) {
             if (auto header = headerNamed(req); !header.empty()) {
-                return fail(failure(
-                    AuthFailureReason::CredentialsInHeader,
-                    "credentials in the " + std::string(header) +
-                        " header are not accepted; send " + userName + " and " + keyName +
-                        " as request parameters (query string or form body)",
-                    "credentials in header " + std::string(header), ""));
+                return fail(failure(AuthFailureReason::CredentialsInHeader,
+                                    "credentials in the " + std::string(header) +
+                                        " header are not accepted; send " + userName + " and " +
+                                        keyName +
+                                        " as request parameters (query string or form body)",
+                                    "credentials in header " + std::string(header), ""));
             }
         }
         std::string missing = !user && !key ? userName + " and " + keyName
                               : !user       ? userName
                                             : keyName;
         return fail(failure(AuthFailureReason::MissingCredentials,
-                                "the request has no " + missing + " parameter; the " +
-                                    apiLabel(api) + " needs " + userName + " and " + keyName,
-                                "missing " + missing, ""));
+                            "the request has no " + missing + " parameter; the " + apiLabel(api) +
+                                " needs " + userName + " and " + keyName,
+                            "missing " + missing, ""));
     }
 
     if (user->empty() || key->empty()) {
         std::string which = user->empty() ? userName : keyName;
         return fail(failure(AuthFailureReason::MissingCredentials,
-                                "the " + which + " parameter is empty", "empty " + which, ""));
+                            "the " + which + " parameter is empty", "empty " + which, ""));
     }
     if (hasOuterWhitespace(*user) || hasOuterWhitespace(*key)) {
         std::string which = hasOuterWhitespace(*user) ? userName : keyName;
@@ -129,28 +142,27 @@ Result<AuthContext, AuthFailure> CredentialVerifier::verify(Api api, const http:
     const auto found = store_.findUser(*user);
     if (!found) {
         return fail(failure(AuthFailureReason::StoreUnavailable,
-                                "credentials could not be checked just now; retry shortly",
-                                "store: " + found.error().message, ""));
+                            "credentials could not be checked just now; retry shortly",
+                            "store: " + found.error().message, ""));
     }
     const auto& record = found.value();
     const std::string presented = keys_.hash(*key);
-    const bool kindMatches =
-        record && record->kind == (api == Api::Email ? store::UserKind::Email
-                                                     : store::UserKind::Sms);
+    const bool kindMatches = record && record->kind == (api == Api::Email ? store::UserKind::Email
+                                                                          : store::UserKind::Sms);
     const std::string& expected = kindMatches ? record->keyHash : dummyHash_;
     const bool currentKey = KeyMaterial::hashesEqual(presented, expected);
     const auto retired = store_.findRetiredKey(kindMatches ? record->id : 0, presented);
     if (!retired) {
         return fail(failure(AuthFailureReason::StoreUnavailable,
-                                "credentials could not be checked just now; retry shortly",
-                                "store: " + retired.error().message, ""));
+                            "credentials could not be checked just now; retry shortly",
+                            "store: " + retired.error().message, ""));
     }
     const std::optional<store::RetiredKey>& old = retired.value();
     const int64_t now = clock_.nowMillis();
     const bool graceKey = kindMatches && !currentKey && old && now < old->expiresAtMs;
 
     if (!kindMatches || (!currentKey && !old)) {
-        std::string detail = !record         ? "unknown user"
+        std::string detail = !record        ? "unknown user"
                              : !kindMatches ? "user belongs to the " + apiLabel(other)
                                             : "wrong key";
         std::string hint = "check " + userName + " and " + keyName;
@@ -176,7 +188,8 @@ Result<AuthContext, AuthFailure> CredentialVerifier::verify(Api api, const http:
             hint += " and stopped working then";
         }
         hint += ". Use the new key";
-        AuthFailure f = failure(AuthFailureReason::KeyExpired, hint, "reset key used", std::string(*user));
+        AuthFailure f =
+            failure(AuthFailureReason::KeyExpired, hint, "reset key used", std::string(*user));
         f.accountId = record->accountId;
         f.userId = record->id;
         f.keyFingerprint = old->keyFingerprint;
@@ -184,16 +197,20 @@ Result<AuthContext, AuthFailure> CredentialVerifier::verify(Api api, const http:
     }
     if (record->disabled) {
         AuthFailure f = failure(AuthFailureReason::UserDisabled,
-                      "this " + std::string(api == Api::Email ? "API_USER" : "SMS_USER") +
-                          " is disabled; an account owner can enable it again",
-                      "user disabled", std::string(*user));
+                                "this " + std::string(api == Api::Email ? "API_USER" : "SMS_USER") +
+                                    " is disabled; an account owner can enable it again",
+                                "user disabled", std::string(*user));
         f.accountId = record->accountId;
         f.userId = record->id;
         f.keyFingerprint = currentKey ? record->keyFingerprint : old->keyFingerprint;
         return fail(std::move(f));
     }
-    AuthContext ctx{record->accountId, record->id, record->name, record->kind,
-                    currentKey ? record->keyFingerprint : old->keyFingerprint, record->policy,
+    AuthContext ctx{record->accountId,
+                    record->id,
+                    record->name,
+                    record->kind,
+                    currentKey ? record->keyFingerprint : old->keyFingerprint,
+                    record->policy,
                     std::nullopt};
     if (graceKey) ctx.keySunsetAtMs = old->expiresAtMs;
     return ctx;

@@ -15,7 +15,9 @@ KeyMaterial::~KeyMaterial() {
     sodium_memzero(boxKey_.data(), boxKey_.size());
 }
 
-std::string KeyMaterial::generateKey(Random& random) { return random.alphanumeric(kKeyLength); }
+std::string KeyMaterial::generateKey(Random& random) {
+    return random.alphanumeric(kKeyLength);
+}
 
 std::string KeyMaterial::hash(std::string_view key) const {
     std::string out(crypto_auth_hmacsha256_BYTES, '\0');

@@ -12,7 +12,9 @@ namespace sc::auth {
 
 namespace {
 
-std::string errnoText() { return std::strerror(errno); }
+std::string errnoText() {
+    return std::strerror(errno);
+}
 
 Result<std::string, std::string> readAll(int fd) {
     std::string out;
@@ -36,7 +38,9 @@ ServerSecret::ServerSecret(ServerSecret&& other) noexcept : bytes_(other.bytes_)
     sodium_memzero(other.bytes_.data(), other.bytes_.size());
 }
 
-ServerSecret::~ServerSecret() { sodium_memzero(bytes_.data(), bytes_.size()); }
+ServerSecret::~ServerSecret() {
+    sodium_memzero(bytes_.data(), bytes_.size());
+}
 
 ServerSecret ServerSecret::fromBytes(const std::array<uint8_t, kBytes>& bytes) {
     ServerSecret s;

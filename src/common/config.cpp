@@ -1,7 +1,7 @@
 #include "common/config.h"
 
-#include <CLI/CLI.hpp>
 #include <toml++/toml.h>
+#include <CLI/CLI.hpp>
 
 #include <cctype>
 #include <cstdlib>
@@ -14,7 +14,9 @@ std::string Settings::secretFilePath() const {
     return serverSecretFile.empty() ? dataDir + "/server.secret" : serverSecretFile;
 }
 
-std::string Settings::databasePath() const { return dataDir + "/sendcloud.db"; }
+std::string Settings::databasePath() const {
+    return dataDir + "/sendcloud.db";
+}
 
 namespace {
 
@@ -101,7 +103,8 @@ const std::vector<SettingDef>& settingDefs() {
                                &Settings::bodyTimeoutMs, 1));
         d.push_back(intSetting("idle_timeout_ms", "keep-alive connections idle longer are closed",
                                &Settings::idleTimeoutMs, 1));
-        d.push_back(intSetting("max_requests_per_connection", "then the connection closes (0: no cap)",
+        d.push_back(intSetting("max_requests_per_connection",
+                               "then the connection closes (0: no cap)",
                                &Settings::maxRequestsPerConnection, 0));
         d.push_back(intSetting("drain_timeout_ms",
                                "on SIGTERM, how long in-flight requests may take to finish",
@@ -113,18 +116,18 @@ const std::vector<SettingDef>& settingDefs() {
                                &Settings::maxContentBytes, 1024));
         d.push_back(stringSetting("phone_validation", "valid | possible | syntax",
                                   &Settings::phoneValidation));
-        d.push_back(stringSetting("server_secret_file",
-                                  "file holding the server secret (default <data_dir>/server.secret)",
-                                  &Settings::serverSecretFile));
+        d.push_back(
+            stringSetting("server_secret_file",
+                          "file holding the server secret (default <data_dir>/server.secret)",
+                          &Settings::serverSecretFile));
         d.push_back(stringSetting("hostname", "host name used in message ids (default: this host)",
                                   &Settings::hostname));
-        d.push_back(stringSetting("log_level", "trace | debug | info | warn | error",
-                                  &Settings::logLevel));
+        d.push_back(
+            stringSetting("log_level", "trace | debug | info | warn | error", &Settings::logLevel));
         d.push_back(boolSetting("access_log", "one log line per request", &Settings::accessLog));
         d.push_back(boolSetting("demo", "on first start, create a demo account and print its keys",
                                 &Settings::demo));
-        d.push_back(intSetting("email_key_grace",
-                               "seconds an API_KEY stays valid after a reset",
+        d.push_back(intSetting("email_key_grace", "seconds an API_KEY stays valid after a reset",
                                &Settings::emailKeyGrace, 0));
         d.push_back(intSetting("lockout_ip_failures",
                                "failed authentications per window that lock a client IP (0: off)",
@@ -134,8 +137,8 @@ const std::vector<SettingDef>& settingDefs() {
                                &Settings::lockoutUserFailures, 0));
         d.push_back(intSetting("lockout_window", "seconds over which failures are counted",
                                &Settings::lockoutWindow, 1));
-        d.push_back(intSetting("lockout_duration", "seconds a lock lasts", &Settings::lockoutDuration,
-                               1));
+        d.push_back(
+            intSetting("lockout_duration", "seconds a lock lasts", &Settings::lockoutDuration, 1));
         d.push_back(intSetting("audit_retention_days",
                                "authentication events older than this are pruned",
                                &Settings::auditRetentionDays, 1));
@@ -181,8 +184,8 @@ SettingsLoader::SettingsLoader() : impl_(std::make_unique<Impl>()) {}
 SettingsLoader::~SettingsLoader() = default;
 
 void SettingsLoader::bindFlags(CLI::App& app) {
-    impl_->configOption =
-        app.add_option("--config", impl_->configFile, "TOML configuration file (env SENDCLOUD_CONFIG)");
+    impl_->configOption = app.add_option("--config", impl_->configFile,
+                                         "TOML configuration file (env SENDCLOUD_CONFIG)");
     for (const auto& def : settingDefs()) {
         auto* opt = app.add_option(flagName(def.key), impl_->flagValues[def.key],
                                    def.help + " [env " + envName(def.key) + "]");
@@ -214,7 +217,8 @@ Result<Settings, std::string> SettingsLoader::resolve() const {
             if (it == defs.end()) return fail(configFile + ": unknown setting '" + k + "'");
             auto text = tomlValueText(node);
             if (!text) return fail(configFile + ": setting '" + k + "' has an unsupported type");
-            if (auto r = it->set(s, *text); !r) return fail(configFile + ": " + k + ": " + r.error());
+            if (auto r = it->set(s, *text); !r)
+                return fail(configFile + ": " + k + ": " + r.error());
         }
     }
     for (const auto& def : defs) {

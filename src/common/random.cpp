@@ -47,6 +47,8 @@ SystemRandom::SystemRandom() {
     if (sodium_init() < 0) std::abort();  // no CSPRNG, no service
 }
 
-void SystemRandom::fill(void* buf, size_t len) { randombytes_buf(buf, len); }
+void SystemRandom::fill(void* buf, size_t len) {
+    randombytes_buf(buf, len);
+}
 
 }  // namespace sc

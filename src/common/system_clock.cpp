@@ -14,7 +14,8 @@ std::chrono::steady_clock::time_point SystemClock::monotonicNow() const {
 
 namespace {
 std::tm toUtc(Clock::TimePoint t) {
-    std::time_t secs = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+    std::time_t secs =
+        std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
     std::tm tm{};
     gmtime_r(&secs, &tm);
     return tm;

@@ -23,7 +23,7 @@ struct PhoneError {
 };
 
 class PhoneNumberValidator {
-  public:
+public:
     explicit PhoneNumberValidator(PhoneValidation mode);
 
     // Returns the number in E.164 (+14155550100). Input must start with '+'; one leading space
@@ -40,7 +40,7 @@ class PhoneNumberValidator {
     Result<std::vector<std::string>, PhoneError> normalizeList(std::string_view raw,
                                                                size_t maxCount) const;
 
-  private:
+private:
     PhoneValidation mode_;
 };
 

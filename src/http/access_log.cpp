@@ -19,9 +19,8 @@ bool looksSecret(std::string_view rawName) {
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     static constexpr std::array<std::string_view, 7> kMarkers = {
         "key", "password", "passwd", "secret", "token", "signature", "session"};
-    return std::any_of(kMarkers.begin(), kMarkers.end(), [&](std::string_view m) {
-        return name.find(m) != std::string::npos;
-    });
+    return std::any_of(kMarkers.begin(), kMarkers.end(),
+                       [&](std::string_view m) { return name.find(m) != std::string::npos; });
 }
 
 // A value shaped like one of our keys (32 characters of [A-Za-z0-9]) is masked whatever its
@@ -55,7 +54,8 @@ std::string redactTarget(std::string_view target) {
         first = false;
         auto eq = piece.find('=');
         std::string_view name = piece.substr(0, eq);
-        if (eq != std::string_view::npos && (looksSecret(name) || looksLikeKey(piece.substr(eq + 1)))) {
+        if (eq != std::string_view::npos &&
+            (looksSecret(name) || looksLikeKey(piece.substr(eq + 1)))) {
             out.append(name).append("=***");
         } else if (eq == std::string_view::npos && looksSecret(name)) {
             out.append("***");

@@ -28,7 +28,8 @@ public:
 
     // The name of the first parameter given twice with different values, ignoring the names in
     // `listNames` (parameters that may legitimately repeat, such as a repeated `to`).
-    std::optional<std::string> firstConflict(const std::vector<std::string_view>& listNames = {}) const;
+    std::optional<std::string> firstConflict(
+        const std::vector<std::string_view>& listNames = {}) const;
 
     const std::vector<Param>& items() const { return items_; }
     size_t size() const { return items_.size(); }

@@ -16,14 +16,22 @@ std::optional<std::string_view> Request::header(std::string_view name) const {
 
 std::string_view methodName(Method m) {
     switch (m) {
-        case Method::Get: return "GET";
-        case Method::Head: return "HEAD";
-        case Method::Post: return "POST";
-        case Method::Put: return "PUT";
-        case Method::Delete: return "DELETE";
-        case Method::Patch: return "PATCH";
-        case Method::Options: return "OPTIONS";
-        case Method::Other: break;
+        case Method::Get:
+            return "GET";
+        case Method::Head:
+            return "HEAD";
+        case Method::Post:
+            return "POST";
+        case Method::Put:
+            return "PUT";
+        case Method::Delete:
+            return "DELETE";
+        case Method::Patch:
+            return "PATCH";
+        case Method::Options:
+            return "OPTIONS";
+        case Method::Other:
+            break;
     }
     return "OTHER";
 }

@@ -20,8 +20,7 @@ struct Responder::State {
     }
 };
 
-Responder::Responder(std::function<void(Response)> deliver)
-    : state_(std::make_shared<State>()) {
+Responder::Responder(std::function<void(Response)> deliver) : state_(std::make_shared<State>()) {
     state_->deliver = std::move(deliver);
 }
 
@@ -59,9 +58,9 @@ void Router::dispatch(const Request& req, Responder reply) const {
             if (!allowed.empty()) allowed += ", ";
             allowed += methodName(m);
         }
-        Response r = errors_(405, "request.method_not_allowed",
-                             std::string(methodName(req.method)) + " is not allowed here; use " +
-                                 allowed);
+        Response r =
+            errors_(405, "request.method_not_allowed",
+                    std::string(methodName(req.method)) + " is not allowed here; use " + allowed);
         r.headers.push_back({"allow", allowed});
         reply(std::move(r));
         return;

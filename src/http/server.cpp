@@ -15,8 +15,8 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
-#include <limits>
 #include <condition_variable>
+#include <limits>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -59,14 +59,22 @@ namespace {
 
 Method toMethod(bhttp::verb v) {
     switch (v) {
-        case bhttp::verb::get: return Method::Get;
-        case bhttp::verb::head: return Method::Head;
-        case bhttp::verb::post: return Method::Post;
-        case bhttp::verb::put: return Method::Put;
-        case bhttp::verb::delete_: return Method::Delete;
-        case bhttp::verb::patch: return Method::Patch;
-        case bhttp::verb::options: return Method::Options;
-        default: return Method::Other;
+        case bhttp::verb::get:
+            return Method::Get;
+        case bhttp::verb::head:
+            return Method::Head;
+        case bhttp::verb::post:
+            return Method::Post;
+        case bhttp::verb::put:
+            return Method::Put;
+        case bhttp::verb::delete_:
+            return Method::Delete;
+        case bhttp::verb::patch:
+            return Method::Patch;
+        case bhttp::verb::options:
+            return Method::Options;
+        default:
+            return Method::Other;
     }
 }
 
@@ -203,8 +211,8 @@ struct Server::Impl {
     void log(const std::string& method, const std::string& target, int status,
              std::chrono::steady_clock::time_point started, const std::string& ip,
              const std::string& user) {
-        auto latency = std::chrono::duration_cast<std::chrono::microseconds>(
-            clock.monotonicNow() - started);
+        auto latency =
+            std::chrono::duration_cast<std::chrono::microseconds>(clock.monotonicNow() - started);
         accessLog.record(method, target, status, latency, ip, user);
     }
 
@@ -260,14 +268,16 @@ struct Server::Impl {
                     co_await writeResponse(stream, r, 11, false, ec);
                     log("-", "-", 431, started, clientIp, "");
                 } else if (ec == beast::error::timeout && buffer.size() > 0) {
-                    auto r = errorFor(408, "request.timeout", "the request header did not arrive in time");
+                    auto r = errorFor(408, "request.timeout",
+                                      "the request header did not arrive in time");
                     co_await writeResponse(stream, r, 11, false, ec);
                     log("-", "-", 408, started, clientIp, "");
                 } else if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout &&
                            ec != net::error::operation_aborted &&
                            ec != net::error::connection_reset && buffer.size() > 0) {
                     spdlog::debug("malformed request: {}", ec.message());
-                    auto r = errorFor(400, "request.malformed", "the request is not valid HTTP/1.1");
+                    auto r =
+                        errorFor(400, "request.malformed", "the request is not valid HTTP/1.1");
                     co_await writeResponse(stream, r, 11, false, ec);
                     log("-", "-", 400, started, clientIp, "");
                 }
@@ -314,7 +324,8 @@ struct Server::Impl {
                     co_await writeResponse(stream, r, version, false, ec);
                     log(method, target, 413, started, clientIp, "");
                 } else if (ec == beast::error::timeout) {
-                    auto r = errorFor(408, "request.timeout", "the request body did not arrive in time");
+                    auto r =
+                        errorFor(408, "request.timeout", "the request body did not arrive in time");
                     co_await writeResponse(stream, r, version, false, ec);
                     log(method, target, 408, started, clientIp, "");
                 }
@@ -331,7 +342,8 @@ struct Server::Impl {
             req.headers.reserve(std::distance(msg.begin(), msg.end()));
             for (const auto& f : msg) {
                 std::string name(f.name_string());
-                for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+                for (auto& ch : name)
+                    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
                 req.headers.push_back({std::move(name), std::string(f.value())});
             }
             req.body = std::move(msg.body());
@@ -342,9 +354,9 @@ struct Server::Impl {
             stream.expires_never();
             http::Response response = co_await dispatch(req);
             ++served;
-            bool keepAlive = clientKeepAlive && !stopping &&
-                             (lim.maxRequestsPerConnection == 0 ||
-                              served < lim.maxRequestsPerConnection);
+            bool keepAlive =
+                clientKeepAlive && !stopping &&
+                (lim.maxRequestsPerConnection == 0 || served < lim.maxRequestsPerConnection);
             co_await writeResponse(stream, response, version, keepAlive, ec);
             log(method, target, response.status, started, clientIp, response.logUser);
             setBusy(*conn, false);
@@ -376,7 +388,8 @@ uint16_t Server::start() {
     auto& im = *impl_;
     beast::error_code ec;
     auto address = net::ip::make_address(im.options.host, ec);
-    if (ec) throw std::runtime_error("cannot listen on '" + im.options.host + "': not an IP address");
+    if (ec)
+        throw std::runtime_error("cannot listen on '" + im.options.host + "': not an IP address");
     tcp::endpoint ep(address, im.options.port);
     im.acceptor.open(ep.protocol(), ec);
     if (!ec) im.acceptor.set_option(net::socket_base::reuse_address(true), ec);

@@ -4,8 +4,8 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <iostream>
 #include <thread>
@@ -15,12 +15,12 @@
 #include "audit/audit_recorder.h"
 #include "auth/credential_verifier.h"
 #include "auth/lockout.h"
-#include "policy/daily_quota.h"
-#include "policy/rate_limiter.h"
 #include "common/config.h"
 #include "common/logging.h"
 #include "domain/phone_number.h"
 #include "http/server.h"
+#include "policy/daily_quota.h"
+#include "policy/rate_limiter.h"
 #include "sendcloudd/operator_commands.h"
 #include "sendcloudd/runtime.h"
 
@@ -49,15 +49,16 @@ void createDemo(app::Runtime& rt, const std::string& baseUrl) {
         std::cerr << "sendcloudd: could not create the demo users\n";
         return;
     }
-    std::cout << "\nFirst start: created the demo account " << email << " with\n"
-              << "  API_USER demo_api  API_KEY " << api->key << "\n"
-              << "  SMS_USER demo_sms  SMS_KEY " << sms->key << "\n"
-              << "These keys are shown only this once. Try:\n\n"
-              << "  curl \"" << baseUrl << "/email/send?apiUser=demo_api&apiKey=" << api->key
-              << "&from=demo@example.com&to=you@example.com&subject=Hello&plain=Hello+from+Aurora\"\n\n"
-              << "  curl -X POST " << baseUrl << "/smsapi/send -d smsUser=demo_sms -d smsKey="
-              << sms->key << " -d to=+14155550100 -d message=Hello\n\n"
-              << std::flush;
+    std::cout
+        << "\nFirst start: created the demo account " << email << " with\n"
+        << "  API_USER demo_api  API_KEY " << api->key << "\n"
+        << "  SMS_USER demo_sms  SMS_KEY " << sms->key << "\n"
+        << "These keys are shown only this once. Try:\n\n"
+        << "  curl \"" << baseUrl << "/email/send?apiUser=demo_api&apiKey=" << api->key
+        << "&from=demo@example.com&to=you@example.com&subject=Hello&plain=Hello+from+Aurora\"\n\n"
+        << "  curl -X POST " << baseUrl << "/smsapi/send -d smsUser=demo_sms -d smsKey=" << sms->key
+        << " -d to=+14155550100 -d message=Hello\n\n"
+        << std::flush;
 }
 
 int runServer(const Settings& settings) {
@@ -135,9 +136,8 @@ int runServer(const Settings& settings) {
         std::cerr << "sendcloudd: " << e.what() << "\n";
         return 1;
     }
-    std::string hostForUrl = options.host.find(':') != std::string::npos
-                                 ? "[" + options.host + "]"
-                                 : options.host;
+    std::string hostForUrl =
+        options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
     std::string baseUrl = "http://" + hostForUrl + ":" + std::to_string(port);
     if (settings.demo) createDemo(*rt, baseUrl);
     spdlog::info("sendcloudd listening on {} (data dir {}, {} I/O threads)", baseUrl,

@@ -10,8 +10,12 @@ namespace sc::app {
 
 namespace {
 
-const char* keyLabel(bool sms) { return sms ? "SMS_KEY" : "API_KEY"; }
-const char* userLabel(bool sms) { return sms ? "SMS_USER" : "API_USER"; }
+const char* keyLabel(bool sms) {
+    return sms ? "SMS_KEY" : "API_KEY";
+}
+const char* userLabel(bool sms) {
+    return sms ? "SMS_USER" : "API_USER";
+}
 
 // The user of the expected kind, or null after saying why.
 std::optional<store::ApiUser> findUserOfKind(Runtime& rt, bool sms, const std::string& name) {
@@ -43,9 +47,9 @@ std::optional<std::string> readPassword() {
 
 int setPassword(Runtime& rt, int64_t accountId, std::string password) {
     char hash[crypto_pwhash_STRBYTES];
-    int rc = crypto_pwhash_str(hash, password.data(), password.size(),
-                               crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                               crypto_pwhash_MEMLIMIT_INTERACTIVE);
+    int rc =
+        crypto_pwhash_str(hash, password.data(), password.size(),
+                          crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE);
     sodium_memzero(password.data(), password.size());
     if (rc != 0) {
         std::cerr << "sendcloudd: out of memory while hashing the password\n";
@@ -130,13 +134,12 @@ int runUserReset(const Settings& settings, bool sms, const std::string& name, bo
         std::cout << "the old key (fingerprint " << user->keyFingerprint << ") keeps working until "
                   << formatIso8601(std::chrono::time_point_cast<Clock::Duration>(until)) << "\n";
     }
-    std::cout << "(the new key is shown only this once; fingerprint "
-              << issued->user.keyFingerprint << ")\n";
+    std::cout << "(the new key is shown only this once; fingerprint " << issued->user.keyFingerprint
+              << ")\n";
     return 0;
 }
 
-int runUserSetDisabled(const Settings& settings, bool sms, const std::string& name,
-                       bool disabled) {
+int runUserSetDisabled(const Settings& settings, bool sms, const std::string& name, bool disabled) {
     auto rt = openRuntime(settings);
     if (!rt) return 1;
     auto user = findUserOfKind(*rt, sms, name);

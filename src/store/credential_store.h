@@ -21,7 +21,8 @@ public:
 
     // Fails with Conflict when the e-mail is taken.
     virtual Result<Account, StoreError> createAccount(std::string_view email, int64_t nowMs) = 0;
-    virtual Result<std::optional<Account>, StoreError> findAccountByEmail(std::string_view email) = 0;
+    virtual Result<std::optional<Account>, StoreError> findAccountByEmail(
+        std::string_view email) = 0;
     virtual Result<std::optional<Account>, StoreError> findAccountById(int64_t id) = 0;
     // NotFound when there is no such account.
     virtual Result<Ok, StoreError> setAccountPassword(int64_t accountId,

@@ -2,6 +2,8 @@
 
 namespace sc::store {
 
-std::string_view userKindName(UserKind k) { return k == UserKind::Email ? "email" : "sms"; }
+std::string_view userKindName(UserKind k) {
+    return k == UserKind::Email ? "email" : "sms";
+}
 
 }  // namespace sc::store

@@ -1,8 +1,8 @@
 #pragma once
 // The records the stores speak in: accounts, API users and queued messages. Plain data, no SQL.
 
-#include <cstdint>
 #include <climits>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -79,12 +79,13 @@ struct Session {
 // One authentication attempt, as DESIGN §1.6 says: never the key, only its fingerprint.
 struct AuthEvent {
     int64_t atMs = 0;
-    std::string api;       // "email" | "sms" | "console"
-    std::string userName;  // as presented when loggable, else "-"
+    std::string api;        // "email" | "sms" | "console"
+    std::string userName;   // as presented when loggable, else "-"
     int64_t accountId = 0;  // 0 when the user is unknown
     int64_t userId = 0;     // 0 when the user is unknown
-    std::string outcome;    // "success" | "failure" | "locked" | "rate_limited" | "quota" | "forbidden"
-    std::string reason;     // errorCode or detail
+    std::string
+        outcome;  // "success" | "failure" | "locked" | "rate_limited" | "quota" | "forbidden"
+    std::string reason;  // errorCode or detail
     std::string keyFingerprint;
     std::string clientIp;
     std::string userAgent;
@@ -96,12 +97,12 @@ struct StoredAuthEvent {
 };
 
 struct AuthEventQuery {
-    int64_t accountId = 0;  // only this account's events
-    std::string userName;   // empty: any
-    std::string outcome;    // empty: any
-    int64_t fromMs = 0;     // inclusive
+    int64_t accountId = 0;     // only this account's events
+    std::string userName;      // empty: any
+    std::string outcome;       // empty: any
+    int64_t fromMs = 0;        // inclusive
     int64_t toMs = INT64_MAX;  // exclusive
-    int64_t beforeId = 0;   // paging cursor: only events with id < beforeId; 0: from the newest
+    int64_t beforeId = 0;      // paging cursor: only events with id < beforeId; 0: from the newest
     int64_t limit = 100;
 };
 

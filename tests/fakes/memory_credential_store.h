@@ -14,7 +14,8 @@ class MemoryCredentialStore final : public store::CredentialStore {
 public:
     using StoreError = store::StoreError;
 
-    Result<store::Account, StoreError> createAccount(std::string_view email, int64_t nowMs) override {
+    Result<store::Account, StoreError> createAccount(std::string_view email,
+                                                     int64_t nowMs) override {
         std::lock_guard lk(mu_);
         for (auto& [id, a] : accounts_) {
             if (a.email == email) return fail(StoreError{StoreError::Kind::Conflict, "exists"});
@@ -40,7 +41,8 @@ public:
     Result<Ok, StoreError> setAccountPassword(int64_t id, std::string_view hash) override {
         std::lock_guard lk(mu_);
         auto it = accounts_.find(id);
-        if (it == accounts_.end()) return fail(StoreError{StoreError::Kind::NotFound, "no account"});
+        if (it == accounts_.end())
+            return fail(StoreError{StoreError::Kind::NotFound, "no account"});
         it->second.passwordHash = std::string(hash);
         return Ok{};
     }
@@ -108,13 +110,15 @@ public:
         for (auto it = users_.begin(); it != users_.end(); ++it) {
             if (it->second.id == userId) {
                 users_.erase(it);
-                std::erase_if(retired_, [&](const store::RetiredKey& k) { return k.userId == userId; });
+                std::erase_if(retired_,
+                              [&](const store::RetiredKey& k) { return k.userId == userId; });
                 return Ok{};
             }
         }
         return fail(StoreError{StoreError::Kind::NotFound, "no such user"});
     }
-    Result<store::ApiUser, StoreError> rotateKey(int64_t userId, const store::KeyRotation& r) override {
+    Result<store::ApiUser, StoreError> rotateKey(int64_t userId,
+                                                 const store::KeyRotation& r) override {
         std::lock_guard lk(mu_);
         for (auto& [n, u] : users_) {
             if (u.id != userId) continue;

@@ -118,14 +118,20 @@ protected:
 
     http::Response email(const std::string& key, const std::string& ip = "127.0.0.1",
                          const std::string& from = "news@acme.io") {
-        return call(false, {{"apiUser", "acme_api"}, {"apiKey", key}, {"from", from},
-                            {"to", "ann@x.io"}, {"subject", "Hi"}, {"plain", "Hello"}},
+        return call(false,
+                    {{"apiUser", "acme_api"},
+                     {"apiKey", key},
+                     {"from", from},
+                     {"to", "ann@x.io"},
+                     {"subject", "Hi"},
+                     {"plain", "Hello"}},
                     ip);
     }
     http::Response sms(const std::string& key, const std::string& ip = "127.0.0.1") {
-        return call(true, {{"smsUser", "acme_sms"}, {"smsKey", key}, {"to", "+14155550100"},
-                           {"message", "Hi"}},
-                    ip);
+        return call(
+            true,
+            {{"smsUser", "acme_sms"}, {"smsKey", key}, {"to", "+14155550100"}, {"message", "Hi"}},
+            ip);
     }
 
     static std::string errorCodeOf(const http::Response& r) {
@@ -184,7 +190,8 @@ TEST_F(SendApiTest, GraceEdges) {
     EXPECT_EQ(expired.status, 401);
     EXPECT_EQ(errorCodeOf(expired), "auth.key_expired");
     auto hint = json::parse(expired.body)["hint"].get<std::string>();
-    EXPECT_NE(hint.find(formatIso8601(Clock::TimePoint(Clock::Duration(resetAt)))), std::string::npos)
+    EXPECT_NE(hint.find(formatIso8601(Clock::TimePoint(Clock::Duration(resetAt)))),
+              std::string::npos)
         << hint;
     EXPECT_NE(hint.find(formatIso8601(Clock::TimePoint(Clock::Duration(resetAt + 900000)))),
               std::string::npos)
@@ -286,14 +293,19 @@ TEST_F(SendApiTest, TestModeAnswersAsUsualAndRecordsStateTest) {
     ASSERT_TRUE(stored);
     EXPECT_EQ(stored->state, "test");
     auto live = issuer_.createUser("acme_live", store::UserKind::Email, "owner@acme.io");
-    auto lr = call(false, {{"apiUser", "acme_live"}, {"apiKey", live->key}, {"from", "a@acme.io"},
-                           {"to", "b@x.io"}, {"subject", "s"}, {"plain", "p"}});
+    auto lr = call(false, {{"apiUser", "acme_live"},
+                           {"apiKey", live->key},
+                           {"from", "a@acme.io"},
+                           {"to", "b@x.io"},
+                           {"subject", "s"},
+                           {"plain", "p"}});
     auto liveId = json::parse(lr.body)["info"]["emailIdList"][0].get<std::string>();
     EXPECT_EQ(backend_.messages().findRecipient(liveId)->state, "queued");
 }
 
 TEST_F(SendApiTest, LockoutEngagesExpiresAndSparesTheRightKeyFromElsewhere) {
-    for (int i = 0; i < 4; ++i) EXPECT_EQ(errorCodeOf(email("wrongkey" + std::to_string(i), "6.6.6.6")), "auth.failed");
+    for (int i = 0; i < 4; ++i)
+        EXPECT_EQ(errorCodeOf(email("wrongkey" + std::to_string(i), "6.6.6.6")), "auth.failed");
     auto locked = email("wrongkey", "6.6.6.6");  // the 5th failure locks the name
     EXPECT_EQ(locked.status, 429);
     EXPECT_EQ(errorCodeOf(locked), "auth.too_many_failures");
@@ -331,7 +343,8 @@ TEST_F(SendApiTest, AuditAndUsageRecordFingerprintsNeverKeys) {
         EXPECT_EQ(e.event.clientIp, "127.0.0.1");
     }
     EXPECT_EQ(successes, 2);
-    auto usage = backend_.audit().queryUsage(store::UsageQuery{q.accountId, "acme_api", 0, INT64_MAX});
+    auto usage =
+        backend_.audit().queryUsage(store::UsageQuery{q.accountId, "acme_api", 0, INT64_MAX});
     ASSERT_TRUE(usage.ok());
     ASSERT_EQ(usage->size(), 1u);
     EXPECT_EQ(usage.value()[0].requests, 2);

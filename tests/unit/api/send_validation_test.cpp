@@ -12,7 +12,9 @@ http::FormData form(std::vector<http::Param> params) {
 }
 
 std::vector<http::Param> goodEmail() {
-    return {{"from", "News <news@acme.io>"}, {"to", "a@x.io; b@y.io,c@z.io"}, {"subject", "Hi"},
+    return {{"from", "News <news@acme.io>"},
+            {"to", "a@x.io; b@y.io,c@z.io"},
+            {"subject", "Hi"},
             {"html", "<p>Hi</p>"}};
 }
 
@@ -55,7 +57,8 @@ TEST(ValidateEmailTest, EachMissingPartHasItsCode) {
     EXPECT_EQ(codeOf(validateEmail(form(without(goodEmail(), "subject")), {})),
               "email.subject_missing");
     EXPECT_EQ(codeOf(validateEmail(form(without(goodEmail(), "html")), {})), "email.body_missing");
-    EXPECT_EQ(codeOf(validateEmail(form(with(goodEmail(), "from", "   ")), {})), "email.from_missing");
+    EXPECT_EQ(codeOf(validateEmail(form(with(goodEmail(), "from", "   ")), {})),
+              "email.from_missing");
 }
 
 TEST(ValidateEmailTest, RefusesMalformedAddresses) {
@@ -74,9 +77,9 @@ TEST(ValidateEmailTest, RefusesHeaderInjection) {
     EXPECT_EQ(codeOf(validateEmail(
                   form(with(goodEmail(), "headers", R"({"X-A":"v\r\nBcc: evil@x.io"})")), {})),
               "email.headers_invalid");
-    EXPECT_EQ(codeOf(validateEmail(
-                  form(with(goodEmail(), "headers", R"({"X-A\r\nBcc":"v"})")), {})),
-              "email.headers_invalid");
+    EXPECT_EQ(
+        codeOf(validateEmail(form(with(goodEmail(), "headers", R"({"X-A\r\nBcc":"v"})")), {})),
+        "email.headers_invalid");
     EXPECT_EQ(codeOf(validateEmail(form(with(goodEmail(), "headers", R"({"Bcc":"e@x.io"})")), {})),
               "email.headers_invalid");
     EXPECT_EQ(codeOf(validateEmail(form(with(goodEmail(), "headers", "[1,2]")), {})),
@@ -93,8 +96,8 @@ TEST(ValidateEmailTest, EnforcesLimits) {
     p = with(p, "cc", "b@x.io");
     p = with(p, "bcc", "c@x.io");
     EXPECT_EQ(codeOf(validateEmail(form(p), small)), "email.too_many_recipients");
-    auto big = validateEmail(form(with(with(goodEmail(), "to", "a@x.io"), "html", std::string(11, 'x'))),
-                             small);
+    auto big = validateEmail(
+        form(with(with(goodEmail(), "to", "a@x.io"), "html", std::string(11, 'x'))), small);
     ASSERT_FALSE(big.ok());
     EXPECT_EQ(big.error().status, 413);
     EXPECT_EQ(codeOf(validateEmail(form(with(goodEmail(), "subject", std::string(999, 's'))), {})),
@@ -114,8 +117,9 @@ TEST(ValidateEmailTest, AttachmentsOnlyUnderTheirName) {
 
 TEST(ValidateSmsTest, AcceptsNumbersAndCountsSegments) {
     domain::PhoneNumberValidator phones(domain::PhoneValidation::Valid);
-    auto r = validateSms(form({{"to", "+14155550100,+447911123456"}, {"message", std::string(161, 'a')}}),
-                         phones, 100, 1000);
+    auto r = validateSms(
+        form({{"to", "+14155550100,+447911123456"}, {"message", std::string(161, 'a')}}), phones,
+        100, 1000);
     ASSERT_TRUE(r.ok()) << r.error().hint;
     EXPECT_EQ(r->to.size(), 2u);
     EXPECT_EQ(r->segments.segments, 2u);
@@ -123,11 +127,13 @@ TEST(ValidateSmsTest, AcceptsNumbersAndCountsSegments) {
 
 TEST(ValidateSmsTest, RefusesBadInput) {
     domain::PhoneNumberValidator phones(domain::PhoneValidation::Valid);
-    auto placeholder = validateSms(form({{"to", "+1234567890"}, {"message", "hi"}}), phones, 100, 1000);
+    auto placeholder =
+        validateSms(form({{"to", "+1234567890"}, {"message", "hi"}}), phones, 100, 1000);
     ASSERT_FALSE(placeholder.ok());
     EXPECT_EQ(placeholder.error().code, "sms.to_invalid");
     EXPECT_FALSE(placeholder.error().hint.empty());
-    EXPECT_EQ(validateSms(form({{"message", "hi"}}), phones, 100, 1000).error().code, "sms.to_missing");
+    EXPECT_EQ(validateSms(form({{"message", "hi"}}), phones, 100, 1000).error().code,
+              "sms.to_missing");
     EXPECT_EQ(validateSms(form({{"to", "+14155550100"}}), phones, 100, 1000).error().code,
               "sms.message_missing");
     EXPECT_EQ(validateSms(form({{"to", "+14155550100"}, {"message", std::string(11, 'a')}}), phones,
@@ -135,11 +141,11 @@ TEST(ValidateSmsTest, RefusesBadInput) {
                   .error()
                   .code,
               "sms.message_too_long");
-    EXPECT_EQ(validateSms(form({{"to", "+14155550100,+447911123456"}, {"message", "x"}}), phones, 1,
-                          1000)
-                  .error()
-                  .code,
-              "sms.too_many_recipients");
+    EXPECT_EQ(
+        validateSms(form({{"to", "+14155550100,+447911123456"}, {"message", "x"}}), phones, 1, 1000)
+            .error()
+            .code,
+        "sms.too_many_recipients");
 }
 
 }  // namespace

@@ -28,7 +28,8 @@ public:
         const store::AuthEventQuery&) override {
         return std::vector<store::StoredAuthEvent>{};
     }
-    Result<std::vector<store::UsageRow>, store::StoreError> queryUsage(const store::UsageQuery&) override {
+    Result<std::vector<store::UsageRow>, store::StoreError> queryUsage(
+        const store::UsageQuery&) override {
         return std::vector<store::UsageRow>{};
     }
     Result<int64_t, store::StoreError> countKeyUses(int64_t, std::string_view, int64_t) override {

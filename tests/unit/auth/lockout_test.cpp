@@ -56,7 +56,8 @@ TEST(LockoutTest, StaysBoundedUnderManyNames) {
     auto o = options();
     o.maxTracked = 100;
     LockoutTracker t(clock, o);
-    for (int i = 0; i < 10000; ++i) t.recordFailure("ip" + std::to_string(i), "n" + std::to_string(i));
+    for (int i = 0; i < 10000; ++i)
+        t.recordFailure("ip" + std::to_string(i), "n" + std::to_string(i));
     // Still answers correctly for a fresh lock after heavy churn.
     for (int i = 0; i < 3; ++i) t.recordFailure("9.9.9.9", "victim_user");
     EXPECT_TRUE(t.userLockedUntil("victim_user"));

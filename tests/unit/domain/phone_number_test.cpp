@@ -14,7 +14,7 @@ bool contains(const std::string& s, std::string_view part) {
 }
 
 class PhoneNumberTest : public testing::Test {
-  protected:
+protected:
     std::string ok(std::string_view raw, PhoneValidation mode = PhoneValidation::Valid) {
         auto r = PhoneNumberValidator(mode).normalize(raw);
         EXPECT_TRUE(r.ok()) << "'" << raw << "': " << (r.ok() ? "" : r.error().hint);

@@ -27,7 +27,9 @@ TEST(RedactTargetTest, LeavesOrdinaryTargetsAlone) {
 
 TEST(RedactTargetTest, KeyShapedValuesAreMaskedUnderAnyName) {
     std::string out = redactTarget(
-        "/email/send?apiUser=DmEYMo40rlUzJ3HFKqp2Py9JyCuQejtg&apiKey=acme_api&to=%20Q3tGdI67xSxedvC76zUs9q4nBqptUwuz");
+        "/email/"
+        "send?apiUser=DmEYMo40rlUzJ3HFKqp2Py9JyCuQejtg&apiKey=acme_api&to=%"
+        "20Q3tGdI67xSxedvC76zUs9q4nBqptUwuz");
     EXPECT_EQ(out.find("DmEYMo40"), std::string::npos) << out;
     EXPECT_EQ(out.find("Q3tGdI67"), std::string::npos) << out;
     EXPECT_NE(out.find("apiUser=***"), std::string::npos) << out;
