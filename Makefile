@@ -41,6 +41,10 @@ test-fuzz: deps
 
 test: test-normal test-asan test-fuzz check-format
 
+# Load test against the ceiling server and Kannel, then the micro-suite; appends to bench/README.md.
+bench: deps
+	bash bench/run.sh
+
 format:
 	find src tests bench -name '*.h' -o -name '*.cpp' | xargs clang-format -i
 

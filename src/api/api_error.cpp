@@ -5,7 +5,7 @@ namespace sc::api {
 std::string_view statusMessage(int status) {
     switch (status) {
         case 200:
-            return "request succeeded";
+            return "request was successful";
         case 400:
             return "Bad request, please check the parameters";
         case 401:
@@ -33,7 +33,18 @@ std::string_view statusMessage(int status) {
     }
 }
 
-http::Response errorResponse(const ApiError& error) {
+http::Response errorResponse(const ApiError& error, ResponseShape shape) {
+    if (shape == ResponseShape::V1) {
+        nlohmann::ordered_json body = {{"message", "error"},
+                                       {"errors", {error.hint}},
+                                       {"errorCode", error.code},
+                                       {"statusCode", error.status}};
+        http::Response r;
+        r.status = error.status;
+        r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        r.headers = error.headers;
+        return r;
+    }
     nlohmann::ordered_json body = {{"result", false},
                                    {"statusCode", error.status},
                                    {"errorCode", error.code},
@@ -53,6 +64,19 @@ http::Response successResponse(nlohmann::json info) {
                                    {"statusCode", 200},
                                    {"message", statusMessage(200)},
                                    {"info", std::move(info)}};
+    http::Response r;
+    r.status = 200;
+    r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return r;
+}
+
+http::Response successResponse(nlohmann::json info, ResponseShape shape) {
+    if (shape == ResponseShape::V2) return successResponse(std::move(info));
+    nlohmann::ordered_json body = {{"message", "success"}};
+    if (info.contains("emailIdList")) body["email_id_list"] = info["emailIdList"];
+    for (auto& [k, v] : info.items()) {
+        if (k != "emailIdList") body[k] = v;
+    }
     http::Response r;
     r.status = 200;
     r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -18,8 +18,15 @@ struct ApiError {
     std::vector<http::Header> headers;  // e.g. Retry-After
 };
 
-http::Response errorResponse(const ApiError& error);
+// Which body a path answers with: the envelope of DESIGN §1.4 (Aurora and SendCloud v2 paths),
+// or SendCloud v1's ({"message":"success",...} / {"message":"error","errors":[...]}), which
+// the /webapi/*.json paths' clients parse.
+enum class ResponseShape { V2, V1 };
+
+http::Response errorResponse(const ApiError& error, ResponseShape shape = ResponseShape::V2);
 http::Response successResponse(nlohmann::json info);
+// v1: the info's emailIdList becomes email_id_list, beside "message":"success".
+http::Response successResponse(nlohmann::json info, ResponseShape shape);
 
 // The fixed human message for a status ("Authentication failed, please check API credentials").
 std::string_view statusMessage(int status);

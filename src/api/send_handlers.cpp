@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "api/send_validation.h"
+#include "api/xsmtpapi.h"
 #include "auth/credential_issuer.h"
 #include "policy/cidr.h"
 
@@ -11,23 +12,10 @@ namespace sc::api {
 
 namespace {
 
-ApiError fromParseError(const http::ParseError& e) {
-    return ApiError{e.status, e.code, e.message, {}};
-}
+using audit::UsageIncrement;
 
-Result<http::FormData, ApiError> readParams(const http::Request& req,
-                                            const http::ParseLimits& limits) {
-    auto form = http::parseRequestParams(req, limits);
-    if (!form) return fail(fromParseError(form.error()));
-    if (auto dup = form->params.firstConflict()) {
-        return fail(ApiError{400,
-                             "param.duplicate",
-                             "the parameter '" + *dup +
-                                 "' was given more than once with different values; send it once",
-                             {}});
-    }
-    return std::move(form).value();
-}
+constexpr int64_t kSendRequestWindowMs = 3600000;
+constexpr size_t kMaxSendRequestId = 128;
 
 // A presented user name goes into the log only when it could be one: a caller who swapped
 // apiUser and apiKey must not get their key written to our logs.
@@ -35,11 +23,7 @@ std::string loggableUser(const std::string& presented) {
     return auth::isValidUserName(presented) ? presented : std::string("-");
 }
 
-std::string apiName(auth::Api api) {
-    return api == auth::Api::Email ? "email" : "sms";
-}
-
-using audit::UsageIncrement;
+std::string apiName(auth::Api api) { return api == auth::Api::Email ? "email" : "sms"; }
 
 std::string retryAfterSeconds(int64_t ms) {
     return std::to_string(std::max<int64_t>(1, (ms + 999) / 1000));
@@ -62,13 +46,28 @@ bool senderAllowed(const std::vector<std::string>& domains, std::string_view fro
     return false;
 }
 
+// `params` with `name` set to `value` (replacing any value it had).
+http::ParamMap withParam(const http::ParamMap& params, std::string_view name,
+                         const std::string& value) {
+    http::ParamMap out;
+    for (const auto& p : params.items()) {
+        if (p.name != name) out.add(p.name, p.value);
+    }
+    out.add(std::string(name), value);
+    return out;
+}
+
+ApiError badParam(std::string code, std::string hint) {
+    return ApiError{400, std::move(code), std::move(hint), {}};
+}
+
 }  // namespace
 
 // What admit() learned about a request that may go on to its content checks.
 struct SendApi::Admission {
     http::FormData form;
     auth::AuthContext ctx;
-    std::string userAgent;
+    SendRoute route;
 };
 
 http::Response routerError(int status, std::string code, std::string hint) {
@@ -79,18 +78,41 @@ SendApi::SendApi(SendApiDeps deps, SendLimits limits) : deps_(deps), limits_(lim
 
 void SendApi::registerRoutes(http::Router& router) {
     using http::Method;
-    auto email = [this](const http::Request& r, http::Responder p) { sendEmail(r, std::move(p)); };
-    auto sms = [this](const http::Request& r, http::Responder p) { sendSms(r, std::move(p)); };
-    router.add({Method::Get, Method::Post}, "/email/send", email);
-    router.add({Method::Get, Method::Post}, "/smsapi/send", sms);
+    const std::initializer_list<Method> both = {Method::Get, Method::Post};
+    auto email = [this](SendRoute route) {
+        return [this, route](const http::Request& r, http::Responder p) {
+            sendEmail(route, r, std::move(p));
+        };
+    };
+    auto sms = [this](SendRoute route) {
+        return [this, route](const http::Request& r, http::Responder p) {
+            sendSms(route, r, std::move(p));
+        };
+    };
+    const SendRoute send{Endpoint::EmailSend, ResponseShape::V2};
+    const SendRoute sendTemplate{Endpoint::EmailTemplateSend, ResponseShape::V2};
+    for (const char* path : {"/email/send", "/mail/send", "/api/mail/send", "/apiv2/mail/send"}) {
+        router.add(both, path, email(send));
+    }
+    router.add(both, "/webapi/mail.send.json", email({Endpoint::EmailSend, ResponseShape::V1}));
+    for (const char* path :
+         {"/email/sendtemplate", "/api/mail/sendtemplate", "/apiv2/mail/sendtemplate"}) {
+        router.add(both, path, email(sendTemplate));
+    }
+    router.add(both, "/webapi/mail.send_template.json",
+               email({Endpoint::EmailTemplateSend, ResponseShape::V1}));
+    for (const char* path : {"/smsapi/send", "/api/sms/send"}) {
+        router.add(both, path, sms({Endpoint::SmsSend, ResponseShape::V2}));
+    }
     router.add({Method::Get}, "/healthz",
                [this](const http::Request& r, http::Responder p) { healthz(r, std::move(p)); });
     router.add({Method::Get}, "/readyz",
                [this](const http::Request& r, http::Responder p) { readyz(r, std::move(p)); });
 }
 
-Result<SendApi::Admission, http::Response> SendApi::admit(auth::Api api,
+Result<SendApi::Admission, http::Response> SendApi::admit(const SendRoute& route,
                                                           const http::Request& req) const {
+    const auth::Api api = route.endpoint == Endpoint::SmsSend ? auth::Api::Sms : auth::Api::Email;
     const int64_t now = deps_.clock.nowMillis();
     store::AuthEvent event;
     event.atMs = now;
@@ -99,17 +121,28 @@ Result<SendApi::Admission, http::Response> SendApi::admit(auth::Api api,
     event.userAgent = std::string(req.header("user-agent").value_or("")).substr(0, 256);
 
     auto refuse = [&](ApiError error, const std::string& user) {
-        http::Response r = errorResponse(error);
+        http::Response r = errorResponse(error, route.shape);
         r.logUser = user == "-" ? "" : user;
         return r;
     };
 
-    auto form = readParams(req, limits_.parse);
-    if (!form) return fail(refuse(form.error(), ""));
+    auto parsed = http::parseRequestParams(req, limits_.parse);
+    if (!parsed) {
+        const auto& e = parsed.error();
+        return fail(refuse(ApiError{e.status, e.code, e.message, {}}, ""));
+    }
+    http::FormData form = std::move(parsed).value();
+    // A signature covers the parameters as sent, before any alias is renamed.
+    std::vector<std::pair<std::string, std::string>> asSent;
+    const bool signedSms = api == auth::Api::Sms && form.params.has("signature");
+    if (signedSms) {
+        for (const auto& p : form.params.items()) asSent.emplace_back(p.name, p.value);
+    }
+    if (auto r = normalizeParams(form, route.endpoint); !r) return fail(refuse(r.error(), ""));
 
     if (auto until = deps_.lockout.ipLockedUntil(req.clientIp)) {
-        event.userName = loggableUser(
-            std::string(form->params.get(auth::CredentialVerifier::userParam(api)).value_or("")));
+        event.userName = loggableUser(std::string(
+            form.params.get(auth::CredentialVerifier::userParam(api)).value_or("")));
         event.outcome = "locked";
         event.reason = "auth.too_many_failures";
         deps_.audit.record(event);
@@ -121,7 +154,8 @@ Result<SendApi::Admission, http::Response> SendApi::admit(auth::Api api,
                            event.userName));
     }
 
-    auto verified = deps_.verifier.verify(api, form->params, req);
+    auto verified = signedSms ? deps_.verifier.verifySignedSms(form.params, asSent)
+                              : deps_.verifier.verify(api, form.params, req);
     if (!verified) {
         const auto& f = verified.error();
         const std::string user = loggableUser(f.userName);
@@ -133,7 +167,8 @@ Result<SendApi::Admission, http::Response> SendApi::admit(auth::Api api,
         event.reason = std::string(errorCode(f.reason));
         ApiError error{httpStatus(f.reason), std::string(errorCode(f.reason)), f.hint, {}};
         const bool guess = f.reason == auth::AuthFailureReason::Failed ||
-                           f.reason == auth::AuthFailureReason::KeyExpired;
+                           f.reason == auth::AuthFailureReason::KeyExpired ||
+                           f.reason == auth::AuthFailureReason::SignatureInvalid;
         if (guess) {
             deps_.lockout.recordFailure(req.clientIp, user == "-" ? "" : user);
             auto ipUntil = deps_.lockout.ipLockedUntil(req.clientIp);
@@ -156,7 +191,7 @@ Result<SendApi::Admission, http::Response> SendApi::admit(auth::Api api,
         return fail(refuse(std::move(error), user));
     }
 
-    Admission a{std::move(form).value(), std::move(verified).value(), event.userAgent};
+    Admission a{std::move(form), std::move(verified).value(), route};
     const auto& ctx = a.ctx;
     event.userName = ctx.userName;
     event.accountId = ctx.accountId;
@@ -204,31 +239,134 @@ void SendApi::finish(const Admission& a, http::Response& resp) const {
     }
 }
 
-void SendApi::sendEmail(const http::Request& req, http::Responder reply) const {
-    auto admitted = admit(auth::Api::Email, req);
+Result<std::optional<std::string>, ApiError> SendApi::sendRequestIdOf(const Admission& a) const {
+    auto id = a.form.params.get("sendRequestId");
+    if (!id || id->empty()) return std::optional<std::string>();
+    if (id->size() > kMaxSendRequestId || domain::hasLineBreak(*id)) {
+        return fail(badParam("param.send_request_id_invalid",
+                             "sendRequestId may hold at most 128 characters on one line"));
+    }
+    return std::optional<std::string>(std::string(*id));
+}
+
+std::optional<http::Response> SendApi::priorAnswer(const Admission& a,
+                                                   const std::string& requestId) const {
+    auto prior = deps_.messages.findSendRequest(
+        a.ctx.userId, requestId, deps_.clock.nowMillis() - kSendRequestWindowMs);
+    if (!prior || !prior.value()) return std::nullopt;
+    auto info = nlohmann::json::parse(*prior.value(), nullptr, false);
+    if (info.is_discarded()) return std::nullopt;
+    return successResponse(std::move(info), a.route.shape);
+}
+
+void SendApi::sendEmail(const SendRoute& route, const http::Request& req,
+                        http::Responder reply) const {
+    auto admitted = admit(route, req);
     if (!admitted) return reply(std::move(admitted).error());
     auto a = std::make_shared<Admission>(std::move(admitted).value());
     const auth::AuthContext& ctx = a->ctx;
+    const ResponseShape shape = route.shape;
     auto answer = [this, a, reply](http::Response r) {
         finish(*a, r);
         reply(std::move(r));
     };
+    auto refuse = [&](const ApiError& e) {
+        deps_.audit.countUsage(ctx.userId, ctx.accountId, ctx.userName, {1, 0, 0, 0});
+        answer(errorResponse(e, shape));
+    };
 
-    auto email =
-        validateEmail(a->form, EmailLimits{limits_.maxRecipients, limits_.maxContentBytes});
-    if (!email) {
-        deps_.audit.countUsage(ctx.userId, ctx.accountId, ctx.userName, {1, 0, 0, 0});
-        return answer(errorResponse(email.error()));
+    auto requestId = sendRequestIdOf(*a);
+    if (!requestId) return refuse(requestId.error());
+    if (requestId.value()) {
+        if (auto prior = priorAnswer(*a, *requestId.value())) return answer(std::move(*prior));
     }
+
+    bool respEmailId = true;
+    if (auto v = a->form.params.get("respEmailId"); v && !v->empty()) {
+        auto b = parseBoolParam(*v);
+        if (!b) return refuse(badParam("param.invalid_boolean", "respEmailId must be true or false"));
+        respEmailId = *b;
+    }
+
+    std::optional<XSmtpApi> xsmtpapi;
+    if (auto text = a->form.params.get("xsmtpapi"); text && !text->empty()) {
+        auto x = parseXSmtpApi(std::string(*text), limits_.maxRecipients);
+        if (!x) return refuse(x.error());
+        xsmtpapi = std::move(x).value();
+    }
+    const bool templated = route.endpoint == Endpoint::EmailTemplateSend;
+    http::FormData effective;
+    effective.params = a->form.params;
+    effective.files = a->form.files;
+    if (templated) {
+        auto invoke = a->form.params.get("templateInvokeName");
+        if (!invoke || invoke->empty()) {
+            return refuse(badParam("email.template_missing",
+                                   "templateInvokeName is missing: name the template to send"));
+        }
+        auto found = deps_.templates.findEmailTemplate(ctx.accountId, *invoke);
+        if (!found) return refuse(kStoreUnavailable);
+        if (!found.value()) {
+            return refuse(badParam("email.template_not_found",
+                                   "this account has no template with invokeName '" +
+                                       std::string(invoke->substr(0, 64)) + "'"));
+        }
+        const auto& t = *found.value();
+        if (!a->form.params.has("subject") || a->form.params.get("subject")->empty()) {
+            effective.params = withParam(effective.params, "subject", t.subject);
+        }
+        effective.params = withParam(effective.params, "html", t.html);
+        effective.params = withParam(effective.params, "plain", t.plain);
+        if (!xsmtpapi || xsmtpapi->to.empty()) {
+            return refuse(badParam("email.xsmtpapi_to_missing",
+                                   "a template send takes its recipients from xsmtpapi.to "
+                                   "(substitution_vars.to in v1), which is missing"));
+        }
+    }
+    const bool perRecipient = xsmtpapi && !xsmtpapi->to.empty();
+
+    EmailLimits limits{limits_.maxRecipients, limits_.maxContentBytes, perRecipient};
+    auto email = validateEmail(effective, limits);
+    if (!email) return refuse(email.error());
+    if (perRecipient) email->to = xsmtpapi->to;
     if (!senderAllowed(ctx.policy.senderDomains, email->from.domain())) {
-        deps_.audit.countUsage(ctx.userId, ctx.accountId, ctx.userName, {1, 0, 0, 0});
-        return answer(
-            errorResponse(ApiError{403,
-                                   "auth.sender_not_allowed",
-                                   "this API user may send only from its sender domains; " +
-                                       std::string(email->from.domain()) + " is not one of them",
-                                   {}}));
+        return refuse(ApiError{403,
+                               "auth.sender_not_allowed",
+                               "this API user may send only from its sender domains; " +
+                                   std::string(email->from.domain()) + " is not one of them",
+                               {}});
     }
+
+    // X-SMTPAPI substitution: with `to`, each recipient gets its own content; without it, the
+    // pubsub values apply to everyone.
+    std::vector<std::string> ownContent;
+    if (xsmtpapi) {
+        const ValidatedEmail base = *email;
+        auto render = [&](size_t index, ValidatedEmail& out) -> std::optional<ApiError> {
+            auto vars = xsmtpapi->varsFor(index);
+            out.subject = substitute(base.subject, vars, xsmtpapi->section);
+            out.html = substitute(base.html, vars, xsmtpapi->section);
+            out.plain = substitute(base.plain, vars, xsmtpapi->section);
+            if (domain::hasLineBreak(out.subject) || out.subject.size() > 998) {
+                return badParam("email.xsmtpapi_invalid",
+                                "xsmtpapi substitution for recipient " + std::to_string(index) +
+                                    " makes the subject invalid (a line break, or over 998 bytes)");
+            }
+            return std::nullopt;
+        };
+        if (perRecipient) {
+            for (size_t i = 0; i < email->to.size(); ++i) {
+                ValidatedEmail one = base;
+                one.to = {email->to[i]};
+                if (auto e = render(i, one)) return refuse(*e);
+                ownContent.push_back(one.contentJson().dump(
+                    -1, ' ', false, nlohmann::json::error_handler_t::replace));
+            }
+        } else if (auto e = render(0, *email)) {
+            return refuse(*e);
+        }
+    }
+
     const int64_t count =
         static_cast<int64_t>(email->to.size() + email->cc.size() + email->bcc.size());
     if (!deps_.quota.tryReserve(ctx.userId, ctx.policy.dailyQuota, count)) {
@@ -241,7 +379,8 @@ void SendApi::sendEmail(const http::Request& req, http::Responder reply) const {
                          std::to_string(count),
                      {{"retry-after",
                        retryAfterSeconds(policy::DailyQuota::dayStart(deps_.clock.nowMillis()) +
-                                         86400000 - deps_.clock.nowMillis())}}}));
+                                         86400000 - deps_.clock.nowMillis())}}},
+            shape));
     }
 
     store::NewMessage msg;
@@ -260,41 +399,107 @@ void SendApi::sendEmail(const http::Request& req, http::Responder reply) const {
     for (auto [role, list] : {std::pair{"to", &email->to}, std::pair{"cc", &email->cc},
                               std::pair{"bcc", &email->bcc}}) {
         for (const auto& addr : *list) {
-            std::string id = IdGenerator::recipientId(msg.messageId, index++, addr.address);
+            std::string id = IdGenerator::recipientId(msg.messageId, index, addr.address);
             idList.push_back(id);
-            msg.recipients.push_back({std::move(id), addr.address, role});
+            store::Recipient r{std::move(id), addr.address, role, ""};
+            if (index < ownContent.size()) r.contentJson = std::move(ownContent[index]);
+            msg.recipients.push_back(std::move(r));
+            ++index;
         }
     }
+    nlohmann::json info = respEmailId ? nlohmann::json{{"emailIdList", std::move(idList)}}
+                                      : nlohmann::json::object();
+    if (requestId.value()) {
+        msg.sendRequestId = *requestId.value();
+        msg.responseJson = info.dump();
+    }
 
-    deps_.messages.enqueue(std::move(msg), [this, a, answer, count, idList = std::move(idList)](
+    deps_.messages.enqueue(std::move(msg), [this, a, answer, count, shape, info = std::move(info)](
                                                Result<Ok, store::StoreError> r) {
         const auth::AuthContext& c = a->ctx;
         if (!r) {
-            spdlog::error("enqueue failed for user={}: {}", c.userName, r.error().message);
             deps_.quota.release(c.userId, count);
             deps_.audit.countUsage(c.userId, c.accountId, c.userName, {1, 0, 0, 0});
-            return answer(errorResponse(kStoreUnavailable));
+            if (r.error().kind == store::StoreError::Kind::Duplicate) {
+                auto first = nlohmann::json::parse(r.error().existingResponse, nullptr, false);
+                if (!first.is_discarded()) return answer(successResponse(std::move(first), shape));
+            }
+            spdlog::error("enqueue failed for user={}: {}", c.userName, r.error().message);
+            return answer(errorResponse(kStoreUnavailable, shape));
         }
         deps_.audit.countUsage(c.userId, c.accountId, c.userName, {1, count, 0, 0});
-        answer(successResponse({{"emailIdList", idList}}));
+        answer(successResponse(info, shape));
     });
 }
 
-void SendApi::sendSms(const http::Request& req, http::Responder reply) const {
-    auto admitted = admit(auth::Api::Sms, req);
+void SendApi::sendSms(const SendRoute& route, const http::Request& req,
+                      http::Responder reply) const {
+    auto admitted = admit(route, req);
     if (!admitted) return reply(std::move(admitted).error());
     auto a = std::make_shared<Admission>(std::move(admitted).value());
     const auth::AuthContext& ctx = a->ctx;
+    const ResponseShape shape = route.shape;
     auto answer = [this, a, reply](http::Response r) {
         finish(*a, r);
         reply(std::move(r));
     };
-
-    auto sms = validateSms(a->form, deps_.phones, limits_.maxRecipients, limits_.maxSmsCharacters);
-    if (!sms) {
+    auto refuse = [&](const ApiError& e) {
         deps_.audit.countUsage(ctx.userId, ctx.accountId, ctx.userName, {1, 0, 0, 0});
-        return answer(errorResponse(sms.error()));
+        answer(errorResponse(e, shape));
+    };
+
+    auto requestId = sendRequestIdOf(*a);
+    if (!requestId) return refuse(requestId.error());
+    if (requestId.value()) {
+        if (auto prior = priorAnswer(*a, *requestId.value())) return answer(std::move(*prior));
     }
+    if (auto type = a->form.params.get("msgType"); type && !type->empty() && *type != "0") {
+        return refuse(badParam("sms.msg_type_invalid", "only msgType=0 (SMS) is supported"));
+    }
+
+    // A stored template (templateId + vars), SendCloud's form, or free text in `message`.
+    http::FormData effective;
+    effective.params = a->form.params;
+    std::map<std::string, std::string> vars;
+    if (auto v = a->form.params.get("vars"); v && !v->empty()) {
+        auto j = nlohmann::json::parse(*v, nullptr, false);
+        if (j.is_discarded() || !j.is_object()) {
+            return refuse(badParam("sms.vars_invalid",
+                                   "vars must be a JSON object, like {\"%code%\":\"1234\"}"));
+        }
+        for (const auto& [name, value] : j.items()) {
+            if (!value.is_string() && !value.is_number()) {
+                return refuse(badParam("sms.vars_invalid",
+                                       "vars['" + name + "'] must be a string or a number"));
+            }
+            vars[name] = value.is_string() ? value.get<std::string>() : value.dump();
+        }
+    }
+    if (auto tid = a->form.params.get("templateId"); tid && !tid->empty()) {
+        int64_t id = 0;
+        bool numeric = tid->size() <= 18;
+        for (char c : *tid) {
+            numeric = numeric && c >= '0' && c <= '9';
+            if (numeric) id = id * 10 + (c - '0');
+        }
+        if (!numeric) return refuse(badParam("sms.template_not_found", "templateId must be a number"));
+        auto found = deps_.templates.findSmsTemplate(ctx.accountId, id);
+        if (!found) return refuse(kStoreUnavailable);
+        if (!found.value()) {
+            return refuse(badParam("sms.template_not_found",
+                                   "this account has no SMS template " + std::string(*tid)));
+        }
+        effective.params = withParam(effective.params, "message", found.value()->text);
+    }
+    if (!vars.empty()) {
+        if (auto text = effective.params.get("message")) {
+            effective.params =
+                withParam(effective.params, "message", substitute(std::string(*text), vars, {}));
+        }
+    }
+
+    auto sms = validateSms(effective, deps_.phones, limits_.maxRecipients, limits_.maxSmsCharacters);
+    if (!sms) return refuse(sms.error());
     const int64_t count = static_cast<int64_t>(sms->to.size());
     if (!deps_.quota.tryReserve(ctx.userId, ctx.policy.dailyQuota, count)) {
         deps_.audit.countUsage(ctx.userId, ctx.accountId, ctx.userName, {1, 0, 0, 1});
@@ -306,7 +511,8 @@ void SendApi::sendSms(const http::Request& req, http::Responder reply) const {
                          std::to_string(count),
                      {{"retry-after",
                        retryAfterSeconds(policy::DailyQuota::dayStart(deps_.clock.nowMillis()) +
-                                         86400000 - deps_.clock.nowMillis())}}}));
+                                         86400000 - deps_.clock.nowMillis())}}},
+            shape));
     }
 
     store::NewMessage msg;
@@ -317,32 +523,40 @@ void SendApi::sendSms(const http::Request& req, http::Responder reply) const {
     msg.apiUserName = ctx.userName;
     msg.createdAtMs = deps_.clock.nowMillis();
     msg.testMode = ctx.policy.testMode;
-    msg.contentJson = nlohmann::json{
-        {"message", sms->message},
-        {"segments", sms->segments.segments},
-        {"encoding",
-         sms->segments.encoding == domain::SmsEncoding::Gsm7
-             ? "gsm7"
-             : "ucs2"}}.dump();
+    msg.contentJson =
+        nlohmann::json{{"message", sms->message},
+                       {"segments", sms->segments.segments},
+                       {"encoding",
+                        sms->segments.encoding == domain::SmsEncoding::Gsm7 ? "gsm7" : "ucs2"}}
+            .dump();
     nlohmann::json ids = nlohmann::json::array();
     for (size_t i = 0; i < sms->to.size(); ++i) {
         std::string id = IdGenerator::recipientId(msg.messageId, i, sms->to[i]);
         ids.push_back(id);
-        msg.recipients.push_back({std::move(id), sms->to[i], "to"});
+        msg.recipients.push_back({std::move(id), sms->to[i], "to", ""});
     }
-    const size_t segments = sms->segments.segments;
+    nlohmann::json info = {
+        {"successCount", count}, {"smsIds", std::move(ids)}, {"segments", sms->segments.segments}};
+    if (requestId.value()) {
+        msg.sendRequestId = *requestId.value();
+        msg.responseJson = info.dump();
+    }
 
-    deps_.messages.enqueue(std::move(msg), [this, a, answer, count, segments,
-                                            ids = std::move(ids)](Result<Ok, store::StoreError> r) {
+    deps_.messages.enqueue(std::move(msg), [this, a, answer, count, shape, info = std::move(info)](
+                                               Result<Ok, store::StoreError> r) {
         const auth::AuthContext& c = a->ctx;
         if (!r) {
-            spdlog::error("enqueue failed for user={}: {}", c.userName, r.error().message);
             deps_.quota.release(c.userId, count);
             deps_.audit.countUsage(c.userId, c.accountId, c.userName, {1, 0, 0, 0});
-            return answer(errorResponse(kStoreUnavailable));
+            if (r.error().kind == store::StoreError::Kind::Duplicate) {
+                auto first = nlohmann::json::parse(r.error().existingResponse, nullptr, false);
+                if (!first.is_discarded()) return answer(successResponse(std::move(first), shape));
+            }
+            spdlog::error("enqueue failed for user={}: {}", c.userName, r.error().message);
+            return answer(errorResponse(kStoreUnavailable, shape));
         }
         deps_.audit.countUsage(c.userId, c.accountId, c.userName, {1, count, 0, 0});
-        answer(successResponse({{"successCount", count}, {"smsIds", ids}, {"segments", segments}}));
+        answer(successResponse(info, shape));
     });
 }
 

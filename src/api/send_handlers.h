@@ -1,5 +1,6 @@
 #pragma once
-// The send APIs: /email/send and /smsapi/send (DESIGN §1.2-1.4), plus /healthz and /readyz.
+// The send APIs: /email/send, /email/sendtemplate and /smsapi/send with every SendCloud path
+// that reaches them (DESIGN §1.1-1.4), plus /healthz and /readyz.
 // Each request is parsed, authenticated, validated and, on success, queued durably; the 200 goes
 // out only after the store has committed every recipient row.
 
@@ -7,6 +8,7 @@
 
 #include "api/api_error.h"
 #include "api/ids.h"
+#include "api/wire_compat.h"
 #include "audit/audit_recorder.h"
 #include "auth/credential_verifier.h"
 #include "auth/lockout.h"
@@ -17,6 +19,7 @@
 #include "policy/daily_quota.h"
 #include "policy/rate_limiter.h"
 #include "store/message_store.h"
+#include "store/template_store.h"
 
 namespace sc::api {
 
@@ -37,6 +40,13 @@ struct SendApiDeps {
     policy::RateLimiter& rateLimiter;
     policy::DailyQuota& quota;
     audit::AuditRecorder& audit;
+    store::TemplateStore& templates;
+};
+
+// Which handler a path reaches and how it answers (SendCloud's paths, wire_compat.h).
+struct SendRoute {
+    Endpoint endpoint = Endpoint::EmailSend;
+    ResponseShape shape = ResponseShape::V2;
 };
 
 class SendApi {
@@ -45,16 +55,25 @@ public:
 
     void registerRoutes(http::Router& router);
 
-    void sendEmail(const http::Request& req, http::Responder reply) const;
-    void sendSms(const http::Request& req, http::Responder reply) const;
+    void sendEmail(const SendRoute& route, const http::Request& req, http::Responder reply) const;
+    void sendSms(const SendRoute& route, const http::Request& req, http::Responder reply) const;
+    void sendEmail(const http::Request& req, http::Responder reply) const {
+        sendEmail(SendRoute{}, req, std::move(reply));
+    }
+    void sendSms(const http::Request& req, http::Responder reply) const {
+        sendSms(SendRoute{Endpoint::SmsSend, ResponseShape::V2}, req, std::move(reply));
+    }
     void healthz(const http::Request& req, http::Responder reply) const;
     void readyz(const http::Request& req, http::Responder reply) const;
 
 private:
     struct Admission;
     // Parameters, credentials, lockout, IP allowlist and rate limit: everything before content.
-    Result<Admission, http::Response> admit(auth::Api api, const http::Request& req) const;
+    Result<Admission, http::Response> admit(const SendRoute& route, const http::Request& req) const;
     void finish(const Admission& a, http::Response& resp) const;
+    // sendRequestId: the first request's answer when this one repeats it within the hour.
+    Result<std::optional<std::string>, ApiError> sendRequestIdOf(const Admission& a) const;
+    std::optional<http::Response> priorAnswer(const Admission& a, const std::string& requestId) const;
 
     SendApiDeps deps_;
     SendLimits limits_;

@@ -143,26 +143,28 @@ Result<ValidatedEmail, ApiError> validateEmail(const http::FormData& form,
     }
     if (m.fromName.empty()) m.fromName = m.from.displayName;
 
-    auto to = form.params.get("to");
-    if (!to || isBlank(*to)) {
-        return fail(badParam("email.to_missing",
-                             "the 'to' parameter is missing: give one or more recipient "
-                             "addresses separated by ';' or ','"));
-    }
-    {
-        auto r = addressList(form, "to", limits.maxRecipients);
-        if (!r) return fail(std::move(r).error());
-        m.to = std::move(r).value();
-    }
-    for (auto [name, list] : {std::pair{"cc", &m.cc}, std::pair{"bcc", &m.bcc}}) {
-        auto r = addressList(form, name, limits.maxRecipients);
-        if (!r) return fail(std::move(r).error());
-        *list = std::move(r).value();
-    }
-    if (m.to.size() + m.cc.size() + m.bcc.size() > limits.maxRecipients) {
-        return fail(badParam("email.too_many_recipients",
-                             "to, cc and bcc together may name at most " +
-                                 std::to_string(limits.maxRecipients) + " recipients"));
+    if (!limits.recipientsFromXsmtpapi) {
+        auto to = form.params.get("to");
+        if (!to || isBlank(*to)) {
+            return fail(badParam("email.to_missing",
+                                 "the 'to' parameter is missing: give one or more recipient "
+                                 "addresses separated by ';' or ','"));
+        }
+        {
+            auto r = addressList(form, "to", limits.maxRecipients);
+            if (!r) return fail(std::move(r).error());
+            m.to = std::move(r).value();
+        }
+        for (auto [name, list] : {std::pair{"cc", &m.cc}, std::pair{"bcc", &m.bcc}}) {
+            auto r = addressList(form, name, limits.maxRecipients);
+            if (!r) return fail(std::move(r).error());
+            *list = std::move(r).value();
+        }
+        if (m.to.size() + m.cc.size() + m.bcc.size() > limits.maxRecipients) {
+            return fail(badParam("email.too_many_recipients",
+                                 "to, cc and bcc together may name at most " +
+                                     std::to_string(limits.maxRecipients) + " recipients"));
+        }
     }
     {
         auto r = addressList(form, "replyTo", 3);

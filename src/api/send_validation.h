@@ -20,6 +20,9 @@ namespace sc::api {
 struct EmailLimits {
     size_t maxRecipients = 100;
     size_t maxContentBytes = 10u << 20;
+    // Recipients come from X-SMTPAPI's `to` instead (template sends, or an xsmtpapi with `to`):
+    // the `to`, `cc` and `bcc` parameters are then not required and not read.
+    bool recipientsFromXsmtpapi = false;
 };
 
 struct ValidatedEmail {

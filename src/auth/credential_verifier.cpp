@@ -1,5 +1,7 @@
 #include "auth/credential_verifier.h"
 
+#include "auth/sms_signature.h"
+
 #include <array>
 #include <cctype>
 
@@ -54,6 +56,10 @@ std::string_view errorCode(AuthFailureReason r) {
             return "auth.failed";
         case AuthFailureReason::KeyExpired:
             return "auth.key_expired";
+        case AuthFailureReason::SignatureInvalid:
+            return "auth.signature_invalid";
+        case AuthFailureReason::SignatureStale:
+            return "auth.signature_stale";
         case AuthFailureReason::UserDisabled:
             return "auth.user_disabled";
         case AuthFailureReason::StoreUnavailable:
@@ -214,6 +220,86 @@ Result<AuthContext, AuthFailure> CredentialVerifier::verify(Api api, const http:
                     std::nullopt};
     if (graceKey) ctx.keySunsetAtMs = old->expiresAtMs;
     return ctx;
+}
+
+Result<AuthContext, AuthFailure> CredentialVerifier::verifySignedSms(
+    const http::ParamMap& params, const std::vector<std::pair<std::string, std::string>>& signedParams,
+    std::chrono::milliseconds window) const {
+    const auto user = params.get("smsUser");
+    const auto signature = params.get("signature");
+    const auto timestamp = params.get("timestamp");
+    if (!user || user->empty() || !signature || !timestamp) {
+        std::string missing = !user || user->empty() ? "smsUser" : !signature ? "signature" : "timestamp";
+        return fail(failure(AuthFailureReason::MissingCredentials,
+                            "a signed SMS request needs smsUser, timestamp and signature; " +
+                                missing + " is missing",
+                            "signed request without " + missing));
+    }
+    if (hasOuterWhitespace(*user) || hasOuterWhitespace(*signature)) {
+        return fail(failure(AuthFailureReason::Whitespace,
+                            "smsUser and signature must not start or end with whitespace",
+                            "whitespace in signed request"));
+    }
+    const auto algorithm = signatureAlgorithmFor(*signature);
+    if (!algorithm) {
+        return fail(failure(AuthFailureReason::SignatureInvalid,
+                            "signature must be 32 hex characters (MD5) or 64 (SHA-256)",
+                            "signature of a wrong length", std::string(*user)));
+    }
+    const auto found = store_.findUser(*user);
+    if (!found) {
+        return fail(failure(AuthFailureReason::StoreUnavailable,
+                            "credentials could not be checked just now; retry shortly",
+                            "store: " + found.error().message));
+    }
+    const auto& record = found.value();
+    const bool usable = record && record->kind == store::UserKind::Sms;
+    std::optional<std::string> key = usable ? keys_.open(record->keyCipher) : std::nullopt;
+    // Unknown users are checked against a dummy key, so they cost what a real user costs.
+    std::string expected = computeSmsSignature(key ? *key : std::string(kKeyLength, 'x'),
+                                               signedParams, *algorithm);
+    if (key) std::fill(key->begin(), key->end(), '\0');
+    std::string presented(*signature);
+    for (auto& c : presented) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const bool match = KeyMaterial::hashesEqual(presented, expected) && usable && key;
+    if (!match) {
+        AuthFailure f = failure(AuthFailureReason::SignatureInvalid,
+                                "the signature does not match: sign every parameter except smsKey "
+                                "and signature, sorted by name, joined raw as k=v&k=v, wrapped as "
+                                "SMS_KEY&...&SMS_KEY, with MD5 or SHA-256",
+                                !record ? "unknown user" : !usable ? "not an SMS user" : "wrong signature",
+                                std::string(*user));
+        if (record) {
+            f.accountId = record->accountId;
+            f.userId = record->id;
+        }
+        return fail(std::move(f));
+    }
+    const auto ts = timestampMillis(*timestamp);
+    const int64_t now = clock_.nowMillis();
+    if (!ts || *ts < now - window.count() || *ts > now + window.count()) {
+        AuthFailure f = failure(AuthFailureReason::SignatureStale,
+                                "timestamp must be the current time in seconds or milliseconds, "
+                                "within " + std::to_string(window.count() / 1000) +
+                                    " s of the server's clock (" +
+                                    formatIso8601(clock_.now()) + ")",
+                                "stale timestamp", std::string(*user));
+        f.accountId = record->accountId;
+        f.userId = record->id;
+        f.keyFingerprint = record->keyFingerprint;
+        return fail(std::move(f));
+    }
+    if (record->disabled) {
+        AuthFailure f = failure(AuthFailureReason::UserDisabled,
+                                "this SMS_USER is disabled; an account owner can enable it again",
+                                "user disabled", std::string(*user));
+        f.accountId = record->accountId;
+        f.userId = record->id;
+        f.keyFingerprint = record->keyFingerprint;
+        return fail(std::move(f));
+    }
+    return AuthContext{record->accountId, record->id,     record->name,  record->kind,
+                       record->keyFingerprint, record->policy, std::nullopt};
 }
 
 }  // namespace sc::auth

@@ -5,7 +5,10 @@
 // a wrong key take the same path (a hash and a constant-time comparison against a dummy) and
 // give the caller the same answer; the operator's log gets the real reason.
 
+#include <chrono>
 #include <optional>
+#include <utility>
+#include <vector>
 #include <string>
 
 #include "auth/key_material.h"
@@ -38,6 +41,8 @@ enum class AuthFailureReason {
     Whitespace,           // 401 auth.whitespace
     Failed,               // 401 auth.failed (unknown user, wrong key, other API's user)
     KeyExpired,           // 401 auth.key_expired (a reset key after its grace period)
+    SignatureInvalid,     // 401 auth.signature_invalid (signed SMS: wrong signature)
+    SignatureStale,       // 401 auth.signature_stale (signed SMS: timestamp outside 60 s)
     UserDisabled,         // 403 auth.user_disabled
     StoreUnavailable,     // 503 store.unavailable (we could not check)
 };
@@ -62,6 +67,14 @@ public:
 
     Result<AuthContext, AuthFailure> verify(Api api, const http::ParamMap& params,
                                             const http::Request& request) const;
+
+    // SendCloud's signed SMS form (smsUser, timestamp, signature; no smsKey): the signature is
+    // checked with the user's decrypted SMS_KEY over `signedParams` (every request parameter
+    // as received), and the timestamp must be within `window` of the clock.
+    Result<AuthContext, AuthFailure> verifySignedSms(
+        const http::ParamMap& params,
+        const std::vector<std::pair<std::string, std::string>>& signedParams,
+        std::chrono::milliseconds window = std::chrono::seconds(60)) const;
 
     // The parameter names each API reads its credentials from.
     static std::string_view userParam(Api api);

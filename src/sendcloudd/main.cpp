@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <map>
 #include <thread>
 
 #include "api/ids.h"
@@ -16,6 +17,7 @@
 #include "auth/credential_verifier.h"
 #include "auth/lockout.h"
 #include "common/config.h"
+#include "console/management_api.h"
 #include "common/logging.h"
 #include "domain/phone_number.h"
 #include "http/server.h"
@@ -122,10 +124,19 @@ int runServer(const Settings& settings) {
     // email.attachments_too_large) are the send handler's.
     sendLimits.parse.maxFileBytes = static_cast<size_t>(settings.maxBodyBytes);
     api::SendApi sendApi({verifier, rt->backend->messages(), ids, phones, rt->clock, lockout,
-                          rateLimiter, quota, recorder},
+                          rateLimiter, quota, recorder, rt->backend->templates()},
                          sendLimits);
     http::Router router(api::routerError);
     sendApi.registerRoutes(router);
+    console::WorkPool consolePool(2);
+    console::ManagementOptions consoleOptions;
+    consoleOptions.secureCookies = settings.secureCookies;
+    consoleOptions.sessionTtl = std::chrono::seconds(settings.sessionTtl);
+    console::ManagementApi consoleApi({rt->backend->credentials(), rt->backend->sessions(),
+                                       rt->backend->audit(), *rt->issuer, rt->clock, rt->random,
+                                       consolePool},
+                                      consoleOptions);
+    consoleApi.registerRoutes(router);
     http::AccessLog accessLog(settings.accessLog);
     http::Server server(options, router, accessLog, rt->clock);
 
@@ -148,6 +159,7 @@ int runServer(const Settings& settings) {
     sigwait(&stopSignals, &sig);
     spdlog::info("received {}, draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     server.stop(std::chrono::milliseconds(settings.drainTimeoutMs));
+    consolePool.stop();
     rt->backend->messages().stop();
     recorder.stop();
     spdlog::info("stopped");
@@ -211,6 +223,44 @@ int main(int argc, char** argv) {
         }
     }
 
+    // Templates: email ones by invokeName, SMS ones by id.
+    std::string templateAccount, invokeName;
+    int64_t smsTemplateId = 0;
+    sc::app::TemplateFields fields;
+    std::map<CLI::App*, std::pair<bool, std::string>> templateOps;  // sub → (sms, op)
+    for (auto [group, sms] : {std::pair{"template", false}, std::pair{"sms-template", true}}) {
+        auto* g = app.add_subcommand(group, sms ? "SMS templates (sent by templateId)"
+                                                : "email templates (sent by invokeName)");
+        g->require_subcommand(1);
+        g->fallthrough();
+        for (const char* op : {"create", "update", "delete", "list"}) {
+            auto* sub = g->add_subcommand(op, std::string(op) + " " + group + "s");
+            sub->fallthrough();
+            sub->add_option("--account", templateAccount, "owning account's e-mail")->required();
+            const std::string o = op;
+            if (o != "list") {
+                if (sms) {
+                    if (o != "create") sub->add_option("ID", smsTemplateId, "template id")->required();
+                } else {
+                    sub->add_option("INVOKE_NAME", invokeName, "the name sends use")->required();
+                }
+            }
+            if (o == "create" || o == "update") {
+                sub->add_option("--name", fields.name, "display name");
+                if (sms) {
+                    sub->add_option("--text", fields.text, "text with %var% placeholders");
+                } else {
+                    sub->add_option("--subject", fields.subject, "subject (may hold %var%)");
+                    sub->add_option("--html", fields.html, "HTML body");
+                    sub->add_option("--plain", fields.plain, "plain-text body");
+                    sub->add_option("--html-file", fields.htmlFile, "read the HTML body from a file");
+                    sub->add_option("--plain-file", fields.plainFile, "read the plain body from a file");
+                }
+            }
+            templateOps[sub] = {sms, o};
+        }
+    }
+
     CLI11_PARSE(app, argc, argv);
 
     auto settings = loader.resolve();
@@ -221,6 +271,13 @@ int main(int argc, char** argv) {
     if (accountCreate->parsed())
         return sc::app::runAccountCreate(*settings, accountEmail, passwordStdin);
     if (accountPassword->parsed()) return sc::app::runAccountSetPassword(*settings, accountEmail);
+    for (const auto& [sub, what] : templateOps) {
+        if (!sub->parsed()) continue;
+        return what.first ? sc::app::runSmsTemplate(*settings, what.second, templateAccount,
+                                                    smsTemplateId, fields)
+                          : sc::app::runEmailTemplate(*settings, what.second, templateAccount,
+                                                      invokeName, fields);
+    }
     for (auto [cmd, sms] : {std::pair{&emailUser, false}, std::pair{&smsUser, true}}) {
         if (cmd->create->parsed())
             return sc::app::runUserCreate(*settings, sms, cmd->name, cmd->account);

@@ -2,8 +2,11 @@
 
 #include <sodium.h>
 
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
+#include "console/password_hasher.h"
 #include "sendcloudd/runtime.h"
 
 namespace sc::app {
@@ -46,16 +49,13 @@ std::optional<std::string> readPassword() {
 }
 
 int setPassword(Runtime& rt, int64_t accountId, std::string password) {
-    char hash[crypto_pwhash_STRBYTES];
-    int rc =
-        crypto_pwhash_str(hash, password.data(), password.size(),
-                          crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE);
+    auto hash = console::hashPassword(password, console::PasswordLimits::interactive());
     sodium_memzero(password.data(), password.size());
-    if (rc != 0) {
-        std::cerr << "sendcloudd: out of memory while hashing the password\n";
+    if (!hash) {
+        std::cerr << "sendcloudd: " << hash.error() << "\n";
         return 1;
     }
-    auto r = rt.backend->credentials().setAccountPassword(accountId, hash);
+    auto r = rt.backend->credentials().setAccountPassword(accountId, hash.value());
     if (!r) {
         std::cerr << "sendcloudd: " << r.error().message << "\n";
         return 1;
@@ -173,6 +173,137 @@ int runUserList(const Settings& settings, bool sms, const std::string& accountEm
                   << (u.policy.testMode ? "test" : "live") << "\t" << u.keyFingerprint << "\t"
                   << formatIso8601(Clock::TimePoint(Clock::Duration(u.createdAtMs))) << "\n";
     }
+    return 0;
+}
+
+}  // namespace sc::app
+
+namespace sc::app {
+
+namespace {
+
+std::optional<int64_t> accountIdOf(Runtime& rt, const std::string& email) {
+    auto account = rt.backend->credentials().findAccountByEmail(email);
+    if (!account || !account.value()) {
+        std::cerr << "sendcloudd: no account with e-mail " << email << "\n";
+        return std::nullopt;
+    }
+    return account.value()->id;
+}
+
+bool readFileInto(const std::string& path, std::string& out) {
+    if (path.empty()) return true;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        std::cerr << "sendcloudd: cannot read " << path << "\n";
+        return false;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    out = ss.str();
+    return true;
+}
+
+int storeFailure(const store::StoreError& e, const std::string& what) {
+    switch (e.kind) {
+        case store::StoreError::Kind::Conflict:
+            std::cerr << "sendcloudd: " << what << " already exists\n";
+            break;
+        case store::StoreError::Kind::NotFound:
+            std::cerr << "sendcloudd: no " << what << "\n";
+            break;
+        default:
+            std::cerr << "sendcloudd: " << e.message << "\n";
+    }
+    return 1;
+}
+
+}  // namespace
+
+int runEmailTemplate(const Settings& settings, const std::string& op, const std::string& account,
+                     const std::string& invokeName, const TemplateFields& fields) {
+    auto rt = openRuntime(settings);
+    if (!rt) return 1;
+    auto accountId = accountIdOf(*rt, account);
+    if (!accountId) return 1;
+    auto& templates = rt->backend->templates();
+    const std::string what = "email template '" + invokeName + "'";
+    if (op == "list") {
+        auto list = templates.listEmailTemplates(*accountId);
+        if (!list) return storeFailure(list.error(), "templates");
+        std::cout << "INVOKE_NAME\tNAME\tSUBJECT\tUPDATED\n";
+        for (const auto& t : list.value()) {
+            std::cout << t.invokeName << "\t" << t.name << "\t" << t.subject << "\t"
+                      << formatIso8601(Clock::TimePoint(Clock::Duration(t.updatedAtMs))) << "\n";
+        }
+        return 0;
+    }
+    if (op == "delete") {
+        auto r = templates.deleteEmailTemplate(*accountId, invokeName);
+        if (!r) return storeFailure(r.error(), what);
+        std::cout << what << " deleted\n";
+        return 0;
+    }
+    store::EmailTemplate t;
+    t.accountId = *accountId;
+    t.invokeName = invokeName;
+    t.name = fields.name.empty() ? invokeName : fields.name;
+    t.subject = fields.subject;
+    t.html = fields.html;
+    t.plain = fields.plain;
+    if (!readFileInto(fields.htmlFile, t.html) || !readFileInto(fields.plainFile, t.plain)) return 1;
+    if (t.invokeName.empty() || t.invokeName.size() > 64) {
+        std::cerr << "sendcloudd: the invoke name must have 1 to 64 characters\n";
+        return 1;
+    }
+    if (t.html.empty() && t.plain.empty()) {
+        std::cerr << "sendcloudd: a template needs --html or --plain (or their -file forms)\n";
+        return 1;
+    }
+    t.createdAtMs = t.updatedAtMs = rt->clock.nowMillis();
+    auto r = op == "create" ? templates.createEmailTemplate(t) : templates.updateEmailTemplate(t);
+    if (!r) return storeFailure(r.error(), what);
+    std::cout << what << (op == "create" ? " created\n" : " updated\n");
+    return 0;
+}
+
+int runSmsTemplate(const Settings& settings, const std::string& op, const std::string& account,
+                   int64_t id, const TemplateFields& fields) {
+    auto rt = openRuntime(settings);
+    if (!rt) return 1;
+    auto accountId = accountIdOf(*rt, account);
+    if (!accountId) return 1;
+    auto& templates = rt->backend->templates();
+    const std::string what = "SMS template " + std::to_string(id);
+    if (op == "list") {
+        auto list = templates.listSmsTemplates(*accountId);
+        if (!list) return storeFailure(list.error(), "templates");
+        std::cout << "ID\tNAME\tTEXT\n";
+        for (const auto& t : list.value()) {
+            std::cout << t.id << "\t" << t.name << "\t" << t.text << "\n";
+        }
+        return 0;
+    }
+    if (op == "delete") {
+        auto r = templates.deleteSmsTemplate(*accountId, id);
+        if (!r) return storeFailure(r.error(), what);
+        std::cout << what << " deleted\n";
+        return 0;
+    }
+    if (fields.text.empty()) {
+        std::cerr << "sendcloudd: an SMS template needs --text\n";
+        return 1;
+    }
+    store::SmsTemplate t;
+    t.id = id;
+    t.accountId = *accountId;
+    t.name = fields.name;
+    t.text = fields.text;
+    t.createdAtMs = t.updatedAtMs = rt->clock.nowMillis();
+    auto r = op == "create" ? templates.createSmsTemplate(t) : templates.updateSmsTemplate(t);
+    if (!r) return storeFailure(r.error(), what);
+    std::cout << "SMS template " << r->id << (op == "create" ? " created" : " updated") << "\n"
+              << "TEMPLATE_ID: " << r->id << "\n";
     return 0;
 }
 

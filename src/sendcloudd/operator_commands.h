@@ -19,3 +19,18 @@ int runUserSetDisabled(const Settings& settings, bool sms, const std::string& na
 int runUserList(const Settings& settings, bool sms, const std::string& accountEmail);
 
 }  // namespace sc::app
+
+namespace sc::app {
+
+struct TemplateFields {
+    std::string name, subject, html, plain, text;
+    std::string htmlFile, plainFile;  // read instead of html/plain when set
+};
+
+// Email templates by invokeName; SMS templates by id. `op` is create | update | delete | list.
+int runEmailTemplate(const Settings& settings, const std::string& op, const std::string& account,
+                     const std::string& invokeName, const TemplateFields& fields);
+int runSmsTemplate(const Settings& settings, const std::string& op, const std::string& account,
+                   int64_t id, const TemplateFields& fields);
+
+}  // namespace sc::app

@@ -24,6 +24,10 @@ public:
     // block. Never called after stop() has returned.
     virtual void enqueue(NewMessage message, EnqueueDone done) = 0;
 
+    // The responseJson recorded for (apiUserId, sendRequestId) at or after sinceMs, if any.
+    virtual Result<std::optional<std::string>, StoreError> findSendRequest(
+        int64_t apiUserId, std::string_view sendRequestId, int64_t sinceMs) = 0;
+
     virtual std::optional<StoredRecipient> findRecipient(std::string_view id) = 0;
     virtual std::vector<StoredRecipient> recipientsOf(std::string_view messageId) = 0;
 

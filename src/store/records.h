@@ -156,6 +156,9 @@ struct Recipient {
     std::string id;       // emailId / smsId returned to the client; unique
     std::string address;  // e-mail address or E.164 number
     std::string role;     // "to", "cc", "bcc" (email) or "to" (sms)
+    // This recipient's own content (X-SMTPAPI substitution gives each recipient its own
+    // message); empty: the message's contentJson.
+    std::string contentJson;
 };
 
 // One accepted send request: its content once, and one row per recipient, all committed
@@ -171,6 +174,32 @@ struct NewMessage {
     std::string contentJson;  // the validated content (from, subject, bodies, headers / text)
     std::vector<Attachment> attachments;
     std::vector<Recipient> recipients;
+    // When set, (apiUserId, sendRequestId) is recorded with responseJson in the same
+    // transaction; a record of the same pair younger than an hour makes the enqueue fail with
+    // Duplicate (carrying that record's response) and queue nothing.
+    std::string sendRequestId;
+    std::string responseJson;
+};
+
+struct EmailTemplate {
+    int64_t id = 0;
+    int64_t accountId = 0;
+    std::string invokeName;  // unique per account; what template sends name
+    std::string name;
+    std::string subject;
+    std::string html;
+    std::string plain;
+    int64_t createdAtMs = 0;
+    int64_t updatedAtMs = 0;
+};
+
+struct SmsTemplate {
+    int64_t id = 0;  // assigned by the store; what signed SMS requests send as templateId
+    int64_t accountId = 0;
+    std::string name;
+    std::string text;  // with %var% placeholders
+    int64_t createdAtMs = 0;
+    int64_t updatedAtMs = 0;
 };
 
 struct StoredRecipient {
@@ -180,12 +209,19 @@ struct StoredRecipient {
     std::string role;
     std::string state;  // queued | sending | sent | deferred | failed | test
     int64_t createdAtMs = 0;
+    std::string contentJson;  // the recipient's own content, else the message's
 };
 
 struct StoreError {
-    enum class Kind { Conflict, NotFound, Unavailable, Internal };
+    enum class Kind { Conflict, NotFound, Unavailable, Internal, Duplicate };
+
+    StoreError() = default;
+    StoreError(Kind k, std::string m, std::string existing = {})
+        : kind(k), message(std::move(m)), existingResponse(std::move(existing)) {}
+
     Kind kind = Kind::Internal;
     std::string message;  // for the operator's log; never contains a secret
+    std::string existingResponse;  // Duplicate: the first request's responseJson
 };
 
 }  // namespace sc::store

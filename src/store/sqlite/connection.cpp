@@ -4,6 +4,7 @@
 
 #include <climits>
 #include <stdexcept>
+#include <utility>
 
 namespace sc::store::sqlite {
 
@@ -117,6 +118,13 @@ std::string columnBytes(const SQLite::Statement& s, int index) {
     return std::string(data, static_cast<size_t>(size));
 }
 
+StoreError storeError(StoreError::Kind kind, std::string message) {
+    StoreError err;
+    err.kind = kind;
+    err.message = std::move(message);
+    return err;
+}
+
 StoreError toStoreError(const SQLite::Exception& e) {
     StoreError err;
     err.message = e.what();
@@ -143,7 +151,7 @@ StoreError toStoreError(const SQLite::Exception& e) {
 
 StoreError toStoreError(const std::exception& e) {
     if (const auto* se = dynamic_cast<const SQLite::Exception*>(&e)) return toStoreError(*se);
-    return StoreError{StoreError::Kind::Internal, e.what()};
+    return storeError(StoreError::Kind::Internal, e.what());
 }
 
 bool isForeignKeyViolation(const SQLite::Exception& e) {

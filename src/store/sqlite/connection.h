@@ -116,6 +116,10 @@ auto inWriteTransactionIfOk(Connection& c, Body&& body) {
     }
 }
 
+// A StoreError without a Duplicate's response. `StoreError{kind, message}` leaves
+// existingResponse out, which -Wextra (missing-field-initializers) rejects.
+StoreError storeError(StoreError::Kind kind, std::string message);
+
 // Maps an SQLite failure onto the store's error kinds. Constraint violations become Conflict;
 // locking, I/O and disk-full failures become Unavailable (the environment, likely transient).
 StoreError toStoreError(const SQLite::Exception& e);

@@ -166,6 +166,48 @@ CREATE TABLE usage_hourly (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX usage_hourly_by_account ON usage_hourly(account_id, hour_start_ms);
 )sql"},
+    Migration{3, "per-recipient content, send request ids, email and SMS templates", R"sql(
+-- NULL: the recipient gets the message's content_json.
+ALTER TABLE recipients ADD COLUMN content_json TEXT;
+
+-- Idempotency of sends: (user, sendRequestId) and the answer the first request got. Written in
+-- the same transaction as the message, so a retried request either finds the row or finds no
+-- message. No foreign key: like messages, the record outlives the user. A row older than an
+-- hour no longer counts and is overwritten by the next request with the same id.
+CREATE TABLE send_requests (
+    api_user_id   INTEGER NOT NULL,
+    request_id    TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    response_json TEXT NOT NULL,
+    PRIMARY KEY (api_user_id, request_id)
+) STRICT, WITHOUT ROWID;
+
+-- AUTOINCREMENT, as for api_users: a deleted template's id is never handed out again, so a
+-- client still sending an old id cannot reach someone else's newer template.
+CREATE TABLE email_templates (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id    INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    invoke_name   TEXT NOT NULL,
+    name          TEXT NOT NULL,
+    subject       TEXT NOT NULL,
+    html          TEXT NOT NULL,
+    plain         TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    updated_at_ms INTEGER NOT NULL,
+    -- Also the index that the cascade and the per-account list use.
+    UNIQUE (account_id, invoke_name)
+) STRICT;
+
+CREATE TABLE sms_templates (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id    INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name          TEXT NOT NULL,
+    text          TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    updated_at_ms INTEGER NOT NULL
+) STRICT;
+CREATE INDEX sms_templates_by_account ON sms_templates(account_id, id);
+)sql"},
 };
 
 constexpr bool versionsAreContiguous() {

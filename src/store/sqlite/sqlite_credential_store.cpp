@@ -131,7 +131,7 @@ void bindPolicy(SQLite::Statement& s, int first, const UserPolicy& p) {
 }
 
 StoreError notFound(const char* what) {
-    return StoreError{StoreError::Kind::NotFound, what};
+    return storeError(StoreError::Kind::NotFound, what);
 }
 
 }  // namespace
@@ -216,7 +216,7 @@ Result<ApiUser, StoreError> SqliteCredentialStore::createUser(const NewApiUser& 
             bindPolicy(*s, 9, user.policy);
             auto created = stepOneUser(s);
             if (!created)
-                return fail(StoreError{StoreError::Kind::Internal, "insert answered no row"});
+                return fail(storeError(StoreError::Kind::Internal, "insert answered no row"));
             return *std::move(created);
         });
     } catch (const SQLite::Exception& e) {
@@ -350,7 +350,7 @@ Result<ApiUser, StoreError> SqliteCredentialStore::rotateKey(int64_t userId,
             bindInt(*s, 5, userId);
             auto updated = stepOneUser(s);
             // Cannot happen inside the write lock, after the copy above found the user.
-            if (!updated) return fail(StoreError{StoreError::Kind::Internal, "user vanished"});
+            if (!updated) return fail(storeError(StoreError::Kind::Internal, "user vanished"));
             return *std::move(updated);
         });
     } catch (const std::exception& e) {

@@ -12,15 +12,34 @@ constexpr const char* kSavepoint = "SAVEPOINT enqueue_message";
 constexpr const char* kReleaseSavepoint = "RELEASE enqueue_message";
 constexpr const char* kRollbackToSavepoint = "ROLLBACK TO enqueue_message";
 
+// How long a sendRequestId keeps a retried request from being queued again.
+constexpr int64_t kSendRequestWindowMs = 60 * 60 * 1000;
+
+// One statement for both cases that let the message through: a new (user, id) is recorded,
+// and a record older than the window (parameter 5: the oldest created_at_ms that still counts)
+// is taken over by this request. A record inside the window is left alone and nothing changes,
+// which is how the caller tells a duplicate.
+constexpr const char* kClaimSendRequest =
+    "INSERT INTO send_requests (api_user_id, request_id, created_at_ms, response_json) "
+    "VALUES (?, ?, ?, ?) ON CONFLICT (api_user_id, request_id) DO UPDATE "
+    "SET created_at_ms = excluded.created_at_ms, response_json = excluded.response_json "
+    "WHERE send_requests.created_at_ms < ?";
+constexpr const char* kSendRequestResponse =
+    "SELECT response_json FROM send_requests WHERE api_user_id = ? AND request_id = ?";
+constexpr const char* kFindSendRequest =
+    "SELECT response_json FROM send_requests "
+    "WHERE api_user_id = ? AND request_id = ? AND created_at_ms >= ?";
+
 // Both queries select the columns readRecipient() expects, in its order.
-constexpr const char* kFindRecipient =
-    "SELECT r.id, r.message_id, r.address, r.role, r.state, m.created_at_ms "
-    "FROM recipients r JOIN messages m ON m.id = r.message_id WHERE r.id = ?";
+#define SC_RECIPIENT_COLUMNS                                            \
+    "r.id, r.message_id, r.address, r.role, r.state, m.created_at_ms, " \
+    "coalesce(r.content_json, m.content_json) "                         \
+    "FROM recipients r JOIN messages m ON m.id = r.message_id "
+constexpr const char* kFindRecipient = "SELECT " SC_RECIPIENT_COLUMNS "WHERE r.id = ?";
 // rowid order is insertion order: recipients come back as the request listed them.
 constexpr const char* kRecipientsOf =
-    "SELECT r.id, r.message_id, r.address, r.role, r.state, m.created_at_ms "
-    "FROM recipients r JOIN messages m ON m.id = r.message_id WHERE r.message_id = ? "
-    "ORDER BY r.rowid";
+    "SELECT " SC_RECIPIENT_COLUMNS "WHERE r.message_id = ? ORDER BY r.rowid";
+#undef SC_RECIPIENT_COLUMNS
 
 StoredRecipient readRecipient(const SQLite::Statement& s) {
     StoredRecipient r;
@@ -30,6 +49,7 @@ StoredRecipient readRecipient(const SQLite::Statement& s) {
     r.role = columnBytes(s, 3);
     r.state = columnBytes(s, 4);
     r.createdAtMs = s.getColumn(5).getInt64();
+    r.contentJson = columnBytes(s, 6);
     return r;
 }
 
@@ -58,7 +78,7 @@ void SqliteMessageStore::enqueue(NewMessage message, EnqueueDone done) {
             return;
         }
     }
-    done(fail(StoreError{StoreError::Kind::Unavailable, "message store is stopped"}));
+    done(fail(storeError(StoreError::Kind::Unavailable, "message store is stopped")));
 }
 
 void SqliteMessageStore::holdWriterForTest(bool hold) {
@@ -105,6 +125,31 @@ void SqliteMessageStore::writerLoop() {
     writerConn_.reset();
 }
 
+std::optional<StoreError> SqliteMessageStore::claimSendRequest(const NewMessage& m) {
+    if (m.sendRequestId.empty()) return std::nullopt;
+    Connection& c = *writerConn_;
+    {
+        ScopedStatement s(c, kClaimSendRequest);
+        bindInt(*s, 1, m.apiUserId);
+        bindText(*s, 2, m.sendRequestId);
+        bindInt(*s, 3, m.createdAtMs);
+        bindText(*s, 4, m.responseJson);
+        bindInt(*s, 5, m.createdAtMs - kSendRequestWindowMs);
+        if (s->exec() > 0) return std::nullopt;
+    }
+    // Inside the window. The record may have been written earlier in this very transaction (the
+    // same id twice in one batch): the first one wins either way.
+    ScopedStatement s(c, kSendRequestResponse);
+    bindInt(*s, 1, m.apiUserId);
+    bindText(*s, 2, m.sendRequestId);
+    if (!s->executeStep()) {
+        return storeError(StoreError::Kind::Internal, "send request record vanished");
+    }
+    StoreError dup = storeError(StoreError::Kind::Duplicate, "duplicate sendRequestId");
+    dup.existingResponse = columnBytes(*s, 0);
+    return dup;
+}
+
 void SqliteMessageStore::insertMessage(const NewMessage& m) {
     Connection& c = *writerConn_;
     {
@@ -140,8 +185,8 @@ void SqliteMessageStore::insertMessage(const NewMessage& m) {
     for (const Recipient& r : m.recipients) {
         ScopedStatement s(c,
                           "INSERT INTO recipients (id, message_id, address, role, state, "
-                          "attempts, next_attempt_at_ms, updated_at_ms) "
-                          "VALUES (?, ?, ?, ?, ?, 0, ?, ?)");
+                          "attempts, next_attempt_at_ms, updated_at_ms, content_json) "
+                          "VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)");
         bindText(*s, 1, r.id);
         bindText(*s, 2, m.messageId);
         bindText(*s, 3, r.address);
@@ -153,6 +198,12 @@ void SqliteMessageStore::insertMessage(const NewMessage& m) {
             bindInt(*s, 6, m.createdAtMs);
         }
         bindInt(*s, 7, m.createdAtMs);
+        // NULL, not '': readers fall back to the message's content with coalesce().
+        if (r.contentJson.empty()) {
+            bindNull(*s, 8);
+        } else {
+            bindTextNoCopy(*s, 8, r.contentJson);
+        }
         s->exec();
     }
 }
@@ -160,10 +211,13 @@ void SqliteMessageStore::insertMessage(const NewMessage& m) {
 void SqliteMessageStore::writeBatch(std::vector<Pending>& batch) {
     Connection& c = *writerConn_;
     std::vector<std::optional<StoreError>> errors(batch.size());
-    // Everyone not already refused for their own message shares the batch's fate.
+    // Everyone not already refused for their own message shares the batch's fate. So does a
+    // Duplicate: the record it saw may be one an earlier message of this very batch wrote, and
+    // telling the client "already accepted" for a request that was never committed would lose
+    // the send (a retry after Unavailable finds the committed record, if there is one).
     auto failRest = [&](const StoreError& e) {
         for (auto& err : errors) {
-            if (!err) err = e;
+            if (!err || err->kind == StoreError::Kind::Duplicate) err = e;
         }
     };
 
@@ -177,20 +231,24 @@ void SqliteMessageStore::writeBatch(std::vector<Pending>& batch) {
 
     try {
         for (size_t i = 0; i < batch.size(); ++i) {
-            // A savepoint per message: one bad message (a duplicate id) is rolled back alone
-            // and the rest of the batch still commits.
+            // A savepoint per message: one bad message (a duplicate id or sendRequestId) is
+            // rolled back alone and the rest of the batch still commits.
             c.exec(kSavepoint);
             try {
-                insertMessage(batch[i].message);
-                c.exec(kReleaseSavepoint);
+                // The request id first: a duplicate is refused before anything else is written.
+                errors[i] = claimSendRequest(batch[i].message);
+                if (!errors[i]) insertMessage(batch[i].message);
             } catch (const std::exception& e) {
                 errors[i] = toStoreError(e);
                 // Some errors (disk full, I/O) make SQLite roll back the whole transaction;
                 // then the other messages of the batch are lost too.
                 if (!c.inTransaction()) throw;
-                c.exec(kRollbackToSavepoint);
-                c.exec(kReleaseSavepoint);
             }
+            // A refused message leaves nothing behind, not even its send request record, so a
+            // retry of a message that failed (a conflicting id, say) is not taken for a
+            // duplicate.
+            if (errors[i]) c.exec(kRollbackToSavepoint);
+            c.exec(kReleaseSavepoint);
         }
         c.exec("COMMIT");
         commits_.fetch_add(1);
@@ -217,6 +275,21 @@ void SqliteMessageStore::deliver(std::vector<Pending>& batch,
         } catch (...) {
             report("enqueue callback threw", "unknown exception");
         }
+    }
+}
+
+Result<std::optional<std::string>, StoreError> SqliteMessageStore::findSendRequest(
+    int64_t apiUserId, std::string_view sendRequestId, int64_t sinceMs) {
+    try {
+        auto conn = readers_.acquire();
+        ScopedStatement s(*conn, kFindSendRequest);
+        bindInt(*s, 1, apiUserId);
+        bindText(*s, 2, sendRequestId);
+        bindInt(*s, 3, sinceMs);
+        if (!s->executeStep()) return std::optional<std::string>();
+        return std::optional<std::string>(columnBytes(*s, 0));
+    } catch (const std::exception& e) {
+        return fail(toStoreError(e));
     }
 }
 

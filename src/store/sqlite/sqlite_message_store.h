@@ -10,6 +10,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -26,6 +28,9 @@ public:
     ~SqliteMessageStore() override;
 
     void enqueue(NewMessage message, EnqueueDone done) override;
+    Result<std::optional<std::string>, StoreError> findSendRequest(int64_t apiUserId,
+                                                                   std::string_view sendRequestId,
+                                                                   int64_t sinceMs) override;
     std::optional<StoredRecipient> findRecipient(std::string_view id) override;
     std::vector<StoredRecipient> recipientsOf(std::string_view messageId) override;
     bool ping() override;
@@ -42,6 +47,9 @@ private:
 
     void writerLoop();
     void writeBatch(std::vector<Pending>& batch);
+    // Records m's sendRequestId; answers Duplicate when a record of the same pair younger than
+    // an hour exists (and then writes nothing).
+    std::optional<StoreError> claimSendRequest(const NewMessage& m);
     void insertMessage(const NewMessage& m);
     void deliver(std::vector<Pending>& batch, const std::vector<std::optional<StoreError>>& errors);
     void report(std::string_view what, std::string_view detail) const;

@@ -22,7 +22,7 @@ Result<Ok, StoreError> SqliteSessionStore::createSession(const Session& session)
         });
     } catch (const SQLite::Exception& e) {
         if (isForeignKeyViolation(e)) {
-            return fail(StoreError{StoreError::Kind::NotFound, "no such account"});
+            return fail(storeError(StoreError::Kind::NotFound, "no such account"));
         }
         return fail(toStoreError(e));
     } catch (const std::exception& e) {

@@ -8,6 +8,7 @@
 #include "store/sqlite/sqlite_credential_store.h"
 #include "store/sqlite/sqlite_message_store.h"
 #include "store/sqlite/sqlite_session_store.h"
+#include "store/sqlite/sqlite_template_store.h"
 
 namespace sc::store {
 
@@ -23,6 +24,7 @@ struct SqliteBackend::Impl {
             credentials = std::make_unique<sqlite::SqliteCredentialStore>(pool);
             sessions = std::make_unique<sqlite::SqliteSessionStore>(pool);
             audit = std::make_unique<sqlite::SqliteAuditStore>(pool);
+            templates = std::make_unique<sqlite::SqliteTemplateStore>(pool);
             messages = std::make_unique<sqlite::SqliteMessageStore>(
                 options.path, options.busyTimeoutMs, options.maxBatch, pool, options.onError);
         } catch (const std::exception& e) {
@@ -40,6 +42,7 @@ struct SqliteBackend::Impl {
     std::unique_ptr<sqlite::SqliteCredentialStore> credentials;
     std::unique_ptr<sqlite::SqliteSessionStore> sessions;
     std::unique_ptr<sqlite::SqliteAuditStore> audit;
+    std::unique_ptr<sqlite::SqliteTemplateStore> templates;
     std::unique_ptr<sqlite::SqliteMessageStore> messages;
 };
 
@@ -65,6 +68,10 @@ SessionStore& SqliteBackend::sessions() {
 
 AuditStore& SqliteBackend::audit() {
     return *impl_->audit;
+}
+
+TemplateStore& SqliteBackend::templates() {
+    return *impl_->templates;
 }
 
 size_t SqliteBackend::commitCount() const {

@@ -12,6 +12,7 @@
 #include "store/audit_store.h"
 #include "store/credential_store.h"
 #include "store/message_store.h"
+#include "store/template_store.h"
 
 namespace sc::store {
 
@@ -41,6 +42,7 @@ public:
     MessageStore& messages();
     SessionStore& sessions();
     AuditStore& audit();
+    TemplateStore& templates();
 
     // Group commits done by the message writer since open (for metrics and tests).
     size_t commitCount() const;

@@ -56,7 +56,7 @@ protected:
                  }),
           recorder_(backend_.audit(), clock_, {}),
           api_(SendApiDeps{verifier_, backend_.messages(), ids_, phones_, clock_, lockout_,
-                           rateLimiter_, quota_, recorder_},
+                           rateLimiter_, quota_, recorder_, backend_.templates()},
                SendLimits{}) {
         EXPECT_TRUE(issuer_.createAccount("owner@acme.io").ok());
         auto e = issuer_.createUser("acme_api", store::UserKind::Email, "owner@acme.io");

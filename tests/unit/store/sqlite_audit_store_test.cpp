@@ -391,7 +391,7 @@ TEST_F(SqliteAuditStoreTest, ConcurrentRecordersAndSendsAllCommit) {
         m.messageId = test_support::cat("m", std::to_string(i));
         m.contentJson = "{}";
         m.recipients.push_back(
-            Recipient{test_support::cat(m.messageId, "-r0"), "a@example.com", "to"});
+            test_support::recipient(test_support::cat(m.messageId, "-r0"), "a@example.com", "to"));
         ASSERT_TRUE(test_support::enqueueAndWait(backend_.messages(), std::move(m)).ok());
     }
     for (auto& th : threads) th.join();

@@ -41,7 +41,7 @@ NewMessage newMessage(const std::string& id) {
     m.apiUserName = "sender";
     m.createdAtMs = 9;
     m.contentJson = "{}";
-    m.recipients.push_back(Recipient{id + "-r0", "+14155550100", "to"});
+    m.recipients.push_back(test_support::recipient(id + "-r0", "+14155550100", "to"));
     return m;
 }
 
@@ -74,7 +74,8 @@ TEST_F(SqliteBackendTest, CreatesTheSchemaInWalMode) {
     SQLite::Database raw(path(), SQLite::OPEN_READONLY);
     EXPECT_EQ(raw.execAndGet("PRAGMA journal_mode").getString(), "wal");
     for (const char* table : {"accounts", "api_users", "messages", "attachments", "recipients",
-                              "retired_keys", "sessions", "auth_events", "usage_hourly"}) {
+                              "retired_keys", "sessions", "auth_events", "usage_hourly",
+                              "send_requests", "email_templates", "sms_templates"}) {
         EXPECT_TRUE(raw.tableExists(table)) << table;
     }
     EXPECT_EQ(raw.execAndGet("SELECT count(*) FROM sqlite_schema "
@@ -333,6 +334,99 @@ TEST_F(SqliteBackendTest, MigratesAVersion1DatabaseKeepingUsersWithTheDefaultPol
                     .ok());
 }
 
+// A file left by a build at schema version 2, filled with plain SQL as that build would have.
+void createVersion2Database(const std::string& path) {
+    sqlite::Connection c(path, 5000);
+    sqlite::migrate(c, 2);
+    c.db().exec(R"sql(
+INSERT INTO accounts (id, email, created_at_ms, password_hash)
+VALUES (7, 'old@example.com', 100, 'pw');
+INSERT INTO accounts (id, email, created_at_ms) VALUES (8, 'other@example.com', 110);
+INSERT INTO api_users (id, account_id, name, kind, key_hash, key_fingerprint, key_created_at_ms,
+                       created_at_ms, purpose, sender_domains, daily_quota)
+VALUES (3, 7, 'old_mailer', 'email', x'00ff00', 'aaaaaaaa', 200, 150, 'newsletters',
+        '["example.com"]', 1000);
+INSERT INTO retired_keys (user_id, key_hash, key_fingerprint, created_at_ms, reset_at_ms,
+                          expires_at_ms)
+VALUES (3, x'0102', 'cccccccc', 50, 200, 300);
+INSERT INTO messages (id, kind, account_id, api_user_id, api_user_name, created_at_ms,
+                      test_mode, content_json)
+VALUES ('m1', 'email', 7, 3, 'old_mailer', 400, 0, '{"subject":"old"}');
+INSERT INTO recipients (id, message_id, address, role, state, attempts, next_attempt_at_ms,
+                        updated_at_ms)
+VALUES ('m1-r0', 'm1', 'a@example.com', 'to', 'sent', 1, NULL, 450),
+       ('m1-r1', 'm1', 'b@example.com', 'cc', 'queued', 0, 400, 400);
+INSERT INTO sessions (token_hash, csrf_hash, account_id, created_at_ms, expires_at_ms)
+VALUES (x'00746f6b', x'6373', 7, 500, 5000);
+INSERT INTO auth_events (at_ms, api, user_name, account_id, user_id, outcome, reason,
+                         key_fingerprint, client_ip, user_agent)
+VALUES (600, 'email', 'old_mailer', 7, 3, 'success', '', 'aaaaaaaa', '192.0.2.1', 'curl');
+INSERT INTO usage_hourly (user_id, account_id, user_name, hour_start_ms, requests, recipients)
+VALUES (3, 7, 'old_mailer', 0, 1, 2);
+)sql");
+}
+
+TEST_F(SqliteBackendTest, MigratesAVersion2DatabaseKeepingItsData) {
+    createVersion2Database(path());
+    ASSERT_EQ(userVersion(path()), 2);
+    {
+        SQLite::Database raw(path(), SQLite::OPEN_READONLY);
+        EXPECT_FALSE(raw.tableExists("send_requests"));
+    }
+
+    SqliteBackend backend(optionsFor(path()));
+    EXPECT_EQ(userVersion(path()), SqliteBackend::schemaVersion());
+
+    // What was there is still there, and recipients of old messages read the message's content.
+    auto account = must(backend.credentials().findAccountById(7));
+    ASSERT_TRUE(account.has_value());
+    EXPECT_EQ(account->passwordHash, "pw");
+    auto mailer = must(backend.credentials().findUser("old_mailer"));
+    ASSERT_TRUE(mailer.has_value());
+    EXPECT_EQ(mailer->policy.purpose, "newsletters");
+    EXPECT_EQ(mailer->policy.senderDomains, std::vector<std::string>{"example.com"});
+    EXPECT_EQ(mailer->policy.dailyQuota, 1000);
+    EXPECT_EQ(must(backend.credentials().retiredKeys(3)).size(), 1u);
+    ASSERT_TRUE(must(backend.sessions().findSession(std::string("\0tok", 4))).has_value());
+    AuthEventQuery events;
+    events.accountId = 7;
+    EXPECT_EQ(must(backend.audit().queryEvents(events)).size(), 1u);
+    EXPECT_EQ(must(backend.audit().recipientsBetween(3, 0, 1000)), 2);
+    auto rs = backend.messages().recipientsOf("m1");
+    ASSERT_EQ(rs.size(), 2u);
+    EXPECT_EQ(rs[0].state, "sent");
+    EXPECT_EQ(rs[0].contentJson, R"({"subject":"old"})");
+    EXPECT_EQ(rs[1].contentJson, R"({"subject":"old"})");
+    EXPECT_EQ(backend.messages().findRecipient("m1-r1")->createdAtMs, 400);
+
+    // The new columns and tables work.
+    NewMessage m = newMessage("m2");
+    m.apiUserId = 3;
+    m.sendRequestId = "req";
+    m.responseJson = "{}";
+    m.recipients[0].contentJson = R"({"text":"own"})";
+    ASSERT_TRUE(enqueueAndWait(backend.messages(), m).ok());
+    EXPECT_EQ(backend.messages().findRecipient("m2-r0")->contentJson, R"({"text":"own"})");
+    EXPECT_TRUE(enqueueAndWait(backend.messages(), newMessage("m3")).ok());
+    m.messageId = "m4";
+    m.recipients[0].id = "m4-r0";
+    EXPECT_EQ(enqueueAndWait(backend.messages(), m).error().kind, StoreError::Kind::Duplicate);
+    EmailTemplate t;
+    t.accountId = 7;
+    t.invokeName = "welcome";
+    EXPECT_GT(must(backend.templates().createEmailTemplate(t)).id, 0);
+    SmsTemplate st;
+    st.accountId = 8;
+    EXPECT_GT(must(backend.templates().createSmsTemplate(st)).id, 0);
+
+    SQLite::Database raw(path(), SQLite::OPEN_READONLY);
+    EXPECT_EQ(raw.execAndGet("PRAGMA integrity_check").getString(), "ok");
+    SQLite::Statement fk(raw, "PRAGMA foreign_key_check");
+    EXPECT_FALSE(fk.executeStep());
+    EXPECT_EQ(raw.execAndGet("SELECT count(*) FROM recipients WHERE content_json IS NULL").getInt(),
+              3);
+}
+
 TEST_F(SqliteBackendTest, MigrateToAnOlderOrUnknownVersionChangesNothing) {
     { SqliteBackend backend(optionsFor(path())); }
     const auto schemaBefore = schemaObjects(path());
@@ -348,12 +442,17 @@ TEST_F(SqliteBackendTest, MigrateToAnOlderOrUnknownVersionChangesNothing) {
 TEST_F(SqliteBackendTest, StepByStepMigrationGivesTheSameSchemaAsANewFile) {
     const std::string fresh = dir_.file("fresh.db");
     { SqliteBackend backend(optionsFor(fresh)); }
-    {
-        sqlite::Connection c(path(), 5000);
-        sqlite::migrate(c, 1);
+    for (int from = 1; from < SqliteBackend::schemaVersion(); ++from) {
+        SCOPED_TRACE(from);
+        const std::string old = dir_.file(test_support::cat("from-", std::to_string(from), ".db"));
+        {
+            sqlite::Connection c(old, 5000);
+            sqlite::migrate(c, from);
+        }
+        EXPECT_EQ(userVersion(old), from);
+        { SqliteBackend backend(optionsFor(old)); }
+        EXPECT_EQ(schemaObjects(old), schemaObjects(fresh));
     }
-    { SqliteBackend backend(optionsFor(path())); }
-    EXPECT_EQ(schemaObjects(path()), schemaObjects(fresh));
 }
 
 }  // namespace

@@ -5,9 +5,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <future>
+#include <latch>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -23,9 +25,12 @@ using namespace std::chrono_literals;
 
 using test_support::cat;
 using test_support::countRows;
+using test_support::enqueueAndWait;
+using test_support::must;
 using test_support::TempDir;
 
 constexpr int64_t kCreatedAt = 1795827000000;
+constexpr int64_t kHourMs = 3600 * 1000;
 
 NewMessage makeMessage(const std::string& id, int recipients = 3, bool testMode = false) {
     NewMessage m;
@@ -39,10 +44,19 @@ NewMessage makeMessage(const std::string& id, int recipients = 3, bool testMode 
     m.contentJson = R"({"from":"shop@example.com","subject":"Hi"})";
     static const char* kRoles[] = {"to", "cc", "bcc"};
     for (int i = 0; i < recipients; ++i) {
-        m.recipients.push_back(Recipient{cat(id, "-r", std::to_string(i)),
-                                         cat("user", std::to_string(i), "@example.com"),
-                                         kRoles[i % 3]});
+        m.recipients.push_back(
+            test_support::recipient(cat(id, "-r", std::to_string(i)),
+                                    cat("user", std::to_string(i), "@example.com"), kRoles[i % 3]));
     }
+    return m;
+}
+
+// A message that carries a SendCloud sendRequestId and the response its first acceptance gave.
+NewMessage withRequest(NewMessage m, const std::string& requestId, const std::string& response,
+                       int64_t createdAtMs = kCreatedAt) {
+    m.sendRequestId = requestId;
+    m.responseJson = response;
+    m.createdAtMs = createdAtMs;
     return m;
 }
 
@@ -55,7 +69,7 @@ public:
             if (r.ok()) {
                 results_.emplace(id, std::nullopt);
             } else {
-                results_.emplace(id, r.error().kind);
+                results_.emplace(id, r.error());
             }
             ++count_;
             cv_.notify_all();
@@ -83,13 +97,25 @@ public:
         std::lock_guard lock(mutex_);
         auto it = results_.find(id);
         if (it == results_.end()) throw std::logic_error(cat("no outcome for ", id));
-        return it->second;
+        if (!it->second) return std::nullopt;
+        return it->second->kind;
+    }
+    // The error an enqueue failed with; every queried id must have failed.
+    StoreError errorOf(const std::string& id) {
+        std::lock_guard lock(mutex_);
+        auto it = results_.find(id);
+        if (it == results_.end() || !it->second) {
+            throw std::logic_error(cat("no failure for ", id));
+        }
+        return *it->second;
     }
     std::vector<std::optional<StoreError::Kind>> allOf(const std::string& id) {
         std::lock_guard lock(mutex_);
         std::vector<std::optional<StoreError::Kind>> out;
         auto [b, e] = results_.equal_range(id);
-        for (auto it = b; it != e; ++it) out.push_back(it->second);
+        for (auto it = b; it != e; ++it) {
+            out.push_back(it->second ? std::optional(it->second->kind) : std::nullopt);
+        }
         return out;
     }
 
@@ -97,7 +123,7 @@ private:
     std::mutex mutex_;
     std::condition_variable cv_;
     size_t count_ = 0;
-    std::multimap<std::string, std::optional<StoreError::Kind>> results_;
+    std::multimap<std::string, std::optional<StoreError>> results_;
 };
 
 class SqliteMessageStoreTest : public ::testing::Test {
@@ -368,6 +394,221 @@ TEST_F(SqliteMessageStoreTest, WaitsForAnotherProcessesWriteLockInsteadOfFailing
     ASSERT_TRUE(outcomes_.waitFor(1));
     EXPECT_FALSE(outcomes_.of("w1").has_value());
     EXPECT_EQ(countRows(path(), "messages"), 2);
+}
+
+TEST_F(SqliteMessageStoreTest, PerRecipientContentRoundTripsAndFallsBackToTheMessage) {
+    NewMessage m = makeMessage("p1", 3);
+    m.recipients[0].contentJson = R"({"subject":"Hi Ann"})";
+    m.recipients[2].contentJson = R"({"subject":"Hi \u00c9va","html":"<p>\n</p>"})";
+    ASSERT_TRUE(enqueueAndWait(store(), m).ok());
+
+    auto all = store().recipientsOf("p1");
+    ASSERT_EQ(all.size(), 3u);
+    EXPECT_EQ(all[0].contentJson, m.recipients[0].contentJson);
+    EXPECT_EQ(all[1].contentJson, m.contentJson);  // none of its own
+    EXPECT_EQ(all[2].contentJson, m.recipients[2].contentJson);
+    EXPECT_EQ(store().findRecipient("p1-r0")->contentJson, m.recipients[0].contentJson);
+    EXPECT_EQ(store().findRecipient("p1-r1")->contentJson, m.contentJson);
+
+    // Stored once: no copy of the message's content for recipients without their own.
+    SQLite::Database raw(path(), SQLite::OPEN_READONLY);
+    EXPECT_EQ(raw.execAndGet("SELECT count(*) FROM recipients WHERE message_id = 'p1' "
+                             "AND content_json IS NULL")
+                  .getInt(),
+              1);
+    EXPECT_EQ(raw.execAndGet("SELECT typeof(content_json) FROM recipients WHERE id = 'p1-r1'")
+                  .getString(),
+              "null");
+}
+
+TEST_F(SqliteMessageStoreTest, MessagesWithoutASendRequestIdRecordNone) {
+    ASSERT_TRUE(enqueueAndWait(store(), makeMessage("n1")).ok());
+    ASSERT_TRUE(enqueueAndWait(store(), makeMessage("n2")).ok());
+    EXPECT_EQ(countRows(path(), "send_requests"), 0);
+    EXPECT_EQ(countRows(path(), "messages"), 2);
+}
+
+TEST_F(SqliteMessageStoreTest, SameSendRequestIdTwiceIsADuplicateWithTheFirstResponse) {
+    ASSERT_TRUE(
+        enqueueAndWait(store(), withRequest(makeMessage("s1"), "req-1", R"({"first":1})")).ok());
+
+    auto second = enqueueAndWait(
+        store(), withRequest(makeMessage("s2"), "req-1", R"({"second":2})", kCreatedAt + 1000));
+    ASSERT_FALSE(second.ok());
+    EXPECT_EQ(second.error().kind, StoreError::Kind::Duplicate);
+    EXPECT_EQ(second.error().existingResponse, R"({"first":1})");
+
+    // Nothing of the second request was queued, and the record still answers the first.
+    EXPECT_TRUE(store().recipientsOf("s2").empty());
+    EXPECT_EQ(countRows(path(), "messages"), 1);
+    EXPECT_EQ(countRows(path(), "recipients"), 3);
+    EXPECT_EQ(countRows(path(), "send_requests"), 1);
+    EXPECT_EQ(must(store().findSendRequest(2, "req-1", kCreatedAt)), R"({"first":1})");
+}
+
+TEST_F(SqliteMessageStoreTest, SendRequestIdsAreScopedToTheUser) {
+    NewMessage a = withRequest(makeMessage("u1"), "req-1", "a");
+    NewMessage b = withRequest(makeMessage("u2"), "req-1", "b");
+    b.apiUserId = 3;
+    NewMessage c = withRequest(makeMessage("u3"), "req-2", "c");
+    ASSERT_TRUE(enqueueAndWait(store(), a).ok());
+    ASSERT_TRUE(enqueueAndWait(store(), b).ok());
+    ASSERT_TRUE(enqueueAndWait(store(), c).ok());
+    EXPECT_EQ(countRows(path(), "messages"), 3);
+    EXPECT_EQ(must(store().findSendRequest(2, "req-1", 0)), "a");
+    EXPECT_EQ(must(store().findSendRequest(3, "req-1", 0)), "b");
+    EXPECT_EQ(must(store().findSendRequest(2, "req-2", 0)), "c");
+    EXPECT_FALSE(must(store().findSendRequest(3, "req-2", 0)).has_value());
+}
+
+TEST_F(SqliteMessageStoreTest, SendRequestIdIsAcceptedAgainAfterAnHour) {
+    ASSERT_TRUE(enqueueAndWait(store(), withRequest(makeMessage("h1"), "req", "first")).ok());
+
+    // Exactly an hour later it still counts...
+    auto edge = enqueueAndWait(store(),
+                               withRequest(makeMessage("h2"), "req", "edge", kCreatedAt + kHourMs));
+    ASSERT_FALSE(edge.ok());
+    EXPECT_EQ(edge.error().kind, StoreError::Kind::Duplicate);
+    EXPECT_EQ(edge.error().existingResponse, "first");
+
+    // ...a millisecond after, it no longer does, and the new request takes the record over.
+    const int64_t later = kCreatedAt + kHourMs + 1;
+    ASSERT_TRUE(
+        enqueueAndWait(store(), withRequest(makeMessage("h3"), "req", "third", later)).ok());
+    EXPECT_EQ(store().recipientsOf("h3").size(), 3u);
+    EXPECT_EQ(countRows(path(), "messages"), 2);
+    EXPECT_EQ(countRows(path(), "send_requests"), 1);
+    EXPECT_EQ(must(store().findSendRequest(2, "req", later)), "third");
+
+    // And the window now runs from the new record.
+    auto again =
+        enqueueAndWait(store(), withRequest(makeMessage("h4"), "req", "fourth", later + 10));
+    ASSERT_FALSE(again.ok());
+    EXPECT_EQ(again.error().existingResponse, "third");
+}
+
+TEST_F(SqliteMessageStoreTest, FindSendRequestAnswersOnlyRecordsSinceTheGivenTime) {
+    ASSERT_TRUE(enqueueAndWait(store(), withRequest(makeMessage("f1"), "req", "resp")).ok());
+    EXPECT_EQ(must(store().findSendRequest(2, "req", kCreatedAt - 1)), "resp");
+    EXPECT_EQ(must(store().findSendRequest(2, "req", kCreatedAt)), "resp");  // inclusive
+    EXPECT_FALSE(must(store().findSendRequest(2, "req", kCreatedAt + 1)).has_value());
+    EXPECT_FALSE(must(store().findSendRequest(3, "req", 0)).has_value());
+    EXPECT_FALSE(must(store().findSendRequest(2, "other", 0)).has_value());
+    EXPECT_FALSE(must(store().findSendRequest(2, "", 0)).has_value());
+}
+
+// 20 clients retry the same request at once: exactly one is queued, and every other one is told
+// what the winner was told. Run with one message per commit (every retry in its own batch) and
+// with the default batch (retries sharing a commit, whatever the timing).
+TEST_F(SqliteMessageStoreTest, ConcurrentEnqueuesOfOneSendRequestIdQueueExactlyOneMessage) {
+    for (const size_t maxBatch : {size_t{1}, size_t{512}}) {
+        SCOPED_TRACE(cat("maxBatch ", std::to_string(maxBatch)));
+        TempDir dir;
+        const std::string db = dir.file("concurrent.db");
+        SqliteOptions o;
+        o.path = db;
+        o.maxBatch = maxBatch;
+        SqliteBackend backend(std::move(o));
+        Outcomes outcomes;
+
+        constexpr int kThreads = 20;
+        std::latch start(kThreads);
+        std::vector<std::thread> threads;
+        for (int t = 0; t < kThreads; ++t) {
+            threads.emplace_back([&, t] {
+                const std::string id = cat("c", std::to_string(t));
+                NewMessage m = withRequest(makeMessage(id), "same", cat("resp-", id));
+                start.arrive_and_wait();
+                backend.messages().enqueue(std::move(m), outcomes.callback(id));
+            });
+        }
+        for (auto& th : threads) th.join();
+        ASSERT_TRUE(outcomes.waitFor(kThreads));
+
+        EXPECT_EQ(outcomes.okCount(), 1u);
+        std::string winner;
+        for (int t = 0; t < kThreads; ++t) {
+            const std::string id = cat("c", std::to_string(t));
+            if (!outcomes.of(id).has_value()) winner = id;
+        }
+        ASSERT_FALSE(winner.empty());
+        for (int t = 0; t < kThreads; ++t) {
+            const std::string id = cat("c", std::to_string(t));
+            if (id == winner) continue;
+            const StoreError e = outcomes.errorOf(id);
+            EXPECT_EQ(e.kind, StoreError::Kind::Duplicate) << id;
+            EXPECT_EQ(e.existingResponse, cat("resp-", winner)) << id;
+        }
+        EXPECT_EQ(countRows(db, "messages"), 1);
+        EXPECT_EQ(countRows(db, "recipients"), 3);
+        EXPECT_EQ(backend.messages().recipientsOf(winner).size(), 3u);
+        EXPECT_EQ(must(backend.messages().findSendRequest(2, "same", 0)), cat("resp-", winner));
+    }
+}
+
+TEST_F(SqliteMessageStoreTest, SameSendRequestIdTwiceInOneBatchTheEarlierWins) {
+    backend_->holdWriterForTest(true);
+    store().enqueue(withRequest(makeMessage("b1"), "req", "first"), outcomes_.callback("b1"));
+    store().enqueue(withRequest(makeMessage("b2"), "other", "other"), outcomes_.callback("b2"));
+    store().enqueue(withRequest(makeMessage("b3"), "req", "third"), outcomes_.callback("b3"));
+    enqueue("b4");
+    backend_->holdWriterForTest(false);
+    ASSERT_TRUE(outcomes_.waitFor(4));
+
+    EXPECT_EQ(backend_->commitCount(), 1u);
+    EXPECT_FALSE(outcomes_.of("b1").has_value());
+    EXPECT_FALSE(outcomes_.of("b2").has_value());
+    EXPECT_FALSE(outcomes_.of("b4").has_value());
+    const StoreError dup = outcomes_.errorOf("b3");
+    EXPECT_EQ(dup.kind, StoreError::Kind::Duplicate);
+    EXPECT_EQ(dup.existingResponse, "first");
+    EXPECT_TRUE(store().recipientsOf("b3").empty());
+    EXPECT_EQ(countRows(path(), "messages"), 3);
+    EXPECT_EQ(must(store().findSendRequest(2, "req", 0)), "first");
+}
+
+TEST_F(SqliteMessageStoreTest, ARefusedMessageDoesNotClaimItsSendRequestId) {
+    ASSERT_TRUE(enqueueAndWait(store(), makeMessage("taken")).ok());
+
+    // The message id collides, so the message is refused: its request id must stay free, or
+    // the client's corrected retry would be answered "duplicate" with nothing queued.
+    NewMessage clash = withRequest(makeMessage("taken"), "req", "clash");
+    clash.recipients = {test_support::recipient("clash-r0", "a@example.com", "to")};
+    auto refused = enqueueAndWait(store(), clash);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().kind, StoreError::Kind::Conflict);
+    EXPECT_EQ(countRows(path(), "send_requests"), 0);
+
+    ASSERT_TRUE(enqueueAndWait(store(), withRequest(makeMessage("retry"), "req", "retry")).ok());
+    EXPECT_EQ(must(store().findSendRequest(2, "req", 0)), "retry");
+}
+
+TEST_F(SqliteMessageStoreTest, AFailedBatchReportsNoDuplicateOfItsOwnMessages) {
+    {
+        // RAISE(ROLLBACK) ends the whole transaction, as a full disk or an I/O error would.
+        SQLite::Database raw(path(), SQLite::OPEN_READWRITE);
+        raw.exec(
+            "CREATE TRIGGER fail_batch BEFORE INSERT ON messages WHEN NEW.id = 'boom' "
+            "BEGIN SELECT RAISE(ROLLBACK, 'injected failure'); END");
+    }
+    backend_->holdWriterForTest(true);
+    store().enqueue(withRequest(makeMessage("x1"), "req", "first"), outcomes_.callback("x1"));
+    store().enqueue(withRequest(makeMessage("x2"), "req", "second"), outcomes_.callback("x2"));
+    enqueue("boom");
+    backend_->holdWriterForTest(false);
+    ASSERT_TRUE(outcomes_.waitFor(3));
+
+    // x2 saw x1's record, but x1 was never committed: x2 must not be told "already accepted".
+    ASSERT_TRUE(outcomes_.of("x1").has_value());
+    ASSERT_TRUE(outcomes_.of("x2").has_value());
+    EXPECT_NE(outcomes_.of("x2"), StoreError::Kind::Duplicate);
+    EXPECT_EQ(outcomes_.of("x2"), outcomes_.of("x1"));
+    EXPECT_EQ(outcomes_.errorOf("x2").existingResponse, "");
+    EXPECT_EQ(countRows(path(), "messages"), 0);
+    EXPECT_EQ(countRows(path(), "send_requests"), 0);
+
+    // The client's retry goes through.
+    ASSERT_TRUE(enqueueAndWait(store(), withRequest(makeMessage("x3"), "req", "retry")).ok());
 }
 
 TEST_F(SqliteMessageStoreTest, PingAnswers) {

@@ -47,6 +47,18 @@ std::string cat(const Parts&... parts) {
     return out;
 }
 
+// A recipient, optionally with its own content. `Recipient{id, address, role}` leaves
+// contentJson out, which -Wextra (missing-field-initializers) rejects.
+inline Recipient recipient(std::string id, std::string address, std::string role,
+                           std::string contentJson = {}) {
+    Recipient r;
+    r.id = std::move(id);
+    r.address = std::move(address);
+    r.role = std::move(role);
+    r.contentJson = std::move(contentJson);
+    return r;
+}
+
 // The value of a result that must be a success. A failure throws, and gtest reports the
 // exception, with the store's message, as the test's failure.
 template <class T>
@@ -62,7 +74,10 @@ inline Result<Ok, StoreError> enqueueAndWait(MessageStore& store, NewMessage m) 
     auto f = done.get_future();
     store.enqueue(std::move(m), [&](Result<Ok, StoreError> r) { done.set_value(std::move(r)); });
     if (f.wait_for(std::chrono::seconds(120)) != std::future_status::ready) {
-        return fail(StoreError{StoreError::Kind::Internal, "no answer"});
+        StoreError e;
+        e.kind = StoreError::Kind::Internal;
+        e.message = "no answer";
+        return fail(std::move(e));
     }
     return f.get();
 }

@@ -1,0 +1,205 @@
+# Shared by bench/run.sh and bench/profile.sh (sourced, not run): building the bench binaries,
+# free loopback ports, a sendcloudd data dir with test-mode users, starting and stopping the
+# servers under test. Every process started here is remembered by its pid and stopped by that pid.
+
+BENCH_BUILD_DIR=${BENCH_BUILD_DIR:-build/bench}
+SC_BIN="$BENCH_BUILD_DIR/src/sendcloudd/sendcloudd"
+CEILING_BIN="$BENCH_BUILD_DIR/bench/sc_bench_ceiling"
+MICRO_BIN="$BENCH_BUILD_DIR/bench/sc_micro_bench"
+FAKESMSC=/usr/lib/kannel/test/fakesmsc
+
+BENCH_PIDS=()
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() {
+  log "error: $*"
+  exit 1
+}
+
+# Release, as shipped, in our own build dir (others may rebuild theirs while we measure).
+# -Wno-restrict: g++ 12 at -O3 reports a false positive (GCC bug 105329) on
+# `"'" + std::string(x) + ...` in src/auth/credential_issuer.cpp, which -Werror turns into a
+# failed Release build; the flag changes no code generation.
+bench_build() {
+  cmake -S . -B "$BENCH_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSC_BUILD_TESTS=OFF \
+    -DSC_BUILD_BENCH=ON -DCMAKE_CXX_FLAGS=-Wno-restrict >"$BENCH_WORK/cmake.log" 2>&1 ||
+    {
+      tail -30 "$BENCH_WORK/cmake.log"
+      die "cmake configure failed (log above)"
+    }
+  cmake --build "$BENCH_BUILD_DIR" -j "$(nproc)" \
+    --target sendcloudd sc_bench_ceiling sc_micro_bench >>"$BENCH_WORK/cmake.log" 2>&1 ||
+    {
+      grep -m1 -A20 'error' "$BENCH_WORK/cmake.log" || tail -30 "$BENCH_WORK/cmake.log"
+      die "build failed (log above)"
+    }
+}
+
+# free_ports N: N distinct free TCP ports on 127.0.0.1, one per line.
+free_ports() {
+  python3 - "$1" <<'PY'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    socks.append(s)
+for s in socks:
+    print(s.getsockname()[1])
+PY
+}
+
+# wait_http URL [SECONDS]: until URL answers at all (any status).
+wait_http() {
+  local url=$1 limit=${2:-20} i
+  for ((i = 0; i < limit * 10; i++)); do
+    if curl -s -o /dev/null --max-time 1 "$url"; then return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+
+# stop_pid PID: SIGTERM, up to 10 s, then SIGKILL. Only pids we started.
+stop_pid() {
+  local pid=$1 i
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+  wait "$pid" 2>/dev/null || true
+}
+
+bench_cleanup() {
+  local i
+  for ((i = ${#BENCH_PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${BENCH_PIDS[$i]}"; done
+  BENCH_PIDS=()
+  if [ -n "${BENCH_WORK:-}" ] && [ -z "${BENCH_KEEP:-}" ]; then rm -rf "$BENCH_WORK"; fi
+}
+
+# A data dir with one account, one API_USER (bench_api) and one SMS_USER (bench_sms), both in
+# test mode so nothing is ever delivered. Sets API_KEY and SMS_KEY.
+setup_data_dir() {
+  local dir=$1 out
+  "$SC_BIN" account create --email owner@bench.example --data-dir "$dir" >/dev/null
+  out=$("$SC_BIN" email-user create bench_api --account owner@bench.example --data-dir "$dir")
+  API_KEY=$(printf '%s\n' "$out" | sed -n 's/^API_KEY: *//p' | head -1)
+  out=$("$SC_BIN" sms-user create bench_sms --account owner@bench.example --data-dir "$dir")
+  SMS_KEY=$(printf '%s\n' "$out" | sed -n 's/^SMS_KEY: *//p' | head -1)
+  [ -n "$API_KEY" ] && [ -n "$SMS_KEY" ] || die "could not read the keys the user commands printed"
+  # No operator flag for test mode yet; the server reads users on every request.
+  sqlite3 "$dir/sendcloud.db" "UPDATE api_users SET test_mode=1" ||
+    die "could not set test mode in $dir/sendcloud.db"
+}
+
+# start_sendcloudd PORT DATA_DIR LOG [extra flags...]: sets SC_PID.
+start_sendcloudd() {
+  local port=$1 dir=$2 logf=$3
+  shift 3
+  "$SC_BIN" --listen "127.0.0.1:$port" --data-dir "$dir" --demo=false --access-log=false "$@" \
+    >"$logf" 2>&1 &
+  SC_PID=$!
+  BENCH_PIDS+=("$SC_PID")
+  wait_http "http://127.0.0.1:$port/healthz" || {
+    tail -20 "$logf"
+    die "sendcloudd did not come up on port $port"
+  }
+}
+
+# start_ceiling PORT LOG: sets CEILING_PID.
+start_ceiling() {
+  "$CEILING_BIN" --listen "127.0.0.1:$1" >"$2" 2>&1 &
+  CEILING_PID=$!
+  BENCH_PIDS+=("$CEILING_PID")
+  wait_http "http://127.0.0.1:$1/" || die "the ceiling server did not come up on port $1"
+}
+
+# start_kannel DIR ADMIN_PORT BOX_PORT SMSC_PORT SENDSMS_PORT: bearerbox with a fake SMSC (the
+# fakesmsc test client of kannel-extras, which accepts every MT message) and smsbox with one
+# sendsms-user (bench / benchpw). Logging at "error" like sendcloudd's --access-log=false; no
+# store file (Kannel's default): Kannel keeps queued messages in memory only, where sendcloudd
+# syncs them to disk before it answers. Sets KANNEL_PIDS.
+start_kannel() {
+  local dir=$1 admin=$2 box=$3 smsc=$4 sendsms=$5
+  mkdir -p "$dir"
+  cat >"$dir/kannel.conf" <<EOF
+group = core
+admin-port = $admin
+admin-interface = 127.0.0.1
+admin-password = bench
+smsbox-port = $box
+smsbox-interface = 127.0.0.1
+box-allow-ip = "127.0.0.1"
+log-file = "$dir/bearerbox.log"
+log-level = 3
+
+group = smsc
+smsc = fake
+smsc-id = fake
+host = 127.0.0.1
+port = $smsc
+connect-allow-ip = "127.0.0.1"
+
+group = smsbox
+bearerbox-host = 127.0.0.1
+bearerbox-port = $box
+sendsms-port = $sendsms
+sendsms-interface = 127.0.0.1
+global-sender = 10000
+log-file = "$dir/smsbox.log"
+log-level = 3
+
+group = sendsms-user
+username = bench
+password = benchpw
+
+group = sms-service
+keyword = default
+text = "nop"
+EOF
+  KANNEL_PIDS=()
+  /usr/sbin/bearerbox -v 3 "$dir/kannel.conf" >"$dir/bearerbox.out" 2>&1 &
+  KANNEL_PIDS+=($!)
+  BENCH_PIDS+=($!)
+  wait_http "http://127.0.0.1:$admin/status" || die "bearerbox did not come up"
+  # -m 0: send no MO messages, only receive (and acknowledge) the MT ones; -v 4: no per-message
+  # debug line.
+  "$FAKESMSC" -H 127.0.0.1 -r "$smsc" -m 0 -v 4 '10000 12345 text nop' >"$dir/fakesmsc.out" 2>&1 &
+  KANNEL_PIDS+=($!)
+  BENCH_PIDS+=($!)
+  /usr/sbin/smsbox -v 3 "$dir/kannel.conf" >"$dir/smsbox.out" 2>&1 &
+  KANNEL_PIDS+=($!)
+  BENCH_PIDS+=($!)
+  wait_http "http://127.0.0.1:$sendsms/" || die "smsbox did not come up"
+  local i
+  for ((i = 0; i < 50; i++)); do
+    if curl -s "http://127.0.0.1:$admin/status.txt?password=bench" | grep -q 'fake.*online'; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  die "the fake SMSC did not come online in bearerbox"
+}
+
+# cpu_ticks PID...: utime+stime of the processes, in clock ticks.
+cpu_ticks() {
+  local total=0 pid f
+  for pid in "$@"; do
+    if [ -r "/proc/$pid/stat" ]; then
+      f=$(sed 's/^.*) //' "/proc/$pid/stat")
+      # fields after the command: state=1 ... utime=12 stime=13
+      total=$((total + $(echo "$f" | awk '{print $12 + $13}')))
+    fi
+  done
+  echo "$total"
+}
+
+# peak_rss_kib PID: VmHWM of the process.
+peak_rss_kib() {
+  awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0
+}
+rss_kib() {
+  awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0
+}

@@ -1,0 +1,101 @@
+#include "api/wire_compat.h"
+
+#include <gtest/gtest.h>
+
+#include "api/xsmtpapi.h"
+
+namespace sc::api {
+namespace {
+
+http::FormData form(std::vector<http::Param> params) {
+    http::FormData f;
+    for (auto& p : params) f.params.add(p.name, p.value);
+    return f;
+}
+
+TEST(WireCompatTest, V1SpellingsBecomeCanonical) {
+    auto f = form({{"api_user", "acme_api"}, {"api_key", "K"}, {"fromname", "Acme"},
+                   {"replyto", "r@acme.io"}, {"x_smtpapi", "{}"}, {"resp_email_id", "True"}});
+    ASSERT_TRUE(normalizeParams(f, Endpoint::EmailSend).ok());
+    EXPECT_EQ(f.params.get("apiUser").value_or(""), "acme_api");
+    EXPECT_EQ(f.params.get("apiKey").value_or(""), "K");
+    EXPECT_EQ(f.params.get("fromName").value_or(""), "Acme");
+    EXPECT_EQ(f.params.get("replyTo").value_or(""), "r@acme.io");
+    EXPECT_EQ(f.params.get("xsmtpapi").value_or(""), "{}");
+    EXPECT_EQ(f.params.get("respEmailId").value_or(""), "True");
+    EXPECT_FALSE(f.params.has("api_user"));
+}
+
+TEST(WireCompatTest, SameValueUnderBothSpellingsIsFineDifferentIsA400) {
+    auto same = form({{"apiUser", "acme_api"}, {"api_user", "acme_api"}});
+    EXPECT_TRUE(normalizeParams(same, Endpoint::EmailSend).ok());
+    auto different = form({{"apiUser", "acme_api"}, {"api_user", "other_api"}});
+    auto r = normalizeParams(different, Endpoint::EmailSend);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, "param.duplicate");
+    EXPECT_NE(r.error().hint.find("api_user"), std::string::npos);
+}
+
+TEST(WireCompatTest, RepeatedToIsAList) {
+    auto f = form({{"to", "a@x.io"}, {"to", "b@x.io"}, {"subject", "s"}});
+    ASSERT_TRUE(normalizeParams(f, Endpoint::EmailSend).ok());
+    EXPECT_EQ(f.params.get("to").value_or(""), "a@x.io;b@x.io");
+    auto sms = form({{"phone", "+14155550100"}, {"to", "+447911123456"}});
+    ASSERT_TRUE(normalizeParams(sms, Endpoint::SmsSend).ok());
+    EXPECT_EQ(sms.params.get("to").value_or(""), "+14155550100,+447911123456");
+}
+
+TEST(WireCompatTest, SubstitutionVarsOnlyOnTemplateSends) {
+    auto t = form({{"substitution_vars", R"({"to":["a@x.io"]})"}});
+    ASSERT_TRUE(normalizeParams(t, Endpoint::EmailTemplateSend).ok());
+    EXPECT_TRUE(t.params.has("xsmtpapi"));
+    auto e = form({{"substitution_vars", "{}"}});
+    ASSERT_TRUE(normalizeParams(e, Endpoint::EmailSend).ok());
+    EXPECT_FALSE(e.params.has("xsmtpapi"));
+}
+
+TEST(WireCompatTest, FilesPartsAreAttachments) {
+    auto f = form({});
+    f.files.push_back({"files", "a.txt", "text/plain", "x"});
+    ASSERT_TRUE(normalizeParams(f, Endpoint::EmailSend).ok());
+    EXPECT_EQ(f.files[0].field, "attachments");
+}
+
+TEST(WireCompatTest, BooleansAnyCase) {
+    EXPECT_EQ(parseBoolParam("True"), true);
+    EXPECT_EQ(parseBoolParam("FALSE"), false);
+    EXPECT_FALSE(parseBoolParam("yes"));
+}
+
+TEST(XSmtpApiTest, SubstitutesByPositionWithSectionsAndPubsub) {
+    auto x = parseXSmtpApi(
+        R"({"to":["ann@x.io","bob@x.io"],"sub":{"%name%":["Ann","Bob"],"%body%":["%long%","short"]},
+            "section":{"%long%":"a long text"},"pubsub":{"%co%":"Acme"}})",
+        100);
+    ASSERT_TRUE(x.ok()) << x.error().hint;
+    ASSERT_EQ(x->to.size(), 2u);
+    EXPECT_EQ(substitute("Hi %name% from %co%: %body%", x->varsFor(0), x->section),
+              "Hi Ann from Acme: a long text");
+    EXPECT_EQ(substitute("Hi %name% from %co%: %body%", x->varsFor(1), x->section),
+              "Hi Bob from Acme: short");
+}
+
+TEST(XSmtpApiTest, ErrorsNameTheBrokenPart) {
+    auto miscount = parseXSmtpApi(R"({"to":["a@x.io","b@x.io"],"sub":{"%n%":["A"]}})", 100);
+    ASSERT_FALSE(miscount.ok());
+    EXPECT_NE(miscount.error().hint.find("xsmtpapi.sub['%n%']"), std::string::npos);
+    auto badTo = parseXSmtpApi(R"({"to":["a@x.io","nope"]})", 100);
+    ASSERT_FALSE(badTo.ok());
+    EXPECT_NE(badTo.error().hint.find("xsmtpapi.to[1]"), std::string::npos);
+    EXPECT_FALSE(parseXSmtpApi("not json", 100).ok());
+    EXPECT_FALSE(parseXSmtpApi(R"({"to":["a@x.io","b@x.io"]})", 1).ok());
+    EXPECT_EQ(parseXSmtpApi(std::string(kMaxXsmtpapiBytes + 1, ' '), 100).error().status, 413);
+}
+
+TEST(XSmtpApiTest, SubstitutedValuesAreNotScannedAgain) {
+    std::map<std::string, std::string> vars = {{"%a%", "%b%"}, {"%b%", "B"}};
+    EXPECT_EQ(substitute("%a%", vars, {}), "%b%");
+}
+
+}  // namespace
+}  // namespace sc::api
