@@ -255,7 +255,7 @@ void ManagementApi::handle(const http::Request& req, http::Responder reply) {
     if (!rest.empty() || seg.empty()) return noEndpoint();
 
     // Which endpoint, and which methods it takes.
-    enum class Ep { Login, Logout, Session, Events, Usage, Users, User, Key };
+    enum class Ep { Login, Logout, Session, Events, Usage, Users, User, Key, Templates, SmsTemplates };
     Ep ep = Ep::Login;
     std::optional<store::UserKind> kind;
     std::vector<M> methods;
@@ -273,6 +273,10 @@ void ManagementApi::handle(const http::Request& req, http::Responder reply) {
         route(Ep::Events, {M::Get});
     } else if (seg.size() == 1 && seg[0] == "usage") {
         route(Ep::Usage, {M::Get});
+    } else if ((seg[0] == "templates" || seg[0] == "sms-templates") && seg.size() <= 2) {
+        route(seg[0] == "templates" ? Ep::Templates : Ep::SmsTemplates,
+              seg.size() == 1 ? std::vector<M>{M::Get, M::Post}
+                              : std::vector<M>{M::Get, M::Patch, M::Delete});
     } else if ((kind = kindOf(seg[0]))) {
         if (seg.size() == 1) {
             route(Ep::Users, {M::Get, M::Post});
@@ -329,7 +333,9 @@ void ManagementApi::handle(const http::Request& req, http::Responder reply) {
     json body = json::object();
     if (takesBody) {
         auto b =
-            jsonBody(req, req.method == M::Patch || (ep == Ep::Users && req.method == M::Post));
+            jsonBody(req, req.method == M::Patch ||
+                              ((ep == Ep::Users || ep == Ep::Templates || ep == Ep::SmsTemplates) &&
+                               req.method == M::Post));
         if (!b) {
             reply(errorOut(b.error()));
             return;
@@ -362,6 +368,12 @@ void ManagementApi::handle(const http::Request& req, http::Responder reply) {
             break;
         case Ep::Key:
             r = resetKey(ctx, *kind, seg[1]);
+            break;
+        case Ep::Templates:
+            r = emailTemplates(ctx, seg.size() > 1 ? seg[1] : std::string());
+            break;
+        case Ep::SmsTemplates:
+            r = smsTemplates(ctx, seg.size() > 1 ? seg[1] : std::string());
             break;
         case Ep::Login:
             break;  // answered above
@@ -798,6 +810,172 @@ http::Response ManagementApi::usage(const Context& ctx) {
     return ok({{"from", formatTimeMs(query.fromMs)},
                {"to", query.toMs == INT64_MAX ? json(nullptr) : json(formatTimeMs(query.toMs))},
                {"rows", std::move(list)}});
+}
+
+// ---- templates -----------------------------------------------------------------------------
+
+namespace {
+
+json emailTemplateView(const store::EmailTemplate& t) {
+    return {{"invokeName", t.invokeName}, {"name", t.name},
+            {"subject", t.subject},       {"html", t.html},
+            {"plain", t.plain},           {"createdAt", formatTimeMs(t.createdAtMs)},
+            {"updatedAt", formatTimeMs(t.updatedAtMs)}};
+}
+
+json smsTemplateView(const store::SmsTemplate& t) {
+    return {{"id", t.id},
+            {"name", t.name},
+            {"text", t.text},
+            {"createdAt", formatTimeMs(t.createdAtMs)},
+            {"updatedAt", formatTimeMs(t.updatedAtMs)}};
+}
+
+// Copies the string fields of `body` named in `fields` into `out`; refuses any other field.
+Result<Ok, ApiError> stringFields(const json& body,
+                                  std::initializer_list<std::pair<const char*, std::string*>> fields) {
+    for (const auto& [key, value] : body.items()) {
+        bool known = false;
+        for (const auto& [name, target] : fields) {
+            if (key != name) continue;
+            known = true;
+            if (!value.is_string()) return fail(badRequest(strCat("\"", key, "\" must be a string")));
+            *target = value.get<std::string>();
+        }
+        if (!known) return fail(badRequest(strCat("unknown field \"", key.substr(0, 64), "\"")));
+    }
+    return Ok{};
+}
+
+ApiError templateNotFound(std::string_view what) {
+    return err(404, "console.not_found", strCat("no ", what));
+}
+
+}  // namespace
+
+http::Response ManagementApi::emailTemplates(const Context& ctx, const std::string& invokeName) {
+    using M = http::Method;
+    auto& store = deps_.templates;
+    const int64_t account = ctx.session.accountId;
+    const std::string what = strCat("template '", invokeName.substr(0, 64), "'");
+    if (invokeName.empty() && ctx.req.method == M::Get) {
+        auto list = store.listEmailTemplates(account);
+        if (!list) return errorOut(storeFailure(list.error()));
+        json out = json::array();
+        for (const auto& t : list.value()) out.push_back(emailTemplateView(t));
+        return ok({{"templates", std::move(out)}});
+    }
+    if (ctx.req.method == M::Delete) {
+        auto r = store.deleteEmailTemplate(account, invokeName);
+        if (!r) {
+            return errorOut(r.error().kind == store::StoreError::Kind::NotFound
+                                ? templateNotFound(what)
+                                : storeFailure(r.error()));
+        }
+        return ok({{"deleted", invokeName}});
+    }
+    store::EmailTemplate t;
+    if (!invokeName.empty()) {
+        auto found = store.findEmailTemplate(account, invokeName);
+        if (!found) return errorOut(storeFailure(found.error()));
+        if (!found.value()) return errorOut(templateNotFound(what));
+        if (ctx.req.method == M::Get) return ok({{"template", emailTemplateView(*found.value())}});
+        t = *found.value();
+    }
+    std::string newInvokeName = t.invokeName;
+    if (auto r = stringFields(ctx.body, {{"invokeName", &newInvokeName},
+                                         {"name", &t.name},
+                                         {"subject", &t.subject},
+                                         {"html", &t.html},
+                                         {"plain", &t.plain}});
+        !r) {
+        return errorOut(r.error());
+    }
+    if (!invokeName.empty() && newInvokeName != invokeName) {
+        return errorOut(badRequest("invokeName cannot change; create a new template instead"));
+    }
+    if (newInvokeName.empty() || newInvokeName.size() > 64 || t.name.size() > 256 ||
+        t.subject.size() > 998 || t.subject.find_first_of("\r\n") != std::string::npos) {
+        return errorOut(err(400, "console.invalid_value",
+                            "invokeName must have 1 to 64 characters, name at most 256, and the "
+                            "subject one line of at most 998 bytes"));
+    }
+    if (t.html.empty() && t.plain.empty()) {
+        return errorOut(err(400, "console.invalid_value", "a template needs html or plain"));
+    }
+    t.accountId = account;
+    t.invokeName = newInvokeName;
+    if (t.name.empty()) t.name = t.invokeName;
+    t.updatedAtMs = deps_.clock.nowMillis();
+    if (invokeName.empty()) t.createdAtMs = t.updatedAtMs;
+    auto saved = invokeName.empty() ? store.createEmailTemplate(t) : store.updateEmailTemplate(t);
+    if (!saved) {
+        if (saved.error().kind == store::StoreError::Kind::Conflict) {
+            return errorOut(err(409, "console.name_taken",
+                                strCat("a template with invokeName '", t.invokeName.substr(0, 64),
+                                       "' exists")));
+        }
+        if (saved.error().kind == store::StoreError::Kind::NotFound) {
+            return errorOut(templateNotFound(what));
+        }
+        return errorOut(storeFailure(saved.error()));
+    }
+    return ok({{"template", emailTemplateView(saved.value())}});
+}
+
+http::Response ManagementApi::smsTemplates(const Context& ctx, const std::string& idText) {
+    using M = http::Method;
+    auto& store = deps_.templates;
+    const int64_t account = ctx.session.accountId;
+    if (idText.empty() && ctx.req.method == M::Get) {
+        auto list = store.listSmsTemplates(account);
+        if (!list) return errorOut(storeFailure(list.error()));
+        json out = json::array();
+        for (const auto& t : list.value()) out.push_back(smsTemplateView(t));
+        return ok({{"templates", std::move(out)}});
+    }
+    int64_t id = 0;
+    if (!idText.empty()) {
+        if (idText.size() > 18 || idText.find_first_not_of("0123456789") != std::string::npos) {
+            return errorOut(templateNotFound("such SMS template"));
+        }
+        id = std::stoll(idText);
+    }
+    const std::string what = strCat("SMS template ", idText);
+    if (ctx.req.method == M::Delete) {
+        auto r = store.deleteSmsTemplate(account, id);
+        if (!r) {
+            return errorOut(r.error().kind == store::StoreError::Kind::NotFound
+                                ? templateNotFound(what)
+                                : storeFailure(r.error()));
+        }
+        return ok({{"deleted", id}});
+    }
+    store::SmsTemplate t;
+    if (id != 0) {
+        auto found = store.findSmsTemplate(account, id);
+        if (!found) return errorOut(storeFailure(found.error()));
+        if (!found.value()) return errorOut(templateNotFound(what));
+        if (ctx.req.method == M::Get) return ok({{"template", smsTemplateView(*found.value())}});
+        t = *found.value();
+    }
+    if (auto r = stringFields(ctx.body, {{"name", &t.name}, {"text", &t.text}}); !r) {
+        return errorOut(r.error());
+    }
+    if (t.text.empty() || t.text.size() > 4000 || t.name.size() > 256) {
+        return errorOut(err(400, "console.invalid_value",
+                            "an SMS template needs a text of at most 4000 bytes (name at most 256)"));
+    }
+    t.accountId = account;
+    t.updatedAtMs = deps_.clock.nowMillis();
+    if (id == 0) t.createdAtMs = t.updatedAtMs;
+    auto saved = id == 0 ? store.createSmsTemplate(t) : store.updateSmsTemplate(t);
+    if (!saved) {
+        return errorOut(saved.error().kind == store::StoreError::Kind::NotFound
+                            ? templateNotFound(what)
+                            : storeFailure(saved.error()));
+    }
+    return ok({{"template", smsTemplateView(saved.value())}});
 }
 
 }  // namespace sc::console

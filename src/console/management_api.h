@@ -32,6 +32,7 @@
 #include "console/work_pool.h"
 #include "http/router.h"
 #include "store/audit_store.h"
+#include "store/template_store.h"
 #include "store/credential_store.h"
 
 namespace sc::console {
@@ -59,6 +60,7 @@ struct ManagementDeps {
     store::SessionStore& sessions;
     store::AuditStore& audit;
     auth::CredentialIssuer& issuer;
+    store::TemplateStore& templates;
     const Clock& clock;
     Random& random;  // called from pool threads too: must be thread-safe (SystemRandom is)
     // Runs password hashing. Stop it before the ManagementApi is destroyed: queued logins
@@ -101,6 +103,9 @@ private:
     http::Response resetKey(const Context& ctx, store::UserKind kind, const std::string& name);
     http::Response authEvents(const Context& ctx);
     http::Response usage(const Context& ctx);
+    // Email templates by invokeName and SMS templates by id (id empty: the collection).
+    http::Response emailTemplates(const Context& ctx, const std::string& invokeName);
+    http::Response smsTemplates(const Context& ctx, const std::string& id);
 
     Result<store::Session, api::ApiError> requireSession(const http::Request& req);
     Result<store::ApiUser, api::ApiError> ownedUser(const Context& ctx, store::UserKind kind,

@@ -133,7 +133,8 @@ int runServer(const Settings& settings) {
     consoleOptions.secureCookies = settings.secureCookies;
     consoleOptions.sessionTtl = std::chrono::seconds(settings.sessionTtl);
     console::ManagementApi consoleApi({rt->backend->credentials(), rt->backend->sessions(),
-                                       rt->backend->audit(), *rt->issuer, rt->clock, rt->random,
+                                       rt->backend->audit(), *rt->issuer,
+                                       rt->backend->templates(), rt->clock, rt->random,
                                        consolePool},
                                       consoleOptions);
     consoleApi.registerRoutes(router);

@@ -48,7 +48,7 @@ TEST_F(SessionTest, SecureCookieWhenConfigured) {
     o.sessionTtl = std::chrono::hours(1);
     api_ = std::make_unique<ManagementApi>(
         ManagementDeps{backend_.credentials(), backend_.sessions(), backend_.audit(), issuer_,
-                       clock_, random_, pool_},
+                       backend_.templates(), clock_, random_, pool_},
         o);
     Reply r = loginReply(kEmailA, kPasswordA);
     ASSERT_EQ(r.status, 200);
