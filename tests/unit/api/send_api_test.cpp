@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "auth/credential_issuer.h"
+#include "auth/sms_signature.h"
 #include "fakes/fake_clock.h"
 #include "fakes/fixed_random.h"
 #include "store/sqlite/sqlite_store.h"
@@ -359,6 +360,187 @@ TEST_F(SendApiTest, AuditAndUsageRecordFingerprintsNeverKeys) {
         EXPECT_EQ(bytes.str().find(emailKey_), std::string::npos) << file;
         EXPECT_EQ(bytes.str().find(smsKey_), std::string::npos) << file;
     }
+}
+
+std::vector<std::pair<std::string, std::string>> signedSms(const std::string& key,
+                                                           int64_t timestampMs,
+                                                           auth::SignatureAlgorithm alg) {
+    std::vector<std::pair<std::string, std::string>> p = {
+        {"smsUser", "acme_sms"},
+        {"phone", "+14155550100"},
+        {"msgType", "0"},
+        {"message", "Your code is %code%"},
+        {"vars", R"({"%code%":"1234"})"},
+        {"timestamp", std::to_string(timestampMs)}};
+    p.push_back({"signature", auth::computeSmsSignature(key, p, alg)});
+    return p;
+}
+
+TEST_F(SendApiTest, SignedSmsWithMd5AndSha256) {
+    for (auto alg : {auth::SignatureAlgorithm::Md5, auth::SignatureAlgorithm::Sha256}) {
+        auto r = call(true, signedSms(smsKey_, clock_.nowMillis(), alg));
+        ASSERT_EQ(r.status, 200) << r.body;
+        auto id = json::parse(r.body)["info"]["smsIds"][0].get<std::string>();
+        auto stored = backend_.messages().findRecipient(id);
+        ASSERT_TRUE(stored);
+        EXPECT_EQ(json::parse(stored->contentJson)["message"], "Your code is 1234");
+    }
+}
+
+TEST_F(SendApiTest, SignedSmsUpperCaseHexAndSecondsTimestamp) {
+    auto p = signedSms(smsKey_, clock_.nowMillis() / 1000 * 1000, auth::SignatureAlgorithm::Sha256);
+    p.pop_back();
+    p.back().second = std::to_string(clock_.nowMillis() / 1000);  // timestamp in seconds
+    std::string sig = auth::computeSmsSignature(smsKey_, p, auth::SignatureAlgorithm::Sha256);
+    for (auto& c : sig) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    p.push_back({"signature", sig});
+    EXPECT_EQ(call(true, p).status, 200);
+}
+
+TEST_F(SendApiTest, WrongAndStaleSignaturesHaveTheirOwnCodes) {
+    auto wrong =
+        call(true, signedSms("not-the-key", clock_.nowMillis(), auth::SignatureAlgorithm::Md5));
+    EXPECT_EQ(wrong.status, 401);
+    EXPECT_EQ(errorCodeOf(wrong), "auth.signature_invalid");
+
+    auto tampered = signedSms(smsKey_, clock_.nowMillis(), auth::SignatureAlgorithm::Sha256);
+    tampered[1].second = "+447911123456";  // phone changed after signing
+    EXPECT_EQ(errorCodeOf(call(true, tampered)), "auth.signature_invalid");
+
+    // A request signed now and replayed after the 60 s window.
+    auto signedNow = signedSms(smsKey_, clock_.nowMillis(), auth::SignatureAlgorithm::Sha256);
+    EXPECT_EQ(call(true, signedNow).status, 200);
+    clock_.advance(std::chrono::seconds(60));
+    EXPECT_EQ(call(true, signedNow).status, 200);  // the window's edge
+    clock_.advance(std::chrono::milliseconds(1));
+    auto replay = call(true, signedNow);
+    EXPECT_EQ(replay.status, 401);
+    EXPECT_EQ(errorCodeOf(replay), "auth.signature_stale");
+    auto future = call(
+        true, signedSms(smsKey_, clock_.nowMillis() + 61000, auth::SignatureAlgorithm::Sha256));
+    EXPECT_EQ(errorCodeOf(future), "auth.signature_stale");
+}
+
+TEST_F(SendApiTest, SignedSmsWithAStoredTemplate) {
+    store::SmsTemplate t;
+    t.accountId = backend_.credentials().findUser("acme_sms").value()->accountId;
+    t.name = "otp";
+    t.text = "Code %code% for %app%";
+    auto created = backend_.templates().createSmsTemplate(t);
+    ASSERT_TRUE(created.ok());
+    std::vector<std::pair<std::string, std::string>> p = {
+        {"smsUser", "acme_sms"},
+        {"to", "+14155550100"},
+        {"templateId", std::to_string(created->id)},
+        {"vars", R"({"%code%":"9876","%app%":"Acme"})"},
+        {"timestamp", std::to_string(clock_.nowMillis())}};
+    p.push_back(
+        {"signature", auth::computeSmsSignature(smsKey_, p, auth::SignatureAlgorithm::Sha256)});
+    auto r = call(true, p);
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto id = json::parse(r.body)["info"]["smsIds"][0].get<std::string>();
+    EXPECT_EQ(json::parse(backend_.messages().findRecipient(id)->contentJson)["message"],
+              "Code 9876 for Acme");
+    p[2].second = "999999";
+    p.pop_back();
+    p.push_back(
+        {"signature", auth::computeSmsSignature(smsKey_, p, auth::SignatureAlgorithm::Sha256)});
+    EXPECT_EQ(errorCodeOf(call(true, p)), "sms.template_not_found");
+}
+
+TEST_F(SendApiTest, SendRequestIdIsProcessedOnceWithinTheHour) {
+    auto send = [&](const std::string& rid) {
+        return call(false, {{"apiUser", "acme_api"},
+                            {"apiKey", emailKey_},
+                            {"from", "a@acme.io"},
+                            {"to", "b@x.io"},
+                            {"subject", "s"},
+                            {"plain", "p"},
+                            {"sendRequestId", rid}});
+    };
+    auto first = send("order-42");
+    ASSERT_EQ(first.status, 200);
+    auto again = send("order-42");
+    ASSERT_EQ(again.status, 200);
+    EXPECT_EQ(json::parse(again.body)["info"], json::parse(first.body)["info"]);
+    auto other = send("order-43");
+    EXPECT_NE(json::parse(other.body)["info"], json::parse(first.body)["info"]);
+    clock_.advance(std::chrono::hours(1) + std::chrono::milliseconds(1));
+    auto later = send("order-42");
+    EXPECT_NE(json::parse(later.body)["info"], json::parse(first.body)["info"]);
+    EXPECT_EQ(errorCodeOf(send(std::string(129, 'x'))), "param.send_request_id_invalid");
+}
+
+TEST_F(SendApiTest, XsmtpapiGivesEachRecipientItsOwnContent) {
+    auto r =
+        call(false, {{"apiUser", "acme_api"},
+                     {"apiKey", emailKey_},
+                     {"from", "a@acme.io"},
+                     {"to", "ignored@x.io"},
+                     {"subject", "Hi %name%"},
+                     {"html", "<p>%name%, %offer%</p>"},
+                     {"xsmtpapi", R"({"to":["ann@x.io","bob@x.io"],"sub":{"%name%":["Ann","Bob"]},
+                                           "pubsub":{"%offer%":"10% off"}})"}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto ids = json::parse(r.body)["info"]["emailIdList"];
+    ASSERT_EQ(ids.size(), 2u);
+    auto ann =
+        json::parse(backend_.messages().findRecipient(ids[0].get<std::string>())->contentJson);
+    auto bob =
+        json::parse(backend_.messages().findRecipient(ids[1].get<std::string>())->contentJson);
+    EXPECT_EQ(ann["subject"], "Hi Ann");
+    EXPECT_EQ(bob["subject"], "Hi Bob");
+    EXPECT_EQ(bob["html"], "<p>Bob, 10% off</p>");
+    EXPECT_EQ(backend_.messages().findRecipient(ids[1].get<std::string>())->address, "bob@x.io");
+}
+
+TEST_F(SendApiTest, XsmtpapiCannotInjectHeaders) {
+    auto r = call(false,
+                  {{"apiUser", "acme_api"},
+                   {"apiKey", emailKey_},
+                   {"from", "a@acme.io"},
+                   {"subject", "Hi %name%"},
+                   {"plain", "x"},
+                   {"xsmtpapi", R"({"to":["ann@x.io"],"sub":{"%name%":["Ann\r\nBcc: e@x.io"]}})"}});
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(errorCodeOf(r), "email.xsmtpapi_invalid");
+}
+
+TEST_F(SendApiTest, TemplateSendUsesTheTemplatesSubjectWhenAbsent) {
+    store::EmailTemplate t;
+    t.accountId = backend_.credentials().findUser("acme_api").value()->accountId;
+    t.invokeName = "welcome";
+    t.name = "Welcome";
+    t.subject = "Welcome, %name%";
+    t.html = "<h1>Hello %name%</h1>";
+    ASSERT_TRUE(backend_.templates().createEmailTemplate(t).ok());
+    // No subject and no to: both come from the template and xsmtpapi.to.
+    const std::vector<std::pair<std::string, std::string>> params = {
+        {"apiUser", "acme_api"},
+        {"apiKey", emailKey_},
+        {"from", "a@acme.io"},
+        {"templateInvokeName", "welcome"},
+        {"xsmtpapi", R"({"to":["ann@x.io"],"sub":{"%name%":["Ann"]}})"}};
+    http::Request req;
+    req.method = http::Method::Get;
+    req.path = "/email/sendtemplate";
+    for (auto& [k, v] : params) {
+        if (!req.query.empty()) req.query += "&";
+        req.query += urlEncode(k) + "=" + urlEncode(v);
+    }
+    req.clientIp = "127.0.0.1";
+    std::promise<http::Response> done;
+    auto fut = done.get_future();
+    api_.sendEmail(SendRoute{Endpoint::EmailTemplateSend, ResponseShape::V1}, req,
+                   http::Responder([&done](http::Response r) { done.set_value(std::move(r)); }));
+    auto r = fut.get();
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto body = json::parse(r.body);
+    EXPECT_EQ(body["message"], "success");  // the v1 shape
+    auto id = body["email_id_list"][0].get<std::string>();
+    auto content = json::parse(backend_.messages().findRecipient(id)->contentJson);
+    EXPECT_EQ(content["subject"], "Welcome, Ann");
+    EXPECT_EQ(content["html"], "<h1>Hello Ann</h1>");
 }
 
 }  // namespace
