@@ -8,27 +8,31 @@ FUZZ_SECONDS ?= 20
 LISTEN ?= 127.0.0.1:8080
 DATA_DIR ?= ./var
 
-.PHONY: run test deps build build-release test-normal test-asan test-fuzz bench format check-format clean
+.PHONY: run test deps e2e-deps build build-release test-normal test-asan test-fuzz bench format check-format clean
 
 deps:
 	@bash scripts/install-deps.sh
 
 build-release: deps
-	cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSC_BUILD_TESTS=OFF
+	cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSC_BUILD_TESTS=OFF -DSC_TEST_CONTROLS=OFF
 	cmake --build build/release --target sendcloudd -j $(JOBS)
 
 run: build-release
 	./build/release/src/sendcloudd/sendcloudd --listen $(LISTEN) --data-dir $(DATA_DIR)
 
-build: deps
-	cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# The e2e tests drive headless Chromium: only the test targets install it, so `make run` never needs it.
+e2e-deps: deps
+	@bash scripts/install-e2e-deps.sh
+
+build: deps e2e-deps
+	cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSC_TEST_CONTROLS=ON
 	cmake --build build/test -j $(JOBS)
 
 test-normal: build
 	ctest --test-dir build/test --output-on-failure -j $(JOBS)
 
-test-asan: deps
-	cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSC_SANITIZE=ON
+test-asan: deps e2e-deps
+	cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSC_SANITIZE=ON -DSC_TEST_CONTROLS=ON
 	cmake --build build/asan -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir build/asan --output-on-failure -j $(JOBS)

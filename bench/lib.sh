@@ -196,6 +196,11 @@ cpu_ticks() {
   echo "$total"
 }
 
+# machine_ticks: busy and total clock ticks of all CPUs so far (from /proc/stat).
+machine_ticks() {
+  awk '/^cpu / {busy = $2 + $3 + $4 + $7 + $8 + $9; print busy, busy + $5 + $6}' /proc/stat
+}
+
 # peak_rss_kib PID: VmHWM of the process.
 peak_rss_kib() {
   awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0

@@ -5,8 +5,8 @@
 #             wrongkey (the 401 path, lockout off) | healthz
 #   TOOL:     perf      perf record -g (DWARF unwinding) of the server; report in perf.txt
 #             strace    strace -c -f of the server: syscall counts and time (fsync, futex, ...)
-#             offcpu    perf sched-less view: time the group-commit writer spends in fdatasync,
-#                       from strace -T on the writer's syscalls
+#             offcpu    strace -T -tt of fdatasync, sleeps, temp files and WAL writes per
+#                       thread: where the group-commit writer waits
 #             callgrind the server under valgrind --tool=callgrind (slow: light load)
 #             heaptrack the server under heaptrack (allocations per request)
 # Builds Release with -g -fno-omit-frame-pointer in build/bench-prof (same -O3 code otherwise).
@@ -91,23 +91,26 @@ wrk -t2 -c"$load_conns" -d2s -s bench/wrk/bench.lua "$URL" >/dev/null # warm-up
 
 case "$TOOL" in
   perf)
-    perf record -F 999 -g --call-graph dwarf,16384 -p "$SC_PID" -o "$OUT/perf.data" \
-      -- sleep "$SECS" >"$OUT/perf-record.log" 2>&1 &
+    # Frame pointers: our code has them (build flags above); SQLite and libstdc++ frames show as
+    # their callers. DWARF unwinding would be complete but takes minutes to report here.
+    perf record -F 999 -g -p "$SC_PID" -o "$OUT/perf.data" -- sleep "$SECS" \
+      >"$OUT/perf-record.log" 2>&1 &
     prof=$!
     wrk -t2 -c"$load_conns" -d"${SECS}s" -s bench/wrk/bench.lua "$URL" | tee "$OUT/wrk.txt"
     wait "$prof" || true
-    perf report -i "$OUT/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null |
-      head -150 >"$OUT/perf-flat.txt"
-    perf report -i "$OUT/perf.data" --children --sort symbol --stdio -g none 2>/dev/null |
-      grep -v '^$' | head -120 >"$OUT/perf-children.txt"
-    perf report -i "$OUT/perf.data" --no-children --sort comm --stdio 2>/dev/null |
-      grep -v '^#' | grep -v '^$' | head -20 >"$OUT/perf-threads.txt"
+    perf report -i "$OUT/perf.data" --no-children --sort dso,symbol -g none --stdio \
+      --percent-limit 0.4 2>/dev/null | grep -v '^$' | cut -c1-220 >"$OUT/perf-flat.txt"
+    perf report -i "$OUT/perf.data" --children --sort symbol -g none --stdio \
+      --percent-limit 1.5 2>/dev/null | grep -v '^$' | cut -c1-220 >"$OUT/perf-children.txt"
+    perf report -i "$OUT/perf.data" --no-children --sort tid -g none --stdio 2>/dev/null |
+      grep -v '^$' | cut -c1-120 >"$OUT/perf-threads.txt"
     ;;
   strace | offcpu)
     if [ "$TOOL" = strace ]; then
       timeout -s INT "$((SECS + 1))" strace -c -f -p "$SC_PID" -o "$OUT/strace.txt" &
     else
-      timeout -s INT "$((SECS + 1))" strace -f -T -tt -e trace=fdatasync,fsync,pwrite64,futex \
+      timeout -s INT "$((SECS + 1))" strace -f -T -tt \
+        -e trace=fdatasync,fsync,clock_nanosleep,openat,unlink,pwrite64 \
         -p "$SC_PID" -o "$OUT/strace-T.txt" &
     fi
     prof=$!

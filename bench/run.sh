@@ -12,7 +12,8 @@
 # Prints a summary and appends it, with the machine's description, to bench/README.md.
 # Knobs (environment): BENCH_DURATION (s per main run, 10), BENCH_SHORT (s per scaling run, 5),
 # BENCH_CONNECTIONS (64), BENCH_WRK_THREADS (2), BENCH_RECORD (1: append to README),
-# BENCH_MICRO (1: run the Google Benchmark suite), BENCH_KEEP (keep the temp dir).
+# BENCH_MICRO (1: run the Google Benchmark suite), BENCH_KEEP (keep the temp dir),
+# BENCH_WAIT_IDLE (seconds to wait for a quiet machine first, 0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,6 +35,15 @@ bash bench/install-bench-deps.sh
 log "building Release in $BENCH_BUILD_DIR"
 bench_build
 
+# On a shared machine, optionally wait (up to BENCH_WAIT_IDLE seconds) until others' work has
+# calmed down: a 1-minute load average under 1.
+if [ "${BENCH_WAIT_IDLE:-0}" -gt 0 ]; then
+  for ((i = 0; i < BENCH_WAIT_IDLE; i += 5)); do
+    awk '{exit !($1 < 1.0)}' /proc/loadavg && break
+    [ "$i" = 0 ] && log "waiting up to ${BENCH_WAIT_IDLE}s for the load average to drop below 1"
+    sleep 5
+  done
+fi
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 RESULTS="$BENCH_WORK/results"
 mkdir -p "$RESULTS"
@@ -45,13 +55,24 @@ run_wrk() {
   local name=$1 conns=$2 secs=$3 url=$4
   shift 4
   local threads=$((conns < WRK_THREADS ? conns : WRK_THREADS))
-  local c0 c1
+  local c0 c1 m0 m1 w
   c0=$(cpu_ticks "$@")
-  BENCH_OUT="$RESULTS/$name" wrk -t"$threads" -c"$conns" -d"${secs}s" --timeout 5s \
-    -s bench/wrk/bench.lua "$url" >"$RESULTS/$name.wrk" 2>&1 ||
+  m0=$(machine_ticks)
+  # wrk's own CPU (user+sys seconds) from bash's `time`, to tell the machine's other load apart.
+  w=$({ TIMEFORMAT='%U %S'; time BENCH_OUT="$RESULTS/$name" wrk -t"$threads" -c"$conns" \
+    -d"${secs}s" --timeout 5s -s bench/wrk/bench.lua "$url" >"$RESULTS/$name.wrk" 2>&1; } 2>&1) ||
     die "wrk failed for $name: $(cat "$RESULTS/$name.wrk")"
+  m1=$(machine_ticks)
   c1=$(cpu_ticks "$@")
-  echo "cpu_ticks=$((c1 - c0)) conns=$conns" >>"$RESULTS/$name"
+  # others_pct: CPU used by everything but the server and wrk, in % of the machine (nproc cores).
+  awk -v c=$((c1 - c0)) -v m="$m0 $m1" -v w="$w" -v hz="$CLK_TCK" -v n="$(nproc)" -v s="$secs" \
+    -v conns="$conns" 'BEGIN {
+      split(m, a, " "); split(w, b, " ");
+      busy = (a[3] - a[1]) / hz; total = (a[4] - a[2]) / hz;
+      wrk = b[1] + b[2]; srv = c / hz;
+      others = busy - srv - wrk; if (others < 0) others = 0;
+      printf "cpu_ticks=%d conns=%d wrk_cpu_s=%.2f server_cpu_s=%.2f others_pct=%.0f\n",
+        c, conns, wrk, srv, (total > 0 ? 100 * others / total : 0) }' >>"$RESULTS/$name"
   log "$(printf '%-22s c=%-3s %s' "$name" "$conns" "$(cut -d' ' -f3-7 "$RESULTS/$name" | head -1)")"
 }
 
@@ -215,10 +236,11 @@ cpu_us() { # CPU µs the server spent per request
 }
 non2xx() { get "$1" status_ge_400; }
 row() { # row LABEL NAME
-  printf '| %s | %s | %.0f | %s | %s | %s | %s | %s |\n' "$1" "$(get "$2" conns)" \
+  printf '| %s | %s | %.0f | %s | %s | %s | %s | %s | %s%% |\n' "$1" "$(get "$2" conns)" \
     "$(get "$2" rps)" "$(ms "$(get "$2" p50_us)")" "$(ms "$(get "$2" p99_us)")" \
     "$(cpu_us "$2")" "$(non2xx "$2")" \
-    "$(($(get "$2" err_connect) + $(get "$2" err_read) + $(get "$2" err_write) + $(get "$2" err_timeout)))"
+    "$(($(get "$2" err_connect) + $(get "$2" err_read) + $(get "$2" err_write) + $(get "$2" err_timeout)))" \
+    "$(get "$2" others_pct)"
 }
 check() { awk -v c="$1" 'BEGIN {print (c ? "met" : "NOT met")}'; }
 
@@ -244,10 +266,12 @@ REPORT="$BENCH_WORK/report.md"
     "before $LOAD_BEFORE, after $LOAD_AFTER (other work on the machine shows up here)."
   echo "wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}'), -t$WRK_THREADS (fewer when c is smaller)," \
     "keep-alive, ${DURATION}s per main run, ${SHORT}s per scaling run; sendcloudd Release," \
-    "--access-log=false, test-mode users; Kannel 1.4.5 log-level 3, no store file."
+    "--access-log=false, test-mode users; Kannel 1.4.5 log-level 3, no store file." \
+    "\"other load\": CPU used during the run by neither the server nor wrk, in % of all cores" \
+    "(other work on a shared machine; numbers with much of it are low and noisy)."
   echo
-  echo "| scenario | conns | req/s | p50 ms | p99 ms | server CPU µs/req | HTTP ≥400 | socket errors |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| scenario | conns | req/s | p50 ms | p99 ms | server CPU µs/req | HTTP ≥400 | socket errors | other load |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
   row "ceiling (Beast, fixed 200)" ceiling
   row "sendcloudd POST /email/send, 1 rcpt" email
   row "sendcloudd GET /smsapi/send" sms

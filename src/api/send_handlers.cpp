@@ -1,7 +1,10 @@
 #include "api/send_handlers.h"
 
 #include <spdlog/spdlog.h>
+
 #include <strings.h>
+#include <algorithm>
+#include <cctype>
 
 #include "api/send_validation.h"
 #include "api/xsmtpapi.h"
@@ -23,7 +26,9 @@ std::string loggableUser(const std::string& presented) {
     return auth::isValidUserName(presented) ? presented : std::string("-");
 }
 
-std::string apiName(auth::Api api) { return api == auth::Api::Email ? "email" : "sms"; }
+std::string apiName(auth::Api api) {
+    return api == auth::Api::Email ? "email" : "sms";
+}
 
 std::string retryAfterSeconds(int64_t ms) {
     return std::to_string(std::max<int64_t>(1, (ms + 999) / 1000));
@@ -134,15 +139,16 @@ Result<SendApi::Admission, http::Response> SendApi::admit(const SendRoute& route
     http::FormData form = std::move(parsed).value();
     // A signature covers the parameters as sent, before any alias is renamed.
     std::vector<std::pair<std::string, std::string>> asSent;
-    const bool signedSms = api == auth::Api::Sms && form.params.has("signature");
+    const bool signedSms =
+        api == auth::Api::Sms && !form.params.get("signature").value_or("").empty();
     if (signedSms) {
         for (const auto& p : form.params.items()) asSent.emplace_back(p.name, p.value);
     }
     if (auto r = normalizeParams(form, route.endpoint); !r) return fail(refuse(r.error(), ""));
 
     if (auto until = deps_.lockout.ipLockedUntil(req.clientIp)) {
-        event.userName = loggableUser(std::string(
-            form.params.get(auth::CredentialVerifier::userParam(api)).value_or("")));
+        event.userName = loggableUser(
+            std::string(form.params.get(auth::CredentialVerifier::userParam(api)).value_or("")));
         event.outcome = "locked";
         event.reason = "auth.too_many_failures";
         deps_.audit.record(event);
@@ -242,7 +248,9 @@ void SendApi::finish(const Admission& a, http::Response& resp) const {
 Result<std::optional<std::string>, ApiError> SendApi::sendRequestIdOf(const Admission& a) const {
     auto id = a.form.params.get("sendRequestId");
     if (!id || id->empty()) return std::optional<std::string>();
-    if (id->size() > kMaxSendRequestId || domain::hasLineBreak(*id)) {
+    size_t characters = 0;
+    for (unsigned char c : *id) characters += (c & 0xC0) != 0x80;  // UTF-8 lead bytes
+    if (characters > kMaxSendRequestId || domain::hasLineBreak(*id)) {
         return fail(badParam("param.send_request_id_invalid",
                              "sendRequestId may hold at most 128 characters on one line"));
     }
@@ -251,12 +259,70 @@ Result<std::optional<std::string>, ApiError> SendApi::sendRequestIdOf(const Admi
 
 std::optional<http::Response> SendApi::priorAnswer(const Admission& a,
                                                    const std::string& requestId) const {
-    auto prior = deps_.messages.findSendRequest(
-        a.ctx.userId, requestId, deps_.clock.nowMillis() - kSendRequestWindowMs);
+    auto prior = deps_.messages.findSendRequest(a.ctx.userId, requestId,
+                                                deps_.clock.nowMillis() - kSendRequestWindowMs);
     if (!prior || !prior.value()) return std::nullopt;
     auto info = nlohmann::json::parse(*prior.value(), nullptr, false);
     if (info.is_discarded()) return std::nullopt;
     return successResponse(std::move(info), a.route.shape);
+}
+
+std::optional<http::Response> SendApi::reserveQuota(const Admission& a, int64_t count) const {
+    const auto& ctx = a.ctx;
+    if (deps_.quota.tryReserve(ctx.userId, ctx.policy.dailyQuota, count)) return std::nullopt;
+    deps_.audit.countUsage(ctx.userId, ctx.accountId, ctx.userName, {1, 0, 0, 1});
+    const int64_t now = deps_.clock.nowMillis();
+    std::string hint = ctx.kind == store::UserKind::Sms ? "this SMS_USER's" : "this API user's";
+    hint += " daily quota of " + std::to_string(ctx.policy.dailyQuota) +
+            " recipients (UTC day) would be exceeded by this request's " + std::to_string(count);
+    return errorResponse(
+        ApiError{429,
+                 "limit.daily_quota_exceeded",
+                 std::move(hint),
+                 {{"retry-after",
+                   retryAfterSeconds(policy::DailyQuota::dayStart(now) + 86400000 - now)}}},
+        a.route.shape);
+}
+
+store::NewMessage SendApi::newMessage(const Admission& a, store::UserKind kind) const {
+    store::NewMessage msg;
+    msg.messageId = deps_.ids.nextMessageId();
+    msg.kind = kind;
+    msg.accountId = a.ctx.accountId;
+    msg.apiUserId = a.ctx.userId;
+    msg.apiUserName = a.ctx.userName;
+    msg.createdAtMs = deps_.clock.nowMillis();
+    msg.testMode = a.ctx.policy.testMode;
+    return msg;
+}
+
+void SendApi::queue(std::shared_ptr<Admission> a, store::NewMessage msg,
+                    const std::optional<std::string>& requestId, int64_t count, nlohmann::json info,
+                    std::function<void(http::Response)> answer) const {
+    if (requestId) {
+        msg.sendRequestId = *requestId;
+        msg.responseJson = info.dump();
+    }
+    deps_.messages.enqueue(
+        std::move(msg), [this, a, answer = std::move(answer), count,
+                         info = std::move(info)](Result<Ok, store::StoreError> r) {
+            const auth::AuthContext& c = a->ctx;
+            const ResponseShape shape = a->route.shape;
+            if (!r) {
+                deps_.quota.release(c.userId, count);
+                deps_.audit.countUsage(c.userId, c.accountId, c.userName, {1, 0, 0, 0});
+                // A repeated sendRequestId: the first request's answer, and nothing queued.
+                if (r.error().kind == store::StoreError::Kind::Duplicate) {
+                    auto first = nlohmann::json::parse(r.error().existingResponse, nullptr, false);
+                    if (!first.is_discarded())
+                        return answer(successResponse(std::move(first), shape));
+                }
+                spdlog::error("enqueue failed for user={}: {}", c.userName, r.error().message);
+                return answer(errorResponse(kStoreUnavailable, shape));
+            }
+            deps_.audit.countUsage(c.userId, c.accountId, c.userName, {1, count, 0, 0});
+            answer(successResponse(info, shape));
+        });
 }
 
 void SendApi::sendEmail(const SendRoute& route, const http::Request& req,
@@ -284,7 +350,8 @@ void SendApi::sendEmail(const SendRoute& route, const http::Request& req,
     bool respEmailId = true;
     if (auto v = a->form.params.get("respEmailId"); v && !v->empty()) {
         auto b = parseBoolParam(*v);
-        if (!b) return refuse(badParam("param.invalid_boolean", "respEmailId must be true or false"));
+        if (!b)
+            return refuse(badParam("param.invalid_boolean", "respEmailId must be true or false"));
         respEmailId = *b;
     }
 
@@ -369,28 +436,9 @@ void SendApi::sendEmail(const SendRoute& route, const http::Request& req,
 
     const int64_t count =
         static_cast<int64_t>(email->to.size() + email->cc.size() + email->bcc.size());
-    if (!deps_.quota.tryReserve(ctx.userId, ctx.policy.dailyQuota, count)) {
-        deps_.audit.countUsage(ctx.userId, ctx.accountId, ctx.userName, {1, 0, 0, 1});
-        return answer(errorResponse(
-            ApiError{429,
-                     "limit.daily_quota_exceeded",
-                     "this API user's daily quota of " + std::to_string(ctx.policy.dailyQuota) +
-                         " recipients (UTC day) would be exceeded by this request's " +
-                         std::to_string(count),
-                     {{"retry-after",
-                       retryAfterSeconds(policy::DailyQuota::dayStart(deps_.clock.nowMillis()) +
-                                         86400000 - deps_.clock.nowMillis())}}},
-            shape));
-    }
+    if (auto refused = reserveQuota(*a, count)) return answer(std::move(*refused));
 
-    store::NewMessage msg;
-    msg.messageId = deps_.ids.nextMessageId();
-    msg.kind = store::UserKind::Email;
-    msg.accountId = ctx.accountId;
-    msg.apiUserId = ctx.userId;
-    msg.apiUserName = ctx.userName;
-    msg.createdAtMs = deps_.clock.nowMillis();
-    msg.testMode = ctx.policy.testMode;
+    store::NewMessage msg = newMessage(*a, store::UserKind::Email);
     msg.contentJson =
         email->contentJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     msg.attachments = std::move(email->attachments);
@@ -407,29 +455,9 @@ void SendApi::sendEmail(const SendRoute& route, const http::Request& req,
             ++index;
         }
     }
-    nlohmann::json info = respEmailId ? nlohmann::json{{"emailIdList", std::move(idList)}}
-                                      : nlohmann::json::object();
-    if (requestId.value()) {
-        msg.sendRequestId = *requestId.value();
-        msg.responseJson = info.dump();
-    }
-
-    deps_.messages.enqueue(std::move(msg), [this, a, answer, count, shape, info = std::move(info)](
-                                               Result<Ok, store::StoreError> r) {
-        const auth::AuthContext& c = a->ctx;
-        if (!r) {
-            deps_.quota.release(c.userId, count);
-            deps_.audit.countUsage(c.userId, c.accountId, c.userName, {1, 0, 0, 0});
-            if (r.error().kind == store::StoreError::Kind::Duplicate) {
-                auto first = nlohmann::json::parse(r.error().existingResponse, nullptr, false);
-                if (!first.is_discarded()) return answer(successResponse(std::move(first), shape));
-            }
-            spdlog::error("enqueue failed for user={}: {}", c.userName, r.error().message);
-            return answer(errorResponse(kStoreUnavailable, shape));
-        }
-        deps_.audit.countUsage(c.userId, c.accountId, c.userName, {1, count, 0, 0});
-        answer(successResponse(info, shape));
-    });
+    nlohmann::json info =
+        respEmailId ? nlohmann::json{{"emailIdList", std::move(idList)}} : nlohmann::json::object();
+    queue(a, std::move(msg), requestId.value(), count, std::move(info), std::move(answer));
 }
 
 void SendApi::sendSms(const SendRoute& route, const http::Request& req,
@@ -472,7 +500,11 @@ void SendApi::sendSms(const SendRoute& route, const http::Request& req,
                 return refuse(badParam("sms.vars_invalid",
                                        "vars['" + name + "'] must be a string or a number"));
             }
-            vars[name] = value.is_string() ? value.get<std::string>() : value.dump();
+            // SendCloud documents both {"%code%":"1"} and {"code":"1"}.
+            std::string key = name.size() >= 2 && name.front() == '%' && name.back() == '%'
+                                  ? name
+                                  : "%" + name + "%";
+            vars[key] = value.is_string() ? value.get<std::string>() : value.dump();
         }
     }
     if (auto tid = a->form.params.get("templateId"); tid && !tid->empty()) {
@@ -482,14 +514,34 @@ void SendApi::sendSms(const SendRoute& route, const http::Request& req,
             numeric = numeric && c >= '0' && c <= '9';
             if (numeric) id = id * 10 + (c - '0');
         }
-        if (!numeric) return refuse(badParam("sms.template_not_found", "templateId must be a number"));
+        if (!numeric)
+            return refuse(badParam("sms.template_not_found", "templateId must be a number"));
         auto found = deps_.templates.findSmsTemplate(ctx.accountId, id);
         if (!found) return refuse(kStoreUnavailable);
         if (!found.value()) {
             return refuse(badParam("sms.template_not_found",
                                    "this account has no SMS template " + std::string(*tid)));
         }
-        effective.params = withParam(effective.params, "message", found.value()->text);
+        std::string text = substitute(found.value()->text, vars, {});
+        // A placeholder left unfilled would reach a phone as "%code%": refuse it instead.
+        for (size_t open = text.find('%'); open != std::string::npos;
+             open = text.find('%', open + 1)) {
+            size_t close = text.find('%', open + 1);
+            if (close == std::string::npos) break;
+            std::string_view name(text.data() + open + 1, close - open - 1);
+            bool word = !name.empty() && name.size() <= 32 &&
+                        std::all_of(name.begin(), name.end(), [](char c) {
+                            return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                        });
+            if (word && found.value()->text.find(text.substr(open, close - open + 1)) !=
+                            std::string::npos) {
+                return refuse(badParam("sms.vars_invalid",
+                                       "vars has no value for the template's placeholder %" +
+                                           std::string(name) + "%"));
+            }
+        }
+        effective.params = withParam(effective.params, "message", text);
+        vars.clear();
     }
     if (!vars.empty()) {
         if (auto text = effective.params.get("message")) {
@@ -498,37 +550,20 @@ void SendApi::sendSms(const SendRoute& route, const http::Request& req,
         }
     }
 
-    auto sms = validateSms(effective, deps_.phones, limits_.maxRecipients, limits_.maxSmsCharacters);
+    auto sms =
+        validateSms(effective, deps_.phones, limits_.maxRecipients, limits_.maxSmsCharacters);
     if (!sms) return refuse(sms.error());
     const int64_t count = static_cast<int64_t>(sms->to.size());
-    if (!deps_.quota.tryReserve(ctx.userId, ctx.policy.dailyQuota, count)) {
-        deps_.audit.countUsage(ctx.userId, ctx.accountId, ctx.userName, {1, 0, 0, 1});
-        return answer(errorResponse(
-            ApiError{429,
-                     "limit.daily_quota_exceeded",
-                     "this SMS_USER's daily quota of " + std::to_string(ctx.policy.dailyQuota) +
-                         " recipients (UTC day) would be exceeded by this request's " +
-                         std::to_string(count),
-                     {{"retry-after",
-                       retryAfterSeconds(policy::DailyQuota::dayStart(deps_.clock.nowMillis()) +
-                                         86400000 - deps_.clock.nowMillis())}}},
-            shape));
-    }
+    if (auto refused = reserveQuota(*a, count)) return answer(std::move(*refused));
 
-    store::NewMessage msg;
-    msg.messageId = deps_.ids.nextMessageId();
-    msg.kind = store::UserKind::Sms;
-    msg.accountId = ctx.accountId;
-    msg.apiUserId = ctx.userId;
-    msg.apiUserName = ctx.userName;
-    msg.createdAtMs = deps_.clock.nowMillis();
-    msg.testMode = ctx.policy.testMode;
-    msg.contentJson =
-        nlohmann::json{{"message", sms->message},
-                       {"segments", sms->segments.segments},
-                       {"encoding",
-                        sms->segments.encoding == domain::SmsEncoding::Gsm7 ? "gsm7" : "ucs2"}}
-            .dump();
+    store::NewMessage msg = newMessage(*a, store::UserKind::Sms);
+    msg.contentJson = nlohmann::json{
+        {"message", sms->message},
+        {"segments", sms->segments.segments},
+        {"encoding",
+         sms->segments.encoding == domain::SmsEncoding::Gsm7
+             ? "gsm7"
+             : "ucs2"}}.dump();
     nlohmann::json ids = nlohmann::json::array();
     for (size_t i = 0; i < sms->to.size(); ++i) {
         std::string id = IdGenerator::recipientId(msg.messageId, i, sms->to[i]);
@@ -537,27 +572,7 @@ void SendApi::sendSms(const SendRoute& route, const http::Request& req,
     }
     nlohmann::json info = {
         {"successCount", count}, {"smsIds", std::move(ids)}, {"segments", sms->segments.segments}};
-    if (requestId.value()) {
-        msg.sendRequestId = *requestId.value();
-        msg.responseJson = info.dump();
-    }
-
-    deps_.messages.enqueue(std::move(msg), [this, a, answer, count, shape, info = std::move(info)](
-                                               Result<Ok, store::StoreError> r) {
-        const auth::AuthContext& c = a->ctx;
-        if (!r) {
-            deps_.quota.release(c.userId, count);
-            deps_.audit.countUsage(c.userId, c.accountId, c.userName, {1, 0, 0, 0});
-            if (r.error().kind == store::StoreError::Kind::Duplicate) {
-                auto first = nlohmann::json::parse(r.error().existingResponse, nullptr, false);
-                if (!first.is_discarded()) return answer(successResponse(std::move(first), shape));
-            }
-            spdlog::error("enqueue failed for user={}: {}", c.userName, r.error().message);
-            return answer(errorResponse(kStoreUnavailable, shape));
-        }
-        deps_.audit.countUsage(c.userId, c.accountId, c.userName, {1, count, 0, 0});
-        answer(successResponse(info, shape));
-    });
+    queue(a, std::move(msg), requestId.value(), count, std::move(info), std::move(answer));
 }
 
 void SendApi::healthz(const http::Request&, http::Responder reply) const {

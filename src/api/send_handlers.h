@@ -5,6 +5,9 @@
 // out only after the store has committed every recipient row.
 
 #include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
 
 #include "api/api_error.h"
 #include "api/ids.h"
@@ -73,7 +76,15 @@ private:
     void finish(const Admission& a, http::Response& resp) const;
     // sendRequestId: the first request's answer when this one repeats it within the hour.
     Result<std::optional<std::string>, ApiError> sendRequestIdOf(const Admission& a) const;
-    std::optional<http::Response> priorAnswer(const Admission& a, const std::string& requestId) const;
+    std::optional<http::Response> priorAnswer(const Admission& a,
+                                              const std::string& requestId) const;
+    // The 429 when `count` more recipients would exceed the user's daily quota.
+    std::optional<http::Response> reserveQuota(const Admission& a, int64_t count) const;
+    store::NewMessage newMessage(const Admission& a, store::UserKind kind) const;
+    // Enqueues and answers once the commit is done (or a repeated sendRequestId is found).
+    void queue(std::shared_ptr<Admission> a, store::NewMessage msg,
+               const std::optional<std::string>& requestId, int64_t count, nlohmann::json info,
+               std::function<void(http::Response)> answer) const;
 
     SendApiDeps deps_;
     SendLimits limits_;

@@ -1,8 +1,8 @@
 #include "api/wire_compat.h"
 
+#include <strings.h>
 #include <algorithm>
 #include <array>
-#include <strings.h>
 #include <utility>
 #include <vector>
 
@@ -68,10 +68,12 @@ Result<Ok, ApiError> normalizeParams(http::FormData& form, Endpoint endpoint) {
     // values is a 400, except for lists.
     http::ParamMap merged;
     std::vector<std::pair<std::string, std::string>> listParts;  // canonical list name → value
+    std::vector<std::string> listValuesByName[2];  // [0]: canonical spelling, [1]: an alias
     for (const auto& p : form.params.items()) {
         std::string canonical(canonicalOf(p.name));
         if (isList(canonical, endpoint)) {
             listParts.emplace_back(canonical, p.value);
+            listValuesByName[canonical == p.name ? 0 : 1].push_back(p.value);
             continue;
         }
         if (auto existing = merged.get(canonical); existing && *existing != p.value) {
@@ -81,6 +83,16 @@ Result<Ok, ApiError> normalizeParams(http::FormData& form, Endpoint endpoint) {
             return fail(ApiError{400, "param.duplicate", hint, {}});
         }
         if (!merged.has(canonical)) merged.add(canonical, p.value);
+    }
+    // A repeated `to` is a list, but `to` and its alias `phone` saying different things is the
+    // duplicate rule's conflict, as for any other alias.
+    if (!listValuesByName[0].empty() && !listValuesByName[1].empty() &&
+        listValuesByName[0] != listValuesByName[1]) {
+        return fail(ApiError{400,
+                             "param.duplicate",
+                             "the parameter 'to' (also spelled 'phone') was given with different "
+                             "values; send it once",
+                             {}});
     }
     for (const auto& name : {std::string("to")}) {
         std::string joined;

@@ -147,6 +147,9 @@ const std::vector<SettingDef>& settingDefs() {
         d.push_back(boolSetting("secure_cookies",
                                 "mark console cookies Secure (set when TLS terminates in front)",
                                 &Settings::secureCookies));
+        d.push_back(boolSetting("enable_test_controls",
+                                "test builds only: let the e2e tests move the server's clock",
+                                &Settings::enableTestControls));
         return d;
     }();
     return defs;

@@ -47,6 +47,8 @@ struct Settings {
     int64_t auditRetentionDays = 90;
     int64_t sessionTtl = 43200;
     bool secureCookies = false;
+    // Only in builds with SC_TEST_CONTROLS: expose POST /test/clock/advance (e2e tests).
+    bool enableTestControls = false;
 
     std::string secretFilePath() const;
     std::string databasePath() const;

@@ -18,6 +18,8 @@
 #include "auth/lockout.h"
 #include "common/config.h"
 #include "console/management_api.h"
+#include "console/pages.h"
+#include "console/password_hasher.h"
 #include "common/logging.h"
 #include "domain/phone_number.h"
 #include "http/server.h"
@@ -25,6 +27,7 @@
 #include "policy/rate_limiter.h"
 #include "sendcloudd/operator_commands.h"
 #include "sendcloudd/runtime.h"
+#include "test_controls/test_controls.h"
 
 namespace {
 
@@ -51,8 +54,17 @@ void createDemo(app::Runtime& rt, const std::string& baseUrl) {
         std::cerr << "sendcloudd: could not create the demo users\n";
         return;
     }
+    // A console password made here and shown once with the keys: nothing guessable ships.
+    const std::string password = rt.random.alphanumeric(20);
+    auto hash = console::hashPassword(password, console::PasswordLimits::interactive());
+    if (!hash || !rt.backend->credentials().setAccountPassword(account->id, *hash)) {
+        std::cerr << "sendcloudd: could not set the demo account's console password\n";
+        return;
+    }
     std::cout
         << "\nFirst start: created the demo account " << email << " with\n"
+        << "  console  " << baseUrl << "/console  e-mail " << email << "  password " << password
+        << "\n"
         << "  API_USER demo_api  API_KEY " << api->key << "\n"
         << "  SMS_USER demo_sms  SMS_KEY " << sms->key << "\n"
         << "These keys are shown only this once. Try:\n\n"
@@ -138,6 +150,17 @@ int runServer(const Settings& settings) {
                                        consolePool},
                                       consoleOptions);
     consoleApi.registerRoutes(router);
+    console::Pages consolePages(rt->clock, consoleApi, rt->backend->messages());
+    consolePages.registerRoutes(router);
+    // Test-only routes: need both a build with SC_TEST_CONTROLS and --enable-test-controls=true.
+    test_controls::TestControls testControls(rt->clock);
+    if (settings.enableTestControls) {
+        if (!test_controls::compiledIn()) {
+            std::cerr << "sendcloudd: --enable-test-controls needs a build with SC_TEST_CONTROLS\n";
+            return 2;
+        }
+        testControls.registerRoutes(router);
+    }
     http::AccessLog accessLog(settings.accessLog);
     http::Server server(options, router, accessLog, rt->clock);
 
@@ -154,7 +177,8 @@ int runServer(const Settings& settings) {
     if (settings.demo) createDemo(*rt, baseUrl);
     spdlog::info("sendcloudd listening on {} (data dir {}, {} I/O threads)", baseUrl,
                  settings.dataDir, options.ioThreads);
-    std::cout << "sendcloudd listening on " << baseUrl << std::endl;
+    std::cout << "sendcloudd listening on " << baseUrl << "\nconsole: " << baseUrl << "/console"
+              << std::endl;
 
     int sig = 0;
     sigwait(&stopSignals, &sig);

@@ -12,12 +12,16 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/random.h"
+#include "common/shifted_clock.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace sc::app {
 
 struct Runtime {
-    SystemClock clock;
+    SystemClock systemClock;
+    // Everything runs on this one; it is the system clock unless a test build's test control
+    // moves it forward (see src/test_controls/).
+    ShiftedClock clock{systemClock};
     SystemRandom random;
     std::unique_ptr<auth::ServerSecret> secret;
     std::unique_ptr<auth::KeyMaterial> keys;

@@ -31,6 +31,10 @@ public:
     virtual std::optional<StoredRecipient> findRecipient(std::string_view id) = 0;
     virtual std::vector<StoredRecipient> recipientsOf(std::string_view messageId) = 0;
 
+    // The account's `limit` most recent messages, newest first, with their recipients.
+    virtual Result<std::vector<StoredMessageSummary>, StoreError> recentMessages(int64_t accountId,
+                                                                                 int64_t limit) = 0;
+
     // True when the store answers (for /readyz).
     virtual bool ping() = 0;
 

@@ -212,6 +212,26 @@ struct StoredRecipient {
     std::string contentJson;  // the recipient's own content, else the message's
 };
 
+// One message of an account's recent list (the console's Messages page): the message and the
+// current state of each recipient. Delivery keeps no per-attempt history yet, so "history" is
+// the creation time plus each recipient's last update.
+struct RecipientStateRow {
+    std::string address;
+    std::string role;
+    std::string state;
+    int64_t attempts = 0;
+    int64_t updatedAtMs = 0;
+};
+
+struct StoredMessageSummary {
+    std::string id;
+    std::string kind;  // email | sms
+    std::string apiUserName;
+    int64_t createdAtMs = 0;
+    bool testMode = false;
+    std::vector<RecipientStateRow> recipients;
+};
+
 struct StoreError {
     enum class Kind { Conflict, NotFound, Unavailable, Internal, Duplicate };
 

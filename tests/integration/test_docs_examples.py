@@ -1,10 +1,12 @@
 """docs/api.md stays true: every ```sh example runs against a real server with the real curl and
 gets the answer its `# expect:` line names; every errorCode the server can send is documented.
 
-An example block is run by /bin/sh with BASE, API_USER, API_KEY, SMS_USER and SMS_KEY set to a
-running server's values — exactly as a reader who set those variables would run it. `curl` in the
-block is wrapped only to count the calls and to append the HTTP status (-w); the request itself
-is untouched. Expectation syntax, one line per block:
+An example block is run by /bin/sh with BASE, API_USER, API_KEY, SMS_USER, SMS_KEY and
+SMS_TEMPLATE_ID set to a running server's values — exactly as a reader who set those variables
+would run it (the server also has the email template `welcome` the template examples send).
+`curl` in the block is wrapped only to count the calls and to append the HTTP status (-w); the
+request itself is untouched. A block that calls a /webapi/ path gets SendCloud's v1 answer
+shape. Expectation syntax, one line per block:
 
     # expect: <status> [<errorCode>] [<dotted.json.path>=<value> ...]
 """
@@ -22,7 +24,7 @@ import harness as h
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 DOC = os.path.join(ROOT, "docs", "api.md")
-PLACEHOLDERS = ("BASE", "API_USER", "API_KEY", "SMS_USER", "SMS_KEY")
+PLACEHOLDERS = ("BASE", "API_USER", "API_KEY", "SMS_USER", "SMS_KEY", "SMS_TEMPLATE_ID")
 CODE_RE = r"(?:auth|email|sms|param|request|multipart|server|store|limit)\.[A-Za-z_]+"
 
 CURL_WRAPPER = r"""set -e
@@ -75,6 +77,16 @@ class DocsExamplesTest(h.ServerTestCase):
     def setUpClass(cls):
         cls.srv = cls.start_class_server()
         cls.creds = h.provision(cls.srv)
+        # What the template examples name: the email template `welcome` and an SMS template.
+        cls.srv.operator("template", "create", "welcome", "--account", h.ACCOUNT_EMAIL,
+                         "--subject", "Welcome, %name%", "--html", "<p>Hello %name%</p>",
+                         "--plain", "Hello %name%")
+        out = cls.srv.operator("sms-template", "create", "--account", h.ACCOUNT_EMAIL,
+                               "--text", "Your code is %code%")
+        m = re.search(r"^TEMPLATE_ID: (\d+)$", out, re.M)
+        if not m:
+            raise h.ServerError(f"no 'TEMPLATE_ID: <id>' line in:\n{out}")
+        cls.sms_template_id = m.group(1)
         cls.blocks = sh_blocks(read_doc())
 
     def run_block(self, block):
@@ -85,7 +97,7 @@ class DocsExamplesTest(h.ServerTestCase):
         env = {
             "PATH": "/usr/bin:/bin", "HOME": work, "LANG": "C.UTF-8", "CURL_LOG": log,
             "BASE": self.srv.base_url, "API_USER": c.api_user, "API_KEY": c.api_key,
-            "SMS_USER": c.sms_user, "SMS_KEY": c.sms_key,
+            "SMS_USER": c.sms_user, "SMS_KEY": c.sms_key, "SMS_TEMPLATE_ID": self.sms_template_id,
         }
         r = subprocess.run(["/bin/sh", "-c", CURL_WRAPPER + block], cwd=work, env=env,
                            capture_output=True, timeout=h.COMMAND_TIMEOUT)
@@ -100,7 +112,9 @@ class DocsExamplesTest(h.ServerTestCase):
         self.assertGreaterEqual(len(self.blocks), 15)
         for var in PLACEHOLDERS:
             self.assertIn("$" + var, text)
-        for path in ("/email/send", "/smsapi/send", "/healthz", "/readyz"):
+        for path in ("/email/send", "/smsapi/send", "/healthz", "/readyz",
+                     "/webapi/mail.send.json", "/email/sendtemplate", "sendRequestId=",
+                     "signature="):
             self.assertIn(path, text)
         self.assertIsNotNone(shutil.which("curl", path="/usr/bin:/bin"), "curl is not installed")
 
@@ -120,11 +134,19 @@ class DocsExamplesTest(h.ServerTestCase):
                 body_text, _, http_code = out.rpartition("\n")
                 self.assertEqual(int(http_code), status, out)
                 body = json.loads(body_text)
-                self.assertEqual(body["statusCode"], status, body)
-                self.assertIs(body["result"], status == 200, body)
+                if "/webapi/" not in block:  # the envelope
+                    self.assertEqual(body["statusCode"], status, body)
+                    self.assertIs(body["result"], status == 200, body)
+                    if code is not None:
+                        self.assertTrue(body.get("hint"), body)
+                else:  # SendCloud v1's shape, on the /webapi/*.json paths
+                    self.assertEqual(body.get("message"), "success" if status == 200 else "error",
+                                     body)
+                    if status != 200:
+                        self.assertEqual(body.get("statusCode"), status, body)
+                        self.assertTrue(body.get("errors") and body["errors"][0], body)
                 if code is not None:
                     self.assertEqual(body.get("errorCode"), code, body)
-                    self.assertTrue(body.get("hint"), body)
                 for path, value in checks.items():
                     self.assertEqual(json_path(body, path), value, (path, body))
 

@@ -320,6 +320,48 @@ std::vector<StoredRecipient> SqliteMessageStore::recipientsOf(std::string_view m
     }
 }
 
+// The newest messages are chosen first (the inner LIMIT), then joined to all their recipients,
+// so a message with many recipients never pushes another out of the page.
+Result<std::vector<StoredMessageSummary>, StoreError> SqliteMessageStore::recentMessages(
+    int64_t accountId, int64_t limit) {
+    std::vector<StoredMessageSummary> out;
+    try {
+        auto conn = readers_.acquire();
+        ScopedStatement s(*conn,
+                          "SELECT m.id, m.kind, m.api_user_name, m.created_at_ms, m.test_mode, "
+                          "r.address, r.role, r.state, r.attempts, r.updated_at_ms "
+                          "FROM (SELECT id, kind, api_user_name, created_at_ms, test_mode "
+                          "      FROM messages WHERE account_id = ? "
+                          "      ORDER BY created_at_ms DESC, rowid DESC LIMIT ?) m "
+                          "JOIN recipients r ON r.message_id = m.id "
+                          "ORDER BY m.created_at_ms DESC, m.id DESC, r.rowid");
+        bindInt(*s, 1, accountId);
+        bindInt(*s, 2, limit);
+        while (s->executeStep()) {
+            std::string id = columnBytes(*s, 0);
+            if (out.empty() || out.back().id != id) {
+                StoredMessageSummary m;
+                m.id = std::move(id);
+                m.kind = columnBytes(*s, 1);
+                m.apiUserName = columnBytes(*s, 2);
+                m.createdAtMs = s->getColumn(3).getInt64();
+                m.testMode = s->getColumn(4).getInt64() != 0;
+                out.push_back(std::move(m));
+            }
+            RecipientStateRow r;
+            r.address = columnBytes(*s, 5);
+            r.role = columnBytes(*s, 6);
+            r.state = columnBytes(*s, 7);
+            r.attempts = s->getColumn(8).getInt64();
+            r.updatedAtMs = s->getColumn(9).getInt64();
+            out.back().recipients.push_back(std::move(r));
+        }
+        return out;
+    } catch (const std::exception& e) {
+        return fail(toStoreError(e));
+    }
+}
+
 bool SqliteMessageStore::ping() {
     try {
         auto conn = readers_.acquire();

@@ -33,6 +33,8 @@ public:
                                                                    int64_t sinceMs) override;
     std::optional<StoredRecipient> findRecipient(std::string_view id) override;
     std::vector<StoredRecipient> recipientsOf(std::string_view messageId) override;
+    Result<std::vector<StoredMessageSummary>, StoreError> recentMessages(int64_t accountId,
+                                                                         int64_t limit) override;
     bool ping() override;
     void stop() override;
 

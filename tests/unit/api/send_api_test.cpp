@@ -543,5 +543,38 @@ TEST_F(SendApiTest, TemplateSendUsesTheTemplatesSubjectWhenAbsent) {
     EXPECT_EQ(content["html"], "<h1>Hello Ann</h1>");
 }
 
+TEST_F(SendApiTest, SmsTemplateVarsByBareNameAndUnfilledPlaceholders) {
+    store::SmsTemplate t;
+    t.accountId = backend_.credentials().findUser("acme_sms").value()->accountId;
+    t.text = "Code %code%";
+    auto created = backend_.templates().createSmsTemplate(t);
+    ASSERT_TRUE(created.ok());
+    auto send = [&](const std::string& vars) {
+        return call(true, {{"smsUser", "acme_sms"},
+                           {"smsKey", smsKey_},
+                           {"to", "+14155550100"},
+                           {"templateId", std::to_string(created->id)},
+                           {"vars", vars}});
+    };
+    auto bare = send(R"({"code":"99"})");
+    ASSERT_EQ(bare.status, 200) << bare.body;
+    auto id = json::parse(bare.body)["info"]["smsIds"][0].get<std::string>();
+    EXPECT_EQ(json::parse(backend_.messages().findRecipient(id)->contentJson)["message"],
+              "Code 99");
+    auto missing = send(R"({"other":"1"})");
+    EXPECT_EQ(errorCodeOf(missing), "sms.vars_invalid");
+    EXPECT_NE(json::parse(missing.body)["hint"].get<std::string>().find("%code%"),
+              std::string::npos);
+}
+
+TEST_F(SendApiTest, AnEmptySignatureDoesNotTurnAPlainRequestIntoASignedOne) {
+    auto r = call(true, {{"smsUser", "acme_sms"},
+                         {"smsKey", smsKey_},
+                         {"to", "+14155550100"},
+                         {"message", "hi"},
+                         {"signature", ""}});
+    EXPECT_EQ(r.status, 200) << r.body;
+}
+
 }  // namespace
 }  // namespace sc::api

@@ -14,8 +14,12 @@ http::FormData form(std::vector<http::Param> params) {
 }
 
 TEST(WireCompatTest, V1SpellingsBecomeCanonical) {
-    auto f = form({{"api_user", "acme_api"}, {"api_key", "K"}, {"fromname", "Acme"},
-                   {"replyto", "r@acme.io"}, {"x_smtpapi", "{}"}, {"resp_email_id", "True"}});
+    auto f = form({{"api_user", "acme_api"},
+                   {"api_key", "K"},
+                   {"fromname", "Acme"},
+                   {"replyto", "r@acme.io"},
+                   {"x_smtpapi", "{}"},
+                   {"resp_email_id", "True"}});
     ASSERT_TRUE(normalizeParams(f, Endpoint::EmailSend).ok());
     EXPECT_EQ(f.params.get("apiUser").value_or(""), "acme_api");
     EXPECT_EQ(f.params.get("apiKey").value_or(""), "K");
@@ -40,9 +44,19 @@ TEST(WireCompatTest, RepeatedToIsAList) {
     auto f = form({{"to", "a@x.io"}, {"to", "b@x.io"}, {"subject", "s"}});
     ASSERT_TRUE(normalizeParams(f, Endpoint::EmailSend).ok());
     EXPECT_EQ(f.params.get("to").value_or(""), "a@x.io;b@x.io");
-    auto sms = form({{"phone", "+14155550100"}, {"to", "+447911123456"}});
+    auto sms = form({{"phone", "+14155550100"}, {"phone", "+447911123456"}});
     ASSERT_TRUE(normalizeParams(sms, Endpoint::SmsSend).ok());
     EXPECT_EQ(sms.params.get("to").value_or(""), "+14155550100,+447911123456");
+}
+
+TEST(WireCompatTest, ToAndItsAliasPhoneMustAgree) {
+    auto same = form({{"phone", "+14155550100"}, {"to", "+14155550100"}});
+    ASSERT_TRUE(normalizeParams(same, Endpoint::SmsSend).ok());
+    EXPECT_EQ(same.params.get("to").value_or(""), "+14155550100");
+    auto different = form({{"phone", "+14155550100"}, {"to", "+447911123456"}});
+    auto r = normalizeParams(different, Endpoint::SmsSend);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, "param.duplicate");
 }
 
 TEST(WireCompatTest, SubstitutionVarsOnlyOnTemplateSends) {

@@ -1,0 +1,35 @@
+'use strict';
+// Messages: the account's recent messages with each recipient's state. Delivery keeps no
+// attempt history yet, so the "history" is when the message was queued and when each
+// recipient's state last changed.
+(() => {
+  const { el, api, flash, describe, fmtTime } = SC;
+  const STATES = {
+    queued: 'Queued (waiting for delivery)', sending: 'Being sent', sent: 'Sent',
+    deferred: 'Deferred (will retry)', failed: 'Failed', test: 'Test mode: accepted, never sent',
+  };
+  async function load() {
+    flash('');
+    const r = await api('GET', 'messages?limit=50');
+    if (!r.ok) return flash(describe(r.error));
+    SC.setServerTime(r.info.serverTime);
+    const list = document.getElementById('message-list');
+    list.replaceChildren(...r.info.messages.map((m) => el('article', { class: 'card message', 'data-message': m.id, 'aria-label': `Message ${m.id}` },
+      el('h2', {}, el('code', { text: m.id })),
+      el('dl', { class: 'facts' },
+        el('dt', { text: 'Kind' }), el('dd', { text: m.kind === 'sms' ? 'SMS' : 'Email' }),
+        el('dt', { text: 'Sent by' }), el('dd', { text: m.apiUser }),
+        el('dt', { text: 'Queued' }), el('dd', { text: fmtTime(m.createdAt) }),
+        m.testMode ? el('dt', { text: 'Mode' }) : null, m.testMode ? el('dd', { text: 'Test mode' }) : null),
+      el('ul', { class: 'recipients', 'aria-label': 'Recipients' }, m.recipients.map((rc) => el('li', {},
+        el('span', { class: 'address', text: rc.address }), ` (${rc.role}) — `,
+        el('span', { class: 'state', 'data-state': rc.state, text: STATES[rc.state] || rc.state }),
+        `, since ${fmtTime(rc.updatedAt)}`, rc.attempts ? `, ${rc.attempts} attempt(s)` : ''))))));
+    document.getElementById('messages-empty').hidden = r.info.messages.length > 0;
+    list.dataset.loaded = String(Date.now());
+  }
+  document.getElementById('refresh').addEventListener('click', load);
+  (async () => {
+    if (await SC.requireSession()) await load();
+  })();
+})();

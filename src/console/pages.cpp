@@ -1,0 +1,267 @@
+#include "console/pages.h"
+
+#include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <utility>
+
+#include "api/api_error.h"
+#include "console/str_cat.h"
+#include "console/time_param.h"
+
+namespace sc::console {
+
+extern const EmbeddedAsset kEmbeddedAssets[];
+extern const std::size_t kEmbeddedAssetCount;
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kAssetPrefix = "/console/assets/";
+constexpr std::string_view kMessagesPath = "/console/api/messages";
+constexpr int64_t kDefaultMessages = 50;
+constexpr int64_t kMaxMessages = 200;
+
+// No inline script or style anywhere, nothing from another origin, no framing. connect-src
+// 'self' keeps a script (should one ever be injected) from posting data elsewhere.
+constexpr const char* kCsp =
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'";
+
+struct PageDef {
+    const char* path;
+    const char* fragment;  // assets/pages/<fragment>.html
+    const char* script;    // assets/js/<script>.js
+    const char* title;
+    bool signedIn;  // shows the navigation (every page but login and logout)
+};
+
+constexpr PageDef kPages[] = {
+    {"/console/login", "login", "login", "Log in", false},
+    {"/console/logout", "logout", "logout", "Log out", false},
+    // Both kinds of user share one script; it reads the kind from <body data-page>.
+    {"/console/email-users", "email-users", "users", "API_USER Management", true},
+    {"/console/sms-users", "sms-users", "users", "SMS Send Settings", true},
+    {"/console/usage", "usage", "usage", "Usage", true},
+    {"/console/auth-events", "auth-events", "auth-events", "Authentication log", true},
+    {"/console/messages", "messages", "messages", "Messages", true},
+    {"/console/domains", "domains", "domains", "Domains", true},
+};
+
+const EmbeddedAsset* findAsset(std::string_view name) {
+    for (std::size_t i = 0; i < kEmbeddedAssetCount; ++i) {
+        if (name == kEmbeddedAssets[i].name) return &kEmbeddedAssets[i];
+    }
+    return nullptr;
+}
+
+std::string assetText(std::string_view name) {
+    const EmbeddedAsset* a = findAsset(name);
+    // The layout and the fragments are part of the build; a missing one is a build bug.
+    if (!a) {
+        spdlog::critical("console: asset {} is not embedded", name);
+        std::abort();
+    }
+    return std::string(reinterpret_cast<const char*>(a->data), a->size);
+}
+
+void replaceAll(std::string& s, std::string_view from, std::string_view to) {
+    for (size_t pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size())) {
+        s.replace(pos, from.size(), to);
+    }
+}
+
+std::string_view contentTypeOf(std::string_view name) {
+    auto ends = [&](std::string_view ext) {
+        return name.size() >= ext.size() && name.substr(name.size() - ext.size()) == ext;
+    };
+    if (ends(".js")) return "text/javascript; charset=utf-8";
+    if (ends(".css")) return "text/css; charset=utf-8";
+    if (ends(".svg")) return "image/svg+xml";
+    if (ends(".html")) return "text/html; charset=utf-8";
+    if (ends(".png")) return "image/png";
+    return "application/octet-stream";
+}
+
+http::Response notFoundPage() {
+    http::Response r;
+    r.status = 404;
+    r.contentType = "text/plain; charset=utf-8";
+    r.body = "Not found\n";
+    Pages::addSecurityHeaders(r);
+    r.headers.push_back({"cache-control", "no-store"});
+    return r;
+}
+
+}  // namespace
+
+Pages::Pages(const Clock& clock, ManagementApi& api, store::MessageStore& messages)
+    : clock_(clock), api_(api), messages_(messages) {
+    const std::string layout = assetText("layout.html");
+    const std::string nav = assetText("nav.html");
+    for (const auto& p : kPages) {
+        std::string html = layout;
+        replaceAll(html, "{{nav}}", p.signedIn ? nav : std::string());
+        replaceAll(html, "{{main}}", assetText(strCat("pages/", p.fragment, ".html")));
+        replaceAll(html, "{{title}}", p.title);
+        replaceAll(html, "{{page}}", p.fragment);
+        replaceAll(html, "{{script}}", p.script);
+        pages_.emplace(p.path, std::move(html));
+    }
+}
+
+void Pages::addSecurityHeaders(http::Response& r) {
+    r.headers.push_back({"content-security-policy", kCsp});
+    r.headers.push_back({"x-frame-options", "DENY"});
+    r.headers.push_back({"referrer-policy", "no-referrer"});
+    r.headers.push_back({"x-content-type-options", "nosniff"});
+    r.headers.push_back({"cross-origin-opener-policy", "same-origin"});
+}
+
+void Pages::registerRoutes(http::Router& router) {
+    using M = http::Method;
+    for (const auto& [path, html] : pages_) {
+        router.add(
+            {M::Get, M::Head}, path,
+            [this, p = path](const http::Request&, http::Responder reply) { reply(page(p)); });
+    }
+    for (const char* root : {"/console", "/console/"}) {
+        router.add({M::Get, M::Head}, root, [](const http::Request&, http::Responder reply) {
+            http::Response r;
+            r.status = 302;
+            r.contentType = "text/plain; charset=utf-8";
+            r.headers.push_back({"location", "/console/email-users"});
+            Pages::addSecurityHeaders(r);
+            reply(std::move(r));
+        });
+    }
+    router.addPrefix(std::string(kAssetPrefix),
+                     [this](const http::Request& req, http::Responder reply) {
+                         if (req.method != M::Get && req.method != M::Head) {
+                             reply(notFoundPage());
+                             return;
+                         }
+                         reply(asset(req.path));
+                     });
+    router.add({M::Get}, std::string(kMessagesPath),
+               [this](const http::Request& req, http::Responder reply) {
+                   recentMessages(req, std::move(reply));
+               });
+}
+
+http::Response Pages::page(std::string_view path) const {
+    auto it = pages_.find(path);
+    if (it == pages_.end()) return notFoundPage();
+    http::Response r;
+    r.contentType = "text/html; charset=utf-8";
+    r.body = it->second;
+    // The server's time at rendering: the scripts measure countdowns against it, so that they
+    // agree with the server (whose clock the tests move) rather than with the browser.
+    replaceAll(r.body, "{{serverTime}}", std::to_string(clock_.nowMillis()));
+    addSecurityHeaders(r);
+    r.headers.push_back({"cache-control", "no-store"});
+    return r;
+}
+
+http::Response Pages::asset(std::string_view path) const {
+    if (path.substr(0, kAssetPrefix.size()) != kAssetPrefix) return notFoundPage();
+    std::string_view name = path.substr(kAssetPrefix.size());
+    // Only the compiled-in table is searched, so "..", "%2e" and friends simply find nothing;
+    // the layout and page fragments are served as pages, not as files.
+    if (name == "layout.html" || name == "nav.html" || name.substr(0, 6) == "pages/") {
+        return notFoundPage();
+    }
+    const EmbeddedAsset* a = findAsset(name);
+    if (!a) return notFoundPage();
+    http::Response r;
+    r.contentType = std::string(contentTypeOf(name));
+    r.body.assign(reinterpret_cast<const char*>(a->data), a->size);
+    addSecurityHeaders(r);
+    // No build step means no hashed file names: make the browser revalidate so an upgrade
+    // never runs a new page with an old script.
+    r.headers.push_back({"cache-control", "no-cache"});
+    return r;
+}
+
+// The Messages page's data. It lives here rather than in ManagementApi, whose dependencies do
+// not include the message store; the session rules stay the management API's own: the request
+// is first answered by GET /console/api/session with the same cookie, and only a 200 from it
+// (which names the account) lets the store be read. A GET changes nothing, so no CSRF token.
+void Pages::recentMessages(const http::Request& req, http::Responder reply) {
+    int64_t limit = kDefaultMessages;
+    if (!req.query.empty()) {
+        std::string_view q = req.query;
+        constexpr std::string_view kKey = "limit=";
+        int64_t v = 0;
+        auto digits = q.substr(std::min(q.size(), kKey.size()));
+        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+        if (q.substr(0, kKey.size()) != kKey || ec != std::errc() ||
+            end != digits.data() + digits.size() || v < 1) {
+            http::Response r = api::errorResponse(api::ApiError{
+                400, "console.bad_request", "the only query parameter is limit=N (N >= 1)", {}});
+            r.headers.push_back({"cache-control", "no-store"});
+            reply(std::move(r));
+            return;
+        }
+        limit = std::min(v, kMaxMessages);
+    }
+    http::Request check;
+    check.method = http::Method::Get;
+    check.path = std::string(kApiPrefix) + "session";
+    check.target = check.path;
+    check.headers = req.headers;
+    check.clientIp = req.clientIp;
+    api_.handle(
+        check, http::Responder([this, limit, reply](http::Response session) {
+            if (session.status != 200) {
+                reply(std::move(session));
+                return;
+            }
+            json s = json::parse(session.body, nullptr, /*allow_exceptions=*/false);
+            if (s.is_discarded() || !s["info"]["account"]["id"].is_number_integer()) {
+                reply(api::errorResponse(api::ApiError{
+                    500, "console.internal", "the server could not complete the request", {}}));
+                return;
+            }
+            const int64_t accountId = s["info"]["account"]["id"].get<int64_t>();
+            auto rows = messages_.recentMessages(accountId, limit);
+            if (!rows) {
+                spdlog::error("console: reading recent messages failed: {}", rows.error().message);
+                reply(api::errorResponse(api::ApiError{503,
+                                                       "console.store_unavailable",
+                                                       "the database is busy or unavailable; retry",
+                                                       {{"retry-after", "1"}}}));
+                return;
+            }
+            json list = json::array();
+            for (const auto& m : rows.value()) {
+                json recipients = json::array();
+                for (const auto& r : m.recipients) {
+                    recipients.push_back({{"address", r.address},
+                                          {"role", r.role},
+                                          {"state", r.state},
+                                          {"attempts", r.attempts},
+                                          {"updatedAt", formatTimeMs(r.updatedAtMs)}});
+                }
+                list.push_back({{"id", m.id},
+                                {"kind", m.kind},
+                                {"apiUser", m.apiUserName},
+                                {"testMode", m.testMode},
+                                {"createdAt", formatTimeMs(m.createdAtMs)},
+                                {"recipients", std::move(recipients)}});
+            }
+            http::Response r = api::successResponse(
+                {{"messages", std::move(list)}, {"serverTime", formatTimeMs(clock_.nowMillis())}});
+            r.headers.push_back({"cache-control", "no-store"});
+            r.logUser = strCat("account:", accountId);
+            reply(std::move(r));
+        }));
+}
+
+}  // namespace sc::console

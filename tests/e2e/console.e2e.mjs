@@ -1,0 +1,374 @@
+// End-to-end test of the web console: the real sendcloudd (a build with SC_TEST_CONTROLS,
+// started with --enable-test-controls=true so the test can move its clock) driven in Debian's
+// headless chromium through playwright-core. Screenshots of every page, at desktop and phone
+// width, go to tests/e2e/artifacts/. Run by ctest (SENDCLOUDD is set there) or by hand:
+//   SENDCLOUDD=build/src/sendcloudd/sendcloudd node --test tests/e2e/console.e2e.mjs
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const artifacts = join(here, 'artifacts');
+const binary = process.env.SENDCLOUDD;
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const A = { email: 'owner-a@e2e.test', password: 'correct horse battery staple A' };
+const B = { email: 'owner-b@e2e.test', password: 'correct horse battery staple B' };
+const GRACE_MS = 15 * 60 * 1000;
+
+let dataDir, server, serverOutput = '', base, browser, context, page;
+const consoleErrors = []; // {step, text}
+let step = 'start';
+// Steps that provoke an HTTP error on purpose; the browser logs "Failed to load resource" then.
+const expectedErrorSteps = new Set(['wrong-password', 'forged-csrf', 'cross-account', 'after-logout']);
+
+function cli(args, input) {
+  const r = spawnSync(binary, [...args, '--data-dir', dataDir], { input, encoding: 'utf8' });
+  assert.equal(r.status, 0, `sendcloudd ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+function startServer() {
+  return new Promise((resolve, reject) => {
+    server = spawn(binary, ['--listen', '127.0.0.1:0', '--data-dir', dataDir, '--demo=false',
+      '--enable-test-controls=true'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const onData = (chunk) => {
+      serverOutput += chunk.toString();
+      const m = serverOutput.match(/sendcloudd listening on (http:\/\/[^\s]+)/);
+      if (m && !base) {
+        base = m[1];
+        resolve();
+      }
+    };
+    server.stdout.on('data', onData);
+    server.stderr.on('data', onData);
+    server.on('exit', (code) => { if (!base) reject(new Error(`sendcloudd exited (${code}): ${serverOutput}`)); });
+  });
+}
+
+async function form(path, params) {
+  const res = await fetch(base + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(params).toString(),
+  });
+  return { status: res.status, body: await res.json().catch(() => null), headers: res.headers };
+}
+const sendEmail = (apiUser, apiKey, to) => form('/email/send', {
+  apiUser, apiKey, from: 'sender@e2e.test', to, subject: 'E2E', plain: 'Hello from the e2e test',
+});
+const sendSms = (smsUser, smsKey) => form('/smsapi/send', {
+  smsUser, smsKey, to: '+14155550100', message: 'Hello from the e2e test',
+});
+
+async function shot(name) {
+  await page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+}
+async function go(path) {
+  await page.goto(base + path);
+  await page.waitForFunction(() => document.readyState === 'complete');
+}
+// Waits for a page's list to be rendered by its script.
+async function loaded(selector) {
+  await page.waitForSelector(`${selector}[data-loaded]`, { state: 'attached' });
+}
+async function flashText() {
+  const flash = page.locator('#flash');
+  await flash.waitFor({ state: 'visible' });
+  return flash.textContent();
+}
+async function takeKeyFromDialog() {
+  await page.waitForSelector('#key-dialog[open]');
+  const key = await page.inputValue('#key-value');
+  assert.match(key, /^\S{16,}$/, 'the dialog shows a key');
+  return key;
+}
+async function closeKeyDialog(key) {
+  await page.click('#key-close');
+  await page.waitForSelector('#key-dialog:not([open])', { state: 'attached' });
+  assert.equal(await page.inputValue('#key-value'), '', 'the key is cleared on close');
+  const html = await page.content();
+  assert.ok(!html.includes(key), 'the key is nowhere in the page after the dialog closed');
+}
+
+before(async () => {
+  assert.ok(binary, 'set SENDCLOUDD to the sendcloudd binary');
+  mkdirSync(artifacts, { recursive: true });
+  dataDir = mkdtempSync(join(tmpdir(), 'sc-e2e-'));
+  cli(['account', 'create', '--email', A.email, '--password-stdin'], A.password + '\n');
+  cli(['account', 'create', '--email', B.email, '--password-stdin'], B.password + '\n');
+  await startServer();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  // Nothing may leave for another host: fail the test if the page even tries.
+  await context.route((url) => !url.href.startsWith(base), (route) => {
+    consoleErrors.push({ step, text: `request to another host: ${route.request().url()}` });
+    return route.abort();
+  });
+  page = await context.newPage();
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') consoleErrors.push({ step, text: m.text() }); });
+  page.on('pageerror', (e) => consoleErrors.push({ step, text: `uncaught: ${e.message}` }));
+});
+
+after(async () => {
+  await browser?.close();
+  if (server && server.exitCode === null) {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+  }
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('console end to end', async (t) => {
+  let apiKey, oldApiKey, smsKey;
+
+  await t.test('pages carry the security headers', async () => {
+    for (const path of ['/console/login', '/console/email-users', '/console/assets/js/common.js']) {
+      const res = await fetch(base + path);
+      assert.equal(res.status, 200, path);
+      const csp = res.headers.get('content-security-policy');
+      assert.match(csp, /default-src 'self'/);
+      assert.match(csp, /script-src 'self'/);
+      assert.match(csp, /style-src 'self'/);
+      assert.ok(!/unsafe-inline/.test(csp), 'no unsafe-inline');
+      assert.equal(res.headers.get('x-frame-options'), 'DENY');
+      assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
+    }
+    assert.equal((await fetch(base + '/console/assets/../pages/login.html')).status, 404);
+    assert.equal((await fetch(base + '/console/assets/layout.html')).status, 404);
+  });
+
+  await t.test('a wrong password fails visibly', async () => {
+    step = 'wrong-password';
+    await go('/console/login');
+    await page.fill('#login-email', A.email);
+    await page.fill('#login-password', 'not the password');
+    await page.click('#login-submit');
+    assert.match(await flashText(), /Wrong e-mail or password/);
+    await shot('login-wrong-password');
+  });
+
+  await t.test('log in', async () => {
+    step = 'login';
+    await go('/console/login');
+    await shot('login');
+    await page.fill('#login-email', A.email);
+    await page.fill('#login-password', A.password);
+    await Promise.all([page.waitForURL(base + '/console/email-users'), page.click('#login-submit')]);
+    await page.waitForSelector(`#who:text("${A.email}")`);
+    assert.ok(!page.url().includes('csrf'), 'no token in the URL');
+  });
+
+  await t.test('create an API_USER and take its key from the dialog', async () => {
+    step = 'create-api-user';
+    await loaded('#user-list');
+    await shot('email-users-empty');
+    await page.fill('#create-name', 'e2e_mailer');
+    await page.fill('#create-purpose', 'order confirmations');
+    await page.click('#create-submit');
+    apiKey = await takeKeyFromDialog();
+    await shot('email-users-key-dialog');
+    await closeKeyDialog(apiKey);
+    await page.waitForSelector('article[data-user="e2e_mailer"]');
+    assert.match(await page.textContent('article[data-user="e2e_mailer"]'), /order confirmations/);
+  });
+
+  await t.test('send an email with the key and see it in Messages', async () => {
+    step = 'messages';
+    const r = await sendEmail('e2e_mailer', apiKey, 'first@e2e.test');
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    await go('/console/messages');
+    await loaded('#message-list');
+    await page.waitForSelector('article.message .address:text("first@e2e.test")');
+    assert.match(await page.textContent('article.message'), /e2e_mailer/);
+    await shot('messages');
+  });
+
+  await t.test('reset the key: countdown, and the old-key counter rises', async () => {
+    step = 'reset';
+    oldApiKey = apiKey;
+    await go('/console/email-users');
+    await loaded('#user-list');
+    const card = 'article[data-user="e2e_mailer"]';
+    await page.click(`${card} .act-reset`);
+    await page.waitForSelector('#reset-dialog[open]');
+    assert.match(await page.textContent('#reset-dialog'), /15-minute grace period/);
+    await shot('email-users-reset-explained');
+    await page.click('#reset-confirm');
+    apiKey = await takeKeyFromDialog();
+    assert.notEqual(apiKey, oldApiKey);
+    await closeKeyDialog(apiKey);
+    await page.waitForSelector(`${card} .countdown`);
+    const first = await page.textContent(`${card} .countdown`);
+    assert.match(first, /^1[45]:\d\d$/, `countdown starts near 15 minutes, got ${first}`);
+    // The countdown runs: wait for its text to change.
+    await page.waitForFunction(([sel, v]) => document.querySelector(sel)?.textContent !== v,
+      [`${card} .countdown`, first]);
+    // The counter covers the last hour, so the send made before the reset may be in it already
+    // (auth events are written in the background): only a rise is asserted.
+    const baseline = Number(await page.textContent(`${card} .old-key-uses`));
+    const old = await sendEmail('e2e_mailer', oldApiKey, 'old-key@e2e.test');
+    assert.equal(old.status, 200, 'the old key works during the grace period');
+    assert.ok(old.headers.get('sunset'), 'a send with the old key is told when it ends');
+    await page.waitForFunction(([sel, was]) => Number(document.querySelector(sel)?.textContent) > was,
+      [`${card} .old-key-uses`, baseline], { timeout: 30000 });
+    await shot('email-users-grace-running');
+  });
+
+  await t.test('after the grace period the old key is refused', async () => {
+    step = 'grace-over';
+    const adv = await fetch(`${base}/test/clock/advance?ms=${GRACE_MS + 60 * 1000}`, { method: 'POST' });
+    assert.equal(adv.status, 200);
+    const old = await sendEmail('e2e_mailer', oldApiKey, 'late@e2e.test');
+    assert.equal(old.status, 401, JSON.stringify(old.body));
+    assert.equal(old.body.errorCode, 'auth.key_expired');
+    const fresh = await sendEmail('e2e_mailer', apiKey, 'new-key@e2e.test');
+    assert.equal(fresh.status, 200);
+    await go('/console/email-users');
+    await loaded('#user-list');
+    const card = 'article[data-user="e2e_mailer"]';
+    assert.equal(await page.locator(`${card} .countdown`).count(), 0);
+    assert.equal(await page.textContent(`${card} .grace-state`), 'none');
+    await shot('email-users');
+  });
+
+  await t.test('an SMS_USER: add, reset, the old key refused at once', async () => {
+    step = 'sms';
+    await go('/console/sms-users');
+    await loaded('#user-list');
+    await page.fill('#create-name', 'e2e_texter');
+    await page.click('#create-submit');
+    smsKey = await takeKeyFromDialog();
+    await closeKeyDialog(smsKey);
+    assert.equal((await sendSms('e2e_texter', smsKey)).status, 200);
+    await page.click('article[data-user="e2e_texter"] .act-reset');
+    await page.waitForSelector('#reset-dialog[open]');
+    assert.match(await page.textContent('#reset-dialog'), /stops working immediately/);
+    await shot('sms-users-reset-warning');
+    await page.click('#reset-confirm');
+    const newKey = await takeKeyFromDialog();
+    await closeKeyDialog(newKey);
+    const old = await sendSms('e2e_texter', smsKey);
+    assert.equal(old.status, 401, 'the old SMS_KEY is refused at once');
+    assert.equal((await sendSms('e2e_texter', newKey)).status, 200);
+    await shot('sms-users');
+  });
+
+  await t.test('a forged CSRF token fails visibly', async () => {
+    step = 'forged-csrf';
+    await go('/console/email-users');
+    await loaded('#user-list');
+    const real = await page.evaluate(() => sessionStorage.getItem('sc.csrf'));
+    await page.evaluate(() => sessionStorage.setItem('sc.csrf', 'forged-token-0000000000000000'));
+    await page.fill('#create-name', 'e2e_forged');
+    await page.click('#create-submit');
+    assert.match(await flashText(), /Refused: .*X-CSRF-Token/);
+    await shot('csrf-forged');
+    await page.evaluate((v) => sessionStorage.setItem('sc.csrf', v), real);
+    const list = await fetch(`${base}/console/api/email-users`, { headers: { cookie: await cookieHeader() } });
+    assert.ok(!JSON.stringify(await list.json()).includes('e2e_forged'), 'nothing was created');
+  });
+
+  await t.test("another account's user is not reachable by URL", async () => {
+    step = 'cross-account';
+    // Account B makes a user through the API, outside the browser.
+    const login = await fetch(`${base}/console/api/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(B),
+    });
+    assert.equal(login.status, 200);
+    const cookie = login.headers.get('set-cookie').split(';')[0];
+    const { info } = await login.json();
+    const made = await fetch(`${base}/console/api/email-users`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': info.csrfToken },
+      body: JSON.stringify({ name: 'b_private_user' }),
+    });
+    assert.equal(made.status, 200);
+    await go('/console/email-users?user=b_private_user');
+    assert.match(await flashText(), /Not found: this account has no email user named 'b_private_user'/);
+    assert.equal(await page.locator('article[data-user="b_private_user"]').count(), 0);
+    await shot('cross-account-refused');
+  });
+
+  await t.test('usage, authentication log and domains', async () => {
+    step = 'other-pages';
+    await go('/console/usage');
+    await loaded('#usage-charts');
+    await page.waitForSelector('section.chart[data-user="e2e_mailer"] svg rect');
+    await shot('usage');
+    await go('/console/auth-events');
+    await loaded('#events-body');
+    await page.waitForSelector('td.reason:text("Old key used after its grace period ended")');
+    await shot('auth-events');
+    await page.selectOption('#ev-outcome', 'success');
+    await page.click('#ev-apply');
+    await page.waitForFunction(() => [...document.querySelectorAll('#events-body tr')].every((r) => r.dataset.outcome === 'success'));
+    await go('/console/domains');
+    await page.waitForSelector('text=Not available yet');
+    await shot('domains');
+  });
+
+  await t.test('every page is usable at a phone width', async () => {
+    step = 'phone';
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const [path, ready] of [['/console/email-users', '#user-list'], ['/console/sms-users', '#user-list'],
+      ['/console/messages', '#message-list'], ['/console/usage', '#usage-charts'],
+      ['/console/auth-events', '#events-body'], ['/console/domains', null]]) {
+      await go(path);
+      if (ready) await loaded(ready);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 1, `${path} fits the phone's width (overflow ${overflow}px)`);
+      await shot('phone-' + path.split('/').pop());
+    }
+    await page.click('#nav-toggle');
+    await page.waitForSelector('#nav.open a[href="/console/messages"]');
+    await shot('phone-nav-open');
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
+  await t.test('every control has an accessible label', async () => {
+    step = 'labels';
+    for (const path of ['/console/email-users', '/console/sms-users', '/console/usage', '/console/auth-events', '/console/messages']) {
+      await go(path);
+      const unlabeled = await page.evaluate(() => [...document.querySelectorAll('input, select, button, textarea')]
+        .filter((c) => !(c.labels && c.labels.length) && !c.getAttribute('aria-label') && !c.textContent.trim())
+        .map((c) => c.outerHTML.slice(0, 80)));
+      assert.deepEqual(unlabeled, [], `${path}: controls without a label`);
+    }
+  });
+
+  await t.test('log out', async () => {
+    step = 'logout';
+    await go('/console/email-users');
+    await loaded('#user-list');
+    await Promise.all([page.waitForURL(base + '/console/logout'), page.click('#logout')]);
+    await page.waitForSelector('#logout-status:text("You are logged out.")');
+    await shot('logout');
+    step = 'after-logout';
+    await page.goto(base + '/console/email-users');
+    await page.waitForURL(/\/console\/login\?next=/);
+  });
+
+  await t.test('no key in the server log, no unexpected browser console errors', async () => {
+    for (const k of [apiKey, oldApiKey, smsKey]) {
+      assert.ok(!serverOutput.includes(k), 'a key appears in the server output');
+    }
+    const unexpected = consoleErrors.filter((e) => !(expectedErrorSteps.has(e.step) &&
+      /Failed to load resource: the server responded with a status of (401|403|404)/.test(e.text)));
+    assert.deepEqual(unexpected, []);
+  });
+});
+
+async function cookieHeader() {
+  const cookies = await context.cookies(base);
+  return cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+}
