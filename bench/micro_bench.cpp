@@ -87,11 +87,10 @@ std::string multipartBody(std::string_view boundary, size_t fileBytes) {
         return "--" + std::string(boundary) + "\r\nContent-Disposition: form-data; name=\"" +
                std::string(name) + "\"\r\n\r\n" + std::string(value) + "\r\n";
     };
-    std::string body = field("apiUser", "bench_api") +
-                       field("apiKey", "AbCdEfGhIjKlMnOpQrStUvWxYz012345") +
-                       field("from", "sender@bench.example") + field("to", "rcpt@example.com") +
-                       field("subject", "Benchmark message") +
-                       field("html", "<p>Hello from the benchmark</p>");
+    std::string body =
+        field("apiUser", "bench_api") + field("apiKey", "AbCdEfGhIjKlMnOpQrStUvWxYz012345") +
+        field("from", "sender@bench.example") + field("to", "rcpt@example.com") +
+        field("subject", "Benchmark message") + field("html", "<p>Hello from the benchmark</p>");
     if (fileBytes > 0) {
         body += "--" + std::string(boundary) +
                 "\r\nContent-Disposition: form-data; name=\"attachments\"; "

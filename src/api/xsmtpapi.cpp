@@ -6,7 +6,9 @@ namespace sc::api {
 
 namespace {
 
-ApiError bad(std::string hint) { return ApiError{400, "email.xsmtpapi_invalid", std::move(hint), {}}; }
+ApiError bad(std::string hint) {
+    return ApiError{400, "email.xsmtpapi_invalid", std::move(hint), {}};
+}
 
 std::string scalarText(const nlohmann::json& v) {
     if (v.is_string()) return v.get<std::string>();
@@ -14,7 +16,9 @@ std::string scalarText(const nlohmann::json& v) {
     return {};
 }
 
-bool isScalar(const nlohmann::json& v) { return v.is_string() || v.is_number() || v.is_boolean(); }
+bool isScalar(const nlohmann::json& v) {
+    return v.is_string() || v.is_number() || v.is_boolean();
+}
 
 std::string replaceAll(const std::string& text, const std::map<std::string, std::string>& table) {
     if (table.empty()) return text;
@@ -55,7 +59,8 @@ std::string substitute(const std::string& text, const std::map<std::string, std:
 
 Result<XSmtpApi, ApiError> parseXSmtpApi(const std::string& text, size_t maxRecipients) {
     if (text.size() > kMaxXsmtpapiBytes) {
-        return fail(ApiError{413, "email.xsmtpapi_too_large", "xsmtpapi may hold at most 1 MiB", {}});
+        return fail(
+            ApiError{413, "email.xsmtpapi_too_large", "xsmtpapi may hold at most 1 MiB", {}});
     }
     auto j = nlohmann::json::parse(text, nullptr, false);
     if (j.is_discarded()) return fail(bad("xsmtpapi is not valid JSON"));
@@ -85,8 +90,9 @@ Result<XSmtpApi, ApiError> parseXSmtpApi(const std::string& text, size_t maxReci
         const auto& sub = j["sub"];
         if (!sub.is_object()) return fail(bad("xsmtpapi.sub must be an object of arrays"));
         if (x.to.empty()) {
-            return fail(bad("xsmtpapi.sub needs xsmtpapi.to: its values are matched to those "
-                            "recipients by position"));
+            return fail(
+                bad("xsmtpapi.sub needs xsmtpapi.to: its values are matched to those "
+                    "recipients by position"));
         }
         for (const auto& [name, values] : sub.items()) {
             if (!values.is_array()) {
@@ -116,7 +122,8 @@ Result<XSmtpApi, ApiError> parseXSmtpApi(const std::string& text, size_t maxReci
         }
         for (const auto& [name, value] : obj.items()) {
             if (!isScalar(value)) {
-                return fail(bad("xsmtpapi." + std::string(key) + "['" + name + "'] must be a string"));
+                return fail(
+                    bad("xsmtpapi." + std::string(key) + "['" + name + "'] must be a string"));
             }
             (*target)[name] = scalarText(value);
         }

@@ -223,13 +223,16 @@ Result<AuthContext, AuthFailure> CredentialVerifier::verify(Api api, const http:
 }
 
 Result<AuthContext, AuthFailure> CredentialVerifier::verifySignedSms(
-    const http::ParamMap& params, const std::vector<std::pair<std::string, std::string>>& signedParams,
+    const http::ParamMap& params,
+    const std::vector<std::pair<std::string, std::string>>& signedParams,
     std::chrono::milliseconds window) const {
     const auto user = params.get("smsUser");
     const auto signature = params.get("signature");
     const auto timestamp = params.get("timestamp");
     if (!user || user->empty() || !signature || !timestamp) {
-        std::string missing = !user || user->empty() ? "smsUser" : !signature ? "signature" : "timestamp";
+        std::string missing = !user || user->empty() ? "smsUser"
+                              : !signature           ? "signature"
+                                                     : "timestamp";
         return fail(failure(AuthFailureReason::MissingCredentials,
                             "a signed SMS request needs smsUser, timestamp and signature; " +
                                 missing + " is missing",
@@ -256,8 +259,8 @@ Result<AuthContext, AuthFailure> CredentialVerifier::verifySignedSms(
     const bool usable = record && record->kind == store::UserKind::Sms;
     std::optional<std::string> key = usable ? keys_.open(record->keyCipher) : std::nullopt;
     // Unknown users are checked against a dummy key, so they cost what a real user costs.
-    std::string expected = computeSmsSignature(key ? *key : std::string(kKeyLength, 'x'),
-                                               signedParams, *algorithm);
+    std::string expected =
+        computeSmsSignature(key ? *key : std::string(kKeyLength, 'x'), signedParams, *algorithm);
     if (key) std::fill(key->begin(), key->end(), '\0');
     std::string presented(*signature);
     for (auto& c : presented) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -267,7 +270,9 @@ Result<AuthContext, AuthFailure> CredentialVerifier::verifySignedSms(
                                 "the signature does not match: sign every parameter except smsKey "
                                 "and signature, sorted by name, joined raw as k=v&k=v, wrapped as "
                                 "SMS_KEY&...&SMS_KEY, with MD5 or SHA-256",
-                                !record ? "unknown user" : !usable ? "not an SMS user" : "wrong signature",
+                                !record   ? "unknown user"
+                                : !usable ? "not an SMS user"
+                                          : "wrong signature",
                                 std::string(*user));
         if (record) {
             f.accountId = record->accountId;
@@ -278,12 +283,13 @@ Result<AuthContext, AuthFailure> CredentialVerifier::verifySignedSms(
     const auto ts = timestampMillis(*timestamp);
     const int64_t now = clock_.nowMillis();
     if (!ts || *ts < now - window.count() || *ts > now + window.count()) {
-        AuthFailure f = failure(AuthFailureReason::SignatureStale,
-                                "timestamp must be the current time in seconds or milliseconds, "
-                                "within " + std::to_string(window.count() / 1000) +
-                                    " s of the server's clock (" +
-                                    formatIso8601(clock_.now()) + ")",
-                                "stale timestamp", std::string(*user));
+        AuthFailure f =
+            failure(AuthFailureReason::SignatureStale,
+                    "timestamp must be the current time in seconds or milliseconds, "
+                    "within " +
+                        std::to_string(window.count() / 1000) + " s of the server's clock (" +
+                        formatIso8601(clock_.now()) + ")",
+                    "stale timestamp", std::string(*user));
         f.accountId = record->accountId;
         f.userId = record->id;
         f.keyFingerprint = record->keyFingerprint;
@@ -298,7 +304,7 @@ Result<AuthContext, AuthFailure> CredentialVerifier::verifySignedSms(
         f.keyFingerprint = record->keyFingerprint;
         return fail(std::move(f));
     }
-    return AuthContext{record->accountId, record->id,     record->name,  record->kind,
+    return AuthContext{record->accountId,      record->id,     record->name, record->kind,
                        record->keyFingerprint, record->policy, std::nullopt};
 }
 

@@ -7,9 +7,9 @@
 
 #include <chrono>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
-#include <string>
 
 #include "auth/key_material.h"
 #include "common/clock.h"

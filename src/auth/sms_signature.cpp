@@ -15,7 +15,8 @@ std::optional<SignatureAlgorithm> signatureAlgorithmFor(std::string_view signatu
 std::string computeSmsSignature(std::string_view key,
                                 std::vector<std::pair<std::string, std::string>> params,
                                 SignatureAlgorithm algorithm) {
-    std::erase_if(params, [](const auto& p) { return p.first == "smsKey" || p.first == "signature"; });
+    std::erase_if(params,
+                  [](const auto& p) { return p.first == "smsKey" || p.first == "signature"; });
     std::stable_sort(params.begin(), params.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
     std::string text(key);

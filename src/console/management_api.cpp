@@ -255,7 +255,18 @@ void ManagementApi::handle(const http::Request& req, http::Responder reply) {
     if (!rest.empty() || seg.empty()) return noEndpoint();
 
     // Which endpoint, and which methods it takes.
-    enum class Ep { Login, Logout, Session, Events, Usage, Users, User, Key, Templates, SmsTemplates };
+    enum class Ep {
+        Login,
+        Logout,
+        Session,
+        Events,
+        Usage,
+        Users,
+        User,
+        Key,
+        Templates,
+        SmsTemplates
+    };
     Ep ep = Ep::Login;
     std::optional<store::UserKind> kind;
     std::vector<M> methods;
@@ -817,9 +828,12 @@ http::Response ManagementApi::usage(const Context& ctx) {
 namespace {
 
 json emailTemplateView(const store::EmailTemplate& t) {
-    return {{"invokeName", t.invokeName}, {"name", t.name},
-            {"subject", t.subject},       {"html", t.html},
-            {"plain", t.plain},           {"createdAt", formatTimeMs(t.createdAtMs)},
+    return {{"invokeName", t.invokeName},
+            {"name", t.name},
+            {"subject", t.subject},
+            {"html", t.html},
+            {"plain", t.plain},
+            {"createdAt", formatTimeMs(t.createdAtMs)},
             {"updatedAt", formatTimeMs(t.updatedAtMs)}};
 }
 
@@ -832,14 +846,15 @@ json smsTemplateView(const store::SmsTemplate& t) {
 }
 
 // Copies the string fields of `body` named in `fields` into `out`; refuses any other field.
-Result<Ok, ApiError> stringFields(const json& body,
-                                  std::initializer_list<std::pair<const char*, std::string*>> fields) {
+Result<Ok, ApiError> stringFields(
+    const json& body, std::initializer_list<std::pair<const char*, std::string*>> fields) {
     for (const auto& [key, value] : body.items()) {
         bool known = false;
         for (const auto& [name, target] : fields) {
             if (key != name) continue;
             known = true;
-            if (!value.is_string()) return fail(badRequest(strCat("\"", key, "\" must be a string")));
+            if (!value.is_string())
+                return fail(badRequest(strCat("\"", key, "\" must be a string")));
             *target = value.get<std::string>();
         }
         if (!known) return fail(badRequest(strCat("unknown field \"", key.substr(0, 64), "\"")));
@@ -911,9 +926,9 @@ http::Response ManagementApi::emailTemplates(const Context& ctx, const std::stri
     auto saved = invokeName.empty() ? store.createEmailTemplate(t) : store.updateEmailTemplate(t);
     if (!saved) {
         if (saved.error().kind == store::StoreError::Kind::Conflict) {
-            return errorOut(err(409, "console.name_taken",
-                                strCat("a template with invokeName '", t.invokeName.substr(0, 64),
-                                       "' exists")));
+            return errorOut(err(
+                409, "console.name_taken",
+                strCat("a template with invokeName '", t.invokeName.substr(0, 64), "' exists")));
         }
         if (saved.error().kind == store::StoreError::Kind::NotFound) {
             return errorOut(templateNotFound(what));
@@ -963,8 +978,9 @@ http::Response ManagementApi::smsTemplates(const Context& ctx, const std::string
         return errorOut(r.error());
     }
     if (t.text.empty() || t.text.size() > 4000 || t.name.size() > 256) {
-        return errorOut(err(400, "console.invalid_value",
-                            "an SMS template needs a text of at most 4000 bytes (name at most 256)"));
+        return errorOut(
+            err(400, "console.invalid_value",
+                "an SMS template needs a text of at most 4000 bytes (name at most 256)"));
     }
     t.accountId = account;
     t.updatedAtMs = deps_.clock.nowMillis();

@@ -32,8 +32,8 @@
 #include "console/work_pool.h"
 #include "http/router.h"
 #include "store/audit_store.h"
-#include "store/template_store.h"
 #include "store/credential_store.h"
+#include "store/template_store.h"
 
 namespace sc::console {
 

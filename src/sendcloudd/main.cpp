@@ -17,10 +17,10 @@
 #include "auth/credential_verifier.h"
 #include "auth/lockout.h"
 #include "common/config.h"
+#include "common/logging.h"
 #include "console/management_api.h"
 #include "console/pages.h"
 #include "console/password_hasher.h"
-#include "common/logging.h"
 #include "domain/phone_number.h"
 #include "http/server.h"
 #include "policy/daily_quota.h"
@@ -144,11 +144,10 @@ int runServer(const Settings& settings) {
     console::ManagementOptions consoleOptions;
     consoleOptions.secureCookies = settings.secureCookies;
     consoleOptions.sessionTtl = std::chrono::seconds(settings.sessionTtl);
-    console::ManagementApi consoleApi({rt->backend->credentials(), rt->backend->sessions(),
-                                       rt->backend->audit(), *rt->issuer,
-                                       rt->backend->templates(), rt->clock, rt->random,
-                                       consolePool},
-                                      consoleOptions);
+    console::ManagementApi consoleApi(
+        {rt->backend->credentials(), rt->backend->sessions(), rt->backend->audit(), *rt->issuer,
+         rt->backend->templates(), rt->clock, rt->random, consolePool},
+        consoleOptions);
     consoleApi.registerRoutes(router);
     console::Pages consolePages(rt->clock, consoleApi, rt->backend->messages());
     consolePages.registerRoutes(router);
@@ -265,7 +264,8 @@ int main(int argc, char** argv) {
             const std::string o = op;
             if (o != "list") {
                 if (sms) {
-                    if (o != "create") sub->add_option("ID", smsTemplateId, "template id")->required();
+                    if (o != "create")
+                        sub->add_option("ID", smsTemplateId, "template id")->required();
                 } else {
                     sub->add_option("INVOKE_NAME", invokeName, "the name sends use")->required();
                 }
@@ -278,8 +278,10 @@ int main(int argc, char** argv) {
                     sub->add_option("--subject", fields.subject, "subject (may hold %var%)");
                     sub->add_option("--html", fields.html, "HTML body");
                     sub->add_option("--plain", fields.plain, "plain-text body");
-                    sub->add_option("--html-file", fields.htmlFile, "read the HTML body from a file");
-                    sub->add_option("--plain-file", fields.plainFile, "read the plain body from a file");
+                    sub->add_option("--html-file", fields.htmlFile,
+                                    "read the HTML body from a file");
+                    sub->add_option("--plain-file", fields.plainFile,
+                                    "read the plain body from a file");
                 }
             }
             templateOps[sub] = {sms, o};

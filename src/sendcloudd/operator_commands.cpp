@@ -251,7 +251,8 @@ int runEmailTemplate(const Settings& settings, const std::string& op, const std:
     t.subject = fields.subject;
     t.html = fields.html;
     t.plain = fields.plain;
-    if (!readFileInto(fields.htmlFile, t.html) || !readFileInto(fields.plainFile, t.plain)) return 1;
+    if (!readFileInto(fields.htmlFile, t.html) || !readFileInto(fields.plainFile, t.plain))
+        return 1;
     if (t.invokeName.empty() || t.invokeName.size() > 64) {
         std::cerr << "sendcloudd: the invoke name must have 1 to 64 characters\n";
         return 1;

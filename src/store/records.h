@@ -240,7 +240,7 @@ struct StoreError {
         : kind(k), message(std::move(m)), existingResponse(std::move(existing)) {}
 
     Kind kind = Kind::Internal;
-    std::string message;  // for the operator's log; never contains a secret
+    std::string message;           // for the operator's log; never contains a secret
     std::string existingResponse;  // Duplicate: the first request's responseJson
 };
 

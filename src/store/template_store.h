@@ -21,7 +21,8 @@ public:
     virtual Result<std::optional<EmailTemplate>, StoreError> findEmailTemplate(
         int64_t accountId, std::string_view invokeName) = 0;
     // Ordered by invokeName.
-    virtual Result<std::vector<EmailTemplate>, StoreError> listEmailTemplates(int64_t accountId) = 0;
+    virtual Result<std::vector<EmailTemplate>, StoreError> listEmailTemplates(
+        int64_t accountId) = 0;
     // Replaces name, subject, html, plain and updatedAtMs of (t.accountId, t.invokeName).
     // NotFound when there is none.
     virtual Result<EmailTemplate, StoreError> updateEmailTemplate(const EmailTemplate& t) = 0;

@@ -6,9 +6,12 @@ namespace sc::auth {
 namespace {
 
 std::vector<std::pair<std::string, std::string>> vectorParams() {
-    return {{"smsUser", "smsu"},       {"msgType", "0"},
-            {"phone", "+6512345678"},  {"templateId", "7"},
-            {"timestamp", "1795827100296"}, {"vars", R"({"%code%": "1234"})"}};
+    return {{"smsUser", "smsu"},
+            {"msgType", "0"},
+            {"phone", "+6512345678"},
+            {"templateId", "7"},
+            {"timestamp", "1795827100296"},
+            {"vars", R"({"%code%": "1234"})"}};
 }
 
 TEST(SmsSignatureTest, MatchesTheCheckedSendCloudVector) {

@@ -97,8 +97,7 @@ protected:
           pool_(2),
           api_(std::make_unique<ManagementApi>(
               ManagementDeps{backend_.credentials(), backend_.sessions(), backend_.audit(), issuer_,
-                             backend_.templates(),
-                             clock_, random_, pool_},
+                             backend_.templates(), clock_, random_, pool_},
               options)) {
         accountA_ = makeAccount(kEmailA, kPasswordA);
         accountB_ = makeAccount(kEmailB, kPasswordB);

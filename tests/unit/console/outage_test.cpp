@@ -80,8 +80,8 @@ class OutageTest : public ConsoleTest {
 protected:
     OutageTest() : flaky_(backend_.credentials()) {
         api_ = std::make_unique<ManagementApi>(
-            ManagementDeps{flaky_, backend_.sessions(), backend_.audit(), issuer_, backend_.templates(), clock_, random_,
-                           pool_},
+            ManagementDeps{flaky_, backend_.sessions(), backend_.audit(), issuer_,
+                           backend_.templates(), clock_, random_, pool_},
             defaultOptions());
     }
 
@@ -121,8 +121,8 @@ TEST_F(OutageTest, ALoginDuringAnOutageIsNotAFailedLogin) {
 TEST_F(OutageTest, AFullPoolAnswersBusyAndCountsNothing) {
     WorkPool full(1, 0);  // accepts no task at all
     api_ = std::make_unique<ManagementApi>(
-        ManagementDeps{flaky_, backend_.sessions(), backend_.audit(), issuer_, backend_.templates(), clock_, random_,
-                       full},
+        ManagementDeps{flaky_, backend_.sessions(), backend_.audit(), issuer_, backend_.templates(),
+                       clock_, random_, full},
         defaultOptions());
     for (int i = 0; i < 10; ++i) {
         Reply r = loginReply(kEmailA, "wrong password");
@@ -131,8 +131,8 @@ TEST_F(OutageTest, AFullPoolAnswersBusyAndCountsNothing) {
         EXPECT_EQ(r.header("retry-after"), "1");
     }
     api_ = std::make_unique<ManagementApi>(
-        ManagementDeps{flaky_, backend_.sessions(), backend_.audit(), issuer_, backend_.templates(), clock_, random_,
-                       pool_},
+        ManagementDeps{flaky_, backend_.sessions(), backend_.audit(), issuer_, backend_.templates(),
+                       clock_, random_, pool_},
         defaultOptions());
     EXPECT_EQ(loginReply(kEmailA, kPasswordA).status, 200);
 }

@@ -12,11 +12,10 @@ class TemplatesTest : public ConsoleTest {};
 
 TEST_F(TemplatesTest, EmailTemplateLifeCycle) {
     Browser a = loginA();
-    Reply created = as(a, M::Post, "/console/api/templates",
-                       json{{"invokeName", "welcome"},
-                            {"subject", "Hi %name%"},
-                            {"html", "<p>Hello %name%</p>"}}
-                           .dump());
+    Reply created = as(
+        a, M::Post, "/console/api/templates",
+        json{{"invokeName", "welcome"}, {"subject", "Hi %name%"}, {"html", "<p>Hello %name%</p>"}}
+            .dump());
     ASSERT_EQ(created.status, 200) << created.body;
     EXPECT_EQ(created.info()["template"]["name"], "welcome");
     EXPECT_EQ(as(a, M::Post, "/console/api/templates",
