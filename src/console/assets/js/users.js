@@ -39,7 +39,12 @@
       keyCopied.textContent = 'Select the key and copy it with Ctrl+C (⌘C).';
     }
   });
-  document.getElementById('key-close').addEventListener('click', () => keyDialog.close());
+  // The dialog's 'close' event is queued, not immediate: forget the key before closing, so it is
+  // gone from the page the moment the dialog is.
+  document.getElementById('key-close').addEventListener('click', () => {
+    forgetKey();
+    keyDialog.close();
+  });
   // Escape closes a dialog too: forget the key on every close, however it happens.
   keyDialog.addEventListener('close', forgetKey);
 
