@@ -34,7 +34,7 @@ bash bench/install-bench-deps.sh
 log "building Release with symbols in $BENCH_BUILD_DIR"
 # Same as bench_build, plus symbols and frame pointers for the profilers.
 cmake -S . -B "$BENCH_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSC_BUILD_TESTS=OFF \
-  -DSC_BUILD_BENCH=OFF "-DCMAKE_CXX_FLAGS=-Wno-restrict -g -fno-omit-frame-pointer" \
+  -DSC_BUILD_BENCH=OFF "-DCMAKE_CXX_FLAGS=-g -fno-omit-frame-pointer" \
   >"$BENCH_WORK/cmake.log" 2>&1 || die "cmake failed: $(tail -20 "$BENCH_WORK/cmake.log")"
 cmake --build "$BENCH_BUILD_DIR" -j "$(nproc)" --target sendcloudd >>"$BENCH_WORK/cmake.log" 2>&1 ||
   die "build failed: $(grep -m1 -A20 error "$BENCH_WORK/cmake.log")"

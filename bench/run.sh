@@ -235,10 +235,14 @@ cpu_us() { # CPU µs the server spent per request
     'BEGIN {if (n > 0) printf "%.0f", t * 1e6 / hz / n; else print "n/a"}'
 }
 non2xx() { get "$1" status_ge_400; }
+wrk_us() { # CPU µs wrk spent per request
+  awk -v w="$(get "$1" wrk_cpu_s)" -v n="$(get "$1" requests)" \
+    'BEGIN {if (n > 0) printf "%.0f", w * 1e6 / n; else print "n/a"}'
+}
 row() { # row LABEL NAME
-  printf '| %s | %s | %.0f | %s | %s | %s | %s | %s | %s%% |\n' "$1" "$(get "$2" conns)" \
+  printf '| %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %s%% |\n' "$1" "$(get "$2" conns)" \
     "$(get "$2" rps)" "$(ms "$(get "$2" p50_us)")" "$(ms "$(get "$2" p99_us)")" \
-    "$(cpu_us "$2")" "$(non2xx "$2")" \
+    "$(cpu_us "$2")" "$(wrk_us "$2")" "$(non2xx "$2")" \
     "$(($(get "$2" err_connect) + $(get "$2" err_read) + $(get "$2" err_write) + $(get "$2" err_timeout)))" \
     "$(get "$2" others_pct)"
 }
@@ -270,8 +274,8 @@ REPORT="$BENCH_WORK/report.md"
     "\"other load\": CPU used during the run by neither the server nor wrk, in % of all cores" \
     "(other work on a shared machine; numbers with much of it are low and noisy)."
   echo
-  echo "| scenario | conns | req/s | p50 ms | p99 ms | server CPU µs/req | HTTP ≥400 | socket errors | other load |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| scenario | conns | req/s | p50 ms | p99 ms | server CPU µs/req | wrk CPU µs/req | HTTP ≥400 | socket errors | other load |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   row "ceiling (Beast, fixed 200)" ceiling
   row "sendcloudd POST /email/send, 1 rcpt" email
   row "sendcloudd GET /smsapi/send" sms
