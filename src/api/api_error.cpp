@@ -60,13 +60,20 @@ http::Response errorResponse(const ApiError& error, ResponseShape shape) {
 }
 
 http::Response successResponse(nlohmann::json info) {
-    nlohmann::ordered_json body = {{"result", true},
-                                   {"statusCode", 200},
-                                   {"message", statusMessage(200)},
-                                   {"info", std::move(info)}};
+    // The fixed part of the envelope as text: byte-identical to dumping the whole object, at a
+    // third of the cost on the send path (bench/README.md).
+    static const std::string kHead = [] {
+        std::string h = R"({"result":true,"statusCode":200,"message":)";
+        h += nlohmann::json(statusMessage(200)).dump();
+        h += R"(,"info":)";
+        return h;
+    }();
     http::Response r;
     r.status = 200;
-    r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    r.body.reserve(kHead.size() + 64);
+    r.body = kHead;
+    r.body += info.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    r.body += '}';
     return r;
 }
 

@@ -157,7 +157,12 @@ Result<AuthContext, AuthFailure> CredentialVerifier::verify(Api api, const http:
                                                                           : store::UserKind::Sms);
     const std::string& expected = kindMatches ? record->keyHash : dummyHash_;
     const bool currentKey = KeyMaterial::hashesEqual(presented, expected);
-    const auto retired = store_.findRetiredKey(kindMatches ? record->id : 0, presented);
+    // A caller whose current key matched learns that it succeeded anyway, so the success path
+    // may skip this read; every failing path (unknown user, wrong key) still pays for it.
+    const auto retired = kindMatches && currentKey
+                             ? Result<std::optional<store::RetiredKey>, store::StoreError>(
+                                   std::optional<store::RetiredKey>())
+                             : store_.findRetiredKey(kindMatches ? record->id : 0, presented);
     if (!retired) {
         return fail(failure(AuthFailureReason::StoreUnavailable,
                             "credentials could not be checked just now; retry shortly",

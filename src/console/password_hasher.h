@@ -35,6 +35,7 @@ Result<std::string, std::string> hashPassword(std::string_view password,
 class PasswordHasher {
 public:
     // Makes the dummy hash once, so unknown accounts cost the same verify as known ones.
+    // (Well-formed and under these limits, but not computed: see the constructor.)
     explicit PasswordHasher(PasswordLimits limits);
 
     Result<std::string, std::string> hash(std::string_view password) const {
@@ -51,6 +52,9 @@ public:
 private:
     PasswordLimits limits_;
     std::string dummyHash_;
+
+public:
+    const std::string& dummyHashForTest() const;
 };
 
 }  // namespace sc::console

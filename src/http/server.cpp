@@ -173,14 +173,14 @@ struct Server::Impl {
         stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     }
 
-    static bhttp::response<bhttp::string_body> toBeast(const http::Response& r, unsigned version,
+    static bhttp::response<bhttp::string_body> toBeast(http::Response r, unsigned version,
                                                        bool keepAlive) {
         bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
         res.set(bhttp::field::server, "sendcloudd");
         res.set(bhttp::field::content_type, r.contentType);
         res.set(bhttp::field::cache_control, "no-store");
         for (const auto& h : r.headers) res.set(h.name, h.value);
-        res.body() = r.body;
+        res.body() = std::move(r.body);
         res.keep_alive(keepAlive && !r.closeConnection);
         res.prepare_payload();
         return res;

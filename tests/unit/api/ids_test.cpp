@@ -26,3 +26,22 @@ TEST(IdGeneratorTest, SendCloudShapeAndUnique) {
 
 }  // namespace
 }  // namespace sc::api
+
+#include "api/api_error.h"
+
+namespace sc::api {
+namespace {
+
+TEST(EnvelopeTest, SuccessBodyIsTheDocumentedEnvelope) {
+    auto r = successResponse(nlohmann::json{{"emailIdList", {"a", "b"}}});
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, R"({"result":true,"statusCode":200,"message":"request was successful",)"
+                      R"("info":{"emailIdList":["a","b"]}})");
+    auto parsed = nlohmann::json::parse(r.body);
+    EXPECT_EQ(parsed["info"]["emailIdList"][1], "b");
+    auto v1 = successResponse(nlohmann::json{{"emailIdList", {"a"}}}, ResponseShape::V1);
+    EXPECT_EQ(v1.body, R"({"message":"success","email_id_list":["a"]})");
+}
+
+}  // namespace
+}  // namespace sc::api

@@ -263,6 +263,23 @@ TEST(PasswordHasherTest, HashesVerifiesAndKnowsWhenToRehash) {
     EXPECT_TRUE(upgraded.verify(*h, "a fine password"));  // old hashes keep working
 }
 
+TEST(PasswordHasherTest, TheDummyIsShapedLikeARealHashUnderTheSameLimits) {
+    for (auto limits : {PasswordLimits::minimum(), PasswordLimits::interactive()}) {
+        PasswordHasher hasher(limits);
+        const std::string& dummy = hasher.dummyHashForTest();
+        EXPECT_FALSE(hasher.needsRehash(dummy)) << dummy;  // parses, and with these limits
+    }
+    PasswordHasher hasher(PasswordLimits::minimum());
+    auto real = hasher.hash("a fine password");
+    ASSERT_TRUE(real.ok());
+    const std::string& dummy = hasher.dummyHashForTest();
+    // Same algorithm, version and cost parameters: everything up to the salt.
+    auto params = [](const std::string& h) { return h.substr(0, h.find('$', 15 + 1)); };
+    EXPECT_EQ(params(dummy), params(*real));
+    EXPECT_EQ(dummy.size(), real->size());
+    EXPECT_FALSE(hasher.verify(dummy, "sc-console-dummy-password"));
+}
+
 TEST(PasswordHasherTest, LengthRules) {
     auto shortOne = hashPassword("123456789", PasswordLimits::minimum());
     ASSERT_FALSE(shortOne.ok());
