@@ -8,30 +8,8 @@
 # init system); bench/run.sh starts its own boxes on free loopback ports.
 set -euo pipefail
 
-packages=(
-  wrk
-  kannel kannel-extras
-  sqlite3 python3 curl
+exec bash "$(dirname "$0")/../scripts/install-deps.sh" \
+  wrk \
+  kannel kannel-extras \
+  sqlite3 python3 curl \
   linux-perf valgrind heaptrack
-)
-
-missing=()
-for p in "${packages[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$p")
-  fi
-done
-
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
-fi
-
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  SUDO="sudo"
-fi
-
-echo "install-bench-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages that building, running and testing Aurora SendCloud need.
+# Installs the Debian packages that building, running and testing Aurora SendCloud need, or,
+# given package names as arguments, just those (bench/ and the e2e tests use it so).
 # Idempotent and non-interactive: packages already present are skipped, and `apt-get update`
 # runs only when something is missing.
 set -euo pipefail
@@ -14,6 +15,10 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   curl python3
 )
+
+if [ $# -gt 0 ]; then
+  packages=("$@")
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -31,7 +36,7 @@ if [ "$(id -u)" -ne 0 ]; then
   SUDO="sudo"
 fi
 
-echo "install-deps: installing ${missing[*]}"
+echo "$(basename "$0"): installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -9,11 +9,7 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "install-e2e-deps: installing chromium"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium
-fi
+bash scripts/install-deps.sh chromium
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   echo "install-e2e-deps: installing nodejs and npm"
   $SUDO apt-get update -qq

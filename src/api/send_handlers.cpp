@@ -325,27 +325,47 @@ void SendApi::queue(std::shared_ptr<Admission> a, store::NewMessage msg,
         });
 }
 
-void SendApi::sendEmail(const SendRoute& route, const http::Request& req,
-                        http::Responder reply) const {
+std::optional<SendApi::Exchange> SendApi::open(const SendRoute& route, const http::Request& req,
+                                               http::Responder reply) const {
     auto admitted = admit(route, req);
-    if (!admitted) return reply(std::move(admitted).error());
-    auto a = std::make_shared<Admission>(std::move(admitted).value());
-    const auth::AuthContext& ctx = a->ctx;
-    const ResponseShape shape = route.shape;
-    auto answer = [this, a, reply](http::Response r) {
+    if (!admitted) {
+        reply(std::move(admitted).error());
+        return std::nullopt;
+    }
+    Exchange x;
+    x.admission = std::make_shared<Admission>(std::move(admitted).value());
+    x.answer = [this, a = x.admission, reply](http::Response r) {
         finish(*a, r);
         reply(std::move(r));
     };
-    auto refuse = [&](const ApiError& e) {
-        deps_.audit.countUsage(ctx.userId, ctx.accountId, ctx.userName, {1, 0, 0, 0});
-        answer(errorResponse(e, shape));
+    x.refuse = [this, a = x.admission, answer = x.answer](const ApiError& e) {
+        deps_.audit.countUsage(a->ctx.userId, a->ctx.accountId, a->ctx.userName, {1, 0, 0, 0});
+        answer(errorResponse(e, a->route.shape));
     };
-
-    auto requestId = sendRequestIdOf(*a);
-    if (!requestId) return refuse(requestId.error());
-    if (requestId.value()) {
-        if (auto prior = priorAnswer(*a, *requestId.value())) return answer(std::move(*prior));
+    auto requestId = sendRequestIdOf(*x.admission);
+    if (!requestId) {
+        x.refuse(requestId.error());
+        return std::nullopt;
     }
+    x.requestId = std::move(requestId).value();
+    if (x.requestId) {
+        if (auto prior = priorAnswer(*x.admission, *x.requestId)) {
+            x.answer(std::move(*prior));
+            return std::nullopt;
+        }
+    }
+    return x;
+}
+
+void SendApi::sendEmail(const SendRoute& route, const http::Request& req,
+                        http::Responder reply) const {
+    auto x = open(route, req, std::move(reply));
+    if (!x) return;
+    const std::shared_ptr<Admission>& a = x->admission;
+    const auth::AuthContext& ctx = a->ctx;
+    const auto& answer = x->answer;
+    auto refuse = [&](const ApiError& e) { x->refuse(e); };
+    const std::optional<std::string>& requestId = x->requestId;
 
     bool respEmailId = true;
     if (auto v = a->form.params.get("respEmailId"); v && !v->empty()) {
@@ -457,30 +477,18 @@ void SendApi::sendEmail(const SendRoute& route, const http::Request& req,
     }
     nlohmann::json info =
         respEmailId ? nlohmann::json{{"emailIdList", std::move(idList)}} : nlohmann::json::object();
-    queue(a, std::move(msg), requestId.value(), count, std::move(info), std::move(answer));
+    queue(a, std::move(msg), requestId, count, std::move(info), answer);
 }
 
 void SendApi::sendSms(const SendRoute& route, const http::Request& req,
                       http::Responder reply) const {
-    auto admitted = admit(route, req);
-    if (!admitted) return reply(std::move(admitted).error());
-    auto a = std::make_shared<Admission>(std::move(admitted).value());
+    auto x = open(route, req, std::move(reply));
+    if (!x) return;
+    const std::shared_ptr<Admission>& a = x->admission;
     const auth::AuthContext& ctx = a->ctx;
-    const ResponseShape shape = route.shape;
-    auto answer = [this, a, reply](http::Response r) {
-        finish(*a, r);
-        reply(std::move(r));
-    };
-    auto refuse = [&](const ApiError& e) {
-        deps_.audit.countUsage(ctx.userId, ctx.accountId, ctx.userName, {1, 0, 0, 0});
-        answer(errorResponse(e, shape));
-    };
-
-    auto requestId = sendRequestIdOf(*a);
-    if (!requestId) return refuse(requestId.error());
-    if (requestId.value()) {
-        if (auto prior = priorAnswer(*a, *requestId.value())) return answer(std::move(*prior));
-    }
+    const auto& answer = x->answer;
+    auto refuse = [&](const ApiError& e) { x->refuse(e); };
+    const std::optional<std::string>& requestId = x->requestId;
     if (auto type = a->form.params.get("msgType"); type && !type->empty() && *type != "0") {
         return refuse(badParam("sms.msg_type_invalid", "only msgType=0 (SMS) is supported"));
     }
@@ -572,7 +580,7 @@ void SendApi::sendSms(const SendRoute& route, const http::Request& req,
     }
     nlohmann::json info = {
         {"successCount", count}, {"smsIds", std::move(ids)}, {"segments", sms->segments.segments}};
-    queue(a, std::move(msg), requestId.value(), count, std::move(info), std::move(answer));
+    queue(a, std::move(msg), requestId, count, std::move(info), answer);
 }
 
 void SendApi::healthz(const http::Request&, http::Responder reply) const {

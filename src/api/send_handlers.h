@@ -71,6 +71,18 @@ public:
 
 private:
     struct Admission;
+    // What every send shares once admitted: the reply channel (adds Sunset and the log user),
+    // a refusal that counts usage, and the sendRequestId if any.
+    struct Exchange {
+        std::shared_ptr<Admission> admission;
+        std::function<void(http::Response)> answer;
+        std::function<void(const ApiError&)> refuse;
+        std::optional<std::string> requestId;
+    };
+    // Admits the request; nullopt when it has been answered already (refused, or a repeat of
+    // an earlier sendRequestId).
+    std::optional<Exchange> open(const SendRoute& route, const http::Request& req,
+                                 http::Responder reply) const;
     // Parameters, credentials, lockout, IP allowlist and rate limit: everything before content.
     Result<Admission, http::Response> admit(const SendRoute& route, const http::Request& req) const;
     void finish(const Admission& a, http::Response& resp) const;
