@@ -35,6 +35,20 @@ std::optional<store::ApiUser> findUserOfKind(Runtime& rt, bool sms, const std::s
     return user;
 }
 
+// The account's id, or nullopt after saying why (no such account, or the store failed).
+std::optional<int64_t> accountIdOf(Runtime& rt, const std::string& email) {
+    auto account = rt.backend->credentials().findAccountByEmail(email);
+    if (!account) {
+        std::cerr << "sendcloudd: " << account.error().message << "\n";
+        return std::nullopt;
+    }
+    if (!account.value()) {
+        std::cerr << "sendcloudd: no account with e-mail " << email << "\n";
+        return std::nullopt;
+    }
+    return account.value()->id;
+}
+
 // A password from standard input: one line, without its newline. Never echoed.
 std::optional<std::string> readPassword() {
     std::string password;
@@ -86,12 +100,9 @@ int runAccountSetPassword(const Settings& settings, const std::string& email) {
     if (!password) return 1;
     auto rt = openRuntime(settings);
     if (!rt) return 1;
-    auto account = rt->backend->credentials().findAccountByEmail(email);
-    if (!account || !account.value()) {
-        std::cerr << "sendcloudd: no account with e-mail " << email << "\n";
-        return 1;
-    }
-    if (setPassword(*rt, account.value()->id, std::move(*password)) != 0) return 1;
+    auto accountId = accountIdOf(*rt, email);
+    if (!accountId) return 1;
+    if (setPassword(*rt, *accountId, std::move(*password)) != 0) return 1;
     std::cout << "console password set for " << email << "\n";
     return 0;
 }
@@ -156,12 +167,9 @@ int runUserSetDisabled(const Settings& settings, bool sms, const std::string& na
 int runUserList(const Settings& settings, bool sms, const std::string& accountEmail) {
     auto rt = openRuntime(settings);
     if (!rt) return 1;
-    auto account = rt->backend->credentials().findAccountByEmail(accountEmail);
-    if (!account || !account.value()) {
-        std::cerr << "sendcloudd: no account with e-mail " << accountEmail << "\n";
-        return 1;
-    }
-    auto users = rt->backend->credentials().listUsers(account.value()->id);
+    auto accountId = accountIdOf(*rt, accountEmail);
+    if (!accountId) return 1;
+    auto users = rt->backend->credentials().listUsers(*accountId);
     if (!users) {
         std::cerr << "sendcloudd: " << users.error().message << "\n";
         return 1;
@@ -181,15 +189,6 @@ int runUserList(const Settings& settings, bool sms, const std::string& accountEm
 namespace sc::app {
 
 namespace {
-
-std::optional<int64_t> accountIdOf(Runtime& rt, const std::string& email) {
-    auto account = rt.backend->credentials().findAccountByEmail(email);
-    if (!account || !account.value()) {
-        std::cerr << "sendcloudd: no account with e-mail " << email << "\n";
-        return std::nullopt;
-    }
-    return account.value()->id;
-}
 
 bool readFileInto(const std::string& path, std::string& out) {
     if (path.empty()) return true;
