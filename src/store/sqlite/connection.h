@@ -55,6 +55,8 @@ private:
 class ScopedStatement {
 public:
     ScopedStatement(Connection& c, std::string_view sql) : stmt_(c.statement(sql)) {}
+    // A statement the caller already holds (one of c.statement()'s).
+    explicit ScopedStatement(SQLite::Statement& s) : stmt_(s) {}
     ~ScopedStatement();
 
     ScopedStatement(const ScopedStatement&) = delete;

@@ -1,5 +1,7 @@
 #include "store/sqlite/sqlite_message_store.h"
 
+#include <sqlite3.h>
+
 #include <algorithm>
 #include <string>
 #include <utility>
@@ -8,6 +10,8 @@ namespace sc::store::sqlite {
 
 namespace {
 
+constexpr const char* kBegin = "BEGIN IMMEDIATE";
+constexpr const char* kCommit = "COMMIT";
 constexpr const char* kSavepoint = "SAVEPOINT enqueue_message";
 constexpr const char* kReleaseSavepoint = "RELEASE enqueue_message";
 constexpr const char* kRollbackToSavepoint = "ROLLBACK TO enqueue_message";
@@ -24,6 +28,15 @@ constexpr const char* kClaimSendRequest =
     "VALUES (?, ?, ?, ?) ON CONFLICT (api_user_id, request_id) DO UPDATE "
     "SET created_at_ms = excluded.created_at_ms, response_json = excluded.response_json "
     "WHERE send_requests.created_at_ms < ?";
+constexpr const char* kInsertMessage =
+    "INSERT INTO messages (id, kind, account_id, api_user_id, api_user_name, created_at_ms, "
+    "test_mode, content_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr const char* kInsertAttachment =
+    "INSERT INTO attachments (message_id, idx, filename, content_type, data) "
+    "VALUES (?, ?, ?, ?, ?)";
+constexpr const char* kInsertRecipient =
+    "INSERT INTO recipients (id, message_id, address, role, state, attempts, "
+    "next_attempt_at_ms, updated_at_ms, content_json) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)";
 constexpr const char* kSendRequestResponse =
     "SELECT response_json FROM send_requests WHERE api_user_id = ? AND request_id = ?";
 constexpr const char* kFindSendRequest =
@@ -41,6 +54,12 @@ constexpr const char* kRecipientsOf =
     "SELECT " SC_RECIPIENT_COLUMNS "WHERE r.message_id = ? ORDER BY r.rowid";
 #undef SC_RECIPIENT_COLUMNS
 
+// Runs a statement that returns no rows; answers the number of changed rows.
+int run(SQLite::Statement& statement) {
+    ScopedStatement s(statement);
+    return s->exec();
+}
+
 StoredRecipient readRecipient(const SQLite::Statement& s) {
     StoredRecipient r;
     r.id = columnBytes(s, 0);
@@ -56,12 +75,43 @@ StoredRecipient readRecipient(const SQLite::Statement& s) {
 }  // namespace
 
 SqliteMessageStore::SqliteMessageStore(const std::string& path, int busyTimeoutMs, size_t maxBatch,
-                                       ConnectionPool& readers, ErrorSink onError)
+                                       ConnectionPool& readers, ErrorSink onError,
+                                       CheckpointPolicy checkpoints)
     : maxBatch_(maxBatch == 0 ? 1 : maxBatch),
       readers_(readers),
       onError_(std::move(onError)),
-      writerConn_(std::make_unique<Connection>(path, busyTimeoutMs)) {
-    writer_ = std::thread([this] { writerLoop(); });
+      writerConn_(std::make_unique<Connection>(path, busyTimeoutMs)),
+      checkpointPolicy_(checkpoints) {
+    Connection& w = *writerConn_;
+    // The writer inserts a message's attachments and recipients right after the message, in
+    // the same transaction, and never deletes: checking each child's parent key would only
+    // repeat a lookup that cannot fail. The other connections keep foreign keys on, so deletes
+    // still cascade.
+    w.db().exec("PRAGMA foreign_keys=OFF");
+    stmts_.begin = &w.statement(kBegin);
+    stmts_.commit = &w.statement(kCommit);
+    stmts_.savepoint = &w.statement(kSavepoint);
+    stmts_.releaseSavepoint = &w.statement(kReleaseSavepoint);
+    stmts_.rollbackToSavepoint = &w.statement(kRollbackToSavepoint);
+    stmts_.claimSendRequest = &w.statement(kClaimSendRequest);
+    stmts_.sendRequestResponse = &w.statement(kSendRequestResponse);
+    stmts_.insertMessage = &w.statement(kInsertMessage);
+    stmts_.insertAttachment = &w.statement(kInsertAttachment);
+    stmts_.insertRecipient = &w.statement(kInsertRecipient);
+    auto checkpointConn = std::make_unique<Connection>(path, busyTimeoutMs);
+    // Only RESTART consults the busy handler (PASSIVE never waits), and the writer waits as
+    // long as RESTART does.
+    sqlite3_busy_timeout(checkpointConn->db().getHandle(), checkpointPolicy_.restartBusyTimeoutMs);
+    sqlite3_wal_hook(writerConn_->db().getHandle(), &SqliteMessageStore::onWalCommit, this);
+    checkpointer_ = std::thread(
+        [this, conn = std::move(checkpointConn)]() mutable { checkpointerLoop(std::move(conn)); });
+    try {
+        writer_ = std::thread([this] { writerLoop(); });
+    } catch (...) {
+        // No destructor runs for a constructor that throws, and a joinable thread would abort.
+        stopCheckpointer();
+        throw;
+    }
     writerId_ = writer_.get_id();
 }
 
@@ -101,6 +151,85 @@ void SqliteMessageStore::stop() {
     if (std::this_thread::get_id() == writerId_) return;
     std::lock_guard lock(stopMutex_);
     if (writer_.joinable()) writer_.join();
+    // After the writer, whose commits are what wakes the checkpointer.
+    stopCheckpointer();
+}
+
+int SqliteMessageStore::onWalCommit(void* self, sqlite3* /*db*/, const char* /*dbName*/,
+                                    int frames) {
+    auto* store = static_cast<SqliteMessageStore*>(self);
+    const CheckpointPolicy& policy = store->checkpointPolicy_;
+    store->walFrames_.store(frames, std::memory_order_relaxed);
+    // The WAL starts again from its beginning only when a write transaction begins after
+    // everything has been copied. While the writer stays busy, a checkpoint finishes after the
+    // next batch has begun, and the WAL keeps growing past the threshold: asking again at every
+    // commit would copy a few frames (and fsync the database file) per commit, so the next
+    // request waits for another passiveFrames frames, as SQLite's own auto-checkpoint would.
+    if (frames < store->lastCheckpointRequest_) store->lastCheckpointRequest_ = 0;  // restarted
+    if (frames >= store->lastCheckpointRequest_ + policy.passiveFrames) {
+        store->lastCheckpointRequest_ = frames;
+        {
+            std::lock_guard lock(store->checkpointMutex_);
+            store->checkpointFrames_ = frames;
+        }
+        store->checkpointWake_.notify_one();
+    }
+    return SQLITE_OK;
+}
+
+void SqliteMessageStore::checkpointerLoop(std::unique_ptr<Connection> conn) {
+    sqlite3* db = conn->db().getHandle();
+    int restartAt = checkpointPolicy_.restartFrames;
+    std::unique_lock lock(checkpointMutex_);
+    for (;;) {
+        checkpointWake_.wait(lock, [&] { return checkpointerStopping_ || checkpointFrames_ > 0; });
+        if (checkpointerStopping_) break;
+        const int frames = checkpointFrames_;
+        checkpointFrames_ = 0;
+        checkpointRunning_ = true;
+        lock.unlock();
+
+        // Below the limit again: the WAL has been restarted since the last RESTART.
+        if (frames < checkpointPolicy_.restartFrames) restartAt = checkpointPolicy_.restartFrames;
+        const bool restart = frames >= restartAt;
+        int logFrames = 0;
+        int copiedFrames = 0;
+        const int rc = sqlite3_wal_checkpoint_v2(
+            db, nullptr, restart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE,
+            &logFrames, &copiedFrames);
+        // BUSY: another checkpoint was running, or RESTART could not finish in time (a reader
+        // still on old frames); the next request tries again.
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY) report("checkpoint", sqlite3_errstr(rc));
+        if (restart) {
+            restartCheckpoints_.fetch_add(1);
+            // A reader that keeps old frames alive must not cost the writer a wait per request.
+            if (rc != SQLITE_OK) restartAt = frames + checkpointPolicy_.restartFrames;
+        }
+        checkpoints_.fetch_add(1);
+
+        lock.lock();
+        checkpointRunning_ = false;
+        checkpointIdle_.notify_all();
+    }
+    lock.unlock();
+    // Closed on this thread, which is the only one that ever used it.
+    conn.reset();
+}
+
+void SqliteMessageStore::stopCheckpointer() {
+    {
+        std::lock_guard lock(checkpointMutex_);
+        checkpointerStopping_ = true;
+    }
+    checkpointWake_.notify_one();
+    if (checkpointer_.joinable()) checkpointer_.join();
+}
+
+bool SqliteMessageStore::waitForCheckpointerForTest(std::chrono::milliseconds deadline) {
+    std::unique_lock lock(checkpointMutex_);
+    return checkpointIdle_.wait_for(lock, deadline, [&] {
+        return checkpointerStopping_ || (checkpointFrames_ == 0 && !checkpointRunning_);
+    });
 }
 
 void SqliteMessageStore::writerLoop() {
@@ -127,21 +256,20 @@ void SqliteMessageStore::writerLoop() {
 
 std::optional<StoreError> SqliteMessageStore::claimSendRequest(const NewMessage& m) {
     if (m.sendRequestId.empty()) return std::nullopt;
-    Connection& c = *writerConn_;
     {
-        ScopedStatement s(c, kClaimSendRequest);
+        ScopedStatement s(*stmts_.claimSendRequest);
         bindInt(*s, 1, m.apiUserId);
-        bindText(*s, 2, m.sendRequestId);
+        bindTextNoCopy(*s, 2, m.sendRequestId);
         bindInt(*s, 3, m.createdAtMs);
-        bindText(*s, 4, m.responseJson);
+        bindTextNoCopy(*s, 4, m.responseJson);
         bindInt(*s, 5, m.createdAtMs - kSendRequestWindowMs);
         if (s->exec() > 0) return std::nullopt;
     }
     // Inside the window. The record may have been written earlier in this very transaction (the
     // same id twice in one batch): the first one wins either way.
-    ScopedStatement s(c, kSendRequestResponse);
+    ScopedStatement s(*stmts_.sendRequestResponse);
     bindInt(*s, 1, m.apiUserId);
-    bindText(*s, 2, m.sendRequestId);
+    bindTextNoCopy(*s, 2, m.sendRequestId);
     if (!s->executeStep()) {
         return storeError(StoreError::Kind::Internal, "send request record vanished");
     }
@@ -151,47 +279,38 @@ std::optional<StoreError> SqliteMessageStore::claimSendRequest(const NewMessage&
 }
 
 void SqliteMessageStore::insertMessage(const NewMessage& m) {
-    Connection& c = *writerConn_;
+    // The message outlives the statements' execution, so its strings are not copied.
     {
-        ScopedStatement s(c,
-                          "INSERT INTO messages (id, kind, account_id, api_user_id, "
-                          "api_user_name, created_at_ms, test_mode, content_json) "
-                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-        bindText(*s, 1, m.messageId);
+        ScopedStatement s(*stmts_.insertMessage);
+        bindTextNoCopy(*s, 1, m.messageId);
         bindText(*s, 2, userKindName(m.kind));
         bindInt(*s, 3, m.accountId);
         bindInt(*s, 4, m.apiUserId);
-        bindText(*s, 5, m.apiUserName);
+        bindTextNoCopy(*s, 5, m.apiUserName);
         bindInt(*s, 6, m.createdAtMs);
         bindInt(*s, 7, m.testMode ? 1 : 0);
-        // The message outlives the statement's execution, so the content is not copied.
         bindTextNoCopy(*s, 8, m.contentJson);
         s->exec();
     }
     for (size_t i = 0; i < m.attachments.size(); ++i) {
         const Attachment& a = m.attachments[i];
-        ScopedStatement s(c,
-                          "INSERT INTO attachments (message_id, idx, filename, content_type, "
-                          "data) VALUES (?, ?, ?, ?, ?)");
-        bindText(*s, 1, m.messageId);
+        ScopedStatement s(*stmts_.insertAttachment);
+        bindTextNoCopy(*s, 1, m.messageId);
         bindInt(*s, 2, static_cast<int64_t>(i));
-        bindText(*s, 3, a.filename);
-        bindText(*s, 4, a.contentType);
+        bindTextNoCopy(*s, 3, a.filename);
+        bindTextNoCopy(*s, 4, a.contentType);
         bindBlobNoCopy(*s, 5, a.data);
         s->exec();
     }
     // A test-mode message is stored for status queries but never becomes due for delivery.
-    const std::string_view state = m.testMode ? "test" : "queued";
+    const char* const state = m.testMode ? "test" : "queued";
     for (const Recipient& r : m.recipients) {
-        ScopedStatement s(c,
-                          "INSERT INTO recipients (id, message_id, address, role, state, "
-                          "attempts, next_attempt_at_ms, updated_at_ms, content_json) "
-                          "VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)");
-        bindText(*s, 1, r.id);
-        bindText(*s, 2, m.messageId);
-        bindText(*s, 3, r.address);
-        bindText(*s, 4, r.role);
-        bindText(*s, 5, state);
+        ScopedStatement s(*stmts_.insertRecipient);
+        bindTextNoCopy(*s, 1, r.id);
+        bindTextNoCopy(*s, 2, m.messageId);
+        bindTextNoCopy(*s, 3, r.address);
+        bindTextNoCopy(*s, 4, r.role);
+        s->bindNoCopy(5, state);
         if (m.testMode) {
             bindNull(*s, 6);
         } else {
@@ -208,24 +327,69 @@ void SqliteMessageStore::insertMessage(const NewMessage& m) {
     }
 }
 
+namespace {
+
+// Everyone not already refused for their own message shares the batch's fate. So does a
+// Duplicate: the record it saw may be one an earlier message of this very batch wrote, and
+// telling the client "already accepted" for a request that was never committed would lose the
+// send (a retry after Unavailable finds the committed record, if there is one).
+void failRest(std::vector<std::optional<StoreError>>& errors, const StoreError& e) {
+    for (auto& err : errors) {
+        if (!err || err->kind == StoreError::Kind::Duplicate) err = e;
+    }
+}
+
+}  // namespace
+
 void SqliteMessageStore::writeBatch(std::vector<Pending>& batch) {
     Connection& c = *writerConn_;
     std::vector<std::optional<StoreError>> errors(batch.size());
-    // Everyone not already refused for their own message shares the batch's fate. So does a
-    // Duplicate: the record it saw may be one an earlier message of this very batch wrote, and
-    // telling the client "already accepted" for a request that was never committed would lose
-    // the send (a retry after Unavailable finds the committed record, if there is one).
-    auto failRest = [&](const StoreError& e) {
-        for (auto& err : errors) {
-            if (!err || err->kind == StoreError::Kind::Duplicate) err = e;
-        }
-    };
 
+    // First the whole batch in one transaction without a savepoint per message: a savepoint
+    // costs two statements and makes SQLite open a statement journal (a temp file) on the
+    // serial writer thread. A Duplicate needs none, since claimSendRequest writes nothing when
+    // it refuses. Only when a message's statement throws is the batch rolled back and written
+    // again with savepoints, so that one bad message (a duplicate id) still cannot take the
+    // others down.
+    size_t current = batch.size();  // the message being written when a statement threw
+    bool retryWithSavepoints = false;
     try {
-        c.exec("BEGIN IMMEDIATE");
+        run(*stmts_.begin);
+        for (current = 0; current < batch.size(); ++current) {
+            // The request id first: a duplicate is refused before anything else is written.
+            errors[current] = claimSendRequest(batch[current].message);
+            if (!errors[current]) insertMessage(batch[current].message);
+        }
+        run(*stmts_.commit);
+        commits_.fetch_add(1);
     } catch (const std::exception& e) {
-        failRest(toStoreError(e));
-        deliver(batch, errors);
+        const StoreError error = toStoreError(e);
+        // Otherwise BEGIN or COMMIT failed, or SQLite rolled the whole transaction back itself
+        // (disk full, I/O): the batch fails as one, as it would have with savepoints.
+        const bool messageFailed = current < batch.size() && c.inTransaction();
+        c.rollbackQuietly();
+        // A batch of one has just been rolled back exactly as its savepoint would have been.
+        retryWithSavepoints = messageFailed && batch.size() > 1;
+        if (!retryWithSavepoints) {
+            if (current < batch.size()) errors[current] = error;
+            failRest(errors, error);
+        }
+    }
+    if (retryWithSavepoints) {
+        fallbacks_.fetch_add(1);
+        errors.assign(batch.size(), std::nullopt);
+        writeBatchWithSavepoints(batch, errors);
+    }
+    deliver(batch, errors);
+}
+
+void SqliteMessageStore::writeBatchWithSavepoints(std::vector<Pending>& batch,
+                                                  std::vector<std::optional<StoreError>>& errors) {
+    Connection& c = *writerConn_;
+    try {
+        run(*stmts_.begin);
+    } catch (const std::exception& e) {
+        failRest(errors, toStoreError(e));
         return;
     }
 
@@ -233,9 +397,8 @@ void SqliteMessageStore::writeBatch(std::vector<Pending>& batch) {
         for (size_t i = 0; i < batch.size(); ++i) {
             // A savepoint per message: one bad message (a duplicate id or sendRequestId) is
             // rolled back alone and the rest of the batch still commits.
-            c.exec(kSavepoint);
+            run(*stmts_.savepoint);
             try {
-                // The request id first: a duplicate is refused before anything else is written.
                 errors[i] = claimSendRequest(batch[i].message);
                 if (!errors[i]) insertMessage(batch[i].message);
             } catch (const std::exception& e) {
@@ -247,16 +410,15 @@ void SqliteMessageStore::writeBatch(std::vector<Pending>& batch) {
             // A refused message leaves nothing behind, not even its send request record, so a
             // retry of a message that failed (a conflicting id, say) is not taken for a
             // duplicate.
-            if (errors[i]) c.exec(kRollbackToSavepoint);
-            c.exec(kReleaseSavepoint);
+            if (errors[i]) run(*stmts_.rollbackToSavepoint);
+            run(*stmts_.releaseSavepoint);
         }
-        c.exec("COMMIT");
+        run(*stmts_.commit);
         commits_.fetch_add(1);
     } catch (const std::exception& e) {
         c.rollbackQuietly();
-        failRest(toStoreError(e));
+        failRest(errors, toStoreError(e));
     }
-    deliver(batch, errors);
 }
 
 void SqliteMessageStore::deliver(std::vector<Pending>& batch,

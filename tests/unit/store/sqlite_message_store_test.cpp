@@ -12,9 +12,13 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
+#include "store/sqlite/connection.h"
+#include "store/sqlite/migrations.h"
+#include "store/sqlite/sqlite_message_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "unit/store/sqlite_test_support.h"
 
@@ -609,6 +613,234 @@ TEST_F(SqliteMessageStoreTest, AFailedBatchReportsNoDuplicateOfItsOwnMessages) {
 
     // The client's retry goes through.
     ASSERT_TRUE(enqueueAndWait(store(), withRequest(makeMessage("x3"), "req", "retry")).ok());
+}
+
+sqlite::SqliteMessageStore& sqliteStore(SqliteBackend& backend) {
+    return dynamic_cast<sqlite::SqliteMessageStore&>(backend.messages());
+}
+
+TEST_F(SqliteMessageStoreTest, AGoodBatchWithADuplicateRequestIdCommitsWithoutSavepoints) {
+    backend_->holdWriterForTest(true);
+    store().enqueue(withRequest(makeMessage("g1"), "req", "first"), outcomes_.callback("g1"));
+    enqueue("g2");
+    store().enqueue(withRequest(makeMessage("g3"), "req", "third"), outcomes_.callback("g3"));
+    backend_->holdWriterForTest(false);
+    ASSERT_TRUE(outcomes_.waitFor(3));
+
+    // A refused sendRequestId writes nothing, so it needs no savepoint to be undone.
+    EXPECT_EQ(sqliteStore(*backend_).savepointFallbackCount(), 0u);
+    EXPECT_EQ(backend_->commitCount(), 1u);
+    EXPECT_FALSE(outcomes_.of("g1").has_value());
+    EXPECT_FALSE(outcomes_.of("g2").has_value());
+    EXPECT_EQ(outcomes_.errorOf("g3").existingResponse, "first");
+    EXPECT_EQ(countRows(path(), "messages"), 2);
+    EXPECT_EQ(countRows(path(), "send_requests"), 1);
+}
+
+TEST_F(SqliteMessageStoreTest, OneBadMessageInABatchIsRefusedAloneAndLeavesNoRequestRecord) {
+    ASSERT_TRUE(enqueueAndWait(store(), makeMessage("taken", 1)).ok());
+    const size_t commitsBefore = backend_->commitCount();
+
+    backend_->holdWriterForTest(true);
+    store().enqueue(withRequest(makeMessage("k1"), "req-1", "one"), outcomes_.callback("k1"));
+    store().enqueue(withRequest(makeMessage("k2"), "req-2", "two"), outcomes_.callback("k2"));
+    // Its message id collides with the committed one; its request id is new.
+    NewMessage clash = withRequest(makeMessage("taken", 1), "req-clash", "clash");
+    clash.recipients[0].id = "clash-r0";
+    store().enqueue(std::move(clash), outcomes_.callback("clash"));
+    // The same request id as k1, after the failure: still the earlier one's duplicate.
+    store().enqueue(withRequest(makeMessage("k3"), "req-1", "three"), outcomes_.callback("k3"));
+    enqueue("k4");
+    backend_->holdWriterForTest(false);
+    ASSERT_TRUE(outcomes_.waitFor(5));
+
+    EXPECT_EQ(sqliteStore(*backend_).savepointFallbackCount(), 1u);
+    EXPECT_EQ(backend_->commitCount(), commitsBefore + 1);
+    EXPECT_FALSE(outcomes_.of("k1").has_value());
+    EXPECT_FALSE(outcomes_.of("k2").has_value());
+    EXPECT_FALSE(outcomes_.of("k4").has_value());
+    EXPECT_EQ(outcomes_.of("clash"), StoreError::Kind::Conflict);
+    EXPECT_EQ(outcomes_.of("k3"), StoreError::Kind::Duplicate);
+    EXPECT_EQ(outcomes_.errorOf("k3").existingResponse, "one");
+
+    EXPECT_EQ(countRows(path(), "messages"), 4);  // taken, k1, k2, k4
+    EXPECT_EQ(store().recipientsOf("k1").size(), 3u);
+    EXPECT_EQ(store().recipientsOf("k4").size(), 3u);
+    EXPECT_FALSE(store().findRecipient("clash-r0").has_value());
+    EXPECT_TRUE(store().recipientsOf("k3").empty());
+    EXPECT_FALSE(must(store().findSendRequest(2, "req-clash", 0)).has_value());
+    EXPECT_EQ(must(store().findSendRequest(2, "req-1", 0)), "one");
+    EXPECT_EQ(must(store().findSendRequest(2, "req-2", 0)), "two");
+    EXPECT_EQ(countRows(path(), "send_requests"), 2);
+}
+
+TEST_F(SqliteMessageStoreTest, ALoneFailingMessageIsRefusedWithoutASecondAttempt) {
+    ASSERT_TRUE(enqueueAndWait(store(), makeMessage("taken", 1)).ok());
+    NewMessage clash = withRequest(makeMessage("taken", 1), "req", "clash");
+    clash.recipients[0].id = "clash-r0";
+    auto refused = enqueueAndWait(store(), clash);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().kind, StoreError::Kind::Conflict);
+    // Rolling the transaction back already undid exactly that one message.
+    EXPECT_EQ(sqliteStore(*backend_).savepointFallbackCount(), 0u);
+    EXPECT_EQ(countRows(path(), "send_requests"), 0);
+    EXPECT_EQ(countRows(path(), "recipients"), 1);
+}
+
+// A message store of its own, on a migrated file of its own, with a given checkpoint policy.
+class DirectStore {
+public:
+    DirectStore(const std::string& path, sqlite::CheckpointPolicy policy) : pool_(path, 5000, 4) {
+        {
+            sqlite::Connection c(path, 5000);
+            sqlite::migrate(c);
+        }
+        store_ = std::make_unique<sqlite::SqliteMessageStore>(
+            path, 5000, 512, pool_,
+            [this](std::string_view e) {
+                std::lock_guard lock(mutex_);
+                errors_.emplace_back(e);
+            },
+            policy);
+    }
+    ~DirectStore() { store_.reset(); }
+
+    sqlite::SqliteMessageStore& operator*() { return *store_; }
+    sqlite::SqliteMessageStore* operator->() { return store_.get(); }
+    std::vector<std::string> errors() {
+        std::lock_guard lock(mutex_);
+        return errors_;
+    }
+
+    // Commits one message at a time until the writer's last commit left at least `frames`
+    // frames in the WAL (a bounded number of messages, so that a WAL that never gets there
+    // fails the test instead of hanging it).
+    void writeUntilWalHas(int frames, const std::string& prefix) {
+        for (int n = 0; store_->walFrames() < frames; ++n) {
+            if (n == kMaxMessages)
+                throw std::runtime_error(cat("WAL never reached ", std::to_string(frames)));
+            write(cat(prefix, std::to_string(n)));
+        }
+    }
+
+    // Commits one message at a time, each followed by whatever checkpoint it asked for, until
+    // the checkpointer has run once more.
+    void writeUntilCheckpointed(const std::string& prefix) {
+        const size_t before = store_->checkpointCount();
+        for (int n = 0; store_->checkpointCount() == before; ++n) {
+            if (n == kMaxMessages) throw std::runtime_error("no checkpoint");
+            write(cat(prefix, std::to_string(n)));
+            if (!store_->waitForCheckpointerForTest(120s)) throw std::runtime_error("stuck");
+        }
+    }
+
+    void write(const std::string& id) {
+        const auto r = enqueueAndWait(*store_, makeMessage(id, 1));
+        if (!r.ok()) throw std::runtime_error(r.error().message);
+    }
+
+private:
+    static constexpr int kMaxMessages = 5000;
+    sqlite::ConnectionPool pool_;
+    std::unique_ptr<sqlite::SqliteMessageStore> store_;
+    std::mutex mutex_;
+    std::vector<std::string> errors_;
+};
+
+TEST_F(SqliteMessageStoreTest, TheWriterNeverCheckpointsOnItsOwn) {
+    // No checkpointer either: SQLite's auto-checkpoint would have restarted the WAL at 1000.
+    sqlite::CheckpointPolicy never;
+    never.passiveFrames = 1 << 30;
+    never.restartFrames = 1 << 30;
+    DirectStore store(dir_.file("direct.db"), never);
+    store.writeUntilWalHas(1100, "w");
+    EXPECT_EQ(store->checkpointCount(), 0u);
+    EXPECT_TRUE(store.errors().empty());
+}
+
+TEST_F(SqliteMessageStoreTest, TheCheckpointerCopiesTheWalSoTheNextCommitRestartsIt) {
+    sqlite::CheckpointPolicy small;
+    small.passiveFrames = 30;
+    DirectStore store(dir_.file("direct.db"), small);
+    store.writeUntilWalHas(30, "c");
+    ASSERT_TRUE(store->waitForCheckpointerForTest(120s));
+    EXPECT_GE(store->checkpointCount(), 1u);
+    EXPECT_EQ(store->restartCheckpointCount(), 0u);
+
+    // Every frame is in the database file now and no reader holds an old snapshot: the next
+    // commit starts the WAL from its beginning.
+    const int before = store->walFrames();
+    ASSERT_TRUE(enqueueAndWait(*store, makeMessage("after", 1)).ok());
+    EXPECT_LT(store->walFrames(), before);
+    EXPECT_LT(store->walFrames(), small.passiveFrames);
+    EXPECT_TRUE(store.errors().empty());
+}
+
+TEST_F(SqliteMessageStoreTest, AStarvedCheckpointTriesRestartAndTheWalRecoversOnceReadersLetGo) {
+    sqlite::CheckpointPolicy small;
+    small.passiveFrames = 40;
+    small.restartFrames = 120;
+    const std::string db = dir_.file("direct.db");
+    DirectStore store(db, small);
+    store.write("first");
+
+    // A reader in the middle of a transaction keeps the frames after its snapshot in the WAL:
+    // no checkpoint may copy them.
+    SQLite::Database reader(db, SQLite::OPEN_READONLY);
+    reader.exec("BEGIN");
+    EXPECT_EQ(reader.execAndGet("SELECT count(*) FROM messages").getInt(), 1);
+    store.writeUntilWalHas(small.restartFrames, "s");
+    ASSERT_TRUE(store->waitForCheckpointerForTest(120s));
+    // Whatever it asks for from here on is past restartFrames.
+    store.writeUntilCheckpointed("r");
+    EXPECT_EQ(store->restartCheckpointCount(), 1u);
+    const size_t restarts = store->restartCheckpointCount();
+    // Backed off: the next checkpoint is a PASSIVE one, which does not wait for the reader
+    // (nor make the writer wait).
+    store.writeUntilCheckpointed("next");
+    EXPECT_EQ(store->restartCheckpointCount(), restarts);
+    EXPECT_GE(store->walFrames(), small.restartFrames);
+
+    reader.exec("COMMIT");
+    store.writeUntilCheckpointed("released");
+    store.write("restarted");
+    EXPECT_LT(store->walFrames(), small.passiveFrames);
+    EXPECT_TRUE(store.errors().empty());
+}
+
+TEST_F(SqliteMessageStoreTest, StopEndsTheCheckpointerAfterTheLastCommit) {
+    sqlite::CheckpointPolicy small;
+    small.passiveFrames = 1;
+    DirectStore store(dir_.file("direct.db"), small);
+    store->holdWriterForTest(true);
+    for (int i = 0; i < 5; ++i) {
+        store->enqueue(makeMessage(cat("q", std::to_string(i)), 1),
+                       outcomes_.callback(cat("q", std::to_string(i))));
+    }
+    store->stop();
+    EXPECT_EQ(outcomes_.okCount(), 5u);
+    // The final commit's request was either served or dropped with the thread; nothing waits.
+    EXPECT_TRUE(store->waitForCheckpointerForTest(0ms));
+    store->stop();
+    EXPECT_TRUE(store.errors().empty());
+}
+
+TEST_F(SqliteMessageStoreTest, RowsWrittenWithoutForeignKeyChecksStillHoldThemAndCascade) {
+    NewMessage m = makeMessage("fk", 2);
+    m.attachments.push_back(Attachment{"a.txt", "text/plain", "a"});
+    ASSERT_TRUE(enqueueAndWait(store(), m).ok());
+    ASSERT_TRUE(enqueueAndWait(store(), makeMessage("other", 1)).ok());
+
+    // The writer's connection does not check foreign keys; every row it wrote has its parent,
+    // and a connection that does (as all others do) still cascades a delete.
+    SQLite::Database raw(path(), SQLite::OPEN_READWRITE);
+    SQLite::Statement check(raw, "PRAGMA foreign_key_check");
+    EXPECT_FALSE(check.executeStep());
+    raw.exec("PRAGMA foreign_keys=ON");
+    raw.exec("DELETE FROM messages WHERE id = 'fk'");
+    EXPECT_EQ(countRows(path(), "recipients"), 1);
+    EXPECT_EQ(countRows(path(), "attachments"), 0);
+    EXPECT_EQ(store().recipientsOf("other").size(), 1u);
 }
 
 TEST_F(SqliteMessageStoreTest, PingAnswers) {
