@@ -1,19 +1,24 @@
 // Google Benchmark micro-suite for the pieces every send request goes through: parameter
 // parsing (urlencoded and multipart), key verification (HMAC + constant-time compare, and the
-// whole CredentialVerifier against an in-memory store) and JSON envelope building. Run with
+// whole CredentialVerifier against an in-memory store), JSON envelope building and phone number
+// validation on the SMS path. Run with
 // `build/bench/bench/sc_micro_bench` (bench/run.sh runs it with a short min time).
 #include <benchmark/benchmark.h>
+#include <phonenumbers/phonenumberutil.h>
 #include <sodium.h>
 
 #include <array>
 #include <chrono>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "api/api_error.h"
 #include "auth/credential_issuer.h"
 #include "auth/credential_verifier.h"
 #include "auth/key_material.h"
 #include "auth/server_secret.h"
+#include "domain/phone_number.h"
 #include "fakes/fake_clock.h"
 #include "fakes/fixed_random.h"
 #include "fakes/memory_credential_store.h"
@@ -201,6 +206,63 @@ void BM_ErrorResponse(benchmark::State& state) {
     }
 }
 BENCHMARK(BM_ErrorResponse);
+
+// What one SMS recipient costs. 0: strict E.164, what API clients send (the fast path), the
+// number bench/run.sh sends; 1: a national prefix behind the calling code (+44 0...), which
+// needs Parse; 2: E.164 that parses but is invalid (the hint names the reason and an example
+// number); 3: as 0, but what normalize() did before the fast path (Parse + Format +
+// IsValidNumber), for comparison.
+void BM_NormalizePhone(benchmark::State& state) {
+    const domain::PhoneNumberValidator validator(domain::PhoneValidation::Valid);
+    const std::array<std::string, 4> inputs = {"+14155550100", "+4407400123456", "+6512345678",
+                                               "+14155550100"};
+    const std::string& input = inputs[static_cast<size_t>(state.range(0))];
+    if (state.range(0) == 3) {
+        const auto& util = *i18n::phonenumbers::PhoneNumberUtil::GetInstance();
+        for (auto _ : state) {
+            i18n::phonenumbers::PhoneNumber number;
+            util.Parse(input, "ZZ", &number);
+            std::string e164;
+            util.Format(number, i18n::phonenumbers::PhoneNumberUtil::E164, &e164);
+            benchmark::DoNotOptimize(util.IsValidNumber(number));
+            benchmark::DoNotOptimize(e164);
+        }
+        return;
+    }
+    for (auto _ : state) {
+        auto r = validator.normalize(input);
+        benchmark::DoNotOptimize(r);
+    }
+}
+BENCHMARK(BM_NormalizePhone)->DenseRange(0, 3)->ArgName("case(0=e164,1=national,2=invalid,3=old)");
+
+// Many different valid numbers (every region's example numbers, mobile and fixed line), since
+// bench/run.sh sends one number over and over and a cache keyed by number would flatter it.
+void BM_NormalizePhoneVaried(benchmark::State& state) {
+    const auto& util = *i18n::phonenumbers::PhoneNumberUtil::GetInstance();
+    std::set<std::string> regions;
+    util.GetSupportedRegions(&regions);
+    std::vector<std::string> inputs;
+    for (const auto& region : regions) {
+        for (const auto type : {i18n::phonenumbers::PhoneNumberUtil::MOBILE,
+                                i18n::phonenumbers::PhoneNumberUtil::FIXED_LINE}) {
+            i18n::phonenumbers::PhoneNumber number;
+            if (!util.GetExampleNumberForType(region, type, &number)) continue;
+            std::string e164;
+            util.Format(number, i18n::phonenumbers::PhoneNumberUtil::E164, &e164);
+            inputs.push_back(e164);
+        }
+    }
+    const domain::PhoneNumberValidator validator(domain::PhoneValidation::Valid);
+    size_t i = 0;
+    for (auto _ : state) {
+        auto r = validator.normalize(inputs[i]);
+        benchmark::DoNotOptimize(r);
+        i = i + 1 == inputs.size() ? 0 : i + 1;
+    }
+    state.counters["numbers"] = static_cast<double>(inputs.size());
+}
+BENCHMARK(BM_NormalizePhoneVaried);
 
 }  // namespace
 

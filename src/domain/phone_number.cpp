@@ -4,6 +4,7 @@
 
 #include <unordered_set>
 
+#include "domain/e164_fast_path.h"
 #include "domain/text_util.h"
 
 namespace sc::domain {
@@ -183,6 +184,7 @@ PhoneNumberValidator::PhoneNumberValidator(PhoneValidation mode) : mode_(mode) {
     // on the first request. Later calls are a pthread_once check, and the instance's const
     // methods are safe to call from many threads.
     PhoneNumberUtil::GetInstance();
+    E164FastPath::instance();
 }
 
 Result<std::string, PhoneError> PhoneNumberValidator::normalize(std::string_view raw) const {
@@ -197,15 +199,21 @@ Result<std::string, PhoneError> PhoneNumberValidator::normalize(std::string_view
     }
 
     const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+    const E164FastPath& fastPath = E164FastPath::instance();
     PhoneNumber number;
-    // "ZZ" (unknown region): the number must carry its own country code, which the form check
-    // has already made sure of with the leading '+'.
-    const auto error = util.Parse(input, "ZZ", &number);
-    if (error != PhoneNumberUtil::NO_PARSING_ERROR) {
-        return fail(malformed(input, parseErrorReason(error, digits)));
-    }
     std::string e164;
-    util.Format(number, PhoneNumberUtil::E164, &e164);
+    if (fastPath.parse(digits, &number)) {
+        // What Parse would have built, whose E.164 form is the input itself.
+        e164 = input;
+    } else {
+        // "ZZ" (unknown region): the number must carry its own country code, which the form
+        // check has already made sure of with the leading '+'.
+        const auto error = util.Parse(input, "ZZ", &number);
+        if (error != PhoneNumberUtil::NO_PARSING_ERROR) {
+            return fail(malformed(input, parseErrorReason(error, digits)));
+        }
+        util.Format(number, PhoneNumberUtil::E164, &e164);
+    }
 
     switch (mode_) {
         case PhoneValidation::Syntax:
@@ -222,7 +230,7 @@ Result<std::string, PhoneError> PhoneNumberValidator::normalize(std::string_view
             }
             break;
         case PhoneValidation::Valid:
-            if (!util.IsValidNumber(number)) {
+            if (!fastPath.isValidNumber(number)) {
                 return fail(invalid(input, whyInvalid(util, number, digits)));
             }
             break;
