@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cctype>
+#include <memory>
 
 namespace sc::auth {
 
@@ -88,81 +89,114 @@ std::string_view CredentialVerifier::keyParam(Api api) {
 }
 
 CredentialVerifier::CredentialVerifier(store::CredentialStore& store, const KeyMaterial& keys,
-                                       const Clock& clock)
-    : store_(store), keys_(keys), clock_(clock), dummyHash_(keys.hash("unknown-user-dummy-key")) {}
+                                       const Clock& clock, CredentialCacheOptions cacheOptions)
+    : store_(store),
+      keys_(keys),
+      clock_(clock),
+      dummyHash_(keys.hash("unknown-user-dummy-key")),
+      cache_(clock, cacheOptions) {}
 
-Result<AuthContext, AuthFailure> CredentialVerifier::verify(Api api, const http::ParamMap& params,
-                                                            const http::Request& req) const {
+namespace {
+
+// Missing, empty or misplaced credentials: refused before any lookup. Kept apart so that the
+// request path does not build these strings.
+AuthFailure malformedCredentials(Api api, const http::ParamMap& params, const http::Request& req,
+                                 const std::optional<std::string_view>& user,
+                                 const std::optional<std::string_view>& key) {
     const Api other = api == Api::Email ? Api::Sms : Api::Email;
-    const std::string userName(userParam(api)), keyName(keyParam(api));
-    const std::string otherUser(userParam(other)), otherKey(keyParam(other));
-    const auto user = params.get(userName);
-    const auto key = params.get(keyName);
-
+    const std::string userName(CredentialVerifier::userParam(api));
+    const std::string keyName(CredentialVerifier::keyParam(api));
+    const std::string otherUser(CredentialVerifier::userParam(other));
+    const std::string otherKey(CredentialVerifier::keyParam(other));
     if (!user || !key) {
         if (params.has(otherUser) || params.has(otherKey)) {
-            return fail(failure(
-                AuthFailureReason::WrongParameterNames,
-                "the " + apiLabel(api) + " reads its credentials from the parameters " + userName +
-                    " and " + keyName + "; " + otherUser + "/" + otherKey + " belong to the " +
-                    apiLabel(other),
-                "credentials sent under the " + apiLabel(other) + "'s parameter names", ""));
+            return failure(AuthFailureReason::WrongParameterNames,
+                           "the " + apiLabel(api) + " reads its credentials from the parameters " +
+                               userName + " and " + keyName + "; " + otherUser + "/" + otherKey +
+                               " belong to the " + apiLabel(other),
+                           "credentials sent under the " + apiLabel(other) + "'s parameter names",
+                           "");
         }
         if (!user && !key) {
             if (auto header = headerNamed(req); !header.empty()) {
-                return fail(failure(AuthFailureReason::CredentialsInHeader,
-                                    "credentials in the " + std::string(header) +
-                                        " header are not accepted; send " + userName + " and " +
-                                        keyName +
-                                        " as request parameters (query string or form body)",
-                                    "credentials in header " + std::string(header), ""));
+                return failure(AuthFailureReason::CredentialsInHeader,
+                               "credentials in the " + std::string(header) +
+                                   " header are not accepted; send " + userName + " and " +
+                                   keyName + " as request parameters (query string or form body)",
+                               "credentials in header " + std::string(header), "");
             }
         }
         std::string missing = !user && !key ? userName + " and " + keyName
                               : !user       ? userName
                                             : keyName;
-        return fail(failure(AuthFailureReason::MissingCredentials,
-                            "the request has no " + missing + " parameter; the " + apiLabel(api) +
-                                " needs " + userName + " and " + keyName,
-                            "missing " + missing, ""));
+        return failure(AuthFailureReason::MissingCredentials,
+                       "the request has no " + missing + " parameter; the " + apiLabel(api) +
+                           " needs " + userName + " and " + keyName,
+                       "missing " + missing, "");
     }
-
     if (user->empty() || key->empty()) {
         std::string which = user->empty() ? userName : keyName;
-        return fail(failure(AuthFailureReason::MissingCredentials,
-                            "the " + which + " parameter is empty", "empty " + which, ""));
+        return failure(AuthFailureReason::MissingCredentials,
+                       "the " + which + " parameter is empty", "empty " + which, "");
     }
-    if (hasOuterWhitespace(*user) || hasOuterWhitespace(*key)) {
-        std::string which = hasOuterWhitespace(*user) ? userName : keyName;
-        return fail(failure(
-            AuthFailureReason::Whitespace,
-            "the " + which +
-                " value starts or ends with whitespace; remove it (keys and user names never "
-                "contain spaces, and a '+' in a URL query must be sent as %2B)",
-            "whitespace around " + which, ""));
+    std::string which = hasOuterWhitespace(*user) ? userName : keyName;
+    return failure(AuthFailureReason::Whitespace,
+                   "the " + which +
+                       " value starts or ends with whitespace; remove it (keys and user names "
+                       "never contain spaces, and a '+' in a URL query must be sent as %2B)",
+                   "whitespace around " + which, "");
+}
+
+AuthContext contextFor(const store::ApiUser& user, const std::string& keyFingerprint) {
+    return AuthContext{user.accountId, user.id,     user.name,   user.kind,
+                       keyFingerprint, user.policy, std::nullopt};
+}
+
+}  // namespace
+
+Result<AuthContext, AuthFailure> CredentialVerifier::verify(Api api, const http::ParamMap& params,
+                                                            const http::Request& req) const {
+    const auto user = params.get(userParam(api));
+    const auto key = params.get(keyParam(api));
+    if (!user || !key || user->empty() || key->empty() || hasOuterWhitespace(*user) ||
+        hasOuterWhitespace(*key)) {
+        return fail(malformedCredentials(api, params, req, user, key));
+    }
+    const store::UserKind kind = api == Api::Email ? store::UserKind::Email : store::UserKind::Sms;
+
+    // Read before the cache and the store: a change committed after this read moves the version
+    // past it, so neither a cached entry nor what the store answers below can outlive it.
+    const std::optional<uint64_t> version = store_.credentialVersion();
+    const KeyHash presented = keys_.hashBytes(*key);
+    if (version) {
+        const auto cached = cache_.find(*user, *version);
+        const bool usable = cached && cached->kind == kind && !cached->disabled;
+        // One constant-time comparison whether the name is cached or not.
+        const bool hit =
+            KeyMaterial::hashesEqual(view(presented), usable ? cached->keyHash : dummyHash_) &&
+            usable;
+        if (hit) return contextFor(*cached, cached->keyFingerprint);
     }
 
     // Unknown users, users of the other API and wrong keys all pay for the same work: one user
     // lookup, one HMAC, one constant-time comparison and one retired-key lookup, so timing
     // does not tell them apart.
-    const auto found = store_.findUser(*user);
+    auto found = store_.findUser(*user);
     if (!found) {
         return fail(failure(AuthFailureReason::StoreUnavailable,
                             "credentials could not be checked just now; retry shortly",
                             "store: " + found.error().message, ""));
     }
-    const auto& record = found.value();
-    const std::string presented = keys_.hash(*key);
-    const bool kindMatches = record && record->kind == (api == Api::Email ? store::UserKind::Email
-                                                                          : store::UserKind::Sms);
+    auto& record = found.value();
+    const bool kindMatches = record && record->kind == kind;
     const std::string& expected = kindMatches ? record->keyHash : dummyHash_;
-    const bool currentKey = KeyMaterial::hashesEqual(presented, expected);
+    const bool currentKey = KeyMaterial::hashesEqual(view(presented), expected);
     // A caller whose current key matched learns that it succeeded anyway, so the success path
     // may skip this read; every failing path (unknown user, wrong key) still pays for it.
     const auto retired = kindMatches && currentKey
                              ? Result<std::optional<store::RetiredKey>, store::StoreError>(
                                    std::optional<store::RetiredKey>())
-                             : store_.findRetiredKey(kindMatches ? record->id : 0, presented);
+                             : store_.findRetiredKey(kindMatches ? record->id : 0, view(presented));
     if (!retired) {
         return fail(failure(AuthFailureReason::StoreUnavailable,
                             "credentials could not be checked just now; retry shortly",
@@ -173,6 +207,8 @@ Result<AuthContext, AuthFailure> CredentialVerifier::verify(Api api, const http:
     const bool graceKey = kindMatches && !currentKey && old && now < old->expiresAtMs;
 
     if (!kindMatches || (!currentKey && !old)) {
+        const std::string userName(userParam(api)), keyName(keyParam(api));
+        const Api other = api == Api::Email ? Api::Sms : Api::Email;
         std::string detail = !record        ? "unknown user"
                              : !kindMatches ? "user belongs to the " + apiLabel(other)
                                             : "wrong key";
@@ -190,7 +226,7 @@ Result<AuthContext, AuthFailure> CredentialVerifier::verify(Api api, const http:
         return fail(std::move(f));
     }
     if (!currentKey && !graceKey) {
-        std::string hint = "this " + keyName + " was reset at " +
+        std::string hint = "this " + std::string(keyParam(api)) + " was reset at " +
                            formatIso8601(Clock::TimePoint(Clock::Duration(old->resetAtMs)));
         if (old->expiresAtMs > old->resetAtMs) {
             hint += "; its grace period ended at " +
@@ -216,14 +252,15 @@ Result<AuthContext, AuthFailure> CredentialVerifier::verify(Api api, const http:
         f.keyFingerprint = currentKey ? record->keyFingerprint : old->keyFingerprint;
         return fail(std::move(f));
     }
-    AuthContext ctx{record->accountId,
-                    record->id,
-                    record->name,
-                    record->kind,
-                    currentKey ? record->keyFingerprint : old->keyFingerprint,
-                    record->policy,
-                    std::nullopt};
-    if (graceKey) ctx.keySunsetAtMs = old->expiresAtMs;
+    AuthContext ctx =
+        contextFor(*record, currentKey ? record->keyFingerprint : old->keyFingerprint);
+    if (graceKey) {
+        ctx.keySunsetAtMs = old->expiresAtMs;
+    } else if (version) {
+        // Only the current key is ever answered from the cache; a grace key keeps needing the
+        // retired-key read for its Sunset.
+        cache_.insert(std::make_shared<const store::ApiUser>(std::move(*record)), *version);
+    }
     return ctx;
 }
 

@@ -4,6 +4,14 @@
 // own reason, as are the other API's parameter names and stray whitespace. An unknown user and
 // a wrong key take the same path (a hash and a constant-time comparison against a dummy) and
 // give the caller the same answer; the operator's log gets the real reason.
+//
+// Successes are cached (CredentialCache, keyed by user name): a request whose key equals the
+// cached user's current key, for the right API, succeeds without a store read. Everything else
+// (a miss, a wrong, retired or expired key, the other API's user, an unknown name) takes the
+// uncached path unchanged, so failures never come from the cache and cost what they did. The
+// cache is keyed to the store's credential version (read before the cache and the store), so a
+// reset, disable or delete committed anywhere is seen by the next request; a store without a
+// version gets no caching.
 
 #include <chrono>
 #include <optional>
@@ -11,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "auth/credential_cache.h"
 #include "auth/key_material.h"
 #include "common/clock.h"
 #include "common/result.h"
@@ -63,7 +72,8 @@ int httpStatus(AuthFailureReason r);
 
 class CredentialVerifier {
 public:
-    CredentialVerifier(store::CredentialStore& store, const KeyMaterial& keys, const Clock& clock);
+    CredentialVerifier(store::CredentialStore& store, const KeyMaterial& keys, const Clock& clock,
+                       CredentialCacheOptions cacheOptions = {});
 
     Result<AuthContext, AuthFailure> verify(Api api, const http::ParamMap& params,
                                             const http::Request& request) const;
@@ -85,6 +95,8 @@ private:
     const KeyMaterial& keys_;
     const Clock& clock_;
     std::string dummyHash_;
+    // Filled by verify(), which is const to its callers; the cache does its own locking.
+    mutable CredentialCache cache_;
 };
 
 }  // namespace sc::auth

@@ -4,14 +4,22 @@
 
 namespace sc::auth {
 
+struct KeyMaterial::KeyedHmac {
+    crypto_auth_hmacsha256_state state;
+};
+
 KeyMaterial::KeyMaterial(const ServerSecret& secret)
-    : hashKey_(secret.deriveKey(1, "apikeyhm")), boxKey_(secret.deriveKey(2, "smskeyen")) {
+    : keyedHmac_(std::make_unique<KeyedHmac>()), boxKey_(secret.deriveKey(2, "smskeyen")) {
     static_assert(crypto_auth_hmacsha256_KEYBYTES == 32);
+    static_assert(crypto_auth_hmacsha256_BYTES == kKeyHashBytes);
     static_assert(crypto_secretbox_KEYBYTES == 32);
+    auto hashKey = secret.deriveKey(1, "apikeyhm");
+    crypto_auth_hmacsha256_init(&keyedHmac_->state, hashKey.data(), hashKey.size());
+    sodium_memzero(hashKey.data(), hashKey.size());
 }
 
 KeyMaterial::~KeyMaterial() {
-    sodium_memzero(hashKey_.data(), hashKey_.size());
+    sodium_memzero(&keyedHmac_->state, sizeof keyedHmac_->state);
     sodium_memzero(boxKey_.data(), boxKey_.size());
 }
 
@@ -20,9 +28,13 @@ std::string KeyMaterial::generateKey(Random& random) {
 }
 
 std::string KeyMaterial::hash(std::string_view key) const {
-    std::string out(crypto_auth_hmacsha256_BYTES, '\0');
-    crypto_auth_hmacsha256_state st;
-    crypto_auth_hmacsha256_init(&st, hashKey_.data(), hashKey_.size());
+    const KeyHash h = hashBytes(key);
+    return std::string(view(h));
+}
+
+KeyHash KeyMaterial::hashBytes(std::string_view key) const {
+    KeyHash out;
+    crypto_auth_hmacsha256_state st = keyedHmac_->state;
     crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(key.data()),
                                   key.size());
     crypto_auth_hmacsha256_final(&st, reinterpret_cast<unsigned char*>(out.data()));

@@ -1,10 +1,12 @@
 #pragma once
 // CredentialStore: accounts, API users, their keys and policies. Thread-safe: the send path
 // calls findUser() from every I/O thread at once, and operator commands may change the same
-// database from another process while a server runs. Nothing is cached: a change made by
-// anyone is seen by the next read, which is what makes an SMS key reset immediate.
+// database from another process while a server runs. The store itself caches nothing: a change
+// made by anyone is seen by the next read. Callers that cache (auth's CredentialCache) rely on
+// credentialVersion() to learn, without a read, that something changed.
 // Reads return Result so that an outage is a 503, never a misleading "not found".
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -51,6 +53,13 @@ public:
         int64_t userId, std::string_view keyHash) = 0;
     // The user's retired keys, newest reset first.
     virtual Result<std::vector<RetiredKey>, StoreError> retiredKeys(int64_t userId) = 0;
+
+    // A counter shared by every process and node using this store, moved by every committed
+    // change to an API user or its keys (create, disable, update, delete, key rotation) before
+    // the changing call returns. A reader that saw the same value before and after reading a
+    // user knows its copy is current. Cheap enough to read on every request (no I/O).
+    // nullopt: this store cannot tell (no shared counter available), so nothing may be cached.
+    virtual std::optional<uint64_t> credentialVersion() const { return std::nullopt; }
 };
 
 using CredentialStorePtr = std::unique_ptr<CredentialStore>;

@@ -1,7 +1,11 @@
 #pragma once
-// A CredentialStore in memory, for unit tests of the auth rules without a database.
+// A CredentialStore in memory, for unit tests of the auth rules without a database. Like the
+// SQLite store it has a credential version that every user write moves; tests can turn that off
+// (`moveVersionOnWrite`, an edit behind the store's back) or hide the version altogether
+// (`versioned`, a backend that cannot tell).
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <string>
@@ -61,6 +65,7 @@ public:
         u.createdAtMs = nu.createdAtMs;
         u.policy = nu.policy;
         users_[u.name] = u;
+        bumpVersion();
         return u;
     }
     Result<std::optional<store::ApiUser>, StoreError> findUser(std::string_view name) override {
@@ -91,6 +96,7 @@ public:
         auto it = users_.find(std::string(name));
         if (it == users_.end()) return fail(StoreError{StoreError::Kind::NotFound, "no such user"});
         it->second.disabled = disabled;
+        bumpVersion();
         return Ok{};
     }
     Result<store::ApiUser, StoreError> updateUser(int64_t userId, const store::UserPolicy& policy,
@@ -100,6 +106,7 @@ public:
             if (u.id == userId) {
                 u.policy = policy;
                 u.disabled = disabled;
+                bumpVersion();
                 return u;
             }
         }
@@ -112,6 +119,7 @@ public:
                 users_.erase(it);
                 std::erase_if(retired_,
                               [&](const store::RetiredKey& k) { return k.userId == userId; });
+                bumpVersion();
                 return Ok{};
             }
         }
@@ -131,6 +139,7 @@ public:
             u.keyCipher = r.keyCipher;
             u.keyFingerprint = r.keyFingerprint;
             u.keyCreatedAtMs = r.nowMs;
+            bumpVersion();
             return u;
         }
         return fail(StoreError{StoreError::Kind::NotFound, "no such user"});
@@ -155,11 +164,24 @@ public:
         return out;
     }
 
-    int lookups = 0;
-    int retiredLookups = 0;
+    std::optional<uint64_t> credentialVersion() const override {
+        if (!versioned) return std::nullopt;
+        return version_.load(std::memory_order_acquire);
+    }
+
+    std::atomic<int> lookups{0};
+    std::atomic<int> retiredLookups{0};
     bool failReads = false;
+    bool versioned = true;
+    bool moveVersionOnWrite = true;
 
 private:
+    // Called with mu_ held, after the change: as the SQLite store does after its commit.
+    void bumpVersion() {
+        if (moveVersionOnWrite) version_.fetch_add(1, std::memory_order_acq_rel);
+    }
+
+    std::atomic<uint64_t> version_{0};
     std::mutex mu_;
     int64_t nextId_ = 1;
     std::map<int64_t, store::Account> accounts_;

@@ -466,17 +466,21 @@ def recipients(db_path):
         con.close()
 
 
-def set_user_disabled(db_path, name, disabled=True):
+def set_user_disabled(db_path, name, disabled=True, env=None):
+    """Disables (or enables) a user the way an operator does, with `sendcloudd email-user
+    disable` (or sms-user) on the server's data dir. A running server sees the change on its very
+    next request: the command moves the credential version that the server's credential cache
+    checks. An UPDATE with sqlite3 would not, and would be seen only after the cache's TTL."""
     import sqlite3
-    con = sqlite3.connect(db_path, timeout=IO_TIMEOUT)
+    con = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=IO_TIMEOUT)
     try:
-        with con:
-            n = con.execute("UPDATE api_users SET disabled=? WHERE name=?",
-                            (1 if disabled else 0, name)).rowcount
-        if n != 1:
-            raise AssertionError(f"no api user named {name}")
+        row = con.execute("SELECT kind FROM api_users WHERE name=?", (name,)).fetchone()
     finally:
         con.close()
+    if row is None:
+        raise AssertionError(f"no api user named {name}")
+    run_operator(os.path.dirname(db_path), f"{row[0]}-user", "disable" if disabled else "enable",
+                 name, env=env)
 
 
 # ---- test case base ------------------------------------------------------------------------------

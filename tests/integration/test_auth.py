@@ -1,6 +1,7 @@
 """Authentication rules of DESIGN §1.5 against the real server."""
 
 import base64
+import os
 import unittest
 
 import harness as h
@@ -188,22 +189,49 @@ class AuthTest(h.ServerTestCase):
         key = self.srv.create_email_user("soon_disabled")
         p = self.email_params(apiUser="soon_disabled", apiKey=key)
         self.assertOk(h.post_form(self.port, "/email/send", p))
-        h.set_user_disabled(self.srv.db_path(), "soon_disabled")
+        h.set_user_disabled(self.srv.db_path(), "soon_disabled", env=self.srv.env)
         self.assertError(h.post_form(self.port, "/email/send", p), 403, "auth.user_disabled",
                          "disabled")
         # A wrong key for a disabled user must not reveal that the user exists.
         self.assertError(h.post_form(self.port, "/email/send",
                                      self.email_params(apiUser="soon_disabled", apiKey="C" * 32)),
                          401, "auth.failed")
-        h.set_user_disabled(self.srv.db_path(), "soon_disabled", False)
+        h.set_user_disabled(self.srv.db_path(), "soon_disabled", False, env=self.srv.env)
         self.assertOk(h.post_form(self.port, "/email/send", p))
 
     def test_disabled_sms_user_gets_403(self):
         key = self.srv.create_sms_user("sms_disabled")
-        h.set_user_disabled(self.srv.db_path(), "sms_disabled")
+        h.set_user_disabled(self.srv.db_path(), "sms_disabled", env=self.srv.env)
         self.assertError(h.post_form(self.port, "/smsapi/send",
                                      self.sms_params(smsUser="sms_disabled", smsKey=key)),
                          403, "auth.user_disabled")
+
+    # ---- changes by another process reach the running server's credential cache at once ---------
+    def test_sms_reset_refuses_a_cached_key_on_the_next_request(self):
+        key = self.srv.create_sms_user("cached_sms_reset")
+        p = self.sms_params(smsUser="cached_sms_reset", smsKey=key)
+        self.assertOk(h.post_form(self.port, "/smsapi/send", p))
+        self.assertOk(h.post_form(self.port, "/smsapi/send", p))  # answered from the cache
+        new_key = h._key_from(self.srv.operator("sms-user", "reset", "cached_sms_reset"),
+                              "SMS_KEY")
+        self.assertError(h.post_form(self.port, "/smsapi/send", p), 401, "auth.key_expired")
+        self.assertOk(h.post_form(self.port, "/smsapi/send",
+                                  self.sms_params(smsUser="cached_sms_reset", smsKey=new_key)))
+
+    def test_revoking_email_reset_refuses_a_cached_key_on_the_next_request(self):
+        key = self.srv.create_email_user("cached_api_reset")
+        p = self.email_params(apiUser="cached_api_reset", apiKey=key)
+        self.assertOk(h.post_form(self.port, "/email/send", p))
+        self.assertOk(h.post_form(self.port, "/email/send", p))
+        new_key = h._key_from(self.srv.operator("email-user", "reset", "cached_api_reset",
+                                                "--revoke-old"), "API_KEY")
+        self.assertError(h.post_form(self.port, "/email/send", p), 401, "auth.key_expired")
+        self.assertOk(h.post_form(self.port, "/email/send",
+                                  self.email_params(apiUser="cached_api_reset", apiKey=new_key)))
+
+    def test_credential_version_file_has_the_database_permissions(self):
+        db = self.srv.db_path()
+        self.assertEqual(os.stat(db + "-credver").st_mode & 0o777, os.stat(db).st_mode & 0o777)
 
     # ---- missing credentials ---------------------------------------------------------------------
     def test_missing_credentials(self):

@@ -21,7 +21,8 @@ struct SqliteBackend::Impl {
             auto first = std::make_unique<sqlite::Connection>(options.path, options.busyTimeoutMs);
             sqlite::migrate(*first);
             pool.adopt(std::move(first));
-            credentials = std::make_unique<sqlite::SqliteCredentialStore>(pool);
+            credentials = std::make_unique<sqlite::SqliteCredentialStore>(pool, options.path,
+                                                                          options.onError);
             sessions = std::make_unique<sqlite::SqliteSessionStore>(pool);
             audit = std::make_unique<sqlite::SqliteAuditStore>(pool);
             templates = std::make_unique<sqlite::SqliteTemplateStore>(pool);

@@ -2,6 +2,8 @@
 // The embedded SQLite backend: one database file under the data dir, WAL journal,
 // synchronous=FULL, schema migrations applied on open. All the stores share the file; each thread
 // gets its own connection, and all message writes go through one group-commit writer thread.
+// Next to the database, `<db>-credver` holds the credential version that every process opening
+// the database shares (see SqliteCredentialStore), like SQLite's own -wal and -shm files.
 
 #include <cstddef>
 #include <functional>

@@ -1,6 +1,12 @@
 #include "auth/credential_verifier.h"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
 
 #include "auth/credential_issuer.h"
 #include "fakes/fake_clock.h"
@@ -196,6 +202,206 @@ TEST_F(VerifierTest, AStoreOutageIsNotAnAuthenticationFailure) {
     auto r = verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", emailKey_}});
     EXPECT_EQ(reasonOf(r), AuthFailureReason::StoreUnavailable);
     EXPECT_EQ(httpStatus(r.error().reason), 503);
+}
+
+// ---- the credential cache -----------------------------------------------------------------
+
+TEST_F(VerifierTest, ASecondSuccessComesFromTheCacheWithoutAStoreRead) {
+    auto first = verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", emailKey_}});
+    ASSERT_TRUE(first.ok());
+    EXPECT_EQ(store_.lookups, 1);
+    for (int i = 0; i < 3; ++i) {
+        auto again = verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", emailKey_}});
+        ASSERT_TRUE(again.ok());
+        EXPECT_EQ(again->userName, first->userName);
+        EXPECT_EQ(again->userId, first->userId);
+        EXPECT_EQ(again->accountId, first->accountId);
+        EXPECT_EQ(again->keyFingerprint, first->keyFingerprint);
+        EXPECT_FALSE(again->keySunsetAtMs.has_value());
+    }
+    EXPECT_EQ(store_.lookups, 1);
+    EXPECT_EQ(store_.retiredLookups, 0);
+}
+
+TEST_F(VerifierTest, FailuresNeverComeFromTheCache) {
+    ASSERT_TRUE(verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", emailKey_}}).ok());
+    ASSERT_TRUE(verify(Api::Sms, {{"smsUser", "acme_sms"}, {"smsKey", smsKey_}}).ok());
+    store_.lookups = 0;
+    store_.retiredLookups = 0;
+    // Wrong key for a cached user, an unknown user, a cached user on the other API: each takes
+    // the uncached path, one user read and one retired-key read, like before the cache.
+    auto wrong = verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", smsKey_}});
+    auto unknown = verify(Api::Email, {{"apiUser", "nobody_here"}, {"apiKey", emailKey_}});
+    auto otherApi = verify(Api::Sms, {{"smsUser", "acme_api"}, {"smsKey", emailKey_}});
+    EXPECT_EQ(reasonOf(wrong), AuthFailureReason::Failed);
+    EXPECT_EQ(reasonOf(unknown), AuthFailureReason::Failed);
+    EXPECT_EQ(reasonOf(otherApi), AuthFailureReason::Failed);
+    EXPECT_EQ(wrong.error().hint, unknown.error().hint);
+    EXPECT_EQ(wrong.error().logDetail, "wrong key");
+    EXPECT_EQ(unknown.error().logDetail, "unknown user");
+    EXPECT_EQ(store_.lookups, 3);
+    EXPECT_EQ(store_.retiredLookups, 3);
+}
+
+TEST_F(VerifierTest, AnSmsResetIsSeenByTheNextCall) {
+    ASSERT_TRUE(verify(Api::Sms, {{"smsUser", "acme_sms"}, {"smsKey", smsKey_}}).ok());
+    ASSERT_TRUE(verify(Api::Sms, {{"smsUser", "acme_sms"}, {"smsKey", smsKey_}}).ok());
+    auto reset = issuer_.resetKey(userIdOf(store_, "acme_sms"), false);
+    ASSERT_TRUE(reset.ok());
+    EXPECT_EQ(reasonOf(verify(Api::Sms, {{"smsUser", "acme_sms"}, {"smsKey", smsKey_}})),
+              AuthFailureReason::KeyExpired);
+    EXPECT_TRUE(verify(Api::Sms, {{"smsUser", "acme_sms"}, {"smsKey", reset->key}}).ok());
+}
+
+TEST_F(VerifierTest, ADisableIsSeenByTheNextCall) {
+    ASSERT_TRUE(verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", emailKey_}}).ok());
+    ASSERT_TRUE(store_.setUserDisabled("acme_api", true).ok());
+    EXPECT_EQ(reasonOf(verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", emailKey_}})),
+              AuthFailureReason::UserDisabled);
+}
+
+TEST_F(VerifierTest, ADeleteIsSeenByTheNextCall) {
+    ASSERT_TRUE(verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", emailKey_}}).ok());
+    ASSERT_TRUE(store_.deleteUser(userIdOf(store_, "acme_api")).ok());
+    auto r = verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", emailKey_}});
+    EXPECT_EQ(reasonOf(r), AuthFailureReason::Failed);
+    EXPECT_EQ(r.error().logDetail, "unknown user");
+}
+
+TEST_F(VerifierTest, APolicyChangeIsSeenByTheNextCall) {
+    ASSERT_TRUE(verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", emailKey_}}).ok());
+    store::UserPolicy policy;
+    policy.senderDomains = {"acme.io"};
+    ASSERT_TRUE(store_.updateUser(userIdOf(store_, "acme_api"), policy, false).ok());
+    auto r = verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", emailKey_}});
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->policy.senderDomains, policy.senderDomains);
+}
+
+TEST_F(VerifierTest, TheTtlBoundsAChangeThatDidNotMoveTheVersion) {
+    ASSERT_TRUE(verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", emailKey_}}).ok());
+    store_.moveVersionOnWrite = false;  // an edit behind the store's back
+    ASSERT_TRUE(store_.setUserDisabled("acme_api", true).ok());
+    clock_.advance(CredentialCacheOptions{}.ttl - std::chrono::milliseconds(1));
+    EXPECT_TRUE(verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", emailKey_}}).ok());
+    clock_.advance(std::chrono::milliseconds(1));
+    EXPECT_EQ(reasonOf(verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", emailKey_}})),
+              AuthFailureReason::UserDisabled);
+}
+
+TEST_F(VerifierTest, AStoreWithoutAVersionGetsNoCaching) {
+    store_.versioned = false;
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_TRUE(verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", emailKey_}}).ok());
+    }
+    EXPECT_EQ(store_.lookups, 3);
+}
+
+TEST_F(VerifierTest, AGraceKeyIsNeverAnsweredFromTheCache) {
+    const std::string key1 = emailKey_;
+    auto reset = issuer_.resetKey(userIdOf(store_, "acme_api"), false);
+    ASSERT_TRUE(reset.ok());
+    for (int i = 0; i < 2; ++i) {
+        auto old = verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", key1}});
+        ASSERT_TRUE(old.ok());
+        EXPECT_TRUE(old->keySunsetAtMs.has_value());  // the Sunset header needs the store
+    }
+    EXPECT_EQ(store_.retiredLookups, 2);
+    ASSERT_TRUE(verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", reset->key}}).ok());
+    auto old = verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", key1}});
+    ASSERT_TRUE(old.ok());
+    EXPECT_TRUE(old->keySunsetAtMs.has_value());
+}
+
+TEST_F(VerifierTest, CachingCanBeTurnedOff) {
+    CredentialVerifier uncached(store_, keys_, clock_, CredentialCacheOptions{0, {}});
+    http::ParamMap map;
+    map.add("apiUser", "acme_api");
+    map.add("apiKey", emailKey_);
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(uncached.verify(Api::Email, map, {}).ok());
+    EXPECT_EQ(store_.lookups, 3);
+}
+
+TEST_F(VerifierTest, ConcurrentCallersAgreeWithTheStore) {
+    std::vector<std::thread> threads;
+    std::atomic<int> failures{0};
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            http::ParamMap email, sms;
+            email.add("apiUser", "acme_api");
+            email.add("apiKey", emailKey_);
+            sms.add("smsUser", "acme_sms");
+            sms.add("smsKey", smsKey_);
+            for (int i = 0; i < 500; ++i) {
+                const bool useSms = (i + t) % 2 == 0;
+                auto r = useSms ? verifier_.verify(Api::Sms, sms, {})
+                                : verifier_.verify(Api::Email, email, {});
+                if (!r.ok()) ++failures;
+            }
+        });
+    }
+    // Moves the version under the callers' feet: every caller must re-read, never fail.
+    for (int i = 0; i < 50; ++i) {
+        EXPECT_TRUE(store_.updateUser(userIdOf(store_, "acme_api"), {}, false).ok());
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(failures, 0);
+    EXPECT_LT(store_.lookups, 4 * 500);  // most answers came from the cache
+}
+
+TEST(CredentialCacheTest, KeepsOnlyEntriesOfTheCurrentVersionAndAtMostMaxUsers) {
+    testing::FakeClock clock;
+    CredentialCache cache(clock, {2, std::chrono::seconds(5)});
+    auto user = [](std::string name) {
+        store::ApiUser u;
+        u.name = std::move(name);
+        return std::make_shared<const store::ApiUser>(std::move(u));
+    };
+    cache.insert(user("user_one"), 7);
+    EXPECT_NE(cache.find("user_one", 7), nullptr);
+    EXPECT_EQ(cache.find("user_one", 8), nullptr);  // the version moved: a miss
+    cache.insert(user("user_two"), 6);              // read before a change the map reflects
+    EXPECT_EQ(cache.find("user_two", 7), nullptr);
+    cache.insert(user("user_two"), 7);
+    cache.insert(user("user_three"), 7);  // full: starts over rather than grow
+    EXPECT_LE(cache.size(), 2u);
+    EXPECT_NE(cache.find("user_three", 7), nullptr);
+    cache.insert(user("user_four"), 9);  // a newer version drops everything older
+    EXPECT_EQ(cache.size(), 1u);
+    EXPECT_EQ(cache.find("user_three", 9), nullptr);
+    EXPECT_NE(cache.find("user_four", 9), nullptr);
+    clock.advance(std::chrono::seconds(5));
+    EXPECT_EQ(cache.find("user_four", 9), nullptr);
+}
+
+TEST(KeyMaterialTest, HashIsHmacSha256UnderTheDerivedKey) {
+    // Computed independently (Python's hmac over the BLAKE2b-derived subkey, and libsodium's
+    // one-shot HMAC) for testSecret(): the stored hashes of existing keys must keep matching.
+    const auto secret = testSecret();
+    const KeyMaterial keys(secret);
+    auto hex = [](std::string_view raw) {
+        std::string out(raw.size() * 2 + 1, '\0');
+        sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(raw.data()),
+                       raw.size());
+        out.pop_back();
+        return out;
+    };
+    EXPECT_EQ(hex(keys.hash("AbCdEfGhIjKlMnOpQrStUvWxYz012345")),
+              "d4932d471d0a8128de7648dd84622117693ee5dc4d9ad49b61cb00feb2e20843");
+    EXPECT_EQ(hex(keys.hash("")),
+              "c08c1f231ef239c5d0ab7c0614515a19c5721073df821a666dbc48b3e6944408");
+    EXPECT_EQ(hex(keys.hash(std::string(200, 'x'))),
+              "bc114e1cee6161ec61093e3490fb196343992307dc42fdc4693be83cd8082928");
+    const auto subkey = secret.deriveKey(1, "apikeyhm");
+    for (const std::string& key : std::vector<std::string>{
+             "", "k", "Q3tGdI67xSxedvC76zUs9q4nBqptUwuz", std::string(300, 'z')}) {
+        std::string expected(crypto_auth_hmacsha256_BYTES, '\0');
+        crypto_auth_hmacsha256(reinterpret_cast<unsigned char*>(expected.data()),
+                               reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                               subkey.data());
+        EXPECT_EQ(keys.hash(key), expected) << key.size();
+        EXPECT_EQ(view(keys.hashBytes(key)), expected) << key.size();
+    }
 }
 
 TEST(KeyMaterialTest, KeysAreLongAlphanumericAndDistinct) {

@@ -1,0 +1,69 @@
+#pragma once
+// CredentialCache: API users that recently authenticated, keyed by name, so that the next request
+// with the same current key succeeds without a store read (DESIGN §2 "credential cache").
+//
+// It only ever short-cuts a success. Every entry is tagged with the store's credential version
+// read before the store was; an entry answers only while that version is still current, so a
+// committed reset, disable or delete (which moves the version, in whichever process made it) is
+// seen by the very next lookup. The TTL is a backstop for changes that bypass the store's
+// version (an edit with the sqlite3 CLI); it runs on the injected clock's monotonic time.
+// Thread-safe: the I/O threads look up under a shared lock.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "common/clock.h"
+#include "store/records.h"
+
+namespace sc::auth {
+
+struct CredentialCacheOptions {
+    size_t maxUsers = 4096;  // 0 turns the cache off
+    std::chrono::milliseconds ttl = std::chrono::seconds(5);
+};
+
+class CredentialCache {
+public:
+    using UserPtr = std::shared_ptr<const store::ApiUser>;
+
+    CredentialCache(const Clock& clock, CredentialCacheOptions options);
+
+    // The user as cached under `version`, or null when it is not cached, was cached under
+    // another version, or outlived the TTL.
+    UserPtr find(std::string_view name, uint64_t version) const;
+    // `versionBefore` is the credential version read before the store read that produced
+    // `user`: a change committed after that read moves the version past it, so the entry
+    // never answers once the change is visible.
+    void insert(UserPtr user, uint64_t versionBefore);
+
+    size_t size() const;
+
+private:
+    struct NameHash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const noexcept {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+    struct Entry {
+        UserPtr user;
+        std::chrono::steady_clock::time_point expiresAt;
+    };
+
+    const Clock& clock_;
+    const CredentialCacheOptions options_;
+    mutable std::shared_mutex mutex_;
+    // The credential version every entry of users_ was read under; a newer version empties the
+    // map (entries read under an older version are never admitted).
+    uint64_t version_ = 0;
+    std::unordered_map<std::string, Entry, NameHash, std::equal_to<>> users_;
+};
+
+}  // namespace sc::auth
