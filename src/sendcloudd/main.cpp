@@ -109,7 +109,7 @@ int runServer(const Settings& settings) {
     pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
 
-    auto rt = app::openRuntime(settings);
+    auto rt = app::openRuntime(settings, [](std::string_view m) { spdlog::error("{}", m); });
     if (!rt) return 1;
 
     domain::PhoneNumberValidator phones(phoneMode.value());

@@ -9,7 +9,8 @@
 
 namespace sc::app {
 
-std::unique_ptr<Runtime> openRuntime(const Settings& settings) {
+std::unique_ptr<Runtime> openRuntime(const Settings& settings,
+                                     std::function<void(std::string_view)> onError) {
     auto rt = std::make_unique<Runtime>();
     std::error_code ec;
     std::filesystem::create_directories(settings.dataDir, ec);
@@ -29,6 +30,9 @@ std::unique_ptr<Runtime> openRuntime(const Settings& settings) {
     try {
         store::SqliteOptions opts;
         opts.path = settings.databasePath();
+        opts.onError = onError ? std::move(onError) : [](std::string_view message) {
+            std::cerr << "sendcloudd: " << message << "\n";
+        };
         rt->backend = std::make_unique<store::SqliteBackend>(opts);
     } catch (const std::exception& e) {
         std::cerr << "sendcloudd: cannot open database " << settings.databasePath() << ": "

@@ -3,8 +3,10 @@
 // server secret, the key material and the store, built in one place so every command opens the
 // same database the same way.
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "auth/credential_issuer.h"
 #include "auth/key_material.h"
@@ -30,7 +32,10 @@ struct Runtime {
 };
 
 // Creates the data dir if needed, loads or creates the server secret and opens the store.
-// Returns null after printing the reason to stderr.
-std::unique_ptr<Runtime> openRuntime(const Settings& settings);
+// Returns null after printing the reason to stderr. Store failures that have no caller to answer
+// (a checkpoint, a credential change that could not be signalled to running servers) go to
+// onError; by default they are printed to stderr.
+std::unique_ptr<Runtime> openRuntime(const Settings& settings,
+                                     std::function<void(std::string_view)> onError = nullptr);
 
 }  // namespace sc::app
