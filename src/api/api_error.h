@@ -2,7 +2,9 @@
 // ApiError and the response envelope of DESIGN §1.4. Handlers return ApiError values; this file
 // alone turns them (and successes) into JSON bodies, so every response has the same shape.
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -27,6 +29,11 @@ http::Response errorResponse(const ApiError& error, ResponseShape shape = Respon
 http::Response successResponse(nlohmann::json info);
 // v1: the info's emailIdList becomes email_id_list, beside "message":"success".
 http::Response successResponse(nlohmann::json info, ResponseShape shape);
+// The send paths' answers from JSON they wrote themselves (api/json_text.h), so that no
+// nlohmann value is built per request. `infoJson` is the info object as successResponse would
+// dump it; v1's email answer takes the id list's JSON, nullopt when the client asked for none.
+http::Response successResponseText(std::string_view infoJson);
+http::Response emailSuccessResponseV1(std::optional<std::string_view> emailIdListJson);
 
 // The fixed human message for a status ("Authentication failed, please check API credentials").
 std::string_view statusMessage(int status);

@@ -1,6 +1,6 @@
 #include "api/ids.h"
 
-#include <fmt/format.h>
+#include <charconv>
 
 namespace sc::api {
 
@@ -15,6 +15,13 @@ std::string sanitizeHost(const std::string& host) {
     }
     return out.empty() ? "localhost" : out;
 }
+
+template <class Integer>
+void appendDecimal(std::string& out, Integer value) {
+    char digits[24];
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
+}
+
 }  // namespace
 
 IdGenerator::IdGenerator(const Clock& clock, Random& random, std::string hostname)
@@ -23,12 +30,28 @@ IdGenerator::IdGenerator(const Clock& clock, Random& random, std::string hostnam
 std::string IdGenerator::nextMessageId() {
     uint64_t seq = sequence_.fetch_add(1) % 1000000;
     uint32_t rnd = random_.uniform(100000000);
-    return fmt::format("{}_{}_{}.sc-{}", clock_.nowMillis(), seq, rnd, host_);
+    // "<ms>_<seq>_<rnd>.sc-<host>", written without a format string: one per send.
+    std::string id;
+    id.reserve(40 + host_.size());
+    appendDecimal(id, clock_.nowMillis());
+    id += '_';
+    appendDecimal(id, seq);
+    id += '_';
+    appendDecimal(id, rnd);
+    id += ".sc-";
+    id += host_;
+    return id;
 }
 
 std::string IdGenerator::recipientId(const std::string& messageId, size_t index,
                                      const std::string& address) {
-    return fmt::format("{}{}${}", messageId, index, address);
+    std::string id;
+    id.reserve(messageId.size() + 8 + address.size());
+    id += messageId;
+    appendDecimal(id, index);
+    id += '$';
+    id += address;
+    return id;
 }
 
 }  // namespace sc::api

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "api/json_text.h"
 #include "api/send_validation.h"
 #include "api/xsmtpapi.h"
 #include "auth/credential_issuer.h"
@@ -66,6 +67,17 @@ ApiError badParam(std::string code, std::string hint) {
     return ApiError{400, std::move(code), std::move(hint), {}};
 }
 
+// What every answer to an admitted request carries: the user for the access log, and the
+// Sunset header while the request's key is in its grace period.
+void finishResponse(const std::string& userName, std::optional<int64_t> keySunsetAtMs,
+                    http::Response& resp) {
+    resp.logUser = userName;
+    if (keySunsetAtMs) {
+        resp.headers.push_back(
+            {"sunset", formatHttpDate(Clock::TimePoint(Clock::Duration(*keySunsetAtMs)))});
+    }
+}
+
 }  // namespace
 
 // What admit() learned about a request that may go on to its content checks.
@@ -123,7 +135,7 @@ Result<SendApi::Admission, http::Response> SendApi::admit(const SendRoute& route
     event.atMs = now;
     event.api = apiName(api);
     event.clientIp = req.clientIp;
-    event.userAgent = std::string(req.header("user-agent").value_or("")).substr(0, 256);
+    event.userAgent = req.header("user-agent").value_or("").substr(0, 256);
 
     auto refuse = [&](ApiError error, const std::string& user) {
         http::Response r = errorResponse(error, route.shape);
@@ -233,16 +245,12 @@ Result<SendApi::Admission, http::Response> SendApi::admit(const SendRoute& route
             "rate_limited", {1, 0, 0, 1}));
     }
     event.outcome = "success";
-    deps_.audit.record(event);
+    deps_.audit.record(std::move(event));
     return a;
 }
 
 void SendApi::finish(const Admission& a, http::Response& resp) const {
-    resp.logUser = a.ctx.userName;
-    if (a.ctx.keySunsetAtMs) {
-        resp.headers.push_back(
-            {"sunset", formatHttpDate(Clock::TimePoint(Clock::Duration(*a.ctx.keySunsetAtMs)))});
-    }
+    finishResponse(a.ctx.userName, a.ctx.keySunsetAtMs, resp);
 }
 
 Result<std::optional<std::string>, ApiError> SendApi::sendRequestIdOf(const Admission& a) const {
@@ -296,32 +304,63 @@ store::NewMessage SendApi::newMessage(const Admission& a, store::UserKind kind) 
     return msg;
 }
 
-void SendApi::queue(std::shared_ptr<Admission> a, store::NewMessage msg,
-                    const std::optional<std::string>& requestId, int64_t count, nlohmann::json info,
-                    std::function<void(http::Response)> answer) const {
-    if (requestId) {
-        msg.sendRequestId = *requestId;
-        msg.responseJson = info.dump();
+void SendApi::answer(const Exchange& x, http::Response resp) const {
+    finish(*x.admission, resp);
+    x.reply(std::move(resp));
+}
+
+void SendApi::refuse(const Exchange& x, const ApiError& e) const {
+    const auth::AuthContext& c = x.admission->ctx;
+    deps_.audit.countUsage(c.userId, c.accountId, c.userName, {1, 0, 0, 0});
+    answer(x, errorResponse(e, x.admission->route.shape));
+}
+
+void SendApi::queue(const Exchange& x, store::NewMessage msg, int64_t count, std::string infoJson,
+                    http::Response ok) const {
+    if (x.requestId) {
+        msg.sendRequestId = *x.requestId;
+        msg.responseJson = std::move(infoJson);
     }
+    finish(*x.admission, ok);
+    // Counted before the commit, so that the writer thread does not take the recorder's lock;
+    // a failed enqueue takes the recipients back at the same instant (the same hour's row).
+    const auth::AuthContext& ctx = x.admission->ctx;
+    const int64_t countedAtMs = msg.createdAtMs;
+    deps_.audit.countUsage(ctx.userId, ctx.accountId, ctx.userName, {1, count, 0, 0}, countedAtMs);
+    // The callback keeps only what a refused enqueue needs, not the admission: the request's
+    // parameters are then freed on the I/O thread when the handler returns, not on the writer.
+    struct Refund {
+        int64_t userId;
+        int64_t accountId;
+        std::string userName;
+        std::optional<int64_t> keySunsetAtMs;
+        ResponseShape shape;
+    };
     deps_.messages.enqueue(
-        std::move(msg), [this, a, answer = std::move(answer), count,
-                         info = std::move(info)](Result<Ok, store::StoreError> r) {
-            const auth::AuthContext& c = a->ctx;
-            const ResponseShape shape = a->route.shape;
-            if (!r) {
-                deps_.quota.release(c.userId, count);
-                deps_.audit.countUsage(c.userId, c.accountId, c.userName, {1, 0, 0, 0});
-                // A repeated sendRequestId: the first request's answer, and nothing queued.
-                if (r.error().kind == store::StoreError::Kind::Duplicate) {
-                    auto first = nlohmann::json::parse(r.error().existingResponse, nullptr, false);
-                    if (!first.is_discarded())
-                        return answer(successResponse(std::move(first), shape));
+        std::move(msg),
+        [this, reply = x.reply, count, countedAtMs, ok = std::move(ok),
+         refund = Refund{ctx.userId, ctx.accountId, ctx.userName, ctx.keySunsetAtMs,
+                         x.admission->route.shape}](Result<Ok, store::StoreError> r) mutable {
+            if (r) return reply(std::move(ok));
+            deps_.quota.release(refund.userId, count);
+            deps_.audit.countUsage(refund.userId, refund.accountId, refund.userName,
+                                   {0, -count, 0, 0}, countedAtMs);
+            http::Response failed;
+            // A repeated sendRequestId: the first request's answer, and nothing queued.
+            bool answered = false;
+            if (r.error().kind == store::StoreError::Kind::Duplicate) {
+                auto first = nlohmann::json::parse(r.error().existingResponse, nullptr, false);
+                if (!first.is_discarded()) {
+                    failed = successResponse(std::move(first), refund.shape);
+                    answered = true;
                 }
-                spdlog::error("enqueue failed for user={}: {}", c.userName, r.error().message);
-                return answer(errorResponse(kStoreUnavailable, shape));
             }
-            deps_.audit.countUsage(c.userId, c.accountId, c.userName, {1, count, 0, 0});
-            answer(successResponse(info, shape));
+            if (!answered) {
+                spdlog::error("enqueue failed for user={}: {}", refund.userName, r.error().message);
+                failed = errorResponse(kStoreUnavailable, refund.shape);
+            }
+            finishResponse(refund.userName, refund.keySunsetAtMs, failed);
+            reply(std::move(failed));
         });
 }
 
@@ -332,25 +371,17 @@ std::optional<SendApi::Exchange> SendApi::open(const SendRoute& route, const htt
         reply(std::move(admitted).error());
         return std::nullopt;
     }
-    Exchange x;
-    x.admission = std::make_shared<Admission>(std::move(admitted).value());
-    x.answer = [this, a = x.admission, reply](http::Response r) {
-        finish(*a, r);
-        reply(std::move(r));
-    };
-    x.refuse = [this, a = x.admission, answer = x.answer](const ApiError& e) {
-        deps_.audit.countUsage(a->ctx.userId, a->ctx.accountId, a->ctx.userName, {1, 0, 0, 0});
-        answer(errorResponse(e, a->route.shape));
-    };
+    Exchange x{std::make_shared<Admission>(std::move(admitted).value()), std::move(reply),
+               std::nullopt};
     auto requestId = sendRequestIdOf(*x.admission);
     if (!requestId) {
-        x.refuse(requestId.error());
+        refuse(x, requestId.error());
         return std::nullopt;
     }
     x.requestId = std::move(requestId).value();
     if (x.requestId) {
         if (auto prior = priorAnswer(*x.admission, *x.requestId)) {
-            x.answer(std::move(*prior));
+            answer(x, std::move(*prior));
             return std::nullopt;
         }
     }
@@ -363,9 +394,8 @@ void SendApi::sendEmail(const SendRoute& route, const http::Request& req,
     if (!x) return;
     const std::shared_ptr<Admission>& a = x->admission;
     const auth::AuthContext& ctx = a->ctx;
-    const auto& answer = x->answer;
-    auto refuse = [&](const ApiError& e) { x->refuse(e); };
-    const std::optional<std::string>& requestId = x->requestId;
+    auto answer = [&](http::Response r) { this->answer(*x, std::move(r)); };
+    auto refuse = [&](const ApiError& e) { this->refuse(*x, e); };
 
     bool respEmailId = true;
     if (auto v = a->form.params.get("respEmailId"); v && !v->empty()) {
@@ -377,15 +407,18 @@ void SendApi::sendEmail(const SendRoute& route, const http::Request& req,
 
     std::optional<XSmtpApi> xsmtpapi;
     if (auto text = a->form.params.get("xsmtpapi"); text && !text->empty()) {
-        auto x = parseXSmtpApi(std::string(*text), limits_.maxRecipients);
-        if (!x) return refuse(x.error());
-        xsmtpapi = std::move(x).value();
+        auto parsedXSmtpApi = parseXSmtpApi(std::string(*text), limits_.maxRecipients);
+        if (!parsedXSmtpApi) return refuse(parsedXSmtpApi.error());
+        xsmtpapi = std::move(parsedXSmtpApi).value();
     }
     const bool templated = route.endpoint == Endpoint::EmailTemplateSend;
-    http::FormData effective;
-    effective.params = a->form.params;
-    effective.files = a->form.files;
+    // A template send validates the request with the template's parts put in; any other send
+    // validates the request as it came, without a copy of its parameters and attachments.
+    std::optional<http::FormData> withTemplate;
     if (templated) {
+        http::FormData& effective = withTemplate.emplace();
+        effective.params = a->form.params;
+        effective.files = a->form.files;
         auto invoke = a->form.params.get("templateInvokeName");
         if (!invoke || invoke->empty()) {
             return refuse(badParam("email.template_missing",
@@ -413,7 +446,7 @@ void SendApi::sendEmail(const SendRoute& route, const http::Request& req,
     const bool perRecipient = xsmtpapi && !xsmtpapi->to.empty();
 
     EmailLimits limits{limits_.maxRecipients, limits_.maxContentBytes, perRecipient};
-    auto email = validateEmail(effective, limits);
+    auto email = validateEmail(withTemplate ? *withTemplate : a->form, limits);
     if (!email) return refuse(email.error());
     if (perRecipient) email->to = xsmtpapi->to;
     if (!senderAllowed(ctx.policy.senderDomains, email->from.domain())) {
@@ -446,8 +479,7 @@ void SendApi::sendEmail(const SendRoute& route, const http::Request& req,
                 ValidatedEmail one = base;
                 one.to = {email->to[i]};
                 if (auto e = render(i, one)) return refuse(*e);
-                ownContent.push_back(one.contentJson().dump(
-                    -1, ' ', false, nlohmann::json::error_handler_t::replace));
+                ownContent.push_back(one.contentJsonText());
             }
         } else if (auto e = render(0, *email)) {
             return refuse(*e);
@@ -459,25 +491,33 @@ void SendApi::sendEmail(const SendRoute& route, const http::Request& req,
     if (auto refused = reserveQuota(*a, count)) return answer(std::move(*refused));
 
     store::NewMessage msg = newMessage(*a, store::UserKind::Email);
-    msg.contentJson =
-        email->contentJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    msg.contentJson = email->contentJsonText();
     msg.attachments = std::move(email->attachments);
-    nlohmann::json idList = nlohmann::json::array();
+    // The answer's id list, written as the ids are made (json_text.h: nlohmann's bytes).
+    std::string idList = "[";
+    idList.reserve(static_cast<size_t>(count) * (msg.messageId.size() + 40) + 2);
+    msg.recipients.reserve(static_cast<size_t>(count));
     size_t index = 0;
     for (auto [role, list] : {std::pair{"to", &email->to}, std::pair{"cc", &email->cc},
                               std::pair{"bcc", &email->bcc}}) {
         for (const auto& addr : *list) {
             std::string id = IdGenerator::recipientId(msg.messageId, index, addr.address);
-            idList.push_back(id);
+            if (index > 0) idList += ',';
+            json_text::appendString(idList, id);
             store::Recipient r{std::move(id), addr.address, role, ""};
             if (index < ownContent.size()) r.contentJson = std::move(ownContent[index]);
             msg.recipients.push_back(std::move(r));
             ++index;
         }
     }
-    nlohmann::json info =
-        respEmailId ? nlohmann::json{{"emailIdList", std::move(idList)}} : nlohmann::json::object();
-    queue(a, std::move(msg), requestId, count, std::move(info), answer);
+    idList += ']';
+    std::string info = respEmailId ? R"({"emailIdList":)" + idList + "}" : std::string("{}");
+    http::Response ok =
+        route.shape == ResponseShape::V1
+            ? emailSuccessResponseV1(respEmailId ? std::optional<std::string_view>(idList)
+                                                 : std::nullopt)
+            : successResponseText(info);
+    queue(*x, std::move(msg), count, std::move(info), std::move(ok));
 }
 
 void SendApi::sendSms(const SendRoute& route, const http::Request& req,
@@ -486,16 +526,24 @@ void SendApi::sendSms(const SendRoute& route, const http::Request& req,
     if (!x) return;
     const std::shared_ptr<Admission>& a = x->admission;
     const auth::AuthContext& ctx = a->ctx;
-    const auto& answer = x->answer;
-    auto refuse = [&](const ApiError& e) { x->refuse(e); };
-    const std::optional<std::string>& requestId = x->requestId;
+    auto answer = [&](http::Response r) { this->answer(*x, std::move(r)); };
+    auto refuse = [&](const ApiError& e) { this->refuse(*x, e); };
     if (auto type = a->form.params.get("msgType"); type && !type->empty() && *type != "0") {
         return refuse(badParam("sms.msg_type_invalid", "only msgType=0 (SMS) is supported"));
     }
 
     // A stored template (templateId + vars), SendCloud's form, or free text in `message`.
-    http::FormData effective;
-    effective.params = a->form.params;
+    // The request with `message` filled in by a template or vars; without either, the request
+    // is validated as it came, without a copy of its parameters.
+    std::optional<http::FormData> rewritten;
+    auto params = [&]() -> const http::ParamMap& {
+        return rewritten ? rewritten->params : a->form.params;
+    };
+    auto setMessage = [&](const std::string& text) {
+        http::ParamMap p = withParam(params(), "message", text);
+        if (!rewritten) rewritten.emplace();
+        rewritten->params = std::move(p);
+    };
     std::map<std::string, std::string> vars;
     if (auto v = a->form.params.get("vars"); v && !v->empty()) {
         auto j = nlohmann::json::parse(*v, nullptr, false);
@@ -548,39 +596,50 @@ void SendApi::sendSms(const SendRoute& route, const http::Request& req,
                                            std::string(name) + "%"));
             }
         }
-        effective.params = withParam(effective.params, "message", text);
+        setMessage(text);
         vars.clear();
     }
     if (!vars.empty()) {
-        if (auto text = effective.params.get("message")) {
-            effective.params =
-                withParam(effective.params, "message", substitute(std::string(*text), vars, {}));
-        }
+        if (auto text = params().get("message"))
+            setMessage(substitute(std::string(*text), vars, {}));
     }
 
-    auto sms =
-        validateSms(effective, deps_.phones, limits_.maxRecipients, limits_.maxSmsCharacters);
+    auto sms = validateSms(rewritten ? *rewritten : a->form, deps_.phones, limits_.maxRecipients,
+                           limits_.maxSmsCharacters);
     if (!sms) return refuse(sms.error());
     const int64_t count = static_cast<int64_t>(sms->to.size());
     if (auto refused = reserveQuota(*a, count)) return answer(std::move(*refused));
 
     store::NewMessage msg = newMessage(*a, store::UserKind::Sms);
-    msg.contentJson = nlohmann::json{
-        {"message", sms->message},
-        {"segments", sms->segments.segments},
-        {"encoding",
-         sms->segments.encoding == domain::SmsEncoding::Gsm7
-             ? "gsm7"
-             : "ucs2"}}.dump();
-    nlohmann::json ids = nlohmann::json::array();
+    // Keys in nlohmann::json's (sorted) order, so the text is the one its dump() gave.
+    std::string& content = msg.contentJson;
+    content.reserve(sms->message.size() + 64);
+    content = sms->segments.encoding == domain::SmsEncoding::Gsm7 ? R"({"encoding":"gsm7")"
+                                                                  : R"({"encoding":"ucs2")";
+    content += R"(,"message":)";
+    json_text::appendString(content, sms->message);
+    content += R"(,"segments":)";
+    json_text::appendUint(content, sms->segments.segments);
+    content += '}';
+    std::string info = R"({"segments":)";
+    info.reserve(64 + static_cast<size_t>(count) * (msg.messageId.size() + 24));
+    json_text::appendUint(info, sms->segments.segments);
+    info += R"(,"smsIds":[)";
+    msg.recipients.reserve(sms->to.size());
     for (size_t i = 0; i < sms->to.size(); ++i) {
         std::string id = IdGenerator::recipientId(msg.messageId, i, sms->to[i]);
-        ids.push_back(id);
+        if (i > 0) info += ',';
+        json_text::appendString(info, id);
         msg.recipients.push_back({std::move(id), sms->to[i], "to", ""});
     }
-    nlohmann::json info = {
-        {"successCount", count}, {"smsIds", std::move(ids)}, {"segments", sms->segments.segments}};
-    queue(a, std::move(msg), requestId, count, std::move(info), answer);
+    info += R"(],"successCount":)";
+    json_text::appendInt(info, count);
+    info += '}';
+    // Every SMS path answers in the v2 shape; the generic conversion keeps any other correct.
+    http::Response ok = route.shape == ResponseShape::V2
+                            ? successResponseText(info)
+                            : successResponse(nlohmann::json::parse(info), route.shape);
+    queue(*x, std::move(msg), count, std::move(info), std::move(ok));
 }
 
 void SendApi::healthz(const http::Request&, http::Responder reply) const {

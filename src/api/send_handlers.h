@@ -71,12 +71,12 @@ public:
 
 private:
     struct Admission;
-    // What every send shares once admitted: the reply channel (adds Sunset and the log user),
-    // a refusal that counts usage, and the sendRequestId if any.
+    // What every send shares once admitted: the admission, the reply channel and the
+    // sendRequestId if any. Answers go through answer() and refuse() (Sunset header, log user,
+    // usage), with no per-request std::function of their own.
     struct Exchange {
         std::shared_ptr<Admission> admission;
-        std::function<void(http::Response)> answer;
-        std::function<void(const ApiError&)> refuse;
+        http::Responder reply;
         std::optional<std::string> requestId;
     };
     // Admits the request; nullopt when it has been answered already (refused, or a repeat of
@@ -86,6 +86,9 @@ private:
     // Parameters, credentials, lockout, IP allowlist and rate limit: everything before content.
     Result<Admission, http::Response> admit(const SendRoute& route, const http::Request& req) const;
     void finish(const Admission& a, http::Response& resp) const;
+    void answer(const Exchange& x, http::Response resp) const;
+    // A refusal after admission: counted as a request, answered in the route's shape.
+    void refuse(const Exchange& x, const ApiError& e) const;
     // sendRequestId: the first request's answer when this one repeats it within the hour.
     Result<std::optional<std::string>, ApiError> sendRequestIdOf(const Admission& a) const;
     std::optional<http::Response> priorAnswer(const Admission& a,
@@ -94,9 +97,11 @@ private:
     std::optional<http::Response> reserveQuota(const Admission& a, int64_t count) const;
     store::NewMessage newMessage(const Admission& a, store::UserKind kind) const;
     // Enqueues and answers once the commit is done (or a repeated sendRequestId is found).
-    void queue(std::shared_ptr<Admission> a, store::NewMessage msg,
-               const std::optional<std::string>& requestId, int64_t count, nlohmann::json info,
-               std::function<void(http::Response)> answer) const;
+    // `infoJson` is the answer's info object (kept for a repeated sendRequestId) and `ok` the
+    // whole answer, both made here on the I/O thread: the store runs the callback on its one
+    // writer thread, the serial part of every send, which then only hands `ok` over.
+    void queue(const Exchange& x, store::NewMessage msg, int64_t count, std::string infoJson,
+               http::Response ok) const;
 
     SendApiDeps deps_;
     SendLimits limits_;

@@ -5,6 +5,8 @@
 #include <array>
 #include <cctype>
 
+#include "api/json_text.h"
+
 namespace sc::api {
 
 namespace {
@@ -103,7 +105,60 @@ nlohmann::json addressesJson(const std::vector<domain::EmailAddress>& list) {
     return a;
 }
 
+void appendAddressesText(std::string& out, const std::vector<domain::EmailAddress>& list) {
+    out += '[';
+    for (size_t i = 0; i < list.size(); ++i) {
+        if (i > 0) out += ',';
+        out += R"({"address":)";
+        json_text::appendString(out, list[i].address);
+        if (!list[i].displayName.empty()) {
+            out += R"(,"name":)";
+            json_text::appendString(out, list[i].displayName);
+        }
+        out += '}';
+    }
+    out += ']';
+}
+
 }  // namespace
+
+std::string ValidatedEmail::contentJsonText() const {
+    // nlohmann::json objects keep their keys sorted: the same order here, so the text is the
+    // one contentJson().dump() gave (tests compare the two).
+    std::string j;
+    j.reserve(256 + subject.size() + html.size() + plain.size() + fromName.size() +
+              64 * (to.size() + cc.size() + bcc.size() + replyTo.size()));
+    j += R"({"bcc":)";
+    appendAddressesText(j, bcc);
+    j += R"(,"cc":)";
+    appendAddressesText(j, cc);
+    j += R"(,"from":)";
+    json_text::appendString(j, from.address);
+    j += R"(,"fromName":)";
+    json_text::appendString(j, fromName);
+    j += R"(,"headers":)";
+    if (headers.empty()) {
+        j += "{}";
+    } else {
+        j += headers.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+    if (!html.empty()) {
+        j += R"(,"html":)";
+        json_text::appendString(j, html);
+    }
+    if (!plain.empty()) {
+        j += R"(,"plain":)";
+        json_text::appendString(j, plain);
+    }
+    j += R"(,"replyTo":)";
+    appendAddressesText(j, replyTo);
+    j += R"(,"subject":)";
+    json_text::appendString(j, subject);
+    j += R"(,"to":)";
+    appendAddressesText(j, to);
+    j += '}';
+    return j;
+}
 
 nlohmann::json ValidatedEmail::contentJson() const {
     nlohmann::json j = {

@@ -36,6 +36,8 @@ struct ValidatedEmail {
     std::vector<store::Attachment> attachments;
 
     nlohmann::json contentJson() const;
+    // contentJson().dump(-1, ' ', false, replace), written directly: what the store keeps.
+    std::string contentJsonText() const;
 };
 
 Result<ValidatedEmail, ApiError> validateEmail(const http::FormData& form,

@@ -46,8 +46,44 @@ std::optional<bool> parseBoolParam(std::string_view text) {
     return std::nullopt;
 }
 
+namespace {
+
+bool isAlias(std::string_view name, Endpoint endpoint) {
+    if (endpoint == Endpoint::SmsSend) {
+        for (const auto& a : kSmsAliases) {
+            if (name == a.first) return true;
+        }
+        return false;
+    }
+    for (const auto& a : kEmailAliases) {
+        if (name == a.first && appliesTo(a, endpoint)) return true;
+    }
+    return false;
+}
+
+// Nothing to rename and nothing given twice, as in nearly every request: the parameters are
+// already normal, and the rewrite below (a copy of every value) can be skipped.
+bool alreadyNormal(const http::ParamMap& params, Endpoint endpoint) {
+    const auto& items = params.items();
+    for (size_t i = 0; i < items.size(); ++i) {
+        if (isAlias(items[i].name, endpoint)) return false;
+        for (size_t j = 0; j < i; ++j) {
+            if (items[j].name == items[i].name) return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
 Result<Ok, ApiError> normalizeParams(http::FormData& form, Endpoint endpoint) {
     const bool sms = endpoint == Endpoint::SmsSend;
+    for (auto& f : form.files) {
+        if (!sms && f.field == "files") f.field = "attachments";
+    }
+    // The rewrite would give the same names and values (a lone list parameter joins to itself),
+    // only with `to` moved last; nothing reads the order after this point.
+    if (alreadyNormal(form.params, endpoint)) return Ok{};
     std::vector<Alias> aliases;
     if (sms) {
         aliases.assign(kSmsAliases.begin(), kSmsAliases.end());
@@ -113,10 +149,6 @@ Result<Ok, ApiError> normalizeParams(http::FormData& form, Endpoint endpoint) {
         if (present) merged.add(name, joined);
     }
     form.params = std::move(merged);
-
-    for (auto& f : form.files) {
-        if (!sms && f.field == "files") f.field = "attachments";
-    }
     return Ok{};
 }
 

@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <iterator>
+
 namespace sc::audit {
 
 AuditRecorder::AuditRecorder(store::AuditStore& store, const Clock& clock, AuditOptions options)
@@ -41,14 +44,21 @@ void AuditRecorder::record(store::AuthEvent event) {
 void AuditRecorder::countUsage(int64_t userId, int64_t accountId, const std::string& userName,
                                const UsageIncrement& inc) {
     if (userId == 0) return;
-    const int64_t now = clock_.nowMillis();
-    const int64_t hour = now - now % 3600000;
+    countUsage(userId, accountId, userName, inc, clock_.nowMillis());
+}
+
+void AuditRecorder::countUsage(int64_t userId, int64_t accountId, const std::string& userName,
+                               const UsageIncrement& inc, int64_t atMs) {
+    if (userId == 0) return;
+    const int64_t hour = atMs - atMs % 3600000;
     std::lock_guard lk(mu_);
     auto& d = usage_[{userId, hour}];
-    d.userId = userId;
-    d.accountId = accountId;
-    d.userName = userName;
-    d.hourStartMs = hour;
+    if (d.userId == 0) {
+        d.userId = userId;
+        d.accountId = accountId;
+        d.userName = userName;
+        d.hourStartMs = hour;
+    }
     d.requests += inc.requests;
     d.recipients += inc.recipients;
     d.authFailures += inc.authFailures;
@@ -61,19 +71,12 @@ bool AuditRecorder::flush() {
     std::map<std::pair<int64_t, int64_t>, store::UsageDelta> usage;
     {
         std::lock_guard lk(mu_);
+        events.swap(spareEvents_);  // empty, with the capacity of an earlier batch
         events.swap(events_);
         usage.swap(usage_);
     }
     bool ok = true;
-    if (!events.empty()) {
-        if (auto r = store_.appendEvents(events); !r) {
-            spdlog::warn("audit: could not write {} events: {}", events.size(), r.error().message);
-            std::lock_guard lk(mu_);
-            events_.insert(events_.begin(), std::make_move_iterator(events.begin()),
-                           std::make_move_iterator(events.end()));
-            ok = false;
-        }
-    }
+    if (!events.empty()) ok = writeEvents(events);
     if (!usage.empty()) {
         std::vector<store::UsageDelta> deltas;
         deltas.reserve(usage.size());
@@ -97,6 +100,43 @@ bool AuditRecorder::flush() {
     }
     maybePrune();
     return ok;
+}
+
+bool AuditRecorder::writeEvents(std::vector<store::AuthEvent>& events) {
+    const size_t perWrite = std::max<size_t>(1, options_.eventsPerWrite);
+    std::vector<store::AuthEvent> piece;
+    size_t written = 0;
+    while (written < events.size()) {
+        const size_t n = std::min(perWrite, events.size() - written);
+        const bool whole = written == 0 && n == events.size();
+        if (!whole) {
+            piece.assign(
+                std::make_move_iterator(events.begin() + static_cast<ptrdiff_t>(written)),
+                std::make_move_iterator(events.begin() + static_cast<ptrdiff_t>(written + n)));
+        }
+        if (auto r = store_.appendEvents(whole ? events : piece); !r) {
+            if (!whole) {
+                std::move(piece.begin(), piece.end(),
+                          events.begin() + static_cast<ptrdiff_t>(written));
+            }
+            const size_t left = events.size() - written;
+            spdlog::warn("audit: could not write {} events: {}", left, r.error().message);
+            // What was written stays written; the rest goes back in front of what arrived
+            // since, for the next flush.
+            std::lock_guard lk(mu_);
+            events_.insert(
+                events_.begin(),
+                std::make_move_iterator(events.begin() + static_cast<ptrdiff_t>(written)),
+                std::make_move_iterator(events.end()));
+            return false;
+        }
+        written += n;
+    }
+    events.clear();
+    std::lock_guard lk(mu_);
+    // Keep the larger buffer: bursts are what it is there for.
+    if (events.capacity() > spareEvents_.capacity()) spareEvents_.swap(events);
+    return true;
 }
 
 void AuditRecorder::maybePrune() {

@@ -20,6 +20,10 @@ namespace sc::audit {
 struct AuditOptions {
     std::chrono::milliseconds flushInterval{1000};  // real time between background flushes
     size_t flushAtEvents = 2000;                    // flush early when this many are pending
+    // Events per store write (one transaction each): every write holds SQLite's write lock,
+    // which the message writer's group commit then waits for, so a burst is written in short
+    // pieces rather than in one long transaction.
+    size_t eventsPerWrite = 256;
     std::chrono::hours retention{24 * 90};
     std::chrono::minutes pruneEvery{60};  // Clock time between prunes
 };
@@ -40,9 +44,15 @@ public:
     // Flushes what is pending and stops the thread.
     void stop();
 
+    // Both run on the I/O threads: a short critical section, and no allocation once the
+    // buffers have grown to a flush's worth (record() moves the event in).
     void record(store::AuthEvent event);
     void countUsage(int64_t userId, int64_t accountId, const std::string& userName,
                     const UsageIncrement& inc);
+    // Counts at `atMs` rather than now: a correction (a negative increment) must land in the
+    // same hour as what it corrects.
+    void countUsage(int64_t userId, int64_t accountId, const std::string& userName,
+                    const UsageIncrement& inc, int64_t atMs);
 
     // Writes everything recorded so far; returns false when the store refused it (the batch is
     // kept and retried on the next flush).
@@ -53,6 +63,9 @@ public:
 private:
     void run();
     void maybePrune();
+    // Writes `events` in pieces of options_.eventsPerWrite; on a refusal, puts what was not
+    // written back in front of events_ and answers false.
+    bool writeEvents(std::vector<store::AuthEvent>& events);
 
     store::AuditStore& store_;
     const Clock& clock_;
@@ -61,6 +74,9 @@ private:
     std::mutex mu_;
     std::condition_variable cv_;
     std::vector<store::AuthEvent> events_;
+    // The batch flush() wrote last time, emptied but with its capacity, swapped in for events_
+    // so that record() does not regrow a vector from nothing after every flush.
+    std::vector<store::AuthEvent> spareEvents_;
     std::map<std::pair<int64_t, int64_t>, store::UsageDelta> usage_;  // (userId, hour)
     bool stopping_ = false;
     std::thread thread_;

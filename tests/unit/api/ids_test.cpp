@@ -22,6 +22,19 @@ TEST(IdGeneratorTest, SendCloudShapeAndUnique) {
         EXPECT_TRUE(seen.insert(id).second) << "duplicate " << id;
     }
     EXPECT_EQ(IdGenerator::recipientId("M", 2, "ben@x.io"), "M2$ben@x.io");
+    EXPECT_EQ(IdGenerator::recipientId("1795827000000_7_99.sc-h", 12, "a@b.io"),
+              "1795827000000_7_99.sc-h12$a@b.io");
+}
+
+TEST(IdGeneratorTest, EachPartInItsPlace) {
+    testing::FakeClock clock(1795827000123);
+    testing::FixedRandom idRandom(7), sameRandom(7);
+    IdGenerator ids(clock, idRandom, "mx_1.acme.io");
+    for (uint64_t seq = 0; seq < 3; ++seq) {
+        const uint32_t rnd = sameRandom.uniform(100000000);
+        EXPECT_EQ(ids.nextMessageId(), "1795827000123_" + std::to_string(seq) + "_" +
+                                           std::to_string(rnd) + ".sc-mx-1-acme-io");
+    }
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "api/send_validation.h"
 #include "auth/credential_issuer.h"
 #include "auth/sms_signature.h"
 #include "fakes/fake_clock.h"
@@ -565,6 +566,73 @@ TEST_F(SendApiTest, SmsTemplateVarsByBareNameAndUnfilledPlaceholders) {
     EXPECT_EQ(errorCodeOf(missing), "sms.vars_invalid");
     EXPECT_NE(json::parse(missing.body)["hint"].get<std::string>().find("%code%"),
               std::string::npos);
+}
+
+// The answers and the stored content are written as text now (api/json_text.h); they must be
+// the bytes the nlohmann values gave.
+TEST_F(SendApiTest, SuccessAnswersAndStoredContentAreTheBytesNlohmannWrote) {
+    auto r = call(false, {{"apiUser", "acme_api"},
+                          {"apiKey", emailKey_},
+                          {"from", "News \"Desk\" <news@acme.io>"},
+                          {"to", "ann@x.io;Bob <bob@x.io>"},
+                          {"cc", "c@x.io"},
+                          {"subject", "Hi \"there\" \xe2\x82\xac"},
+                          {"html", "<p>a\\b</p>\n"},
+                          {"plain", "tab\there"},
+                          {"headers", R"({"X-Campaign":"spring"})"}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    auto ids = json::parse(r.body)["info"]["emailIdList"];
+    ASSERT_EQ(ids.size(), 3u);
+    EXPECT_EQ(r.body, successResponse(json{{"emailIdList", ids}}).body);
+    http::FormData form;
+    form.params.add("from", "News \"Desk\" <news@acme.io>");
+    form.params.add("to", "ann@x.io;Bob <bob@x.io>");
+    form.params.add("cc", "c@x.io");
+    form.params.add("subject", "Hi \"there\" \xe2\x82\xac");
+    form.params.add("html", "<p>a\\b</p>\n");
+    form.params.add("plain", "tab\there");
+    form.params.add("headers", R"({"X-Campaign":"spring"})");
+    auto expected = validateEmail(form, {});
+    ASSERT_TRUE(expected.ok());
+    EXPECT_EQ(backend_.messages().findRecipient(ids[1].get<std::string>())->contentJson,
+              expected->contentJson().dump(-1, ' ', false, json::error_handler_t::replace));
+
+    auto s = sms(smsKey_);
+    ASSERT_EQ(s.status, 200) << s.body;
+    auto smsIds = json::parse(s.body)["info"]["smsIds"];
+    EXPECT_EQ(s.body,
+              successResponse(json{{"successCount", 1}, {"smsIds", smsIds}, {"segments", 1}}).body);
+    EXPECT_EQ(backend_.messages().findRecipient(smsIds[0].get<std::string>())->contentJson,
+              json({{"message", "Hi"}, {"segments", 1}, {"encoding", "gsm7"}}).dump());
+
+    http::Request req;
+    req.method = http::Method::Get;
+    req.path = "/webapi/mail.send.json";
+    req.query = "api_user=acme_api&api_key=" + urlEncode(emailKey_) +
+                "&from=a%40acme.io&to=b%40x.io&subject=s&plain=p&resp_email_id=false";
+    req.clientIp = "127.0.0.1";
+    std::promise<http::Response> done;
+    auto fut = done.get_future();
+    api_.sendEmail(SendRoute{Endpoint::EmailSend, ResponseShape::V1}, req,
+                   http::Responder([&done](http::Response r) { done.set_value(std::move(r)); }));
+    EXPECT_EQ(fut.get().body, R"({"message":"success"})");
+}
+
+// Usage is counted before the enqueue (off the store's writer thread); a refused enqueue takes
+// the recipients back.
+TEST_F(SendApiTest, AFailedEnqueueCountsARequestButNoRecipients) {
+    ASSERT_EQ(email(emailKey_).status, 200);
+    backend_.messages().stop();  // refuses new work from here on
+    auto refused = email(emailKey_);
+    EXPECT_EQ(refused.status, 503);
+    EXPECT_EQ(errorCodeOf(refused), "store.unavailable");
+    ASSERT_TRUE(recorder_.flush());
+    const int64_t account = backend_.credentials().findUser("acme_api").value()->accountId;
+    auto usage = backend_.audit().queryUsage(store::UsageQuery{account, "acme_api", 0, INT64_MAX});
+    ASSERT_TRUE(usage.ok());
+    ASSERT_EQ(usage->size(), 1u);
+    EXPECT_EQ(usage.value()[0].requests, 2);
+    EXPECT_EQ(usage.value()[0].recipients, 1);
 }
 
 TEST_F(SendApiTest, AnEmptySignatureDoesNotTurnAPlainRequestIntoASignedOne) {

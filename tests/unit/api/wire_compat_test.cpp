@@ -75,6 +75,29 @@ TEST(WireCompatTest, FilesPartsAreAttachments) {
     EXPECT_EQ(f.files[0].field, "attachments");
 }
 
+// The common request: canonical names, each once. Every value must read as before, whichever
+// way normalizeParams gets there.
+TEST(WireCompatTest, ParametersAlreadyNormalReadTheSame) {
+    const std::vector<http::Param> sent = {{"apiUser", "acme_api"}, {"apiKey", "K"},
+                                           {"from", "a@acme.io"},   {"to", "b@x.io"},
+                                           {"subject", "s"},        {"html", "<p>x</p>"}};
+    auto f = form(sent);
+    f.files.push_back({"files", "a.txt", "text/plain", "x"});
+    ASSERT_TRUE(normalizeParams(f, Endpoint::EmailSend).ok());
+    EXPECT_EQ(f.params.size(), sent.size());
+    for (const auto& p : sent) EXPECT_EQ(f.params.get(p.name).value_or("-"), p.value) << p.name;
+    EXPECT_EQ(f.files[0].field, "attachments");
+
+    // `phone` is an alias on SMS sends only; an empty `to` stays an empty `to`.
+    auto sms = form({{"smsUser", "u"}, {"to", ""}, {"message", "m"}});
+    ASSERT_TRUE(normalizeParams(sms, Endpoint::SmsSend).ok());
+    EXPECT_EQ(sms.params.get("to").value_or("-"), "");
+    auto phone = form({{"phone", "+14155550100"}});
+    ASSERT_TRUE(normalizeParams(phone, Endpoint::EmailSend).ok());
+    EXPECT_EQ(phone.params.get("phone").value_or("-"), "+14155550100");
+    EXPECT_FALSE(phone.params.has("to"));
+}
+
 TEST(WireCompatTest, BooleansAnyCase) {
     EXPECT_EQ(parseBoolParam("True"), true);
     EXPECT_EQ(parseBoolParam("FALSE"), false);

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <mutex>
+#include <string>
 
 #include "fakes/fake_clock.h"
 
@@ -13,8 +15,12 @@ class RecordingAuditStore final : public store::AuditStore {
 public:
     Result<Ok, store::StoreError> appendEvents(const std::vector<store::AuthEvent>& e) override {
         std::lock_guard lk(mu);
-        if (down) return fail(store::StoreError{store::StoreError::Kind::Unavailable, "down"});
+        if (down || appendCalls == failCall) {
+            failCall = -1;
+            return fail(store::StoreError{store::StoreError::Kind::Unavailable, "down"});
+        }
         ++appendCalls;
+        largestAppend = std::max(largestAppend, e.size());
         events.insert(events.end(), e.begin(), e.end());
         return Ok{};
     }
@@ -47,6 +53,8 @@ public:
     std::mutex mu;
     bool down = false;
     int appendCalls = 0;
+    int failCall = -1;  // refuse the append after this many successful ones (once)
+    size_t largestAppend = 0;
     int64_t prunedBefore = 0;
     std::vector<store::AuthEvent> events;
     std::vector<store::UsageDelta> usage;
@@ -114,6 +122,54 @@ TEST(AuditRecorderTest, PrunesByClockTime) {
     clock.advance(std::chrono::minutes(61));
     recorder.flush();
     EXPECT_EQ(store.prunedBefore, clock.nowMillis() - int64_t{90} * 24 * 3600 * 1000);
+}
+
+TEST(AuditRecorderTest, WritesABurstInBoundedPiecesInOrder) {
+    testing::FakeClock clock;
+    RecordingAuditStore store;
+    AuditOptions o;
+    o.eventsPerWrite = 256;
+    AuditRecorder recorder(store, clock, o);
+    for (int i = 0; i < 600; ++i) recorder.record(event("u" + std::to_string(i)));
+    ASSERT_TRUE(recorder.flush());
+    EXPECT_EQ(store.appendCalls, 3);
+    EXPECT_EQ(store.largestAppend, 256u);
+    ASSERT_EQ(store.events.size(), 600u);
+    for (int i = 0; i < 600; ++i) EXPECT_EQ(store.events[i].userName, "u" + std::to_string(i));
+}
+
+TEST(AuditRecorderTest, APieceRefusedMidBurstIsRetriedWithoutRewritingTheRest) {
+    testing::FakeClock clock;
+    RecordingAuditStore store;
+    AuditOptions o;
+    o.eventsPerWrite = 100;
+    AuditRecorder recorder(store, clock, o);
+    for (int i = 0; i < 250; ++i) recorder.record(event("u" + std::to_string(i)));
+    store.failCall = 1;  // the second piece fails
+    EXPECT_FALSE(recorder.flush());
+    EXPECT_EQ(store.events.size(), 100u);
+    recorder.record(event("late"));
+    ASSERT_TRUE(recorder.flush());
+    ASSERT_EQ(store.events.size(), 251u);  // nothing written twice, nothing lost
+    for (int i = 0; i < 250; ++i) EXPECT_EQ(store.events[i].userName, "u" + std::to_string(i));
+    EXPECT_EQ(store.events[250].userName, "late");
+}
+
+TEST(AuditRecorderTest, UsageCountedAtAnInstantLandsInThatHour) {
+    testing::FakeClock clock(1795827600000);  // on an hour boundary
+    RecordingAuditStore store;
+    AuditRecorder recorder(store, clock, {});
+    const int64_t sentAt = clock.nowMillis() + 3599999;  // the last millisecond of the hour
+    recorder.countUsage(1, 9, "acme_api", {1, 4, 0, 0}, sentAt);
+    clock.advance(std::chrono::hours(1));
+    // The correction of a refused enqueue, made after the hour turned.
+    recorder.countUsage(1, 9, "acme_api", {0, -4, 0, 0}, sentAt);
+    ASSERT_TRUE(recorder.flush());
+    ASSERT_EQ(store.usage.size(), 1u);
+    EXPECT_EQ(store.usage[0].hourStartMs, 1795827600000);
+    EXPECT_EQ(store.usage[0].requests, 1);
+    EXPECT_EQ(store.usage[0].recipients, 0);
+    EXPECT_EQ(store.usage[0].userName, "acme_api");
 }
 
 TEST(AuditRecorderTest, StopFlushesWhatIsPending) {
