@@ -6,6 +6,8 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -39,13 +41,21 @@ public:
     int exec(std::string_view sql);
 
     bool inTransaction() const;
+    // How often this connection has waited for another connection's lock (busy handler calls).
+    uint64_t busyWaits() const { return busyWaits_.load(std::memory_order_relaxed); }
     // Best effort, for error paths: the caller is already reporting the original failure.
     void rollbackQuietly() noexcept;
 
 private:
+    static int onBusy(void* self, int priorCalls);
+
     // Declared first so that it is destroyed last, after every statement is finalized: closing
     // a connection with live statements fails (and asserts inside SQLiteCpp).
     SQLite::Database db_;
+    const std::chrono::milliseconds busyTimeout_;
+    // When the current wait for a lock began (onBusy's first call for it).
+    std::chrono::steady_clock::time_point busySince_;
+    std::atomic<uint64_t> busyWaits_{0};
     std::map<std::string, std::unique_ptr<SQLite::Statement>, std::less<>> statements_;
 };
 
