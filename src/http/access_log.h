@@ -18,6 +18,7 @@ std::string redactTarget(std::string_view target);
 class AccessLog {
 public:
     explicit AccessLog(bool enabled) : enabled_(enabled) {}
+    bool enabled() const { return enabled_; }
     void record(std::string_view method, std::string_view target, int status,
                 std::chrono::microseconds latency, std::string_view clientIp,
                 std::string_view user) const;

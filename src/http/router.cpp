@@ -1,32 +1,84 @@
 #include "http/router.h"
 
 #include <algorithm>
-#include <atomic>
+#include <utility>
 
 namespace sc::http {
 
-struct Responder::State {
-    std::function<void(Response)> deliver;
-    std::atomic<bool> done{false};
+namespace {
 
-    ~State() {
-        if (!done.load()) {
-            Response r;
-            r.status = 500;
-            r.body =
-                R"({"result":false,"statusCode":500,"errorCode":"server.no_response","message":"Internal server error","hint":"the request was not answered; it was not accepted"})";
-            deliver(std::move(r));
-        }
-    }
+Response noResponse() {
+    Response r;
+    r.status = 500;
+    r.body =
+        R"({"result":false,"statusCode":500,"errorCode":"server.no_response","message":"Internal server error","hint":"the request was not answered; it was not accepted"})";
+    return r;
+}
+
+class FunctionChannel final : public ReplyChannel {
+public:
+    explicit FunctionChannel(std::function<void(Response)> deliver)
+        : deliver_(std::move(deliver)) {}
+
+protected:
+    void deliver(Response response) override { deliver_(std::move(response)); }
+
+private:
+    std::function<void(Response)> deliver_;
 };
 
-Responder::Responder(std::function<void(Response)> deliver) : state_(std::make_shared<State>()) {
-    state_->deliver = std::move(deliver);
+}  // namespace
+
+Responder::Responder(std::function<void(Response)> deliver) {
+    attach(new FunctionChannel(std::move(deliver)));
+}
+
+Responder::Responder(ReplyChannel& channel) {
+    attach(&channel);
+}
+
+Responder::Responder(const Responder& other) {
+    attach(other.channel_);
+}
+
+Responder& Responder::operator=(const Responder& other) {
+    if (this != &other) {
+        drop();
+        attach(other.channel_);
+    }
+    return *this;
+}
+
+Responder& Responder::operator=(Responder&& other) noexcept {
+    if (this != &other) {
+        drop();
+        channel_ = other.channel_;
+        other.channel_ = nullptr;
+    }
+    return *this;
+}
+
+void Responder::attach(ReplyChannel* channel) {
+    channel_ = channel;
+    if (!channel_) return;
+    channel_->retain();
+    channel_->responders_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Responder::drop() {
+    ReplyChannel* channel = std::exchange(channel_, nullptr);
+    if (!channel) return;
+    if (channel->responders_.fetch_sub(1, std::memory_order_acq_rel) == 1 &&
+        !channel->answered_.exchange(true, std::memory_order_acq_rel)) {
+        channel->deliver(noResponse());
+    }
+    channel->release();
 }
 
 void Responder::operator()(Response response) const {
-    if (state_->done.exchange(true)) return;  // a second reply would be a handler bug; drop it
-    state_->deliver(std::move(response));
+    // A second reply would be a handler bug; drop it.
+    if (channel_->answered_.exchange(true, std::memory_order_acq_rel)) return;
+    channel_->deliver(std::move(response));
 }
 
 Router::Router(ErrorResponder errors) : errors_(std::move(errors)) {}

@@ -3,6 +3,8 @@
 // its group commit), so each gets a Responder to call exactly once, from any thread. No Beast
 // here: handlers and the router are tested without sockets.
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <initializer_list>
 #include <memory>
@@ -14,16 +16,57 @@
 
 namespace sc::http {
 
+// Where a Responder's answer goes. The server keeps one per connection and reuses it from request
+// to request, so that a handler answering on the spot costs no allocation; Responder's
+// std::function constructor wraps its callback in one. Reference-counted by hand: the Responders
+// and whoever owns the channel (retain()/release()).
+class ReplyChannel {
+public:
+    ReplyChannel(const ReplyChannel&) = delete;
+    ReplyChannel& operator=(const ReplyChannel&) = delete;
+
+    void retain() { refs_.fetch_add(1, std::memory_order_relaxed); }
+    void release() {
+        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy();
+    }
+    // True when only the caller's reference is left (no Responder anywhere), so the channel can
+    // serve the next request after rearm().
+    bool soleOwner() const { return refs_.load(std::memory_order_acquire) == 1; }
+    void rearm() { answered_.store(false, std::memory_order_relaxed); }
+
+protected:
+    ReplyChannel() = default;
+    virtual ~ReplyChannel() = default;
+    // Called once per request on the thread that answered: with the handler's answer, or with a
+    // 500 when the last Responder was dropped unanswered.
+    virtual void deliver(Response response) = 0;
+    virtual void destroy() { delete this; }
+
+private:
+    friend class Responder;
+    std::atomic<uint32_t> refs_{0};
+    std::atomic<uint32_t> responders_{0};
+    std::atomic<bool> answered_{false};
+};
+
 // A one-shot reply channel. Copies share one slot; if every copy is dropped without a call, the
 // client gets a 500 instead of a connection that hangs forever.
 class Responder {
 public:
     explicit Responder(std::function<void(Response)> deliver);
+    explicit Responder(ReplyChannel& channel);
+    Responder(const Responder& other);
+    Responder(Responder&& other) noexcept : channel_(other.channel_) { other.channel_ = nullptr; }
+    Responder& operator=(const Responder& other);
+    Responder& operator=(Responder&& other) noexcept;
+    ~Responder() { drop(); }
+
     void operator()(Response response) const;
 
 private:
-    struct State;
-    std::shared_ptr<State> state_;
+    void attach(ReplyChannel* channel);
+    void drop();
+    ReplyChannel* channel_ = nullptr;
 };
 
 using Handler = std::function<void(const Request&, Responder)>;

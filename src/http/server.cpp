@@ -1,7 +1,10 @@
-// The only translation unit that includes Beast (it costs ~30 s to compile: keep it alone).
+// The only translation unit that includes Asio and Beast's I/O (it costs ~30 s to compile: keep it
+// alone; response_head.cpp takes only Beast's reason phrases).
 #include <utility>  // before Asio's coroutine headers: g++ 12 needs it (STYLE.md)
 
 #include "http/server.h"
+
+#include "http/response_head.h"
 
 #include <boost/asio.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -14,11 +17,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <limits>
 #include <mutex>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -78,22 +84,273 @@ Method toMethod(bhttp::verb v) {
     }
 }
 
-// A read deadline that cancels the read instead of closing the socket (as tcp_stream's own
-// expiry does), so that the server can still answer 408 before it closes. The timer's handler
-// may run after the session ended: it reaches the socket only through `socket`, which the
-// session clears on exit (both run on the connection's strand).
-struct ReadDeadline {
-    tcp::socket* socket = nullptr;
-    bool expired = false;
+// Every connection's I/O objects and coroutine are typed on its strand rather than on
+// any_io_executor: type-erasing a strand executor allocates each time it is copied, and Asio
+// copies the executor several times per operation (about eight allocations per request).
+using Strand = net::strand<net::io_context::executor_type>;
+using Socket = net::basic_stream_socket<tcp, Strand>;
+using Timer = net::basic_waitable_timer<std::chrono::steady_clock,
+                                        net::wait_traits<std::chrono::steady_clock>, Strand>;
+template <class T = void>
+using Task = net::awaitable<T, Strand>;
+constexpr net::use_awaitable_t<Strand> onStrand;
+
+std::string_view toStd(beast::string_view v) {
+    return {v.data(), v.size()};
+}
+
+std::string_view trimOws(std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    return v;
+}
+
+// Parses a request straight into the session's http::Request, which is reused from request to
+// request so that its strings keep their capacity: Beast's own request_parser would allocate
+// every field and then be copied into our type.
+class RequestReader final : public bhttp::basic_parser<true> {
+public:
+    RequestReader(http::Request& req, std::string& otherMethod)
+        : req_(req), otherMethod_(otherMethod) {}
+
+    unsigned version() const { return version_; }
+    std::string_view methodText() const {
+        return req_.method == Method::Other ? std::string_view(otherMethod_)
+                                            : methodName(req_.method);
+    }
+    bool expectsContinue() const { return expectsContinue_; }
+    // As Beast's message::keep_alive() reads it: from the first Connection field only.
+    bool clientKeepAlive() const {
+        const bool hasConnection = connectionField_ != kNone;
+        if (version_ < 11) {
+            return hasConnection &&
+                   bhttp::token_list{req_.headers[connectionField_].value}.exists("keep-alive");
+        }
+        return !hasConnection ||
+               !bhttp::token_list{req_.headers[connectionField_].value}.exists("close");
+    }
+
+private:
+    static constexpr size_t kNone = static_cast<size_t>(-1);
+
+    void on_request_impl(bhttp::verb method, beast::string_view methodString,
+                         beast::string_view target, int version, beast::error_code&) override {
+        req_.method = toMethod(method);
+        if (req_.method == Method::Other) otherMethod_.assign(toStd(methodString));
+        std::string_view t = toStd(target);
+        req_.target.assign(t);
+        auto q = t.find('?');
+        req_.path.assign(t.substr(0, q));
+        if (q == std::string_view::npos) {
+            req_.query.clear();
+        } else {
+            req_.query.assign(t.substr(q + 1));
+        }
+        version_ = static_cast<unsigned>(version);
+    }
+
+    void on_response_impl(int, beast::string_view, int, beast::error_code&) override {}
+
+    void on_field_impl(bhttp::field name, beast::string_view nameString, beast::string_view value,
+                       beast::error_code&) override {
+        if (fields_ == req_.headers.size()) req_.headers.emplace_back();
+        http::Header& h = req_.headers[fields_];
+        h.name.assign(toStd(nameString));
+        for (auto& ch : h.name) {
+            if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch + ('a' - 'A'));
+        }
+        h.value.assign(trimOws(toStd(value)));
+        if (name == bhttp::field::expect && !sawExpect_) {
+            sawExpect_ = true;
+            expectsContinue_ = beast::iequals(h.value, "100-continue");
+        } else if (name == bhttp::field::connection && connectionField_ == kNone) {
+            connectionField_ = fields_;
+        }
+        ++fields_;
+    }
+
+    void on_header_impl(beast::error_code&) override { req_.headers.resize(fields_); }
+
+    void on_body_init_impl(const boost::optional<std::uint64_t>& contentLength,
+                           beast::error_code&) override {
+        // The session refused a declared length over the body limit before reading on.
+        if (contentLength) req_.body.reserve(static_cast<size_t>(*contentLength));
+    }
+
+    size_t on_body_impl(beast::string_view body, beast::error_code&) override {
+        req_.body.append(body.data(), body.size());
+        return body.size();
+    }
+
+    void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
+
+    size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, beast::error_code&) override {
+        req_.body.append(body.data(), body.size());
+        return body.size();
+    }
+
+    void on_finish_impl(beast::error_code&) override {}
+
+    http::Request& req_;
+    std::string& otherMethod_;
+    unsigned version_ = 11;
+    size_t fields_ = 0;
+    size_t connectionField_ = kNone;
+    bool sawExpect_ = false;
+    bool expectsContinue_ = false;
+};
+
+// One timer per connection serves every phase (idle, header, body, write). Moving the deadline
+// is a store: the timer wakes at most every `granularity` (the shortest configured timeout) and
+// only then looks at the current deadline, so a request costs no timer operation — arming and
+// cancelling a steady_timer per phase cost a timerfd update and a cancelled handler each. An
+// expired deadline cancels the pending I/O instead of closing the socket, so that the server can
+// still answer 408 before it closes. The timer's handler may run after the session ended: it
+// reaches the socket and timer only through this state, which the session clears on exit (both
+// run on the connection's strand).
+class IoDeadline : public std::enable_shared_from_this<IoDeadline> {
+public:
+    using Clock = Timer::clock_type;  // the timer's own clock, not sc::Clock
+
+    IoDeadline(Socket& socket, Timer& timer, Clock::duration granularity)
+        : socket_(&socket), timer_(&timer), granularity_(granularity) {}
+
+    void arm(Clock::duration timeout) {
+        expired_ = false;
+        const auto now = Clock::now();
+        due_ = now + timeout;
+        if (!waiting_) {
+            waitUntil(std::min(due_, now + granularity_));
+        } else if (due_ < waitingUntil_) {
+            waitUntil(due_);  // only with a timeout shorter than the granularity
+        }
+    }
+    void disarm() { due_ = Clock::time_point::max(); }
+    bool expired() const { return expired_; }
+    void detach() {
+        socket_ = nullptr;
+        timer_ = nullptr;
+    }
+
+private:
+    void waitUntil(Clock::time_point t) {
+        waiting_ = true;
+        waitingUntil_ = t;
+        timer_->expires_at(t);
+        timer_->async_wait([self = shared_from_this()](beast::error_code e) { self->woke(e); });
+    }
+
+    void woke(beast::error_code e) {
+        // Aborted: a newer wait replaced this one, or the session ended.
+        if (e == net::error::operation_aborted || !timer_) return;
+        waiting_ = false;
+        if (due_ == Clock::time_point::max()) return;  // disarmed; the next arm() waits again
+        const auto now = Clock::now();
+        if (now < due_) {
+            waitUntil(std::min(due_, now + granularity_));
+            return;
+        }
+        expired_ = true;
+        beast::error_code ignored;
+        socket_->cancel(ignored);
+    }
+
+    Socket* socket_;
+    Timer* timer_;
+    const Clock::duration granularity_;
+    Clock::time_point due_ = Clock::time_point::max();
+    Clock::time_point waitingUntil_{};
+    bool waiting_ = false;
+    bool expired_ = false;
+};
+
+// Where a handler's answer goes, one per connection, reused while no Responder outlives its
+// request. A handler that answers during dispatch() (health checks, every refusal) just fills
+// `response`; the session then carries on without suspending. An answer that comes later, from
+// any thread (the send paths answer from the store's writer thread), resumes the session on its
+// strand.
+class PendingReply final : public ReplyChannel {
+public:
+    void startDispatch() {
+        rearm();
+        phase_.store(kDispatching, std::memory_order_relaxed);
+    }
+    bool answered() const { return phase_.load(std::memory_order_acquire) == kAnswered; }
+
+    // Parks the session's completion handler until the answer arrives.
+    template <class CompletionHandler>
+    void suspend(CompletionHandler handler) {
+        resume_ = std::make_unique<ResumeWith<CompletionHandler>>(std::move(handler));
+        int expected = kDispatching;
+        if (!phase_.compare_exchange_strong(expected, kWaiting, std::memory_order_acq_rel)) {
+            resume();  // answered from another thread since dispatch() returned
+        }
+    }
+
+    http::Response response;
+
+protected:
+    void deliver(Response r) override {
+        response = std::move(r);
+        if (phase_.exchange(kAnswered, std::memory_order_acq_rel) == kWaiting) resume();
+    }
+
+private:
+    enum : int { kDispatching, kWaiting, kAnswered };
+
+    struct Resume {
+        virtual ~Resume() = default;
+        virtual void post() = 0;
+    };
+    template <class H>
+    struct ResumeWith final : Resume {
+        explicit ResumeWith(H h) : handler(std::move(h)) {}
+        // To the handler's own executor: the connection's strand.
+        void post() override { net::post(std::move(handler)); }
+        H handler;
+    };
+
+    // Exactly one caller gets here per suspension: suspend() when the answer came first, else
+    // deliver().
+    void resume() {
+        auto parked = std::move(resume_);
+        parked->post();
+    }
+
+    std::atomic<int> phase_{kDispatching};
+    std::unique_ptr<Resume> resume_;
+};
+
+// The session's own reference to its PendingReply.
+class ReplyRef {
+public:
+    explicit ReplyRef(PendingReply* p) : p_(p) { p_->retain(); }
+    ReplyRef(const ReplyRef&) = delete;
+    ReplyRef& operator=(const ReplyRef&) = delete;
+    ~ReplyRef() { p_->release(); }
+    void reset(PendingReply* p) {
+        p->retain();
+        p_->release();
+        p_ = p;
+    }
+    PendingReply* operator->() const { return p_; }
+    PendingReply& operator*() const { return *p_; }
+
+private:
+    PendingReply* p_;
 };
 
 // One connection's state that stop() may need to reach from another thread.
 struct Connection {
-    tcp::socket* socket = nullptr;
-    net::strand<net::io_context::executor_type> strand;
-    bool idle = true;  // guarded by the strand
-    explicit Connection(net::strand<net::io_context::executor_type> s) : strand(std::move(s)) {}
+    Socket* socket = nullptr;
+    Strand strand;
+    bool idle = true;  // read and written on the strand only
+    explicit Connection(Strand s) : strand(std::move(s)) {}
 };
+
+// A session keeps no more than this much capacity from one request to the next (a 12 MiB body
+// must not stay allocated for the life of a keep-alive connection).
+constexpr size_t kKeptBodyCapacity = 64 * 1024;
 
 }  // namespace
 
@@ -111,7 +368,7 @@ struct Server::Impl {
     std::mutex connMu;
     std::condition_variable connCv;
     std::unordered_map<Connection*, std::shared_ptr<Connection>> connections;
-    size_t busy = 0;  // connections with a request in flight; guarded by connMu
+    std::atomic<size_t> busy{0};  // connections with a request in flight
 
     Impl(ServerOptions o, const Router& r, AccessLog& a, const Clock& c)
         : options(std::move(o)), router(r), accessLog(a), clock(c), ioc(options.ioThreads) {}
@@ -122,8 +379,10 @@ struct Server::Impl {
         return r;
     }
 
+    // Twice per request, so no lock unless stop() may be waiting: it sets `stopping` before it
+    // reads `busy` (both sequentially consistent), so a change it could miss is one made after
+    // this thread saw `stopping`, which then notifies under the lock.
     void setBusy(Connection& c, bool busyNow) {
-        std::lock_guard lk(connMu);
         if (c.idle == !busyNow) return;
         c.idle = !busyNow;
         if (busyNow) {
@@ -131,14 +390,17 @@ struct Server::Impl {
         } else {
             --busy;
         }
-        connCv.notify_all();
+        if (stopping) {
+            std::lock_guard lk(connMu);
+            connCv.notify_all();
+        }
     }
 
     net::awaitable<void> acceptLoop() {
         for (;;) {
             beast::error_code ec;
             auto strand = net::make_strand(ioc);
-            tcp::socket socket(strand);
+            Socket socket(strand);
             co_await acceptor.async_accept(socket, net::redirect_error(net::use_awaitable, ec));
             if (ec) {
                 if (ec == net::error::operation_aborted || stopping) co_return;
@@ -161,8 +423,8 @@ struct Server::Impl {
         }
     }
 
-    net::awaitable<void> refuse(tcp::socket socket) {
-        beast::tcp_stream stream(std::move(socket));
+    net::awaitable<void> refuse(Socket socket) {
+        beast::tcp_stream stream(tcp::socket(std::move(socket)));
         stream.expires_after(options.limits.writeTimeout);
         auto res = toBeast(errorFor(503, "server.too_many_connections",
                                     "the server has too many open connections; retry shortly"),
@@ -173,200 +435,208 @@ struct Server::Impl {
         stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     }
 
-    static bhttp::response<bhttp::string_body> toBeast(http::Response r, unsigned version,
+    // Beast's message for the responses appendResponseHead() leaves to Beast.
+    static bhttp::response<bhttp::string_body> toBeast(const http::Response& r, unsigned version,
                                                        bool keepAlive) {
         bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), version};
         res.set(bhttp::field::server, "sendcloudd");
         res.set(bhttp::field::content_type, r.contentType);
         res.set(bhttp::field::cache_control, "no-store");
         for (const auto& h : r.headers) res.set(h.name, h.value);
-        res.body() = std::move(r.body);
+        res.body() = r.body;
         res.keep_alive(keepAlive && !r.closeConnection);
         res.prepare_payload();
         return res;
     }
 
-    // Bridges a Router dispatch (callback, any thread) back onto this coroutine's strand.
-    net::awaitable<http::Response> dispatch(const http::Request& req) {
-        co_return co_await net::async_initiate<const net::use_awaitable_t<>&, void(http::Response)>(
-            [this, &req](auto handler) {
-                auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-                router.dispatch(req, Responder([shared](http::Response r) {
-                                    auto ex = net::get_associated_executor(*shared);
-                                    net::post(ex, [shared, r = std::move(r)]() mutable {
-                                        (*shared)(std::move(r));
-                                    });
-                                }));
-            },
-            net::use_awaitable);
+    // Writes the response under the write timeout. `head` is the session's scratch string.
+    Task<> writeResponse(Socket& socket, IoDeadline& deadline, std::string& head,
+                         const http::Response& r, unsigned version, bool keepAlive,
+                         beast::error_code& ec) {
+        keepAlive = keepAlive && !r.closeConnection;
+        deadline.arm(options.limits.writeTimeout);
+        head.clear();
+        if (appendResponseHead(head, r, version, keepAlive)) {
+            std::array<net::const_buffer, 2> buffers{net::buffer(head), net::buffer(r.body)};
+            co_await net::async_write(socket, buffers, net::redirect_error(onStrand, ec));
+        } else {
+            auto res = toBeast(r, version, keepAlive);
+            co_await bhttp::async_write(socket, res, net::redirect_error(onStrand, ec));
+        }
+        deadline.disarm();
+        if (ec == net::error::operation_aborted && deadline.expired()) ec = beast::error::timeout;
     }
 
-    net::awaitable<void> writeResponse(beast::tcp_stream& stream, const http::Response& r,
-                                       unsigned version, bool keepAlive, beast::error_code& ec) {
-        auto res = toBeast(r, version, keepAlive);
-        stream.expires_after(options.limits.writeTimeout);
-        co_await bhttp::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
-    }
-
-    void log(const std::string& method, const std::string& target, int status,
-             std::chrono::steady_clock::time_point started, const std::string& ip,
-             const std::string& user) {
+    void log(std::string_view method, std::string_view target, int status,
+             std::chrono::steady_clock::time_point started, std::string_view ip,
+             std::string_view user) {
+        if (!accessLog.enabled()) return;
         auto latency =
             std::chrono::duration_cast<std::chrono::microseconds>(clock.monotonicNow() - started);
         accessLog.record(method, target, status, latency, ip, user);
     }
 
-    net::awaitable<void> session(tcp::socket socket, std::shared_ptr<Connection> conn) {
-        beast::tcp_stream stream(std::move(socket));
-        conn->socket = &stream.socket();
+    Task<> session(Socket socket, std::shared_ptr<Connection> conn) {
+        conn->socket = &socket;
         beast::error_code ec;
-        std::string clientIp;
-        {
-            auto ep = stream.socket().remote_endpoint(ec);
-            if (!ec) clientIp = ep.address().to_string();
-        }
-        beast::flat_buffer buffer;
         const auto& lim = options.limits;
+        // The request is reused from one to the next (see RequestReader).
+        http::Request req;
+        {
+            auto ep = socket.remote_endpoint(ec);
+            if (!ec) req.clientIp = ep.address().to_string();
+        }
+        std::string otherMethod;
+        std::string head;
+        beast::flat_buffer buffer;
         size_t served = 0;
-        auto deadline = std::make_shared<ReadDeadline>();
-        deadline->socket = &stream.socket();
-        net::steady_timer timer(stream.get_executor());
-        auto arm = [&](std::chrono::milliseconds d) {
-            deadline->expired = false;
-            timer.expires_after(d);
-            timer.async_wait([deadline](beast::error_code e) {
-                if (e || !deadline->socket) return;
-                deadline->expired = true;
-                beast::error_code ignored;
-                deadline->socket->cancel(ignored);
-            });
-        };
+        Timer timer(socket.get_executor());
+        const auto granularity = std::max<IoDeadline::Clock::duration>(
+            std::min({lim.headerTimeout, lim.bodyTimeout, lim.idleTimeout, lim.writeTimeout}),
+            std::chrono::milliseconds(1));
+        auto deadline = std::make_shared<IoDeadline>(socket, timer, granularity);
+        ReplyRef reply(new PendingReply);
 
         for (;;) {
             if (stopping) break;
-            bhttp::request_parser<bhttp::empty_body> headerParser;
-            headerParser.header_limit(static_cast<std::uint32_t>(lim.maxHeaderBytes));
+            RequestReader parser(req, otherMethod);
+            parser.header_limit(static_cast<std::uint32_t>(lim.maxHeaderBytes));
             // The body limit is checked below, after the header, so that a declared length over
             // it gets a 413 (Beast would fail the header read itself).
-            headerParser.body_limit(std::numeric_limits<std::uint64_t>::max());
+            parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+            if (req.body.capacity() > kKeptBodyCapacity) std::string().swap(req.body);
+            req.body.clear();
             // Between requests the idle timeout applies; once a byte arrives the header timeout
             // does (a slow-loris sender cannot hold a connection by trickling one header).
-            stream.expires_never();
-            arm(buffer.size() == 0 && served > 0 ? lim.idleTimeout : lim.headerTimeout);
-            co_await bhttp::async_read_header(stream, buffer, headerParser,
-                                              net::redirect_error(net::use_awaitable, ec));
-            timer.cancel();
-            if (ec == net::error::operation_aborted && deadline->expired) {
+            deadline->arm(buffer.size() == 0 && served > 0 ? lim.idleTimeout : lim.headerTimeout);
+            co_await bhttp::async_read_header(socket, buffer, parser,
+                                              net::redirect_error(onStrand, ec));
+            deadline->disarm();
+            if (ec == net::error::operation_aborted && deadline->expired()) {
                 ec = beast::error::timeout;
             }
-            auto started = clock.monotonicNow();
+            // Only the access log wants the latency.
+            const auto started = accessLog.enabled() ? clock.monotonicNow()
+                                                     : std::chrono::steady_clock::time_point();
             if (ec) {
                 if (ec == bhttp::error::header_limit) {
                     auto r = errorFor(431, "request.header_too_large",
                                       "request headers may hold at most " +
                                           std::to_string(lim.maxHeaderBytes) + " bytes");
-                    co_await writeResponse(stream, r, 11, false, ec);
-                    log("-", "-", 431, started, clientIp, "");
+                    co_await writeResponse(socket, *deadline, head, r, 11, false, ec);
+                    log("-", "-", 431, started, req.clientIp, "");
                 } else if (ec == beast::error::timeout && buffer.size() > 0) {
                     auto r = errorFor(408, "request.timeout",
                                       "the request header did not arrive in time");
-                    co_await writeResponse(stream, r, 11, false, ec);
-                    log("-", "-", 408, started, clientIp, "");
+                    co_await writeResponse(socket, *deadline, head, r, 11, false, ec);
+                    log("-", "-", 408, started, req.clientIp, "");
                 } else if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout &&
                            ec != net::error::operation_aborted &&
                            ec != net::error::connection_reset && buffer.size() > 0) {
                     spdlog::debug("malformed request: {}", ec.message());
                     auto r =
                         errorFor(400, "request.malformed", "the request is not valid HTTP/1.1");
-                    co_await writeResponse(stream, r, 11, false, ec);
-                    log("-", "-", 400, started, clientIp, "");
+                    co_await writeResponse(socket, *deadline, head, r, 11, false, ec);
+                    log("-", "-", 400, started, req.clientIp, "");
                 }
                 break;
             }
             setBusy(*conn, true);
-            auto& head = headerParser.get();
-            const unsigned version = head.version();
-            const std::string method(head.method_string());
-            const std::string target(head.target());
+            const unsigned version = parser.version();
+            const std::string_view method = parser.methodText();
 
-            if (auto len = headerParser.content_length(); len && *len > lim.maxBodyBytes) {
+            if (auto len = parser.content_length(); len && *len > lim.maxBodyBytes) {
                 auto r = errorFor(413, "request.too_large",
                                   "the request body may hold at most " +
                                       std::to_string(lim.maxBodyBytes) + " bytes");
-                co_await writeResponse(stream, r, version, false, ec);
-                log(method, target, 413, started, clientIp, "");
+                co_await writeResponse(socket, *deadline, head, r, version, false, ec);
+                log(method, req.target, 413, started, req.clientIp, "");
                 break;
             }
             // Beast does not answer Expect: 100-continue; curl would stall a second before
             // sending any large body.
-            if (auto it = head.find(bhttp::field::expect);
-                it != head.end() && beast::iequals(it->value(), "100-continue")) {
+            if (parser.expectsContinue()) {
                 bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, version};
-                co_await bhttp::async_write(stream, cont,
-                                            net::redirect_error(net::use_awaitable, ec));
+                deadline->arm(lim.writeTimeout);
+                co_await bhttp::async_write(socket, cont, net::redirect_error(onStrand, ec));
+                deadline->disarm();
                 if (ec) break;
             }
 
-            bhttp::request_parser<bhttp::string_body> parser(std::move(headerParser));
             parser.body_limit(lim.maxBodyBytes);
-            arm(lim.bodyTimeout);
-            co_await bhttp::async_read(stream, buffer, parser,
-                                       net::redirect_error(net::use_awaitable, ec));
-            timer.cancel();
-            if (ec == net::error::operation_aborted && deadline->expired) {
-                ec = beast::error::timeout;
+            if (!parser.is_done()) {
+                // The body that came with the header (all of a small request's) is parsed at
+                // once; only a body still on its way needs a read and the body timeout.
+                parser.eager(true);
+                while (!parser.is_done() && buffer.size() > 0) {
+                    const size_t used = parser.put(buffer.data(), ec);
+                    buffer.consume(used);
+                    if (ec == bhttp::error::need_more) ec = {};
+                    if (ec || used == 0) break;
+                }
+                if (!ec && !parser.is_done()) {
+                    deadline->arm(lim.bodyTimeout);
+                    co_await bhttp::async_read(socket, buffer, parser,
+                                               net::redirect_error(onStrand, ec));
+                    deadline->disarm();
+                    if (ec == net::error::operation_aborted && deadline->expired()) {
+                        ec = beast::error::timeout;
+                    }
+                }
             }
             if (ec) {
                 if (ec == bhttp::error::body_limit) {
                     auto r = errorFor(413, "request.too_large",
                                       "the request body may hold at most " +
                                           std::to_string(lim.maxBodyBytes) + " bytes");
-                    co_await writeResponse(stream, r, version, false, ec);
-                    log(method, target, 413, started, clientIp, "");
+                    co_await writeResponse(socket, *deadline, head, r, version, false, ec);
+                    log(method, req.target, 413, started, req.clientIp, "");
                 } else if (ec == beast::error::timeout) {
                     auto r =
                         errorFor(408, "request.timeout", "the request body did not arrive in time");
-                    co_await writeResponse(stream, r, version, false, ec);
-                    log(method, target, 408, started, clientIp, "");
+                    co_await writeResponse(socket, *deadline, head, r, version, false, ec);
+                    log(method, req.target, 408, started, req.clientIp, "");
                 }
                 break;
             }
+            const bool clientKeepAlive = parser.clientKeepAlive();
 
-            auto msg = parser.release();
-            http::Request req;
-            req.method = toMethod(msg.method());
-            req.target = target;
-            auto q = req.target.find('?');
-            req.path = req.target.substr(0, q);
-            if (q != std::string::npos) req.query = req.target.substr(q + 1);
-            req.headers.reserve(std::distance(msg.begin(), msg.end()));
-            for (const auto& f : msg) {
-                std::string name(f.name_string());
-                for (auto& ch : name)
-                    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-                req.headers.push_back({std::move(name), std::string(f.value())});
+            // A Responder kept past its request (a handler's bug or its business) keeps its
+            // channel; this request gets a fresh one.
+            if (!reply->soleOwner()) reply.reset(new PendingReply);
+            reply->startDispatch();
+            router.dispatch(req, Responder(*reply));
+            if (!reply->answered()) {
+                co_await net::async_initiate<const net::use_awaitable_t<Strand>&, void()>(
+                    [&reply](auto handler) { reply->suspend(std::move(handler)); }, onStrand);
             }
-            req.body = std::move(msg.body());
-            req.clientIp = clientIp;
-            const bool clientKeepAlive = msg.keep_alive();
-
-            // Nothing may time out the connection while the handler (and its group commit) runs.
-            stream.expires_never();
-            http::Response response = co_await dispatch(req);
+            const http::Response& response = reply->response;
             ++served;
-            bool keepAlive =
-                clientKeepAlive && !stopping &&
+            const bool keepAlive =
+                clientKeepAlive && !response.closeConnection && !stopping &&
                 (lim.maxRequestsPerConnection == 0 || served < lim.maxRequestsPerConnection);
-            co_await writeResponse(stream, response, version, keepAlive, ec);
-            log(method, target, response.status, started, clientIp, response.logUser);
+            // The write is spelled out here rather than calling writeResponse(): this is the path
+            // every request takes, and a nested coroutine costs a frame and a resumption.
+            deadline->arm(lim.writeTimeout);
+            head.clear();
+            if (appendResponseHead(head, response, version, keepAlive)) {
+                std::array<net::const_buffer, 2> buffers{net::buffer(head),
+                                                         net::buffer(response.body)};
+                co_await net::async_write(socket, buffers, net::redirect_error(onStrand, ec));
+            } else {
+                auto res = toBeast(response, version, keepAlive);
+                co_await bhttp::async_write(socket, res, net::redirect_error(onStrand, ec));
+            }
+            deadline->disarm();
+            log(method, req.target, response.status, started, req.clientIp, response.logUser);
             setBusy(*conn, false);
-            if (ec || !keepAlive || response.closeConnection) break;
+            if (ec || !keepAlive) break;
         }
         setBusy(*conn, false);
-        deadline->socket = nullptr;
+        deadline->detach();
         timer.cancel();
-        stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-        stream.socket().close(ec);
+        socket.shutdown(Socket::shutdown_send, ec);
+        socket.close(ec);
         {
             std::lock_guard lk(connMu);
             conn->socket = nullptr;
@@ -420,6 +690,8 @@ void Server::stop(std::chrono::milliseconds drain) {
         std::lock_guard lk(im.connMu);
         for (auto& [raw, conn] : im.connections) {
             net::post(conn->strand, [&im, c = conn] {
+                // On the strand, as every change to `idle`; the lock orders the read of
+                // `socket` with the session's exit.
                 std::lock_guard lk2(im.connMu);
                 if (c->idle && c->socket) {
                     beast::error_code ec;

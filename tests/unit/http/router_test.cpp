@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <optional>
+#include <vector>
 
 namespace sc::http {
 namespace {
@@ -61,6 +62,67 @@ TEST(RouterTest, OnlyTheFirstAnswerCounts) {
     reply(Response{});
     reply(Response{});
     EXPECT_EQ(calls, 1);
+}
+
+// A channel the test owns, as the server owns one per connection.
+class RecordingChannel final : public ReplyChannel {
+public:
+    RecordingChannel() { retain(); }
+    std::vector<Response> got;
+    bool destroyed = false;
+
+protected:
+    void deliver(Response r) override { got.push_back(std::move(r)); }
+    void destroy() override { destroyed = true; }
+};
+
+TEST(ResponderTest, AChannelTakesOneAnswerPerRequestAndServesTheNext) {
+    RecordingChannel channel;
+    {
+        Responder reply(channel);
+        Responder copy = reply;
+        EXPECT_FALSE(channel.soleOwner());
+        Response first;
+        first.body = "first";
+        copy(first);
+        reply(Response{});  // a second answer is dropped
+    }
+    ASSERT_EQ(channel.got.size(), 1u);
+    EXPECT_EQ(channel.got[0].body, "first");
+    EXPECT_TRUE(channel.soleOwner());
+
+    channel.rearm();
+    { Responder unanswered(channel); }
+    ASSERT_EQ(channel.got.size(), 2u);
+    EXPECT_EQ(channel.got[1].status, 500);
+
+    channel.release();
+    EXPECT_TRUE(channel.destroyed);
+}
+
+TEST(ResponderTest, AssignmentsMoveTheReferencesWithThem) {
+    RecordingChannel a;
+    RecordingChannel b;
+    {
+        Responder toA(a);
+        Responder toB(b);
+        Responder moved(std::move(toA));
+        toA = toB;               // toA now answers b
+        toB = std::move(moved);  // toB now answers a; b keeps toA's reference
+        Responder& same = toB;
+        toB = same;  // self-assignment keeps the reference
+        toA(Response{});
+        EXPECT_EQ(b.got.size(), 1u);
+        EXPECT_TRUE(a.got.empty());
+    }
+    // The last reference to a went unanswered: its client gets a 500.
+    ASSERT_EQ(a.got.size(), 1u);
+    EXPECT_EQ(a.got[0].status, 500);
+    EXPECT_EQ(b.got.size(), 1u);
+    EXPECT_TRUE(a.soleOwner());
+    EXPECT_TRUE(b.soleOwner());
+    a.release();
+    b.release();
 }
 
 }  // namespace
