@@ -1,9 +1,10 @@
 // The only translation unit that includes Asio and Beast's I/O (it costs ~30 s to compile: keep it
-// alone; response_head.cpp takes only Beast's reason phrases).
+// alone; response_head.cpp takes only Beast's reason phrases, request_reader.cpp its parser).
 #include <utility>  // before Asio's coroutine headers: g++ 12 needs it (STYLE.md)
 
 #include "http/server.h"
 
+#include "http/request_reader.h"
 #include "http/response_head.h"
 
 #include <boost/asio.hpp>
@@ -63,27 +64,6 @@ bool splitHostPort(const std::string& text, std::string& host, uint16_t& port) {
 
 namespace {
 
-Method toMethod(bhttp::verb v) {
-    switch (v) {
-        case bhttp::verb::get:
-            return Method::Get;
-        case bhttp::verb::head:
-            return Method::Head;
-        case bhttp::verb::post:
-            return Method::Post;
-        case bhttp::verb::put:
-            return Method::Put;
-        case bhttp::verb::delete_:
-            return Method::Delete;
-        case bhttp::verb::patch:
-            return Method::Patch;
-        case bhttp::verb::options:
-            return Method::Options;
-        default:
-            return Method::Other;
-    }
-}
-
 // Every connection's I/O objects and coroutine are typed on its strand rather than on
 // any_io_executor: type-erasing a strand executor allocates each time it is copied, and Asio
 // copies the executor several times per operation (about eight allocations per request).
@@ -94,111 +74,6 @@ using Timer = net::basic_waitable_timer<std::chrono::steady_clock,
 template <class T = void>
 using Task = net::awaitable<T, Strand>;
 constexpr net::use_awaitable_t<Strand> onStrand;
-
-std::string_view toStd(beast::string_view v) {
-    return {v.data(), v.size()};
-}
-
-std::string_view trimOws(std::string_view v) {
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-    return v;
-}
-
-// Parses a request straight into the session's http::Request, which is reused from request to
-// request so that its strings keep their capacity: Beast's own request_parser would allocate
-// every field and then be copied into our type.
-class RequestReader final : public bhttp::basic_parser<true> {
-public:
-    RequestReader(http::Request& req, std::string& otherMethod)
-        : req_(req), otherMethod_(otherMethod) {}
-
-    unsigned version() const { return version_; }
-    std::string_view methodText() const {
-        return req_.method == Method::Other ? std::string_view(otherMethod_)
-                                            : methodName(req_.method);
-    }
-    bool expectsContinue() const { return expectsContinue_; }
-    // As Beast's message::keep_alive() reads it: from the first Connection field only.
-    bool clientKeepAlive() const {
-        const bool hasConnection = connectionField_ != kNone;
-        if (version_ < 11) {
-            return hasConnection &&
-                   bhttp::token_list{req_.headers[connectionField_].value}.exists("keep-alive");
-        }
-        return !hasConnection ||
-               !bhttp::token_list{req_.headers[connectionField_].value}.exists("close");
-    }
-
-private:
-    static constexpr size_t kNone = static_cast<size_t>(-1);
-
-    void on_request_impl(bhttp::verb method, beast::string_view methodString,
-                         beast::string_view target, int version, beast::error_code&) override {
-        req_.method = toMethod(method);
-        if (req_.method == Method::Other) otherMethod_.assign(toStd(methodString));
-        std::string_view t = toStd(target);
-        req_.target.assign(t);
-        auto q = t.find('?');
-        req_.path.assign(t.substr(0, q));
-        if (q == std::string_view::npos) {
-            req_.query.clear();
-        } else {
-            req_.query.assign(t.substr(q + 1));
-        }
-        version_ = static_cast<unsigned>(version);
-    }
-
-    void on_response_impl(int, beast::string_view, int, beast::error_code&) override {}
-
-    void on_field_impl(bhttp::field name, beast::string_view nameString, beast::string_view value,
-                       beast::error_code&) override {
-        if (fields_ == req_.headers.size()) req_.headers.emplace_back();
-        http::Header& h = req_.headers[fields_];
-        h.name.assign(toStd(nameString));
-        for (auto& ch : h.name) {
-            if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch + ('a' - 'A'));
-        }
-        h.value.assign(trimOws(toStd(value)));
-        if (name == bhttp::field::expect && !sawExpect_) {
-            sawExpect_ = true;
-            expectsContinue_ = beast::iequals(h.value, "100-continue");
-        } else if (name == bhttp::field::connection && connectionField_ == kNone) {
-            connectionField_ = fields_;
-        }
-        ++fields_;
-    }
-
-    void on_header_impl(beast::error_code&) override { req_.headers.resize(fields_); }
-
-    void on_body_init_impl(const boost::optional<std::uint64_t>& contentLength,
-                           beast::error_code&) override {
-        // The session refused a declared length over the body limit before reading on.
-        if (contentLength) req_.body.reserve(static_cast<size_t>(*contentLength));
-    }
-
-    size_t on_body_impl(beast::string_view body, beast::error_code&) override {
-        req_.body.append(body.data(), body.size());
-        return body.size();
-    }
-
-    void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
-
-    size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, beast::error_code&) override {
-        req_.body.append(body.data(), body.size());
-        return body.size();
-    }
-
-    void on_finish_impl(beast::error_code&) override {}
-
-    http::Request& req_;
-    std::string& otherMethod_;
-    unsigned version_ = 11;
-    size_t fields_ = 0;
-    size_t connectionField_ = kNone;
-    bool sawExpect_ = false;
-    bool expectsContinue_ = false;
-};
 
 // One timer per connection serves every phase (idle, header, body, write). Moving the deadline
 // is a store: the timer wakes at most every `granularity` (the shortest configured timeout) and
