@@ -15,10 +15,8 @@ ApiError badParam(std::string code, std::string hint) {
     return ApiError{400, std::move(code), std::move(hint), {}};
 }
 
-std::optional<std::string> param(const http::FormData& f, std::string_view name) {
-    auto v = f.params.get(name);
-    if (!v) return std::nullopt;
-    return std::string(*v);
+std::optional<std::string_view> param(const http::FormData& f, std::string_view name) {
+    return f.params.get(name);
 }
 
 bool isBlank(std::string_view s) {
@@ -35,7 +33,7 @@ constexpr std::array<std::string_view, 12> kReservedHeaders = {
     "from",           "to",     "cc",       "bcc",          "subject",     "date", "message-id",
     "dkim-signature", "sender", "reply-to", "mime-version", "content-type"};
 
-Result<nlohmann::json, ApiError> parseHeaders(const std::string& text) {
+Result<nlohmann::json, ApiError> parseHeaders(std::string_view text) {
     nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
         return fail(badParam("email.headers_invalid",
@@ -161,10 +159,14 @@ std::string ValidatedEmail::contentJsonText() const {
 }
 
 nlohmann::json ValidatedEmail::contentJson() const {
-    nlohmann::json j = {
-        {"from", from.address},    {"fromName", fromName},    {"replyTo", addressesJson(replyTo)},
-        {"to", addressesJson(to)}, {"cc", addressesJson(cc)}, {"bcc", addressesJson(bcc)},
-        {"subject", subject},      {"headers", headers}};
+    nlohmann::json j = {{"from", from.address},
+                        {"fromName", fromName},
+                        {"replyTo", addressesJson(replyTo)},
+                        {"to", addressesJson(to)},
+                        {"cc", addressesJson(cc)},
+                        {"bcc", addressesJson(bcc)},
+                        {"subject", subject},
+                        {"headers", headers.is_null() ? nlohmann::json::object() : headers}};
     if (!html.empty()) j["html"] = html;
     if (!plain.empty()) j["plain"] = plain;
     return j;
@@ -194,7 +196,7 @@ Result<ValidatedEmail, ApiError> validateEmail(const http::FormData& form,
                                  "fromName must be one line of UTF-8 text (no CR or LF), at most "
                                  "256 bytes"));
         }
-        m.fromName = *fromName;
+        m.fromName.assign(*fromName);
     }
     if (m.fromName.empty()) m.fromName = m.from.displayName;
 
@@ -245,10 +247,10 @@ Result<ValidatedEmail, ApiError> validateEmail(const http::FormData& form,
         return fail(
             badParam("email.subject_invalid", "subject must be UTF-8 text of at most 998 bytes"));
     }
-    m.subject = *subject;
+    m.subject.assign(*subject);
 
-    m.html = param(form, "html").value_or("");
-    m.plain = param(form, "plain").value_or("");
+    m.html.assign(param(form, "html").value_or(std::string_view()));
+    m.plain.assign(param(form, "plain").value_or(std::string_view()));
     if (m.html.empty() && m.plain.empty()) {
         return fail(
             badParam("email.body_missing", "give the message body in 'html', 'plain' or both"));

@@ -32,7 +32,9 @@ struct ValidatedEmail {
     std::vector<domain::EmailAddress> to, cc, bcc;
     std::string subject;
     std::string html, plain;
-    nlohmann::json headers = nlohmann::json::object();
+    // The extra headers as a JSON object; null when none were given (an empty object would
+    // cost an allocation on every send), which contentJson() writes as {}.
+    nlohmann::json headers;
     std::vector<store::Attachment> attachments;
 
     nlohmann::json contentJson() const;

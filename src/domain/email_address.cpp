@@ -1,5 +1,6 @@
 #include "domain/email_address.h"
 
+#include <array>
 #include <optional>
 
 #include "domain/text_util.h"
@@ -19,15 +20,22 @@ AddressError malformed(std::string_view entry, std::string_view reason) {
     return {"address.malformed", concat(quoteForHint(entry), " ", reason)};
 }
 
-bool isAsciiAlnum(unsigned char c) {
+constexpr bool isAsciiAlnum(unsigned char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
 // RFC 5322 atext, widened by RFC 6532 to any non-ASCII UTF-8 (validated before we get here).
+// A table, since every byte of every local part is looked up.
+constexpr std::array<bool, 256> kAtext = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 256; ++c) t[c] = c >= 0x80 || isAsciiAlnum(static_cast<unsigned char>(c));
+    for (const char c : std::string_view("!#$%&'*+-/=?^_`{|}~"))
+        t[static_cast<unsigned char>(c)] = true;
+    return t;
+}();
+
 bool isAtext(unsigned char c) {
-    if (c >= 0x80 || isAsciiAlnum(c)) return true;
-    return std::string_view("!#$%&'*+-/=?^_`{|}~").find(static_cast<char>(c)) !=
-           std::string_view::npos;
+    return kAtext[c];
 }
 
 std::string describeChar(unsigned char c) {
@@ -51,9 +59,11 @@ size_t skipQuoted(std::string_view s, size_t open) {
     return std::string_view::npos;
 }
 
-// First index of any of `chars` outside quoted strings; npos if none. `unterminated` is set
-// when a quote opens and never closes.
-size_t findOutsideQuotes(std::string_view s, std::string_view chars, bool& unterminated) {
+// First index of a character `wanted` accepts outside quoted strings; npos if none.
+// `unterminated` is set when a quote opens and never closes. (A predicate rather than a set of
+// characters: a set's find() per byte was a third of parseMailbox.)
+template <class Wanted>
+size_t findOutsideQuotes(std::string_view s, Wanted wanted, bool& unterminated) {
     unterminated = false;
     for (size_t i = 0; i < s.size();) {
         if (s[i] == '"') {
@@ -64,10 +74,18 @@ size_t findOutsideQuotes(std::string_view s, std::string_view chars, bool& unter
             }
             continue;
         }
-        if (chars.find(s[i]) != std::string_view::npos) return i;
+        if (wanted(s[i])) return i;
         ++i;
     }
     return std::string_view::npos;
+}
+
+bool isAngle(char c) {
+    return c == '<' || c == '>';
+}
+
+bool isBlank(char c) {
+    return c == ' ' || c == '\t';
 }
 
 Problem checkQuotedLocal(std::string_view local) {
@@ -246,78 +264,19 @@ Result<std::string, std::string> parseDisplayName(std::string_view text) {
     return out;
 }
 
-}  // namespace
-
-std::string_view EmailAddress::domain() const {
-    const size_t at = address.rfind('@');
-    return at == std::string::npos ? std::string_view() : std::string_view(address).substr(at + 1);
-}
-
-bool hasLineBreak(std::string_view s) {
-    return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
-}
-
-bool isValidUtf8(std::string_view s) {
-    for (size_t pos = 0; pos < s.size();) {
-        if (!decodeUtf8(s, pos)) return false;
-    }
-    return true;
-}
-
-Result<EmailAddress, AddressError> parseMailbox(std::string_view text) {
-    if (hasLineBreak(text)) {
-        return fail(malformed(text,
-                              "contains a line break or NUL byte; line breaks are not "
-                              "allowed in an address"));
-    }
-    if (!isValidUtf8(text)) return fail(malformed(text, "is not valid UTF-8"));
-    const auto t = trimAsciiSpace(text);
-    if (t.empty()) return fail(AddressError{"address.empty", "no address given"});
-
-    bool unterminated = false;
-    const size_t lt = findOutsideQuotes(t, "<>", unterminated);
-    if (unterminated) return fail(malformed(t, "has an unterminated quote"));
-
-    EmailAddress result;
-    std::string_view spec = t;
-    if (lt != std::string_view::npos) {
-        if (t[lt] == '>') return fail(malformed(t, "has '>' without '<'"));
-        const auto rest = t.substr(lt + 1);
-        const size_t gt = findOutsideQuotes(rest, "<>", unterminated);
-        if (unterminated) return fail(malformed(t, "has an unterminated quote"));
-        if (gt == std::string_view::npos)
-            return fail(malformed(t, "has '<' without a closing '>'"));
-        if (rest[gt] == '<') return fail(malformed(t, "has more than one '<'"));
-        if (gt + 1 != rest.size()) return fail(malformed(t, "has text after '>'"));
-        spec = trimAsciiSpace(rest.substr(0, gt));
-        if (spec.empty()) return fail(malformed(t, "has no address between '<' and '>'"));
-        auto name = parseDisplayName(trimAsciiSpace(t.substr(0, lt)));
-        if (!name) return fail(malformed(t, name.error()));
-        result.displayName = std::move(name).value();
-    } else {
-        const size_t space = findOutsideQuotes(t, " \t", unterminated);
-        if (space != std::string_view::npos) {
-            return fail(malformed(t, "has a space; to add a name write it as Name <address>"));
-        }
-    }
-    auto address = parseAddrSpec(spec);
-    if (!address) return fail(malformed(t, address.error()));
-    result.address = std::move(address).value();
-    return result;
-}
-
-Result<std::vector<EmailAddress>, AddressError> parseAddressList(std::string_view text,
-                                                                 size_t maxCount) {
-    // Split first, cheaply, so that an oversized list is refused before any entry is parsed.
-    std::vector<std::string_view> entries;
+// Calls `onEntry` with each entry of a ';'/','-separated list (commas inside quotes or angle
+// brackets do not split) that is not blank, until it returns false.
+template <class OnEntry>
+void forEachListEntry(std::string_view text, OnEntry onEntry) {
     bool inQuote = false;
     int angle = 0;
     size_t start = 0;
     const auto take = [&](size_t end) {
         const auto entry = text.substr(start, end - start);
-        // A line break in an otherwise blank entry still fails: the rule is "anywhere".
-        if (!trimAsciiSpace(entry).empty() || hasLineBreak(entry)) entries.push_back(entry);
         start = end + 1;
+        // A line break in an otherwise blank entry still fails: the rule is "anywhere".
+        if (!trimAsciiSpace(entry).empty() || hasLineBreak(entry)) return onEntry(entry);
+        return true;
     };
     for (size_t i = 0; i < text.size(); ++i) {
         const char c = text[i];
@@ -334,24 +293,106 @@ Result<std::vector<EmailAddress>, AddressError> parseAddressList(std::string_vie
         } else if (c == '>') {
             if (angle > 0) --angle;
         } else if ((c == ';' || c == ',') && angle == 0) {
-            take(i);
+            if (!take(i)) return;
         }
     }
     take(text.size());
+}
 
-    if (entries.empty()) return fail(AddressError{"address.empty", "no address given"});
-    if (entries.size() > maxCount) {
-        return fail(AddressError{
-            "address.too_many", concat(std::to_string(entries.size()), " addresses given; at most ",
-                                       std::to_string(maxCount), " recipients are allowed")});
+}  // namespace
+
+std::string_view EmailAddress::domain() const {
+    const size_t at = address.rfind('@');
+    return at == std::string::npos ? std::string_view() : std::string_view(address).substr(at + 1);
+}
+
+bool hasLineBreak(std::string_view s) {
+    // One pass with three compares per byte; find_first_of searched the set for every byte.
+    for (const char c : s) {
+        if (c == '\r' || c == '\n' || c == '\0') return true;
+    }
+    return false;
+}
+
+bool isValidUtf8(std::string_view s) {
+    size_t pos = 0;
+    while (pos < s.size()) {
+        pos = skipAscii(s, pos);
+        if (pos < s.size() && !decodeUtf8(s, pos)) return false;
+    }
+    return true;
+}
+
+Result<EmailAddress, AddressError> parseMailbox(std::string_view text) {
+    if (hasLineBreak(text)) {
+        return fail(malformed(text,
+                              "contains a line break or NUL byte; line breaks are not "
+                              "allowed in an address"));
+    }
+    if (!isValidUtf8(text)) return fail(malformed(text, "is not valid UTF-8"));
+    const auto t = trimAsciiSpace(text);
+    if (t.empty()) return fail(AddressError{"address.empty", "no address given"});
+
+    bool unterminated = false;
+    const size_t lt = findOutsideQuotes(t, isAngle, unterminated);
+    if (unterminated) return fail(malformed(t, "has an unterminated quote"));
+
+    EmailAddress result;
+    std::string_view spec = t;
+    if (lt != std::string_view::npos) {
+        if (t[lt] == '>') return fail(malformed(t, "has '>' without '<'"));
+        const auto rest = t.substr(lt + 1);
+        const size_t gt = findOutsideQuotes(rest, isAngle, unterminated);
+        if (unterminated) return fail(malformed(t, "has an unterminated quote"));
+        if (gt == std::string_view::npos)
+            return fail(malformed(t, "has '<' without a closing '>'"));
+        if (rest[gt] == '<') return fail(malformed(t, "has more than one '<'"));
+        if (gt + 1 != rest.size()) return fail(malformed(t, "has text after '>'"));
+        spec = trimAsciiSpace(rest.substr(0, gt));
+        if (spec.empty()) return fail(malformed(t, "has no address between '<' and '>'"));
+        auto name = parseDisplayName(trimAsciiSpace(t.substr(0, lt)));
+        if (!name) return fail(malformed(t, name.error()));
+        result.displayName = std::move(name).value();
+    } else {
+        const size_t space = findOutsideQuotes(t, isBlank, unterminated);
+        if (space != std::string_view::npos) {
+            return fail(malformed(t, "has a space; to add a name write it as Name <address>"));
+        }
+    }
+    auto address = parseAddrSpec(spec);
+    if (!address) return fail(malformed(t, address.error()));
+    result.address = std::move(address).value();
+    return result;
+}
+
+Result<std::vector<EmailAddress>, AddressError> parseAddressList(std::string_view text,
+                                                                 size_t maxCount) {
+    // Counted first, cheaply, so that an oversized list is refused before any entry is parsed;
+    // then split again and parsed, with no list of entries in between.
+    size_t count = 0;
+    forEachListEntry(text, [&](std::string_view) {
+        ++count;
+        return true;
+    });
+    if (count == 0) return fail(AddressError{"address.empty", "no address given"});
+    if (count > maxCount) {
+        return fail(AddressError{"address.too_many",
+                                 concat(std::to_string(count), " addresses given; at most ",
+                                        std::to_string(maxCount), " recipients are allowed")});
     }
     std::vector<EmailAddress> out;
-    out.reserve(entries.size());
-    for (const auto entry : entries) {
+    out.reserve(count);
+    std::optional<AddressError> error;
+    forEachListEntry(text, [&](std::string_view entry) {
         auto mailbox = parseMailbox(entry);
-        if (!mailbox) return fail(std::move(mailbox).error());
+        if (!mailbox) {
+            error = std::move(mailbox).error();
+            return false;
+        }
         out.push_back(std::move(mailbox).value());
-    }
+        return true;
+    });
+    if (error) return fail(std::move(*error));
     return out;
 }
 

@@ -2,6 +2,8 @@
 // Text helpers shared by the domain parsers. Internal to sc_domain: not part of its interface.
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -11,6 +13,20 @@ namespace sc::domain {
 // Decodes the code point at `pos` and advances `pos` past it; nullopt (and `pos` unchanged) on
 // malformed input, overlong forms, surrogates or values above U+10FFFF.
 std::optional<char32_t> decodeUtf8(std::string_view s, size_t& pos);
+
+// The first index at or after `pos` whose byte is not ASCII, or s.size(): validation skips
+// ASCII eight bytes at a time, since nearly all text sent to us is ASCII.
+inline size_t skipAscii(std::string_view s, size_t pos) {
+    constexpr uint64_t kHighBits = 0x8080808080808080ull;
+    while (pos + 8 <= s.size()) {
+        uint64_t word;
+        std::memcpy(&word, s.data() + pos, sizeof word);
+        if ((word & kHighBits) != 0) break;
+        pos += 8;
+    }
+    while (pos < s.size() && static_cast<unsigned char>(s[pos]) < 0x80) ++pos;
+    return pos;
+}
 
 bool isAsciiSpace(char c);
 bool isAsciiDigit(char c);

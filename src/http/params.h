@@ -19,6 +19,9 @@ struct Param {
 class ParamMap {
 public:
     void add(std::string name, std::string value);
+    // Room for `n` parameters in all, so that a parser that knows their number adds them
+    // without regrowing the list.
+    void reserve(size_t n) { items_.reserve(n); }
 
     // The first value of `name`, if present.
     std::optional<std::string_view> get(std::string_view name) const;

@@ -1,6 +1,8 @@
 #include "http/request_params.h"
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <functional>
 #include <optional>
 #include <string_view>
@@ -16,11 +18,53 @@ constexpr std::string_view kAcceptedTypes =
 constexpr std::string_view kDefaultFileType = "application/octet-stream";
 constexpr size_t kMaxBoundaryBytes = 70;  // RFC 2046 §5.1.1
 
+// Hex digit values by byte, -1 for a byte that is not one: a load instead of three range tests
+// for every escape of every parameter.
+constexpr std::array<signed char, 256> kHexValues = [] {
+    std::array<signed char, 256> t{};
+    for (auto& v : t) v = -1;
+    for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<signed char>(c - '0');
+    for (int c = 'a'; c <= 'f'; ++c) t[c] = static_cast<signed char>(c - 'a' + 10);
+    for (int c = 'A'; c <= 'F'; ++c) t[c] = static_cast<signed char>(c - 'A' + 10);
+    return t;
+}();
+
 int hexValue(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
+    return kHexValues[static_cast<unsigned char>(c)];
+}
+
+// Decodes `in` into `out`, replacing what it held; on a malformed escape returns its offset.
+// Most names and many values have nothing to decode: they are copied in one piece, and the rest
+// is written through a pointer into a buffer sized once (decoding never lengthens the text).
+std::optional<size_t> decodeInto(std::string_view in, bool plusIsSpace, std::string& out) {
+    const char* p = in.data();
+    const size_t n = in.size();
+    size_t first = 0;
+    while (first < n && p[first] != '%' && !(plusIsSpace && p[first] == '+')) ++first;
+    if (first == n) {
+        out.assign(in);
+        return std::nullopt;
+    }
+    out.resize(n);
+    char* w = out.data();
+    std::memcpy(w, p, first);
+    w += first;
+    for (size_t i = first; i < n; ++i) {
+        const char c = p[i];
+        if (c == '%') {
+            const int hi = i + 2 < n ? hexValue(p[i + 1]) : -1;
+            const int lo = hi >= 0 ? hexValue(p[i + 2]) : -1;
+            if (lo < 0) return i;
+            *w++ = static_cast<char>(hi * 16 + lo);
+            i += 2;
+        } else if (c == '+' && plusIsSpace) {
+            *w++ = ' ';
+        } else {
+            *w++ = c;
+        }
+    }
+    out.resize(static_cast<size_t>(w - out.data()));
+    return std::nullopt;
 }
 
 bool isBlank(char c) {
@@ -363,26 +407,21 @@ private:
 
 Result<std::string, std::string> percentDecode(std::string_view in, bool plusIsSpace) {
     std::string out;
-    out.reserve(in.size());
-    for (size_t i = 0; i < in.size(); ++i) {
-        char c = in[i];
-        if (c == '%') {
-            int hi = i + 2 < in.size() ? hexValue(in[i + 1]) : -1;
-            int lo = hi >= 0 ? hexValue(in[i + 2]) : -1;
-            if (lo < 0) return fail("malformed percent-escape at byte " + std::to_string(i));
-            out.push_back(static_cast<char>(hi * 16 + lo));
-            i += 2;
-        } else if (c == '+' && plusIsSpace) {
-            out.push_back(' ');
-        } else {
-            out.push_back(c);
-        }
+    if (auto bad = decodeInto(in, plusIsSpace, out)) {
+        return fail("malformed percent-escape at byte " + std::to_string(*bad));
     }
     return out;
 }
 
 Result<Ok, ParseError> parseUrlEncoded(std::string_view input, const ParseLimits& limits,
                                        ParamMap& out) {
+    if (input.empty()) return Ok{};
+    // One allocation for the parameter list instead of its doublings; bounded by maxParams, so
+    // a body of bare '&' cannot make it reserve more than the limit allows anyway.
+    const size_t pieces = static_cast<size_t>(std::count(input.begin(), input.end(), '&')) + 1;
+    if (out.size() < limits.maxParams) {
+        out.reserve(out.size() + std::min(pieces, limits.maxParams - out.size()));
+    }
     size_t pos = 0;
     while (pos < input.size()) {
         size_t amp = std::min(input.find('&', pos), input.size());
@@ -396,24 +435,24 @@ Result<Ok, ParseError> parseUrlEncoded(std::string_view input, const ParseLimits
         std::string_view rawValue =
             eq == std::string_view::npos ? std::string_view() : piece.substr(eq + 1);
 
-        auto name = percentDecode(rawName, true);
-        if (!name) {
+        std::string name;
+        if (decodeInto(rawName, true, name)) {
             std::string shown = boundedName(rawName, limits);
             return fail(makeError(400, "param.malformed_escape", shown,
                                   "parameter name \"" + shown + "\" has a malformed %-escape"));
         }
-        if (name->empty()) {
+        if (name.empty()) {
             return fail(makeError(400, "param.malformed", "", "a parameter has an empty name"));
         }
-        if (name->size() > limits.maxParamNameBytes) return fail(nameTooLong(*name, limits));
-        auto value = percentDecode(rawValue, true);
-        if (!value) {
+        if (name.size() > limits.maxParamNameBytes) return fail(nameTooLong(name, limits));
+        std::string value;
+        if (decodeInto(rawValue, true, value)) {
             // The value may be a key or a password: the error names the parameter only.
             return fail(
-                makeError(400, "param.malformed_escape", *name,
-                          "the value of parameter \"" + *name + "\" has a malformed %-escape"));
+                makeError(400, "param.malformed_escape", name,
+                          "the value of parameter \"" + name + "\" has a malformed %-escape"));
         }
-        out.add(std::move(name).value(), std::move(value).value());
+        out.add(std::move(name), std::move(value));
     }
     return Ok{};
 }
@@ -444,17 +483,17 @@ Result<FormData, ParseError> parseRequestParams(const Request& req, const ParseL
     }
     std::string_view ct = *contentType;
     size_t semi = ct.find(';');
-    std::string mediaType = asciiLowerCopy(trim(ct.substr(0, semi)));
+    const std::string_view mediaType = trim(ct.substr(0, semi));
     std::string_view paramText = semi == std::string_view::npos ? "" : ct.substr(semi);
 
-    if (mediaType == kFormUrlEncoded) {
+    if (iequals(mediaType, kFormUrlEncoded)) {
         // Form bodies are bytes; any charset parameter is the client's business, not ours.
         if (auto b = parseUrlEncoded(req.body, limits, form.params); !b) {
             return fail(std::move(b).error());
         }
         return form;
     }
-    if (mediaType != kMultipartFormData) return fail(unsupported());
+    if (!iequals(mediaType, kMultipartFormData)) return fail(unsupported());
 
     auto params = parseHeaderParams(paramText);
     if (!params) return fail(multipartMalformed("malformed multipart/form-data Content-Type"));

@@ -44,6 +44,17 @@ TEST(ValidateEmailTest, AcceptsAGoodMessage) {
     EXPECT_EQ(r->contentJson()["subject"], "Hi");
 }
 
+TEST(ValidateEmailTest, WithoutHeadersTheContentHasAnEmptyHeaderObject) {
+    // No headers parameter leaves `headers` null (no allocation); what is stored stays {}.
+    auto r = validateEmail(form(goodEmail()), {});
+    ASSERT_TRUE(r.ok()) << r.error().hint;
+    EXPECT_TRUE(r->headers.is_null());
+    EXPECT_EQ(r->contentJson()["headers"], nlohmann::json::object());
+    EXPECT_NE(r->contentJsonText().find(R"("headers":{},)"), std::string::npos)
+        << r->contentJsonText();
+    EXPECT_EQ(r->contentJsonText(), r->contentJson().dump());
+}
+
 TEST(ValidateEmailTest, MissingFromSaysSoPlainly) {
     auto r = validateEmail(form(without(goodEmail(), "from")), {});
     ASSERT_FALSE(r.ok());

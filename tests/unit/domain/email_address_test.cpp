@@ -248,6 +248,24 @@ TEST(AddressListTest, TooMany) {
     EXPECT_NE(r.error().hint.find("at most 2 recipients"), std::string::npos) << r.error().hint;
 }
 
+TEST(AddressListTest, TooManyIsRefusedBeforeAnyEntryIsParsed) {
+    // The third entry is malformed, but the count is over the limit: the count is what is said.
+    auto r = parseAddressList("a@x.io;b@x.io;not an address;d@x.io", 3);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, "address.too_many");
+    EXPECT_EQ(r.error().hint, "4 addresses given; at most 3 recipients are allowed");
+}
+
+TEST(AddressListTest, ParsesEveryEntryUpToTheLimit) {
+    std::string text;
+    for (int i = 0; i < 100; ++i) text += "u" + std::to_string(i) + "@X.io, ";
+    auto r = parseAddressList(text, 100);
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->size(), 100u);
+    EXPECT_EQ(r->front().address, "u0@x.io");
+    EXPECT_EQ(r->back().address, "u99@x.io");
+}
+
 TEST(AddressListTest, Empty) {
     for (const auto* in : {"", "  ", ";", " ; , ;"}) {
         auto r = parseAddressList(in, 100);
@@ -285,6 +303,33 @@ TEST(Utf8Test, HasLineBreak) {
     EXPECT_TRUE(hasLineBreak("a\nb"));
     EXPECT_TRUE(hasLineBreak("a\0b"s));
     EXPECT_FALSE(hasLineBreak(""));
+}
+
+TEST(Utf8Test, FindsTheOneBadByteAtAnyOffsetInAsciiText) {
+    // ASCII is skipped eight bytes at a time: a bad or a valid multi-byte sequence must be
+    // found wherever it falls within or across those words.
+    for (size_t at = 0; at < 40; ++at) {
+        for (std::string_view bad : {"\xff", "\xc3", "\xe2\x82", "\xed\xa0\x80", "\x80"}) {
+            std::string text(40, 'x');
+            text.insert(at, bad);
+            EXPECT_FALSE(isValidUtf8(text)) << at << " " << testing::PrintToString(text);
+            EXPECT_FALSE(isValidUtf8(text.substr(0, at + bad.size())));
+        }
+        std::string good(40, 'x');
+        good.insert(at, "€😀é");
+        EXPECT_TRUE(isValidUtf8(good)) << at;
+    }
+}
+
+TEST(Utf8Test, HasLineBreakAtAnyOffset) {
+    for (size_t at = 0; at < 20; ++at) {
+        for (char c : {'\r', '\n', '\0'}) {
+            std::string text(20, 'x');
+            text[at] = c;
+            EXPECT_TRUE(hasLineBreak(text)) << at;
+        }
+    }
+    EXPECT_FALSE(hasLineBreak("\t\v\f\x7f\x01 \xc2\x85"));  // other controls, NEL
 }
 
 TEST(Utf8Test, AcceptsValid) {

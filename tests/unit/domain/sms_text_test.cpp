@@ -126,6 +126,110 @@ TEST(SmsTextTest, SurrogatePairIsNeverSplitAcrossParts) {
     EXPECT_EQ(m.segments, 3u);
 }
 
+// The measurement written the plain way (a search of the tables for every character, parts
+// counted in a second pass): the table-driven one-pass measureSms must agree with it.
+std::string utf8Of(char32_t cp) {
+    std::string out;
+    if (cp < 0x80) {
+        out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        out += static_cast<char>(0xC0 | (cp >> 6));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        out += static_cast<char>(0xE0 | (cp >> 12));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+        out += static_cast<char>(0xF0 | (cp >> 18));
+        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+    return out;
+}
+
+SmsSegments reference(const std::u32string& text) {
+    const std::u32string_view defaults =
+        U"@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1BÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNO"
+        U"PQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+    const std::u32string_view extension = U"\f^{}\\[~]|€";
+    auto septets = [&](char32_t cp) -> size_t {
+        const size_t i = defaults.find(cp);
+        if (i != std::u32string_view::npos && i != 0x1B) return 1;
+        return extension.find(cp) != std::u32string_view::npos ? 2 : 0;
+    };
+    auto utf16 = [](char32_t cp) -> size_t { return cp > 0xFFFF ? 2 : 1; };
+    auto parts = [&](size_t perPart, auto unitsOf) {
+        size_t n = 1, used = 0;
+        for (char32_t cp : text) {
+            const size_t w = unitsOf(cp);
+            if (used + w > perPart) {
+                ++n;
+                used = 0;
+            }
+            used += w;
+        }
+        return n;
+    };
+    SmsSegments m;
+    size_t gsmUnits = 0, ucs2Units = 0;
+    bool gsm = true;
+    for (char32_t cp : text) {
+        gsm = gsm && septets(cp) != 0;
+        gsmUnits += septets(cp);
+        ucs2Units += utf16(cp);
+    }
+    m.characters = text.size();
+    if (gsm) {
+        m.units = gsmUnits;
+        m.segments = gsmUnits <= 160 ? 1 : parts(153, septets);
+    } else {
+        m.encoding = SmsEncoding::Ucs2;
+        m.units = ucs2Units;
+        m.segments = ucs2Units <= 70 ? 1 : parts(67, utf16);
+    }
+    return m;
+}
+
+void expectSameAsReference(const std::u32string& text) {
+    std::string utf8;
+    for (char32_t cp : text) utf8 += utf8Of(cp);
+    const auto got = measure(utf8);
+    const auto want = reference(text);
+    EXPECT_EQ(got.encoding, want.encoding) << utf8;
+    EXPECT_EQ(got.characters, want.characters) << utf8;
+    EXPECT_EQ(got.units, want.units) << utf8;
+    EXPECT_EQ(got.segments, want.segments) << utf8;
+}
+
+TEST(SmsTextTest, EveryCodePointMeasuresAsTheTablesSay) {
+    // Past the septet table's end (0x400) as far as '€' (U+20AC) and beyond, plus emoji.
+    for (char32_t cp = 0; cp < 0x3000; ++cp) {
+        if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+        expectSameAsReference(std::u32string(1, cp));
+        expectSameAsReference(U"a" + std::u32string(1, cp) + U"b");
+    }
+    expectSameAsReference(U"😀");
+}
+
+TEST(SmsTextTest, LongMixedTextsMeasureAsTheReference) {
+    // Two-unit characters placed at every offset around the part boundaries of both encodings,
+    // in GSM-7 texts and in texts that turn into UCS-2 part-way or only at the end.
+    for (size_t at = 0; at < 320; ++at) {
+        std::u32string gsm(330, U'a');
+        gsm[at] = U'€';
+        expectSameAsReference(gsm);
+        std::u32string ucs2(140, U'я');
+        if (at < ucs2.size()) {
+            ucs2[at] = U'😀';
+            expectSameAsReference(ucs2);
+        }
+        std::u32string turns(330, U'{');
+        turns[at] = U'ç';
+        expectSameAsReference(turns);
+    }
+}
+
 TEST(SmsTextTest, InvalidUtf8Fails) {
     auto r = measureSms("abc\xff");
     ASSERT_FALSE(r.ok());

@@ -74,6 +74,33 @@ ParseError parseFail(std::string_view in, const ParseLimits& limits = {}) {
     return r.ok() ? ParseError{} : r.error();
 }
 
+TEST(HttpUrlEncoded, ParamListIsAllocatedOnce) {
+    // Sized from the number of '&'-separated pieces, not grown parameter by parameter.
+    ParamMap m = parseOk("a=1&b=2&c=3&d=4&e=5&f=6&g=7");
+    EXPECT_EQ(m.size(), 7u);
+    EXPECT_EQ(m.items().capacity(), 7u);
+    // Bounded by maxParams, whatever the number of separators.
+    ParseLimits limits;
+    limits.maxParams = 4;
+    ParamMap few = parseOk("a=1&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&&", limits);
+    EXPECT_EQ(few.size(), 1u);
+    EXPECT_LE(few.items().capacity(), 4u);
+}
+
+TEST(HttpPercentDecode, EscapesAtEveryOffset) {
+    // Text before the first escape is copied in one piece and the rest byte by byte: an escape
+    // or a '+' anywhere, or a malformed one, decodes as before.
+    for (size_t at = 0; at < 12; ++at) {
+        const std::string before(at, 'a');
+        EXPECT_EQ(decodeOk(before + "%41b"), before + "Ab");
+        EXPECT_EQ(decodeOk(before + "+b"), before + " b");
+        EXPECT_EQ(decodeOk(before + "+b", false), before + "+b");
+        auto bad = percentDecode(before + "%4", true);
+        ASSERT_FALSE(bad.ok());
+        EXPECT_EQ(bad.error(), "malformed percent-escape at byte " + std::to_string(at));
+    }
+}
+
 TEST(HttpUrlEncoded, SimplePairsInOrder) {
     ParamMap m = parseOk("apiUser=u1&apiKey=k1&to=a%40x.io");
     ASSERT_EQ(m.size(), 3u);
