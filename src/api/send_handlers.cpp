@@ -91,7 +91,8 @@ http::Response routerError(int status, std::string code, std::string hint) {
     return errorResponse(ApiError{status, std::move(code), std::move(hint), {}});
 }
 
-SendApi::SendApi(SendApiDeps deps, SendLimits limits) : deps_(deps), limits_(limits) {}
+SendApi::SendApi(SendApiDeps deps, SendLimits limits)
+    : deps_(deps), limits_(limits), failureLog_(deps.clock, limits.authFailureLogLinesPerSecond) {}
 
 void SendApi::registerRoutes(http::Router& router) {
     using http::Method;
@@ -202,8 +203,17 @@ Result<SendApi::Admission, http::Response> SendApi::admit(const SendRoute& route
                                  {{"retry-after", retryAfterSeconds(until - now)}}};
             }
         }
-        spdlog::info("auth failure api={} user={} code={} reason=\"{}\" ip={}", event.api, user,
-                     error.code, f.logDetail, req.clientIp);
+        if (const auto line = failureLog_.admit(); line.write) {
+            if (line.omitted == 0) {
+                spdlog::info("auth failure api={} user={} code={} reason=\"{}\" ip={}", event.api,
+                             user, error.code, f.logDetail, req.clientIp);
+            } else {
+                spdlog::info(
+                    "auth failure api={} user={} code={} reason=\"{}\" ip={} ({} earlier failures "
+                    "not logged here; all are in the authentication log)",
+                    event.api, user, error.code, f.logDetail, req.clientIp, line.omitted);
+            }
+        }
         deps_.audit.record(event);
         deps_.audit.countUsage(f.userId, f.accountId, user, {1, 0, 1, 0});
         return fail(refuse(std::move(error), user));

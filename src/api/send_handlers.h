@@ -5,6 +5,7 @@
 // out only after the store has committed every recipient row.
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -16,6 +17,7 @@
 #include "auth/credential_verifier.h"
 #include "auth/lockout.h"
 #include "common/clock.h"
+#include "common/log_throttle.h"
 #include "domain/phone_number.h"
 #include "http/request_params.h"
 #include "http/router.h"
@@ -31,6 +33,8 @@ struct SendLimits {
     size_t maxRecipients = 100;
     size_t maxContentBytes = 10u << 20;  // html+plain together; attachments together
     size_t maxSmsCharacters = 1000;
+    // Authentication-failure lines written to the log per second (0: every one).
+    uint32_t authFailureLogLinesPerSecond = 20;
 };
 
 struct SendApiDeps {
@@ -105,6 +109,9 @@ private:
 
     SendApiDeps deps_;
     SendLimits limits_;
+    // Authentication failures are written to the log at most this often: a client can cause
+    // one per request. Every failure is still recorded in the authentication log (audit).
+    mutable LogThrottle failureLog_;
 };
 
 // The error body of the router's own errors (404, 405, 500).

@@ -135,6 +135,10 @@ const std::vector<SettingDef>& settingDefs() {
         d.push_back(intSetting("lockout_user_failures",
                                "failed authentications per window that lock a user name (0: off)",
                                &Settings::lockoutUserFailures, 0));
+        d.push_back(intSetting("auth_failure_log_per_second",
+                               "authentication failures written to the log per second; the rest "
+                               "are counted (all are in the authentication log; 0: no cap)",
+                               &Settings::authFailureLogPerSecond, 0));
         d.push_back(intSetting("lockout_window", "seconds over which failures are counted",
                                &Settings::lockoutWindow, 1));
         d.push_back(

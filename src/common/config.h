@@ -41,6 +41,7 @@ struct Settings {
     bool demo = true;
     int64_t emailKeyGrace = 900;
     int64_t lockoutIpFailures = 20;
+    int64_t authFailureLogPerSecond = 20;
     int64_t lockoutUserFailures = 20;
     int64_t lockoutWindow = 60;
     int64_t lockoutDuration = 300;

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <limits>
 #include <map>
 #include <thread>
 
@@ -135,6 +136,8 @@ int runServer(const Settings& settings) {
     // The parser stops only what cannot fit the body at all; the content rules (and their
     // email.attachments_too_large) are the send handler's.
     sendLimits.parse.maxFileBytes = static_cast<size_t>(settings.maxBodyBytes);
+    sendLimits.authFailureLogLinesPerSecond = static_cast<uint32_t>(
+        std::min<int64_t>(settings.authFailureLogPerSecond, std::numeric_limits<uint32_t>::max()));
     api::SendApi sendApi({verifier, rt->backend->messages(), ids, phones, rt->clock, lockout,
                           rateLimiter, quota, recorder, rt->backend->templates()},
                          sendLimits);
