@@ -178,31 +178,23 @@ Result<AuthContext, AuthFailure> CredentialVerifier::verify(Api api, const http:
         if (hit) return contextFor(*cached, cached->keyFingerprint);
     }
 
-    // Unknown users, users of the other API and wrong keys all pay for the same work: one user
-    // lookup, one HMAC, one constant-time comparison and one retired-key lookup, so timing
-    // does not tell them apart.
-    auto found = store_.findUser(*user);
+    // Unknown users, users of the other API and wrong keys all pay for the same work: one read
+    // (the user and the retired key with the presented hash, probed whether or not the user
+    // exists), one HMAC and one constant-time comparison, so timing does not tell them apart.
+    auto found = store_.findUserAndRetiredKey(*user, view(presented));
     if (!found) {
         return fail(failure(AuthFailureReason::StoreUnavailable,
                             "credentials could not be checked just now; retry shortly",
                             "store: " + found.error().message, ""));
     }
-    auto& record = found.value();
+    auto& record = found.value().user;
     const bool kindMatches = record && record->kind == kind;
     const std::string& expected = kindMatches ? record->keyHash : dummyHash_;
     const bool currentKey = KeyMaterial::hashesEqual(view(presented), expected);
-    // A caller whose current key matched learns that it succeeded anyway, so the success path
-    // may skip this read; every failing path (unknown user, wrong key) still pays for it.
-    const auto retired = kindMatches && currentKey
-                             ? Result<std::optional<store::RetiredKey>, store::StoreError>(
-                                   std::optional<store::RetiredKey>())
-                             : store_.findRetiredKey(kindMatches ? record->id : 0, view(presented));
-    if (!retired) {
-        return fail(failure(AuthFailureReason::StoreUnavailable,
-                            "credentials could not be checked just now; retry shortly",
-                            "store: " + retired.error().message, ""));
-    }
-    const std::optional<store::RetiredKey>& old = retired.value();
+    // A retired key means something only for the right API's user whose current key did not
+    // match; elsewhere it is ignored, so that the rules below see what they always saw.
+    const std::optional<store::RetiredKey> old =
+        kindMatches && !currentKey ? std::move(found.value().retiredKey) : std::nullopt;
     const int64_t now = clock_.nowMillis();
     const bool graceKey = kindMatches && !currentKey && old && now < old->expiresAtMs;
 
@@ -258,7 +250,7 @@ Result<AuthContext, AuthFailure> CredentialVerifier::verify(Api api, const http:
         ctx.keySunsetAtMs = old->expiresAtMs;
     } else if (version) {
         // Only the current key is ever answered from the cache; a grace key keeps needing the
-        // retired-key read for its Sunset.
+        // store read for its retired key and Sunset.
         cache_.insert(std::make_shared<const store::ApiUser>(std::move(*record)), *version);
     }
     return ctx;

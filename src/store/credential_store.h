@@ -17,6 +17,15 @@
 
 namespace sc::store {
 
+// What the credential check needs from one read: the user and, if any, that user's retired key
+// with the presented hash.
+struct UserAndRetiredKey {
+    std::optional<ApiUser> user;
+    // Only ever a key of `user` (never another user's key with the same hash); empty when there
+    // is no user.
+    std::optional<RetiredKey> retiredKey;
+};
+
 class CredentialStore {
 public:
     virtual ~CredentialStore() = default;
@@ -51,6 +60,11 @@ public:
     // The retired key of this user with this hash, if any (valid or expired).
     virtual Result<std::optional<RetiredKey>, StoreError> findRetiredKey(
         int64_t userId, std::string_view keyHash) = 0;
+    // findUser(name) and findRetiredKey(user's id, keyHash) in one read, for the credential
+    // check's uncached path. The backend probes for the retired key whether or not the user
+    // exists (with user id 0 when it does not), so an unknown user costs what a wrong key costs.
+    virtual Result<UserAndRetiredKey, StoreError> findUserAndRetiredKey(
+        std::string_view name, std::string_view keyHash) = 0;
     // The user's retired keys, newest reset first.
     virtual Result<std::vector<RetiredKey>, StoreError> retiredKeys(int64_t userId) = 0;
 

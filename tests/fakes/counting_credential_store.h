@@ -32,6 +32,7 @@ public:
         return real_.createUser(user);
     }
     Result<std::optional<store::ApiUser>, StoreError> findUser(std::string_view name) override {
+        ++reads;
         ++lookups;
         return real_.findUser(name);
     }
@@ -55,14 +56,26 @@ public:
     }
     Result<std::optional<store::RetiredKey>, StoreError> findRetiredKey(
         int64_t userId, std::string_view keyHash) override {
+        ++reads;
         ++retiredLookups;
         return real_.findRetiredKey(userId, keyHash);
+    }
+    // One read that looks up a user and a retired key.
+    Result<store::UserAndRetiredKey, StoreError> findUserAndRetiredKey(
+        std::string_view name, std::string_view keyHash) override {
+        ++reads;
+        ++lookups;
+        ++retiredLookups;
+        return real_.findUserAndRetiredKey(name, keyHash);
     }
     Result<std::vector<store::RetiredKey>, StoreError> retiredKeys(int64_t userId) override {
         return real_.retiredKeys(userId);
     }
     std::optional<uint64_t> credentialVersion() const override { return real_.credentialVersion(); }
 
+    // Store round trips; and the user and retired-key lookups among them (a combined read
+    // counts as one of each).
+    std::atomic<int> reads{0};
     std::atomic<int> lookups{0};
     std::atomic<int> retiredLookups{0};
 

@@ -70,6 +70,7 @@ public:
     }
     Result<std::optional<store::ApiUser>, StoreError> findUser(std::string_view name) override {
         std::lock_guard lk(mu_);
+        ++reads;
         ++lookups;
         if (failReads) return fail(StoreError{StoreError::Kind::Unavailable, "down"});
         auto it = users_.find(std::string(name));
@@ -147,13 +148,25 @@ public:
     Result<std::optional<store::RetiredKey>, StoreError> findRetiredKey(
         int64_t userId, std::string_view keyHash) override {
         std::lock_guard lk(mu_);
+        ++reads;
         ++retiredLookups;
-        for (auto it = retired_.rbegin(); it != retired_.rend(); ++it) {
-            if (it->userId == userId && it->keyHash == keyHash) {
-                return std::optional<store::RetiredKey>(*it);
-            }
-        }
-        return std::optional<store::RetiredKey>();
+        return latestRetiredKeyLocked(userId, keyHash);
+    }
+    // Counted as one read, one user lookup and one retired-key lookup, as SQLite always probes
+    // both in its one statement.
+    Result<store::UserAndRetiredKey, StoreError> findUserAndRetiredKey(
+        std::string_view name, std::string_view keyHash) override {
+        std::lock_guard lk(mu_);
+        ++reads;
+        ++lookups;
+        ++retiredLookups;
+        if (failReads) return fail(StoreError{StoreError::Kind::Unavailable, "down"});
+        store::UserAndRetiredKey found;
+        auto it = users_.find(std::string(name));
+        if (it == users_.end()) return found;
+        found.user = it->second;
+        found.retiredKey = latestRetiredKeyLocked(it->second.id, keyHash);
+        return found;
     }
     Result<std::vector<store::RetiredKey>, StoreError> retiredKeys(int64_t userId) override {
         std::lock_guard lk(mu_);
@@ -169,6 +182,9 @@ public:
         return version_.load(std::memory_order_acquire);
     }
 
+    // Store round trips of the credential check (findUser, findRetiredKey and
+    // findUserAndRetiredKey each count one), and the user and retired-key lookups among them.
+    std::atomic<int> reads{0};
     std::atomic<int> lookups{0};
     std::atomic<int> retiredLookups{0};
     bool failReads = false;
@@ -176,6 +192,15 @@ public:
     bool moveVersionOnWrite = true;
 
 private:
+    // Newest reset first, as the SQLite store orders them.
+    std::optional<store::RetiredKey> latestRetiredKeyLocked(int64_t userId,
+                                                            std::string_view keyHash) const {
+        for (auto it = retired_.rbegin(); it != retired_.rend(); ++it) {
+            if (it->userId == userId && it->keyHash == keyHash) return *it;
+        }
+        return std::nullopt;
+    }
+
     // Called with mu_ held, after the change: as the SQLite store does after its commit.
     void bumpVersion() {
         if (moveVersionOnWrite) version_.fetch_add(1, std::memory_order_acq_rel);

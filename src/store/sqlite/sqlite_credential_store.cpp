@@ -16,11 +16,15 @@ namespace sc::store::sqlite {
 
 namespace {
 
-// Every query that answers users selects these columns, in readUser()'s order.
-#define SC_USER_COLUMNS                                                                    \
-    "id, account_id, name, kind, disabled, key_hash, key_cipher, key_fingerprint, "        \
-    "key_created_at_ms, created_at_ms, purpose, test_mode, ip_allowlist, sender_domains, " \
-    "rate_limit_per_minute, daily_quota"
+// Every query that answers users selects these columns, in readUser()'s order; `t` qualifies
+// them ("u.") where a join would make a name ambiguous.
+#define SC_USER_COLUMNS_OF(t)                                                            \
+    t "id, " t "account_id, " t "name, " t "kind, " t "disabled, " t "key_hash, " t      \
+      "key_cipher, " t "key_fingerprint, " t "key_created_at_ms, " t "created_at_ms, " t \
+      "purpose, " t "test_mode, " t "ip_allowlist, " t "sender_domains, " t              \
+      "rate_limit_per_minute, " t "daily_quota"
+#define SC_USER_COLUMNS SC_USER_COLUMNS_OF("")
+constexpr int kUserColumnCount = 16;
 constexpr const char* kFindUser = "SELECT " SC_USER_COLUMNS " FROM api_users WHERE name = ?";
 constexpr const char* kFindUserById = "SELECT " SC_USER_COLUMNS " FROM api_users WHERE id = ?";
 constexpr const char* kListUsers =
@@ -45,8 +49,10 @@ constexpr const char* kFindAccountByEmail =
 constexpr const char* kFindAccountById = "SELECT " SC_ACCOUNT_COLUMNS " FROM accounts WHERE id = ?";
 #undef SC_ACCOUNT_COLUMNS
 
-#define SC_RETIRED_KEY_COLUMNS \
-    "user_id, key_hash, key_fingerprint, created_at_ms, reset_at_ms, expires_at_ms"
+#define SC_RETIRED_KEY_COLUMNS_OF(t)                                                           \
+    t "user_id, " t "key_hash, " t "key_fingerprint, " t "created_at_ms, " t "reset_at_ms, " t \
+      "expires_at_ms"
+#define SC_RETIRED_KEY_COLUMNS SC_RETIRED_KEY_COLUMNS_OF("")
 // Two rows with one hash cannot happen with random keys; if they did, the latest reset is the
 // one that says when the key stopped working. rowid breaks a tie between resets in one ms.
 constexpr const char* kFindRetiredKey = "SELECT " SC_RETIRED_KEY_COLUMNS
@@ -55,7 +61,23 @@ constexpr const char* kFindRetiredKey = "SELECT " SC_RETIRED_KEY_COLUMNS
 constexpr const char* kRetiredKeys =
     "SELECT " SC_RETIRED_KEY_COLUMNS
     " FROM retired_keys WHERE user_id = ? ORDER BY reset_at_ms DESC, rowid DESC";
+// findUser and findRetiredKey in one statement. The one-row `q` keeps a row when the user does
+// not exist, and the retired-key probe then runs with user id 0 (ids start at 1), so both
+// index searches happen whatever the name. Of several retirements of one hash (see
+// kFindRetiredKey) only the newest passes NOT EXISTS, which probes the same index again only
+// when a retired key matched: an ORDER BY here would cost a temporary B-tree on every call,
+// more than the second statement this one replaces.
+constexpr const char* kFindUserAndRetiredKey =
+    "SELECT " SC_USER_COLUMNS_OF("u.") ", " SC_RETIRED_KEY_COLUMNS_OF("r.") " "
+    "FROM (SELECT ?1 AS name) AS q "
+    "LEFT JOIN api_users AS u ON u.name = q.name "
+    "LEFT JOIN retired_keys AS r ON r.user_id = coalesce(u.id, 0) AND r.key_hash = ?2 "
+    "AND NOT EXISTS (SELECT 1 FROM retired_keys AS newer WHERE newer.user_id = r.user_id "
+    "AND newer.key_hash = r.key_hash "
+    "AND (newer.reset_at_ms, newer.rowid) > (r.reset_at_ms, r.rowid))";
 #undef SC_RETIRED_KEY_COLUMNS
+#undef SC_RETIRED_KEY_COLUMNS_OF
+#undef SC_USER_COLUMNS_OF
 
 // Lists are stored as JSON arrays of strings, which round-trip any value exactly (a newline-
 // joined list could not hold an entry with a newline, nor tell [] from [""]). nlohmann throws
@@ -68,25 +90,27 @@ std::vector<std::string> fromJsonArray(const std::string& text) {
     return nlohmann::json::parse(text).get<std::vector<std::string>>();
 }
 
-ApiUser readUser(const SQLite::Statement& s) {
+// `first`: where the user's columns start in the row (0 unless the statement joins tables).
+ApiUser readUser(const SQLite::Statement& s, int first = 0) {
     ApiUser u;
-    u.id = s.getColumn(0).getInt64();
-    u.accountId = s.getColumn(1).getInt64();
-    u.name = columnBytes(s, 2);
+    u.id = s.getColumn(first).getInt64();
+    u.accountId = s.getColumn(first + 1).getInt64();
+    u.name = columnBytes(s, first + 2);
     // The CHECK constraint admits only these two names.
-    u.kind = columnBytes(s, 3) == userKindName(UserKind::Sms) ? UserKind::Sms : UserKind::Email;
-    u.disabled = s.getColumn(4).getInt64() != 0;
-    u.keyHash = columnBytes(s, 5);
-    u.keyCipher = columnBytes(s, 6);
-    u.keyFingerprint = columnBytes(s, 7);
-    u.keyCreatedAtMs = s.getColumn(8).getInt64();
-    u.createdAtMs = s.getColumn(9).getInt64();
-    u.policy.purpose = columnBytes(s, 10);
-    u.policy.testMode = s.getColumn(11).getInt64() != 0;
-    u.policy.ipAllowlist = fromJsonArray(columnBytes(s, 12));
-    u.policy.senderDomains = fromJsonArray(columnBytes(s, 13));
-    u.policy.rateLimitPerMinute = s.getColumn(14).getInt64();
-    u.policy.dailyQuota = s.getColumn(15).getInt64();
+    u.kind =
+        columnBytes(s, first + 3) == userKindName(UserKind::Sms) ? UserKind::Sms : UserKind::Email;
+    u.disabled = s.getColumn(first + 4).getInt64() != 0;
+    u.keyHash = columnBytes(s, first + 5);
+    u.keyCipher = columnBytes(s, first + 6);
+    u.keyFingerprint = columnBytes(s, first + 7);
+    u.keyCreatedAtMs = s.getColumn(first + 8).getInt64();
+    u.createdAtMs = s.getColumn(first + 9).getInt64();
+    u.policy.purpose = columnBytes(s, first + 10);
+    u.policy.testMode = s.getColumn(first + 11).getInt64() != 0;
+    u.policy.ipAllowlist = fromJsonArray(columnBytes(s, first + 12));
+    u.policy.senderDomains = fromJsonArray(columnBytes(s, first + 13));
+    u.policy.rateLimitPerMinute = s.getColumn(first + 14).getInt64();
+    u.policy.dailyQuota = s.getColumn(first + 15).getInt64();
     return u;
 }
 
@@ -109,14 +133,14 @@ Account readAccount(const SQLite::Statement& s) {
     return a;
 }
 
-RetiredKey readRetiredKey(const SQLite::Statement& s) {
+RetiredKey readRetiredKey(const SQLite::Statement& s, int first = 0) {
     RetiredKey k;
-    k.userId = s.getColumn(0).getInt64();
-    k.keyHash = columnBytes(s, 1);
-    k.keyFingerprint = columnBytes(s, 2);
-    k.createdAtMs = s.getColumn(3).getInt64();
-    k.resetAtMs = s.getColumn(4).getInt64();
-    k.expiresAtMs = s.getColumn(5).getInt64();
+    k.userId = s.getColumn(first).getInt64();
+    k.keyHash = columnBytes(s, first + 1);
+    k.keyFingerprint = columnBytes(s, first + 2);
+    k.createdAtMs = s.getColumn(first + 3).getInt64();
+    k.resetAtMs = s.getColumn(first + 4).getInt64();
+    k.expiresAtMs = s.getColumn(first + 5).getInt64();
     return k;
 }
 
@@ -475,6 +499,28 @@ Result<std::optional<RetiredKey>, StoreError> SqliteCredentialStore::findRetired
         bindBlob(*s, 2, keyHash);
         if (!s->executeStep()) return std::optional<RetiredKey>();
         return std::optional<RetiredKey>(readRetiredKey(*s));
+    } catch (const std::exception& e) {
+        return fail(toStoreError(e));
+    }
+}
+
+Result<UserAndRetiredKey, StoreError> SqliteCredentialStore::findUserAndRetiredKey(
+    std::string_view name, std::string_view keyHash) {
+    try {
+        auto conn = pool_.acquire();
+        ScopedStatement s(*conn, kFindUserAndRetiredKey);
+        bindText(*s, 1, name);
+        // As a BLOB, as in findRetiredKey.
+        bindBlob(*s, 2, keyHash);
+        UserAndRetiredKey found;
+        // The outer row always exists; a missing user or key shows as a NULL id (both id
+        // columns are NOT NULL).
+        if (!s->executeStep()) return found;
+        if (!s->getColumn(0).isNull()) found.user = readUser(*s);
+        if (!s->getColumn(kUserColumnCount).isNull()) {
+            found.retiredKey = readRetiredKey(*s, kUserColumnCount);
+        }
+        return found;
     } catch (const std::exception& e) {
         return fail(toStoreError(e));
     }

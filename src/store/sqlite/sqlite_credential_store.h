@@ -65,6 +65,8 @@ public:
     Result<ApiUser, StoreError> rotateKey(int64_t userId, const KeyRotation& rotation) override;
     Result<std::optional<RetiredKey>, StoreError> findRetiredKey(int64_t userId,
                                                                  std::string_view keyHash) override;
+    Result<UserAndRetiredKey, StoreError> findUserAndRetiredKey(std::string_view name,
+                                                                std::string_view keyHash) override;
     Result<std::vector<RetiredKey>, StoreError> retiredKeys(int64_t userId) override;
 
     std::optional<uint64_t> credentialVersion() const override;

@@ -159,7 +159,35 @@ TEST_F(TwoProcessCacheTest, ACacheHitReadsNothingFromTheStore) {
         EXPECT_EQ(r->userName, "acme_api");
     }
     EXPECT_EQ(counted_.lookups, 1);
-    EXPECT_EQ(counted_.retiredLookups, 0);
+    EXPECT_EQ(counted_.reads, 1);  // the first success's; the hits read nothing
+}
+
+TEST_F(TwoProcessCacheTest, AFailureMakesExactlyOneStoreRead) {
+    const std::string oldKey = emailKey_;
+    auto reset = issuer_.resetKey(emailId_, false);  // oldKey stays valid for the grace
+    ASSERT_TRUE(reset.ok());
+    auto once = [&](const char* what, auto&& call) {
+        const int before = counted_.reads;
+        call();
+        EXPECT_EQ(counted_.reads - before, 1) << what;
+    };
+    once("unknown user", [&] {
+        EXPECT_EQ(reasonOf(verifyWith(verifier_, Api::Email, "nobody_here", oldKey)),
+                  AuthFailureReason::Failed);
+    });
+    once("wrong key", [&] { EXPECT_EQ(reasonOf(email(smsKey_)), AuthFailureReason::Failed); });
+    once("other API's user", [&] {
+        EXPECT_EQ(reasonOf(verifyWith(verifier_, Api::Sms, "acme_api", reset->key)),
+                  AuthFailureReason::Failed);
+    });
+    once("grace key", [&] {
+        auto r = email(oldKey);
+        ASSERT_TRUE(r.ok());
+        EXPECT_TRUE(r->keySunsetAtMs.has_value());
+    });
+    clock_.advance(std::chrono::minutes(16));
+    once("expired key", [&] { EXPECT_EQ(reasonOf(email(oldKey)), AuthFailureReason::KeyExpired); });
+    once("first success", [&] { EXPECT_TRUE(email(reset->key).ok()); });
 }
 
 TEST_F(TwoProcessCacheTest, AnSmsResetElsewhereRefusesTheOldKeyOnTheNextCall) {

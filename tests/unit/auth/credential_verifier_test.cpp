@@ -114,9 +114,10 @@ TEST_F(VerifierTest, UnknownUserAndWrongKeyLookAlike) {
     EXPECT_EQ(wrong.error().reason, AuthFailureReason::Failed);
     EXPECT_EQ(unknown.error().hint, wrong.error().hint);
     EXPECT_NE(unknown.error().logDetail, wrong.error().logDetail);  // the operator sees why
-    // Both took the same path: one user lookup and one retired-key lookup each.
+    // Both took the same path: one user lookup and one retired-key lookup each, in one read.
     EXPECT_EQ(store_.lookups, 2);
     EXPECT_EQ(store_.retiredLookups, 2);
+    EXPECT_EQ(store_.reads, 2);
 }
 
 TEST_F(VerifierTest, EmailKeyIsRefusedOnTheSmsApi) {
@@ -220,7 +221,7 @@ TEST_F(VerifierTest, ASecondSuccessComesFromTheCacheWithoutAStoreRead) {
         EXPECT_FALSE(again->keySunsetAtMs.has_value());
     }
     EXPECT_EQ(store_.lookups, 1);
-    EXPECT_EQ(store_.retiredLookups, 0);
+    EXPECT_EQ(store_.reads, 1);  // the first success's; the hits read nothing
 }
 
 TEST_F(VerifierTest, FailuresNeverComeFromTheCache) {
@@ -228,8 +229,9 @@ TEST_F(VerifierTest, FailuresNeverComeFromTheCache) {
     ASSERT_TRUE(verify(Api::Sms, {{"smsUser", "acme_sms"}, {"smsKey", smsKey_}}).ok());
     store_.lookups = 0;
     store_.retiredLookups = 0;
+    store_.reads = 0;
     // Wrong key for a cached user, an unknown user, a cached user on the other API: each takes
-    // the uncached path, one user read and one retired-key read, like before the cache.
+    // the uncached path, one read of the user and its retired key, like before the cache.
     auto wrong = verify(Api::Email, {{"apiUser", "acme_api"}, {"apiKey", smsKey_}});
     auto unknown = verify(Api::Email, {{"apiUser", "nobody_here"}, {"apiKey", emailKey_}});
     auto otherApi = verify(Api::Sms, {{"smsUser", "acme_api"}, {"smsKey", emailKey_}});
@@ -241,6 +243,64 @@ TEST_F(VerifierTest, FailuresNeverComeFromTheCache) {
     EXPECT_EQ(unknown.error().logDetail, "unknown user");
     EXPECT_EQ(store_.lookups, 3);
     EXPECT_EQ(store_.retiredLookups, 3);
+    EXPECT_EQ(store_.reads, 3);
+}
+
+TEST_F(VerifierTest, EveryFailureAndAFirstSuccessMakeExactlyOneStoreRead) {
+    const std::string key1 = emailKey_;
+    auto reset = issuer_.resetKey(userIdOf(store_, "acme_api"), true);  // key1 ends at once
+    ASSERT_TRUE(reset.ok());
+    ASSERT_TRUE(store_.setUserDisabled("acme_sms", true).ok());
+    const std::vector<std::pair<std::string, std::vector<http::Param>>> cases = {
+        {"unknown user", {{"apiUser", "nobody_here"}, {"apiKey", key1}}},
+        {"wrong key", {{"apiUser", "acme_api"}, {"apiKey", smsKey_}}},
+        {"retired key", {{"apiUser", "acme_api"}, {"apiKey", key1}}},
+        {"other API's user", {{"apiUser", "acme_sms"}, {"apiKey", smsKey_}}},
+        {"disabled", {{"smsUser", "acme_sms"}, {"smsKey", smsKey_}}},
+        {"first success", {{"apiUser", "acme_api"}, {"apiKey", reset->key}}},
+    };
+    for (const auto& [what, params] : cases) {
+        const int before = store_.reads;
+        auto r = verify(params.front().name == "smsUser" ? Api::Sms : Api::Email, params);
+        EXPECT_EQ(r.ok(), what == "first success") << what;
+        EXPECT_EQ(store_.reads - before, 1) << what;
+    }
+}
+
+// The in-memory fake answers findUserAndRetiredKey as SQLite does (tested there on the real
+// store), so that verifier tests against it mean the same.
+TEST_F(VerifierTest, TheFakeFindsAUserAndOnlyItsOwnRetiredKey) {
+    const int64_t apiId = userIdOf(store_, "acme_api");
+    const std::string apiHash = keys_.hash(emailKey_);
+    ASSERT_TRUE(issuer_.resetKey(apiId, false).ok());
+
+    auto mine = store_.findUserAndRetiredKey("acme_api", apiHash);
+    ASSERT_TRUE(mine.ok());
+    ASSERT_TRUE(mine->user.has_value());
+    EXPECT_EQ(mine->user->id, apiId);
+    ASSERT_TRUE(mine->retiredKey.has_value());
+    EXPECT_EQ(mine->retiredKey->userId, apiId);
+    EXPECT_EQ(mine->retiredKey->keyHash, apiHash);
+
+    auto current = store_.findUserAndRetiredKey("acme_api", mine->user->keyHash);
+    ASSERT_TRUE(current.ok());
+    EXPECT_TRUE(current->user.has_value());
+    EXPECT_FALSE(current->retiredKey.has_value());
+
+    // acme_sms has no retired key, so acme_api's retired hash is not one of its keys.
+    auto other = store_.findUserAndRetiredKey("acme_sms", apiHash);
+    ASSERT_TRUE(other.ok());
+    ASSERT_TRUE(other->user.has_value());
+    EXPECT_EQ(other->user->name, "acme_sms");
+    EXPECT_FALSE(other->retiredKey.has_value());
+
+    auto unknown = store_.findUserAndRetiredKey("nobody_here", apiHash);
+    ASSERT_TRUE(unknown.ok());
+    EXPECT_FALSE(unknown->user.has_value());
+    EXPECT_FALSE(unknown->retiredKey.has_value());
+
+    store_.failReads = true;
+    EXPECT_FALSE(store_.findUserAndRetiredKey("acme_api", apiHash).ok());
 }
 
 TEST_F(VerifierTest, AnSmsResetIsSeenByTheNextCall) {

@@ -63,6 +63,11 @@ public:
         int64_t id, std::string_view hash) override {
         return real_.findRetiredKey(id, hash);
     }
+    Result<store::UserAndRetiredKey, store::StoreError> findUserAndRetiredKey(
+        std::string_view name, std::string_view hash) override {
+        if (down) return outage();
+        return real_.findUserAndRetiredKey(name, hash);
+    }
     Result<std::vector<store::RetiredKey>, store::StoreError> retiredKeys(int64_t id) override {
         if (down) return outage();
         return real_.retiredKeys(id);

@@ -513,6 +513,76 @@ TEST_F(SqliteCredentialStoreTest, RotatingBackToAnOldKeyFindsItsNewestRetirement
     EXPECT_EQ(must(store_.retiredKeys(u.id)).size(), 3u);
 }
 
+TEST_F(SqliteCredentialStoreTest, FindUserAndRetiredKeyAnswersAsFindUserAndFindRetiredKey) {
+    const ApiUser rotated = user("shop_trigger", UserKind::Sms);
+    const int64_t t1 = kCreatedAt + kMinute;
+    must(store_.rotateKey(rotated.id, rotation(1, t1, t1 + kGrace)));  // retires key 0
+    // Created with key 0 as its current key, and no retired key of its own.
+    const ApiUser other = user("newsletter");
+
+    // The user with the retired key it asked for: every column, as the two reads give them.
+    auto both = must(store_.findUserAndRetiredKey("shop_trigger", binaryKeyHash()));
+    ASSERT_TRUE(both.user.has_value());
+    expectSameUser(*both.user, *find("shop_trigger"));
+    ASSERT_TRUE(both.retiredKey.has_value());
+    const auto alone = retired(rotated.id, binaryKeyHash());
+    ASSERT_TRUE(alone.has_value());
+    EXPECT_EQ(both.retiredKey->userId, rotated.id);
+    EXPECT_EQ(both.retiredKey->keyHash, alone->keyHash);
+    EXPECT_EQ(both.retiredKey->keyFingerprint, alone->keyFingerprint);
+    EXPECT_EQ(both.retiredKey->createdAtMs, alone->createdAtMs);
+    EXPECT_EQ(both.retiredKey->resetAtMs, t1);
+    EXPECT_EQ(both.retiredKey->expiresAtMs, t1 + kGrace);
+
+    // The user, with no retired key for its current key nor for a hash one byte off.
+    auto current = must(store_.findUserAndRetiredKey("shop_trigger", binaryKeyHash(1)));
+    ASSERT_TRUE(current.user.has_value());
+    EXPECT_EQ(current.user->keyHash, binaryKeyHash(1));
+    EXPECT_FALSE(current.retiredKey.has_value());
+    std::string almost = binaryKeyHash();
+    almost.back() = '\x01';
+    EXPECT_FALSE(must(store_.findUserAndRetiredKey("shop_trigger", almost)).retiredKey);
+
+    // Another user's retired key with the same hash is not this user's.
+    auto notMine = must(store_.findUserAndRetiredKey("newsletter", binaryKeyHash()));
+    ASSERT_TRUE(notMine.user.has_value());
+    expectSameUser(*notMine.user, other);
+    EXPECT_FALSE(notMine.retiredKey.has_value());
+
+    // An unknown user has neither, whatever retired keys carry the hash.
+    auto unknown = must(store_.findUserAndRetiredKey("nobody", binaryKeyHash()));
+    EXPECT_FALSE(unknown.user.has_value());
+    EXPECT_FALSE(unknown.retiredKey.has_value());
+}
+
+TEST_F(SqliteCredentialStoreTest, FindUserAndRetiredKeyTakesTheNewestRetirement) {
+    const ApiUser u = user("shop_trigger");
+    const int64_t t1 = kCreatedAt + kMinute;
+    must(store_.rotateKey(u.id, rotation(1, t1, t1 + kGrace)));  // retires key 0
+    KeyRotation back = rotation(0, t1 + kGrace * 2, t1 + kGrace * 3);
+    must(store_.rotateKey(u.id, back));  // retires key 1; key 0 is current again
+    const int64_t t3 = t1 + kGrace * 4;
+    must(store_.rotateKey(u.id, rotation(1, t3, t3 + kGrace)));  // retires key 0 again
+
+    auto found = must(store_.findUserAndRetiredKey("shop_trigger", binaryKeyHash()));
+    ASSERT_TRUE(found.retiredKey.has_value());
+    EXPECT_EQ(found.retiredKey->resetAtMs, t3);
+    EXPECT_EQ(found.retiredKey->expiresAtMs, t3 + kGrace);
+}
+
+TEST_F(SqliteCredentialStoreTest, FindUserAndRetiredKeyBreaksATieInOneMillisecondByInsertion) {
+    const ApiUser u = user("shop_trigger");
+    const int64_t t = kCreatedAt + kMinute;
+    must(store_.rotateKey(u.id, rotation(1, t, t + kGrace)));      // retires key 0
+    must(store_.rotateKey(u.id, rotation(0, t, t + kGrace)));      // ends it at t; key 0 current
+    must(store_.rotateKey(u.id, rotation(1, t, t + 2 * kGrace)));  // retires key 0 again
+
+    auto found = must(store_.findUserAndRetiredKey("shop_trigger", binaryKeyHash()));
+    ASSERT_TRUE(found.retiredKey.has_value());
+    EXPECT_EQ(found.retiredKey->expiresAtMs, t + 2 * kGrace);
+    EXPECT_EQ(found.retiredKey->expiresAtMs, retired(u.id, binaryKeyHash())->expiresAtMs);
+}
+
 TEST_F(SqliteCredentialStoreTest, RotateKeyForUnknownUserIsNotFoundAndChangesNothing) {
     const ApiUser u = user("shop_trigger");
     must(store_.rotateKey(u.id, rotation(1, kCreatedAt + 1, kCreatedAt + 1 + kGrace)));
@@ -542,6 +612,8 @@ TEST_F(SqliteCredentialStoreTest, ReadErrorsAreReturnedNotMistakenForNotFound) {
     EXPECT_FALSE(store_.findUserById(1).ok());
     EXPECT_FALSE(store_.listUsers(accountId_).ok());
     EXPECT_FALSE(store_.findRetiredKey(1, binaryKeyHash()).ok());
+    EXPECT_FALSE(store_.findUserAndRetiredKey("sender", binaryKeyHash()).ok());
+    EXPECT_FALSE(store_.findUserAndRetiredKey("nobody", binaryKeyHash()).ok());
     EXPECT_FALSE(store_.retiredKeys(1).ok());
     EXPECT_TRUE(must(store_.findAccountById(accountId_)).has_value());
 }
