@@ -10,7 +10,19 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-Method toMethod(bhttp::verb v) {
+std::string_view toStd(beast::string_view v) {
+    return {v.data(), v.size()};
+}
+
+std::string_view trimOws(std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    return v;
+}
+
+}  // namespace
+
+Method methodOf(bhttp::verb v) {
     switch (v) {
         case bhttp::verb::get:
             return Method::Get;
@@ -30,18 +42,6 @@ Method toMethod(bhttp::verb v) {
             return Method::Other;
     }
 }
-
-std::string_view toStd(beast::string_view v) {
-    return {v.data(), v.size()};
-}
-
-std::string_view trimOws(std::string_view v) {
-    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-    return v;
-}
-
-}  // namespace
 
 bool RequestReader::clientKeepAlive() const {
     const bool hasConnection = connectionField_ != kNone;
@@ -63,7 +63,7 @@ void RequestReader::on_request_impl(bhttp::verb method, beast::string_view metho
     // method SP target SP HTTP/1.x CRLF
     countHeaderBytes(methodString.size() + target.size() + 12, ec);
     if (ec) return;
-    req_.method = toMethod(method);
+    req_.method = methodOf(method);
     if (req_.method == Method::Other) otherMethod_.assign(toStd(methodString));
     std::string_view t = toStd(target);
     req_.target.assign(t);

@@ -16,6 +16,9 @@
 
 namespace sc::http {
 
+// Beast's verb as our Method (Method::Other for the verbs we do not name).
+Method methodOf(boost::beast::http::verb v);
+
 class RequestReader final : public boost::beast::http::basic_parser<true> {
 public:
     // Both outlive the reader; otherMethod holds the method's text when it is Method::Other.

@@ -28,6 +28,7 @@ namespace {
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using sc::http::Method;
+using sc::http::methodOf;
 using sc::http::Request;
 using sc::http::RequestReader;
 
@@ -109,27 +110,6 @@ private:
     size_t pos_ = 0;
     uint64_t state_;
 };
-
-Method methodOf(bhttp::verb v) {
-    switch (v) {
-        case bhttp::verb::get:
-            return Method::Get;
-        case bhttp::verb::head:
-            return Method::Head;
-        case bhttp::verb::post:
-            return Method::Post;
-        case bhttp::verb::put:
-            return Method::Put;
-        case bhttp::verb::delete_:
-            return Method::Delete;
-        case bhttp::verb::patch:
-            return Method::Patch;
-        case bhttp::verb::options:
-            return Method::Options;
-        default:
-            return Method::Other;
-    }
-}
 
 void checkInvariants(const Request& req, const RequestReader& reader) {
     for (const auto& h : req.headers) {

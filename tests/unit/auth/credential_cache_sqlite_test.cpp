@@ -22,31 +22,14 @@
 #include "fakes/fake_clock.h"
 #include "fakes/fixed_random.h"
 #include "store/sqlite/sqlite_store.h"
+#include "unit/store/sqlite_test_support.h"
 
 #include <sqlite3.h>
 
 namespace sc::auth {
 namespace {
 
-class TempDir {
-public:
-    TempDir() {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "sc-auth-XXXXXX").string();
-        if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    std::string file(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-    std::filesystem::path path_;
-};
+using store::test_support::TempDir;
 
 ServerSecret testSecret() {
     std::array<uint8_t, ServerSecret::kBytes> bytes{};
