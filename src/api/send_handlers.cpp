@@ -204,15 +204,14 @@ Result<SendApi::Admission, http::Response> SendApi::admit(const SendRoute& route
             }
         }
         if (const auto line = failureLog_.admit(); line.write) {
-            if (line.omitted == 0) {
-                spdlog::info("auth failure api={} user={} code={} reason=\"{}\" ip={}", event.api,
-                             user, error.code, f.logDetail, req.clientIp);
-            } else {
-                spdlog::info(
-                    "auth failure api={} user={} code={} reason=\"{}\" ip={} ({} earlier failures "
-                    "not logged here; all are in the authentication log)",
-                    event.api, user, error.code, f.logDetail, req.clientIp, line.omitted);
-            }
+            const std::string omitted =
+                line.omitted == 0 ? std::string()
+                                  : fmt::format(
+                                        " ({} earlier failures not logged here; all are in "
+                                        "the authentication log)",
+                                        line.omitted);
+            spdlog::info("auth failure api={} user={} code={} reason=\"{}\" ip={}{}", event.api,
+                         user, error.code, f.logDetail, req.clientIp, omitted);
         }
         deps_.audit.record(event);
         deps_.audit.countUsage(f.userId, f.accountId, user, {1, 0, 1, 0});
