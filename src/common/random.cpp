@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <cstdlib>
+#include <cstring>
 
 namespace sc {
 
@@ -47,8 +48,31 @@ SystemRandom::SystemRandom() {
     if (sodium_init() < 0) std::abort();  // no CSPRNG, no service
 }
 
+namespace {
+
+struct RandomBuffer {
+    unsigned char bytes[SystemRandom::kBufferBytes];
+    size_t used = SystemRandom::kBufferBytes;  // empty until the first draw
+
+    ~RandomBuffer() { sodium_memzero(bytes, sizeof bytes); }
+};
+
+}  // namespace
+
 void SystemRandom::fill(void* buf, size_t len) {
-    randombytes_buf(buf, len);
+    if (len > kMaxBufferedDraw) {
+        randombytes_buf(buf, len);
+        return;
+    }
+    thread_local RandomBuffer buffer;
+    if (kBufferBytes - buffer.used < len) {
+        randombytes_buf(buffer.bytes, kBufferBytes);
+        buffer.used = 0;
+    }
+    unsigned char* const drawn = buffer.bytes + buffer.used;
+    std::memcpy(buf, drawn, len);
+    sodium_memzero(drawn, len);  // never handed out twice, nor left for a memory dump
+    buffer.used += len;
 }
 
 }  // namespace sc

@@ -21,8 +21,16 @@ public:
     std::string hex(size_t bytes);
 };
 
+// libsodium's CSPRNG. Small draws (an id's random part, a key's characters) come from a
+// per-thread buffer refilled from it kBufferBytes at a time: randombytes_buf is a getrandom(2)
+// system call per call, which was one syscall per send request. Bytes handed out are wiped
+// from the buffer at once; larger draws go to libsodium directly. Not fork-safe (a child would
+// repeat its parent's buffered bytes): the service never forks.
 class SystemRandom final : public Random {
 public:
+    static constexpr size_t kBufferBytes = 256;
+    static constexpr size_t kMaxBufferedDraw = 32;
+
     SystemRandom();
     void fill(void* buf, size_t len) override;
 };
