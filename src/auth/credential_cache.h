@@ -2,6 +2,10 @@
 // CredentialCache: API users that recently authenticated, keyed by name, so that the next request
 // with the same current key succeeds without a store read (DESIGN §2 "credential cache").
 //
+// An entry remembers which key it was verified with as a SipHash tag (16 bytes, under a random
+// key of this cache's own), so that a hit costs one short keyed hash instead of the key's
+// HMAC-SHA256, which only the store's records need.
+//
 // It only ever short-cuts a success. Every entry is tagged with the store's credential version
 // read before the store was; an entry answers only while that version is still current, so a
 // committed reset, disable or delete (which moves the version, in whichever process made it) is
@@ -9,6 +13,7 @@
 // version (an edit with the sqlite3 CLI); it runs on the injected clock's monotonic time.
 // Thread-safe: the I/O threads look up under a shared lock.
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -32,16 +37,22 @@ struct CredentialCacheOptions {
 class CredentialCache {
 public:
     using UserPtr = std::shared_ptr<const store::ApiUser>;
+    using KeyTag = std::array<unsigned char, 16>;
 
     CredentialCache(const Clock& clock, CredentialCacheOptions options);
 
-    // The user as cached under `version`, or null when it is not cached, was cached under
-    // another version, or outlived the TTL.
-    UserPtr find(std::string_view name, uint64_t version) const;
-    // `versionBefore` is the credential version read before the store read that produced
-    // `user`: a change committed after that read moves the version past it, so the entry
-    // never answers once the change is visible.
-    void insert(UserPtr user, uint64_t versionBefore);
+    // The tag find() and insert() take for a presented key.
+    KeyTag tagOf(std::string_view key) const;
+
+    // The user as cached under `version` for the key tagged `keyTag`, or null when it is not
+    // cached, was cached under another version or for another key, or outlived the TTL. The
+    // tags are compared in constant time, against a dummy when the name is not cached.
+    UserPtr find(std::string_view name, uint64_t version, const KeyTag& keyTag) const;
+    // `user` has just been verified with the key tagged `keyTag`. `versionBefore` is the
+    // credential version read before the store read that produced `user`: a change committed
+    // after that read moves the version past it, so the entry never answers once the change is
+    // visible.
+    void insert(UserPtr user, const KeyTag& keyTag, uint64_t versionBefore);
 
     size_t size() const;
 
@@ -54,11 +65,13 @@ private:
     };
     struct Entry {
         UserPtr user;
+        KeyTag keyTag;
         std::chrono::steady_clock::time_point expiresAt;
     };
 
     const Clock& clock_;
     const CredentialCacheOptions options_;
+    std::array<unsigned char, 16> tagKey_;  // random, never leaves the process
     mutable std::shared_mutex mutex_;
     // The credential version every entry of users_ was read under; a newer version empties the
     // map (entries read under an older version are never admitted).

@@ -167,16 +167,15 @@ Result<AuthContext, AuthFailure> CredentialVerifier::verify(Api api, const http:
     // Read before the cache and the store: a change committed after this read moves the version
     // past it, so neither a cached entry nor what the store answers below can outlive it.
     const std::optional<uint64_t> version = store_.credentialVersion();
-    const KeyHash presented = keys_.hashBytes(*key);
+    std::optional<CredentialCache::KeyTag> tag;
     if (version) {
-        const auto cached = cache_.find(*user, *version);
-        const bool usable = cached && cached->kind == kind && !cached->disabled;
-        // One constant-time comparison whether the name is cached or not.
-        const bool hit =
-            KeyMaterial::hashesEqual(view(presented), usable ? cached->keyHash : dummyHash_) &&
-            usable;
-        if (hit) return contextFor(*cached, cached->keyFingerprint);
+        tag = cache_.tagOf(*key);
+        const auto cached = cache_.find(*user, *version, *tag);
+        if (cached && cached->kind == kind && !cached->disabled) {
+            return contextFor(*cached, cached->keyFingerprint);
+        }
     }
+    const KeyHash presented = keys_.hashBytes(*key);
 
     // Unknown users, users of the other API and wrong keys all pay for the same work: one read
     // (the user and the retired key with the presented hash, probed whether or not the user
@@ -251,7 +250,7 @@ Result<AuthContext, AuthFailure> CredentialVerifier::verify(Api api, const http:
     } else if (version) {
         // Only the current key is ever answered from the cache; a grace key keeps needing the
         // store read for its retired key and Sunset.
-        cache_.insert(std::make_shared<const store::ApiUser>(std::move(*record)), *version);
+        cache_.insert(std::make_shared<const store::ApiUser>(std::move(*record)), *tag, *version);
     }
     return ctx;
 }

@@ -417,21 +417,43 @@ TEST(CredentialCacheTest, KeepsOnlyEntriesOfTheCurrentVersionAndAtMostMaxUsers) 
         u.name = std::move(name);
         return std::make_shared<const store::ApiUser>(std::move(u));
     };
-    cache.insert(user("user_one"), 7);
-    EXPECT_NE(cache.find("user_one", 7), nullptr);
-    EXPECT_EQ(cache.find("user_one", 8), nullptr);  // the version moved: a miss
-    cache.insert(user("user_two"), 6);              // read before a change the map reflects
-    EXPECT_EQ(cache.find("user_two", 7), nullptr);
-    cache.insert(user("user_two"), 7);
-    cache.insert(user("user_three"), 7);  // full: starts over rather than grow
+    const auto tag = cache.tagOf("AbCdEfGhIjKlMnOpQrStUvWxYz012345");
+    cache.insert(user("user_one"), tag, 7);
+    EXPECT_NE(cache.find("user_one", 7, tag), nullptr);
+    EXPECT_EQ(cache.find("user_one", 8, tag), nullptr);  // the version moved: a miss
+    cache.insert(user("user_two"), tag, 6);              // read before a change the map reflects
+    EXPECT_EQ(cache.find("user_two", 7, tag), nullptr);
+    cache.insert(user("user_two"), tag, 7);
+    cache.insert(user("user_three"), tag, 7);  // full: starts over rather than grow
     EXPECT_LE(cache.size(), 2u);
-    EXPECT_NE(cache.find("user_three", 7), nullptr);
-    cache.insert(user("user_four"), 9);  // a newer version drops everything older
+    EXPECT_NE(cache.find("user_three", 7, tag), nullptr);
+    cache.insert(user("user_four"), tag, 9);  // a newer version drops everything older
     EXPECT_EQ(cache.size(), 1u);
-    EXPECT_EQ(cache.find("user_three", 9), nullptr);
-    EXPECT_NE(cache.find("user_four", 9), nullptr);
+    EXPECT_EQ(cache.find("user_three", 9, tag), nullptr);
+    EXPECT_NE(cache.find("user_four", 9, tag), nullptr);
     clock.advance(std::chrono::seconds(5));
-    EXPECT_EQ(cache.find("user_four", 9), nullptr);
+    EXPECT_EQ(cache.find("user_four", 9, tag), nullptr);
+}
+
+// An entry answers only for the key it was verified with: any other key, even one differing in
+// a single character or only in length, is a miss (and then goes to the store).
+TEST(CredentialCacheTest, AnswersOnlyForTheVerifiedKey) {
+    testing::FakeClock clock;
+    CredentialCache cache(clock, {});
+    store::ApiUser u;
+    u.name = "user_one";
+    const std::string key = "AbCdEfGhIjKlMnOpQrStUvWxYz012345";
+    cache.insert(std::make_shared<const store::ApiUser>(u), cache.tagOf(key), 1);
+    EXPECT_NE(cache.find("user_one", 1, cache.tagOf(key)), nullptr);
+    for (const std::string& other :
+         {std::string("AbCdEfGhIjKlMnOpQrStUvWxYz012346"), key.substr(0, 31), key + "x",
+          std::string(), std::string("user_one")}) {
+        EXPECT_EQ(cache.find("user_one", 1, cache.tagOf(other)), nullptr) << other;
+    }
+    EXPECT_EQ(cache.find("user_two", 1, cache.tagOf(key)), nullptr);
+    // Tags are keyed per cache: another cache's tag of the same key proves nothing here.
+    CredentialCache other(clock, {});
+    EXPECT_NE(other.tagOf(key), cache.tagOf(key));
 }
 
 TEST(KeyMaterialTest, HashIsHmacSha256UnderTheDerivedKey) {
