@@ -10,7 +10,7 @@ packages=(
   clang libclang-rt-14-dev clang-format
   libboost-dev libssl-dev libsodium-dev
   libsqlite3-dev libsqlitecpp-dev
-  libphonenumber-dev libprotobuf-dev
+  libphonenumber-dev libprotobuf-dev libicu-dev
   nlohmann-json3-dev libfmt-dev libspdlog-dev libtomlplusplus-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   curl python3

@@ -3,8 +3,11 @@
 #include <phonenumbers/phonemetadata.pb.h>
 #include <phonenumbers/phonenumberutil.h>
 
+#include <algorithm>
 #include <list>
 #include <map>
+#include <span>
+#include <unordered_map>
 #include <utility>
 
 // libphonenumber's compiled-in metadata, the bytes PhoneNumberUtil itself parses at start-up
@@ -21,6 +24,7 @@ namespace {
 using i18n::phonenumbers::PhoneMetadata;
 using i18n::phonenumbers::PhoneMetadataCollection;
 using i18n::phonenumbers::PhoneNumber;
+using i18n::phonenumbers::PhoneNumberDesc;
 using i18n::phonenumbers::PhoneNumberUtil;
 
 constexpr size_t kMinStrictDigits = 8;
@@ -29,158 +33,10 @@ constexpr size_t kMaxCallingCodeDigits = 3;  // PhoneNumberUtil::kMaxLengthCount
 const std::string kNonGeoRegion = "001";     // PhoneNumberUtil::kRegionCodeForNonGeoEntity
 const std::string kUnknownRegion = "ZZ";
 
-// Reads the small regular-expression dialect of national_prefix_for_parsing: digits, \d,
-// classes of digits, groups, alternation, greedy/lazy/possessive quantifiers, ^ and $. Anything
-// else leaves the pattern not understood, and the caller assumes it may match.
-class PatternReader {
-public:
-    explicit PatternReader(std::string_view pattern) : p_(pattern) {}
-
-    std::optional<PrefixPattern::Node> read() {
-        PrefixPattern::Node root = alternation();
-        if (!understood_ || pos_ != p_.size()) return std::nullopt;
-        return root;
-    }
-
-private:
-    using Node = PrefixPattern::Node;
-
-    bool atEnd() const { return pos_ >= p_.size(); }
-    char peek() const { return atEnd() ? '\0' : p_[pos_]; }
-    bool take(char c) {
-        if (peek() != c) return false;
-        ++pos_;
-        return true;
-    }
-    static bool isDigit(char c) { return c >= '0' && c <= '9'; }
-    static uint16_t bit(char digit) { return static_cast<uint16_t>(1U << (digit - '0')); }
-
-    Node alternation() {
-        Node node = make(Node::Kind::Alternation);
-        node.children.push_back(sequence());
-        while (understood_ && take('|')) node.children.push_back(sequence());
-        return node;
-    }
-
-    Node sequence() {
-        Node node = make(Node::Kind::Sequence);
-        while (understood_ && !atEnd() && peek() != '|' && peek() != ')') {
-            Node item = atom();
-            quantifier(&item);
-            node.children.push_back(std::move(item));
-        }
-        return node;
-    }
-
-    Node atom() {
-        const char c = peek();
-        if (isDigit(c)) {
-            ++pos_;
-            return digits(bit(c));
-        }
-        if (take('^')) return make(Node::Kind::Start);
-        if (take('$')) return make(Node::Kind::End);
-        if (take('\\')) {
-            if (take('d')) return digits(kAnyDigit);
-            return notUnderstood();
-        }
-        if (c == '[') return digitClass();
-        if (take('(')) {
-            if (take('?') && !take(':')) return notUnderstood();  // look-arounds, flags
-            Node inner = alternation();
-            if (!take(')')) return notUnderstood();
-            return inner;
-        }
-        return notUnderstood();
-    }
-
-    Node digitClass() {
-        ++pos_;  // '['
-        if (peek() == '^') return notUnderstood();
-        uint16_t set = 0;
-        while (!atEnd() && peek() != ']') {
-            if (take('\\')) {
-                if (!take('d')) return notUnderstood();
-                set = kAnyDigit;
-                continue;
-            }
-            const char from = peek();
-            if (!isDigit(from)) return notUnderstood();
-            ++pos_;
-            char to = from;
-            if (peek() == '-' && pos_ + 1 < p_.size() && p_[pos_ + 1] != ']') {
-                to = p_[pos_ + 1];
-                if (!isDigit(to) || to < from) return notUnderstood();
-                pos_ += 2;
-            }
-            for (char d = from; d <= to; ++d) set |= bit(d);
-        }
-        if (!take(']') || set == 0) return notUnderstood();
-        return digits(set);
-    }
-
-    // ?, *, +, {n}, {n,}, {n,m}, each maybe lazy (?) or possessive (+). A possessive quantifier
-    // can only remove matches, so reading it as greedy over-approximates, which is safe here.
-    void quantifier(Node* node) {
-        if (take('?')) {
-            node->min = 0;
-            node->max = 1;
-        } else if (take('*')) {
-            node->min = 0;
-            node->max = PrefixPattern::kUnbounded;
-        } else if (take('+')) {
-            node->min = 1;
-            node->max = PrefixPattern::kUnbounded;
-        } else if (take('{')) {
-            const auto number = [this]() {
-                int value = -1;
-                while (isDigit(peek()) && value < 1000) {
-                    value = (value < 0 ? 0 : value * 10) + (p_[pos_] - '0');
-                    ++pos_;
-                }
-                return value;
-            };
-            node->min = number();
-            node->max = node->min;
-            if (take(',')) node->max = peek() == '}' ? PrefixPattern::kUnbounded : number();
-            if (node->min < 0 || node->max == -1 || !take('}') ||
-                (node->max != PrefixPattern::kUnbounded && node->max < node->min)) {
-                notUnderstood();
-                return;
-            }
-        } else {
-            return;
-        }
-        if (!take('?')) take('+');
-    }
-
-    static Node make(Node::Kind kind) {
-        Node node;
-        node.kind = kind;
-        return node;
-    }
-
-    static Node digits(uint16_t set) {
-        Node node = make(Node::Kind::Digits);
-        node.digits = set;
-        return node;
-    }
-
-    Node notUnderstood() {
-        understood_ = false;
-        return make(Node::Kind::Sequence);
-    }
-
-    static constexpr uint16_t kAnyDigit = 0x3FF;
-    std::string_view p_;
-    size_t pos_ = 0;
-    bool understood_ = true;
-};
-
 }  // namespace
 
 std::optional<PrefixPattern> PrefixPattern::compile(std::string_view pattern) {
-    auto root = PatternReader(pattern).read();
+    auto root = readDigitPattern(pattern);
     if (!root) return std::nullopt;
     PrefixPattern compiled;
     compiled.root_ = std::move(*root);
@@ -301,6 +157,101 @@ E164FastPath::E164FastPath() {
             entry.nationalPrefixUnderstood = entry.nationalPrefix.has_value();
         }
     }
+    compileRegions(util, byRegion, nonGeographic);
+}
+
+// Every pattern that GetRegionCodeForNumber and GetNumberTypeHelper read, into automata_.
+// A calling code where anything is missing or not compiled keeps regionCount 0: the library
+// classifies its numbers, slower and never different.
+void E164FastPath::compileRegions(const PhoneNumberUtil& util,
+                                  const std::map<std::string, const PhoneMetadata*>& byRegion,
+                                  const std::map<int, const PhoneMetadata*>& nonGeographic) {
+    // Many regions share patterns (+1's regions, +7, +44, +262 ...): compile each once.
+    std::unordered_map<std::string, std::optional<DigitAutomata::State>> compiled;
+    const auto pattern = [&](const std::string& text) {
+        auto it = compiled.find(text);
+        if (it == compiled.end()) it = compiled.emplace(text, automata_.add(text)).first;
+        return it->second;
+    };
+    const auto desc = [&](const PhoneNumberDesc& from, Desc* to) {
+        *to = Desc{};
+        if (from.national_number_pattern().empty()) return true;  // never matches
+        const auto start = pattern(from.national_number_pattern());
+        if (!start) return false;
+        to->start = *start;
+        if (from.possible_length_size() == 0) {
+            to->lengths = ~uint32_t{0};
+        } else {
+            for (const int length : from.possible_length()) {
+                if (length >= 0 && length < 32) to->lengths |= uint32_t{1} << length;
+            }
+        }
+        return true;
+    };
+    const auto region = [&](const PhoneMetadata& metadata, Region* to) {
+        to->id = metadata.id();
+        to->sameMobileAndFixedLine = metadata.same_mobile_and_fixed_line_pattern();
+        bool ok = desc(metadata.general_desc(), &to->general);
+        const PhoneNumberDesc* special[] = {
+            &metadata.premium_rate(), &metadata.toll_free(),       &metadata.shared_cost(),
+            &metadata.voip(),         &metadata.personal_number(), &metadata.pager(),
+            &metadata.uan(),          &metadata.voicemail()};
+        static_assert(std::size(special) == std::tuple_size_v<decltype(to->special)>);
+        for (size_t i = 0; i < to->special.size(); ++i) {
+            ok = desc(*special[i], &to->special[i]) && ok;
+        }
+        ok = desc(metadata.fixed_line(), &to->fixedLine) && ok;
+        ok = desc(metadata.mobile(), &to->mobile) && ok;
+        to->hasLeadingDigits = metadata.has_leading_digits();
+        if (to->hasLeadingDigits) {
+            const auto start = pattern(metadata.leading_digits());
+            ok = start.has_value() && ok;
+            to->leadingDigits = start.value_or(0);
+        }
+        return ok;
+    };
+
+    for (int code = 1; code < static_cast<int>(callingCodes_.size()); ++code) {
+        CallingCode& entry = callingCodes_[static_cast<size_t>(code)];
+        if (!entry.known) continue;
+        ++stats_.callingCodes;
+        std::list<std::string> regionCodes;
+        util.GetRegionCodesForCountryCallingCode(code, &regionCodes);
+        const size_t first = regions_.size();
+        bool ok = true;
+        for (const std::string& regionCode : regionCodes) {
+            const PhoneMetadata* metadata = nullptr;
+            if (regionCode == kNonGeoRegion) {
+                const auto it = nonGeographic.find(code);
+                if (it != nonGeographic.end()) metadata = it->second;
+            } else {
+                const auto it = byRegion.find(regionCode);
+                if (it != byRegion.end()) metadata = it->second;
+            }
+            // IsValidNumberForRegion also requires the region's calling code to be the
+            // number's; from this list it always is, and where not, the library decides.
+            if (metadata == nullptr || metadata->country_code() != code) {
+                ok = false;
+                break;
+            }
+            Region compiledRegion;
+            ok = region(*metadata, &compiledRegion) && ok;
+            regions_.push_back(std::move(compiledRegion));
+        }
+        if (!ok || regions_.size() - first > UINT16_MAX || regions_.size() > UINT16_MAX) {
+            regions_.resize(first);
+            ++stats_.callingCodesOnLibrary;
+            continue;
+        }
+        entry.firstRegion = static_cast<uint16_t>(first);
+        entry.regionCount = static_cast<uint16_t>(regions_.size() - first);
+    }
+    regions_.shrink_to_fit();
+    automata_.shrinkToFit();
+    stats_.patterns = compiled.size();
+    for (const auto& [text, start] : compiled) stats_.notCompiled += start ? 0 : 1;
+    stats_.dfaStates = automata_.stateCount();
+    stats_.tableBytes = automata_.tableBytes();
 }
 
 bool E164FastPath::parse(std::string_view digits, PhoneNumber* number) const {
@@ -348,7 +299,128 @@ bool E164FastPath::parse(std::string_view digits, PhoneNumber* number) const {
     return true;
 }
 
+namespace {
+
+// GetNationalSignificantNumber into `buffer`, or nullopt when it is longer than the buffer.
+std::optional<std::string_view> nationalSignificantNumber(const PhoneNumber& number,
+                                                          std::span<char> buffer) {
+    size_t length = 0;
+    if (number.italian_leading_zero()) {
+        const int zeros = std::max(number.number_of_leading_zeros(), 0);
+        if (static_cast<size_t>(zeros) > buffer.size()) return std::nullopt;
+        for (; length < static_cast<size_t>(zeros); ++length) buffer[length] = '0';
+    }
+    char digits[20];  // a uint64 has at most 20 decimal digits
+    size_t count = 0;
+    uint64_t value = number.national_number();
+    do {
+        digits[count++] = static_cast<char>('0' + value % 10);
+        value /= 10;
+    } while (value != 0);
+    if (length + count > buffer.size()) return std::nullopt;
+    while (count > 0) buffer[length++] = digits[--count];
+    return std::string_view(buffer.data(), length);
+}
+
+}  // namespace
+
+PhoneNumberUtil::PhoneNumberType E164FastPath::typeIn(const Region& region,
+                                                      std::string_view nsn) const {
+    static constexpr std::array<PhoneNumberUtil::PhoneNumberType, 8> kSpecialTypes = {
+        PhoneNumberUtil::PREMIUM_RATE,
+        PhoneNumberUtil::TOLL_FREE,
+        PhoneNumberUtil::SHARED_COST,
+        PhoneNumberUtil::VOIP,
+        PhoneNumberUtil::PERSONAL_NUMBER,
+        PhoneNumberUtil::PAGER,
+        PhoneNumberUtil::UAN,
+        PhoneNumberUtil::VOICEMAIL};
+    if (!matches(region.general, nsn)) return PhoneNumberUtil::UNKNOWN;
+    for (size_t i = 0; i < kSpecialTypes.size(); ++i) {
+        if (matches(region.special[i], nsn)) return kSpecialTypes[i];
+    }
+    if (matches(region.fixedLine, nsn)) {
+        return region.sameMobileAndFixedLine || matches(region.mobile, nsn)
+                   ? PhoneNumberUtil::FIXED_LINE_OR_MOBILE
+                   : PhoneNumberUtil::FIXED_LINE;
+    }
+    if (!region.sameMobileAndFixedLine && matches(region.mobile, nsn)) {
+        return PhoneNumberUtil::MOBILE;
+    }
+    return PhoneNumberUtil::UNKNOWN;
+}
+
+const E164FastPath::Region* E164FastPath::regionFor(const CallingCode& entry,
+                                                    std::string_view nsn) const {
+    const Region* const first = &regions_[entry.firstRegion];
+    if (entry.regionCount == 1) return first;
+    // GetRegionCodeForNumberFromRegionList.
+    for (const Region* region = first; region != first + entry.regionCount; ++region) {
+        if (region->hasLeadingDigits) {
+            if (automata_.prefixMatch(region->leadingDigits, nsn)) return region;
+        } else if (typeIn(*region, nsn) != PhoneNumberUtil::UNKNOWN) {
+            return region;
+        }
+    }
+    return nullptr;
+}
+
 bool E164FastPath::isValidNumber(const PhoneNumber& number) const {
+    const int code = number.country_code();
+    if (code <= 0 || code >= static_cast<int>(callingCodes_.size())) {
+        return PhoneNumberUtil::GetInstance()->IsValidNumber(number);
+    }
+    const CallingCode& entry = callingCodes_[static_cast<size_t>(code)];
+    std::array<char, kMaxNsnDigits> buffer;
+    const auto nsn =
+        entry.regionCount == 0 ? std::nullopt : nationalSignificantNumber(number, buffer);
+    if (!nsn) return isValidNumberByLibrary(number);
+    // IsValidNumberForRegion(number, GetRegionCodeForNumber(number)). A region chosen because
+    // the number has a type there is valid without classifying it a second time.
+    const Region* const first = &regions_[entry.firstRegion];
+    if (entry.regionCount == 1) return typeIn(*first, *nsn) != PhoneNumberUtil::UNKNOWN;
+    for (const Region* region = first; region != first + entry.regionCount; ++region) {
+        if (!region->hasLeadingDigits) {
+            if (typeIn(*region, *nsn) != PhoneNumberUtil::UNKNOWN) return true;
+        } else if (automata_.prefixMatch(region->leadingDigits, *nsn)) {
+            return typeIn(*region, *nsn) != PhoneNumberUtil::UNKNOWN;
+        }
+    }
+    return false;
+}
+
+std::string E164FastPath::regionCodeForNumber(const PhoneNumber& number) const {
+    const int code = number.country_code();
+    std::array<char, kMaxNsnDigits> buffer;
+    std::optional<std::string_view> nsn;
+    if (code > 0 && code < static_cast<int>(callingCodes_.size()) &&
+        callingCodes_[static_cast<size_t>(code)].regionCount != 0) {
+        nsn = nationalSignificantNumber(number, buffer);
+    }
+    if (!nsn) {
+        std::string region;
+        PhoneNumberUtil::GetInstance()->GetRegionCodeForNumber(number, &region);
+        return region;
+    }
+    const Region* region = regionFor(callingCodes_[static_cast<size_t>(code)], *nsn);
+    return region == nullptr ? kUnknownRegion : region->id;
+}
+
+PhoneNumberUtil::PhoneNumberType E164FastPath::numberType(const PhoneNumber& number) const {
+    const int code = number.country_code();
+    std::array<char, kMaxNsnDigits> buffer;
+    std::optional<std::string_view> nsn;
+    if (code > 0 && code < static_cast<int>(callingCodes_.size()) &&
+        callingCodes_[static_cast<size_t>(code)].regionCount != 0) {
+        nsn = nationalSignificantNumber(number, buffer);
+    }
+    if (!nsn) return PhoneNumberUtil::GetInstance()->GetNumberType(number);
+    // GetNumberType: no metadata for "ZZ", hence UNKNOWN.
+    const Region* region = regionFor(callingCodes_[static_cast<size_t>(code)], *nsn);
+    return region == nullptr ? PhoneNumberUtil::UNKNOWN : typeIn(*region, *nsn);
+}
+
+bool E164FastPath::isValidNumberByLibrary(const PhoneNumber& number) const {
     const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
     const int code = number.country_code();
     if (code <= 0 || code >= static_cast<int>(callingCodes_.size()) ||

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <phonenumbers/phonenumberutil.h>
 
+#include <cstdint>
 #include <iostream>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -102,9 +104,18 @@ public:
         if (error == PhoneNumberUtil::NO_PARSING_ERROR) {
             const bool valid = util().IsValidNumber(parsed);
             valid_ += valid ? 1 : 0;
-            EXPECT_EQ(E164FastPath::instance().isValidNumber(parsed), valid)
-                << input << " " << describe(parsed);
+            expectSameClassification(parsed, input);
         }
+    }
+    static void expectSameClassification(const PhoneNumber& number, const std::string& input) {
+        const E164FastPath& fast = E164FastPath::instance();
+        EXPECT_EQ(fast.isValidNumber(number), util().IsValidNumber(number))
+            << input << " " << describe(number);
+        std::string region;
+        util().GetRegionCodeForNumber(number, &region);
+        EXPECT_EQ(fast.regionCodeForNumber(number), region) << input << " " << describe(number);
+        EXPECT_EQ(fast.numberType(number), util().GetNumberType(number))
+            << input << " " << describe(number);
     }
     // The same number with digits added, dropped, changed, and national prefixes put behind the
     // calling code, as people mistype them.
@@ -255,6 +266,53 @@ TEST(E164FastPath, EdgeCases) {
     EXPECT_FALSE(fast.parse("1234567890123456", &n));
     EXPECT_FALSE(fast.parse("2812345678", &n));
     EXPECT_FALSE(fast.parse("4415551234a", &n));
+}
+
+// isValidNumber's promise is "for any number", not only what parse() builds.
+TEST(E164FastPath, SameClassificationForHandBuiltNumbers) {
+    const auto number = [](int code, uint64_t national, std::optional<bool> leadingZero = {},
+                           std::optional<int> zeros = {}) {
+        PhoneNumber n;
+        n.set_country_code(code);
+        n.set_national_number(national);
+        if (leadingZero) n.set_italian_leading_zero(*leadingZero);
+        if (zeros) n.set_number_of_leading_zeros(*zeros);
+        return n;
+    };
+    const std::vector<PhoneNumber> numbers = {
+        number(39, 612345678, true),      // Italy, one leading zero
+        number(39, 612345678, true, 0),   // the flag without zeros
+        number(39, 612345678, true, -3),  // a negative count counts as none
+        number(39, 612345678, false, 2),  // zeros without the flag are ignored
+        number(39, 12345, true, 3),       // several
+        number(39, 612345678, true, 40),  // longer than the fast path's buffer
+        number(1, 0),                     // a national number of 0
+        number(1, UINT64_MAX),            // twenty digits
+        number(1, 4155550100),            // US
+        number(1, 2045550123),            // CA, by type
+        number(44, 7797123456),           // JE, by leading digits
+        number(800, 12345678),            // non-geographic
+        number(0, 4155550100),            // no calling code
+        number(-1, 4155550100),           // nonsense
+        number(1000, 4155550100),         // beyond three digits
+        number(280, 12345678),            // unassigned
+    };
+    for (const auto& n : numbers) Comparison::expectSameClassification(n, "hand-built");
+}
+
+// Every pattern the classification needs compiled at start-up: no calling code is left to
+// libphonenumber's regex engine.
+TEST(E164FastPath, CompilesEveryPatternItNeeds) {
+    const auto& stats = E164FastPath::instance().compileStats();
+    EXPECT_GT(stats.patterns, 1000U);
+    EXPECT_EQ(stats.notCompiled, 0U);
+    EXPECT_GT(stats.callingCodes, 200U);
+    EXPECT_EQ(stats.callingCodesOnLibrary, 0U);
+    EXPECT_LT(stats.tableBytes, size_t{4} << 20);
+    std::cout << stats.patterns << " patterns, " << stats.notCompiled << " not compiled; "
+              << stats.callingCodes << " calling codes, " << stats.callingCodesOnLibrary
+              << " on the library; " << stats.dfaStates << " DFA states in " << stats.tableBytes
+              << " bytes\n";
 }
 
 // End to end: normalize() answers as it did when it always ran Parse and IsValidNumber.
