@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <functional>
 #include <iterator>
+#include <string_view>
 
 namespace sc::audit {
 
@@ -31,11 +33,51 @@ void AuditRecorder::stop() {
     flush();
 }
 
+namespace {
+
+int64_t secondOf(int64_t ms) {
+    return ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+}
+
+// Over everything sameAttempt() compares.
+uint64_t coalescingHash(const store::AuthEvent& e) {
+    uint64_t h = std::hash<int64_t>{}(secondOf(e.atMs));
+    const auto mix = [&h](size_t v) { h = (h ^ v) * 0x100000001b3ULL; };
+    for (const std::string* field : {&e.api, &e.userName, &e.outcome, &e.reason, &e.keyFingerprint,
+                                     &e.clientIp, &e.userAgent}) {
+        mix(std::hash<std::string_view>{}(*field));
+    }
+    mix(std::hash<int64_t>{}(e.accountId));
+    mix(std::hash<int64_t>{}(e.userId));
+    return h;
+}
+
+bool sameAttempt(const store::AuthEvent& a, const store::AuthEvent& b) {
+    return secondOf(a.atMs) == secondOf(b.atMs) && a.accountId == b.accountId &&
+           a.userId == b.userId && a.api == b.api && a.userName == b.userName &&
+           a.outcome == b.outcome && a.reason == b.reason && a.keyFingerprint == b.keyFingerprint &&
+           a.clientIp == b.clientIp && a.userAgent == b.userAgent;
+}
+
+}  // namespace
+
 void AuditRecorder::record(store::AuthEvent event) {
+    const uint64_t hash = coalescingHash(event);  // outside the lock
     bool wake;
     {
         std::lock_guard lk(mu_);
+        const auto [first, last] = pendingByHash_.equal_range(hash);
+        for (auto it = first; it != last; ++it) {
+            store::AuthEvent& pending = events_[it->second];
+            if (!sameAttempt(pending, event)) continue;
+            pending.attempts += event.attempts;
+            pending.atMs = std::min(pending.atMs, event.atMs);
+            pending.lastAtMs = std::max(pending.lastAtMs, std::max(event.atMs, event.lastAtMs));
+            return;
+        }
+        if (event.lastAtMs < event.atMs) event.lastAtMs = event.atMs;
         events_.push_back(std::move(event));
+        pendingByHash_.emplace(hash, events_.size() - 1);
         wake = events_.size() >= options_.flushAtEvents;
     }
     if (wake) cv_.notify_one();
@@ -73,6 +115,7 @@ bool AuditRecorder::flush() {
         std::lock_guard lk(mu_);
         events.swap(spareEvents_);  // empty, with the capacity of an earlier batch
         events.swap(events_);
+        pendingByHash_.clear();
         usage.swap(usage_);
     }
     bool ok = true;
@@ -128,6 +171,8 @@ bool AuditRecorder::writeEvents(std::vector<store::AuthEvent>& events) {
                 events_.begin(),
                 std::make_move_iterator(events.begin() + static_cast<ptrdiff_t>(written)),
                 std::make_move_iterator(events.end()));
+            // The indexes moved; what arrives next simply is not coalesced with what is pending.
+            pendingByHash_.clear();
             return false;
         }
         written += n;

@@ -3,6 +3,12 @@
 // background thread so that recording never sits on the send path: record() and countUsage()
 // only append to memory. flush() writes everything pending synchronously (tests, shutdown).
 // Events older than the retention period are pruned as Clock time passes.
+//
+// Attempts that differ only in their time within one second (an integration sending with the
+// same user, key, address and client, or a script hammering a wrong key) are coalesced into one
+// event with a count (AuthEvent::attempts, lastAtMs) while they wait for the flush: every
+// attempt is still counted, but a busy client costs a row a second instead of a row a request,
+// which was most of the send path's database work and let the log grow without bound.
 
 #include <chrono>
 #include <condition_variable>
@@ -10,6 +16,7 @@
 #include <mutex>
 #include <thread>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "common/clock.h"
@@ -74,6 +81,9 @@ private:
     std::mutex mu_;
     std::condition_variable cv_;
     std::vector<store::AuthEvent> events_;
+    // Where in events_ each pending event's likes would be coalesced: its coalescing hash ->
+    // its index. Emptied whenever events_ is.
+    std::unordered_multimap<uint64_t, size_t> pendingByHash_;
     // The batch flush() wrote last time, emptied but with its capacity, swapped in for events_
     // so that record() does not regrow a vector from nothing after every flush.
     std::vector<store::AuthEvent> spareEvents_;

@@ -787,7 +787,9 @@ http::Response ManagementApi::authEvents(const Context& ctx) {
                         {"reason", e.reason},
                         {"keyFingerprint", e.keyFingerprint},
                         {"clientIp", e.clientIp},
-                        {"userAgent", e.userAgent}});
+                        {"userAgent", e.userAgent},
+                        {"attempts", e.attempts},
+                        {"lastAt", formatTimeMs(std::max(e.lastAtMs, e.atMs))}});
     }
     return ok({{"events", std::move(list)}, {"nextBefore", nextBefore}});
 }

@@ -89,6 +89,10 @@ struct AuthEvent {
     std::string keyFingerprint;
     std::string clientIp;
     std::string userAgent;
+    // Attempts alike in every field above but the time, and within the same second, are one
+    // record: how many there were, and when the last one came (atMs is the first).
+    int64_t attempts = 1;
+    int64_t lastAtMs = 0;
 };
 
 struct StoredAuthEvent {

@@ -281,6 +281,31 @@ class ManagementApiTest(h.ServerTestCase):
         bob_view = self.assertOk(self.bob().get("auth-events?user=alice_audit"))
         self.assertEqual(bob_view["events"], [])
 
+    def test_alike_attempts_are_counted_in_one_event_a_second(self):
+        c = self.alice()
+        key = self.assertOk(c.post("email-users", {"name": "alice_burst"}))["apiKey"]
+        # Few enough that this class's server never locks the test client's address out
+        # (20 failures a minute), which every other test here would then feel.
+        sent = 6
+        started = time.monotonic()
+        for _ in range(sent):
+            self.assertEqual(self.send_email("alice_burst", "x" * 32).status, 401)
+        elapsed = time.monotonic() - started
+        deadline = time.monotonic() + h.IO_TIMEOUT
+        while True:
+            events = self.assertOk(c.get("auth-events?user=alice_burst"))["events"]
+            if sum(e["attempts"] for e in events) >= sent or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertEqual(sum(e["attempts"] for e in events), sent, events)
+        # A burst shorter than a second crosses at most one second boundary and one background
+        # flush (about a second apart): at most three events, however many attempts.
+        if elapsed < 0.9:
+            self.assertLessEqual(len(events), 3, events)
+        for e in events:
+            self.assertEqual(e["outcome"], "failure")
+            self.assertLessEqual(e["at"], e["lastAt"])
+            self.assertNotIn(key, json.dumps(e))
 
 if __name__ == "__main__":
     unittest.main()

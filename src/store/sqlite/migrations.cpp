@@ -208,6 +208,12 @@ CREATE TABLE sms_templates (
 ) STRICT;
 CREATE INDEX sms_templates_by_account ON sms_templates(account_id, id);
 )sql"},
+    Migration{4, "coalesced authentication attempts", R"sql(
+-- Attempts alike but for their time within one second are one row (audit/audit_recorder.h):
+-- how many, and when the last came. Rows written before were one attempt each (NULL: at_ms).
+ALTER TABLE auth_events ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE auth_events ADD COLUMN last_at_ms INTEGER;
+)sql"},
 };
 
 constexpr bool versionsAreContiguous() {

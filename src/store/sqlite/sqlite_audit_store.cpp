@@ -13,7 +13,7 @@ namespace {
 // of 16, 8, 4, 2 and 1): one statement step per 32 rows instead of one per row, and
 // AUTOINCREMENT's sqlite_sequence row is read and written once per statement, not once per event.
 constexpr size_t kEventsPerInsert = 32;
-constexpr int kColumnsPerEvent = 10;
+constexpr int kColumnsPerEvent = 12;
 
 // The INSERT text for `rows` events, for rows a power of two up to kEventsPerInsert.
 const std::string& insertEventsSql(size_t rows) {
@@ -23,10 +23,10 @@ const std::string& insertEventsSql(size_t rows) {
             std::string& sql = t[i];
             sql =
                 "INSERT INTO auth_events (at_ms, api, user_name, account_id, user_id, outcome, "
-                "reason, key_fingerprint, client_ip, user_agent) VALUES ";
+                "reason, key_fingerprint, client_ip, user_agent, attempts, last_at_ms) VALUES ";
             for (size_t r = 0; r < (size_t{1} << i); ++r) {
                 sql += r == 0 ? "" : ",";
-                sql += "(?,?,?,?,?,?,?,?,?,?)";
+                sql += "(?,?,?,?,?,?,?,?,?,?,?,?)";
             }
         }
         return t;
@@ -53,7 +53,8 @@ constexpr const char* kAddUsage =
 std::string eventQuerySql(bool byUser, bool byOutcome) {
     std::string sql(
         "SELECT id, at_ms, api, user_name, account_id, user_id, outcome, reason, "
-        "key_fingerprint, client_ip, user_agent FROM auth_events "
+        "key_fingerprint, client_ip, user_agent, attempts, coalesce(last_at_ms, at_ms) "
+        "FROM auth_events "
         "WHERE account_id = :account AND id < :before AND at_ms >= :from AND at_ms < :to");
     if (byUser) sql.append(" AND user_name = :user");
     if (byOutcome) sql.append(" AND outcome = :outcome");
@@ -134,6 +135,8 @@ Result<Ok, StoreError> SqliteAuditStore::appendEvents(const std::vector<AuthEven
                     bindTextNoCopy(*s, base + 8, e.keyFingerprint);
                     bindTextNoCopy(*s, base + 9, e.clientIp);
                     bindTextNoCopy(*s, base + 10, e.userAgent);
+                    bindInt(*s, base + 11, std::max<int64_t>(e.attempts, 1));
+                    bindInt(*s, base + 12, std::max(e.lastAtMs, e.atMs));
                 }
                 s->exec();
                 next += rows;
@@ -198,6 +201,8 @@ Result<std::vector<StoredAuthEvent>, StoreError> SqliteAuditStore::queryEvents(
             e.keyFingerprint = columnBytes(*s, 8);
             e.clientIp = columnBytes(*s, 9);
             e.userAgent = columnBytes(*s, 10);
+            e.attempts = s->getColumn(11).getInt64();
+            e.lastAtMs = s->getColumn(12).getInt64();
             out.push_back(std::move(row));
         }
         return out;
@@ -238,10 +243,11 @@ Result<int64_t, StoreError> SqliteAuditStore::countKeyUses(int64_t userId,
                                                            int64_t fromMs) {
     try {
         auto conn = pool_.acquire();
-        // auth_events_by_key answers this from the index alone, apart from the outcome check.
+        // auth_events_by_key finds the rows; each counts its coalesced attempts. A row whose
+        // first attempt came before fromMs is left out whole (its attempts span one second).
         ScopedStatement s(*conn,
-                          "SELECT count(*) FROM auth_events WHERE user_id = ? AND "
-                          "key_fingerprint = ? AND at_ms >= ? AND outcome = 'success'");
+                          "SELECT coalesce(sum(attempts), 0) FROM auth_events WHERE user_id = ? "
+                          "AND key_fingerprint = ? AND at_ms >= ? AND outcome = 'success'");
         bindInt(*s, 1, userId);
         bindText(*s, 2, fingerprint);
         bindInt(*s, 3, fromMs);

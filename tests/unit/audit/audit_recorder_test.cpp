@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "fakes/fake_clock.h"
 
@@ -71,11 +73,116 @@ TEST(AuditRecorderTest, BatchesEventsIntoOneWrite) {
     testing::FakeClock clock;
     RecordingAuditStore store;
     AuditRecorder recorder(store, clock, {});
-    for (int i = 0; i < 100; ++i) recorder.record(event("acme_api"));
+    for (int i = 0; i < 100; ++i) recorder.record(event("user_" + std::to_string(i)));
     EXPECT_TRUE(store.events.empty());  // nothing on the caller's path
     ASSERT_TRUE(recorder.flush());
     EXPECT_EQ(store.events.size(), 100u);
     EXPECT_EQ(store.appendCalls, 1);
+}
+
+store::AuthEvent attempt(int64_t atMs) {
+    store::AuthEvent e = event("acme_api");
+    e.atMs = atMs;
+    e.api = "email";
+    e.accountId = 7;
+    e.userId = 9;
+    e.keyFingerprint = "0a1b2c3d";
+    e.clientIp = "192.0.2.10";
+    e.userAgent = "curl/8.0";
+    return e;
+}
+
+// A busy integration: 1000 alike attempts in one second are one record that counts them all,
+// with the first and the last attempt's times.
+TEST(AuditRecorderTest, CoalescesAlikeAttemptsWithinASecond) {
+    testing::FakeClock clock;
+    RecordingAuditStore store;
+    AuditRecorder recorder(store, clock, {});
+    for (int i = 0; i < 1000; ++i) recorder.record(attempt(1795827600000 + 250 + (i % 700)));
+    ASSERT_TRUE(recorder.flush());
+    ASSERT_EQ(store.events.size(), 1u);
+    EXPECT_EQ(store.events[0].attempts, 1000);
+    EXPECT_EQ(store.events[0].atMs, 1795827600250);
+    EXPECT_EQ(store.events[0].lastAtMs, 1795827600949);
+}
+
+// Any field but the time that differs, or another second, makes another record; every attempt
+// is counted exactly once.
+TEST(AuditRecorderTest, KeepsApartWhatDiffersInAnythingButTheTimeWithinTheSecond) {
+    testing::FakeClock clock;
+    RecordingAuditStore store;
+    AuditRecorder recorder(store, clock, {});
+    const int64_t t = 1795827600000;
+    std::vector<store::AuthEvent> variants;
+    variants.push_back(attempt(t));
+    variants.push_back(attempt(t + 1000));  // the next second
+    variants.push_back(attempt(t - 1));     // the second before
+    auto vary = [&](auto change) {
+        store::AuthEvent e = attempt(t);
+        change(e);
+        variants.push_back(e);
+    };
+    vary([](store::AuthEvent& e) { e.api = "sms"; });
+    vary([](store::AuthEvent& e) { e.userName = "other_api"; });
+    vary([](store::AuthEvent& e) { e.accountId = 8; });
+    vary([](store::AuthEvent& e) { e.userId = 10; });
+    vary([](store::AuthEvent& e) { e.outcome = "failure"; });
+    vary([](store::AuthEvent& e) { e.reason = "auth.failed"; });
+    vary([](store::AuthEvent& e) { e.keyFingerprint = "ffffffff"; });
+    vary([](store::AuthEvent& e) { e.clientIp = "192.0.2.11"; });
+    vary([](store::AuthEvent& e) { e.userAgent = "curl/8.1"; });
+    for (int round = 0; round < 3; ++round) {
+        for (const auto& v : variants) recorder.record(v);
+    }
+    ASSERT_TRUE(recorder.flush());
+    ASSERT_EQ(store.events.size(), variants.size());
+    for (size_t i = 0; i < variants.size(); ++i) {
+        EXPECT_EQ(store.events[i].attempts, 3) << i;
+        EXPECT_EQ(store.events[i].atMs, variants[i].atMs) << i;
+    }
+}
+
+// Coalescing only happens among events still waiting: after a flush, alike attempts start a new
+// record, and a record refused by the store is retried with its count intact.
+TEST(AuditRecorderTest, CoalescedCountsSurviveAFlushAndARefusal) {
+    testing::FakeClock clock;
+    RecordingAuditStore store;
+    AuditRecorder recorder(store, clock, {});
+    const int64_t t = 1795827600000;
+    for (int i = 0; i < 5; ++i) recorder.record(attempt(t + i));
+    ASSERT_TRUE(recorder.flush());
+    store.down = true;
+    for (int i = 0; i < 7; ++i) recorder.record(attempt(t + 10 + i));
+    EXPECT_FALSE(recorder.flush());
+    store.down = false;
+    for (int i = 0; i < 2; ++i) recorder.record(attempt(t + 20 + i));
+    ASSERT_TRUE(recorder.flush());
+    int64_t total = 0;
+    for (const auto& e : store.events) total += e.attempts;
+    EXPECT_EQ(total, 5 + 7 + 2);
+    ASSERT_EQ(store.events.size(), 3u);
+    EXPECT_EQ(store.events[0].attempts, 5);
+    EXPECT_EQ(store.events[1].attempts, 7);
+    EXPECT_EQ(store.events[2].attempts, 2);
+}
+
+// I/O threads record at once: no attempt is lost or counted twice.
+TEST(AuditRecorderTest, ConcurrentAlikeAttemptsAreAllCounted) {
+    testing::FakeClock clock;
+    RecordingAuditStore store;
+    AuditRecorder recorder(store, clock, {});
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&recorder] {
+            for (int i = 0; i < 5000; ++i) recorder.record(attempt(1795827600000 + i % 3000));
+        });
+    }
+    for (auto& th : threads) th.join();
+    ASSERT_TRUE(recorder.flush());
+    int64_t total = 0;
+    for (const auto& e : store.events) total += e.attempts;
+    EXPECT_EQ(total, 4 * 5000);
+    EXPECT_EQ(store.events.size(), 3u);  // one record per second
 }
 
 TEST(AuditRecorderTest, AggregatesUsagePerUserAndHour) {

@@ -125,6 +125,37 @@ TEST_F(SqliteAuditStoreTest, AppendEventsStoresTheBatchAndQueryAnswersNewestFirs
     EXPECT_EQ(e.keyFingerprint, "f1f2f3f4");
     EXPECT_EQ(e.clientIp, "203.0.113.9");
     EXPECT_EQ(e.userAgent, full.userAgent);
+    EXPECT_EQ(e.attempts, 1);
+    EXPECT_EQ(e.lastAtMs, kT0);
+}
+
+TEST_F(SqliteAuditStoreTest, ACoalescedEventKeepsItsCountAndLastTime) {
+    AuthEvent burst = event(kT0, 1, 1, "alice_user", "failure");
+    burst.attempts = 1234;
+    burst.lastAtMs = kT0 + 999;
+    ASSERT_TRUE(store_.appendEvents({burst}).ok());
+    auto events = query(forAccount(1));
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].event.attempts, 1234);
+    EXPECT_EQ(events[0].event.atMs, kT0);
+    EXPECT_EQ(events[0].event.lastAtMs, kT0 + 999);
+}
+
+// Rows written before attempts were coalesced have no count and no last time of their own.
+TEST_F(SqliteAuditStoreTest, RowsFromBeforeCoalescingReadAsOneAttempt) {
+    {
+        SQLite::Database db(dir_.file("sendcloud.db"), SQLite::OPEN_READWRITE);
+        db.exec(
+            "INSERT INTO auth_events (at_ms, api, user_name, account_id, user_id, outcome, "
+            "reason, key_fingerprint, client_ip, user_agent) VALUES (" +
+            std::to_string(kT0) +
+            ", 'email', 'alice_user', 1, 1, 'success', '', 'oldkey00', '127.0.0.1', 'ua')");
+    }
+    auto events = query(forAccount(1));
+    ASSERT_EQ(events.size(), 1u);
+    EXPECT_EQ(events[0].event.attempts, 1);
+    EXPECT_EQ(events[0].event.lastAtMs, kT0);
+    EXPECT_EQ(must(store_.countKeyUses(1, "oldkey00", 0)), 1);
 }
 
 TEST_F(SqliteAuditStoreTest, QueryEventsAppliesEveryFilter) {
@@ -295,6 +326,13 @@ TEST_F(SqliteAuditStoreTest, CountKeyUsesCountsOnlyThatKeysSuccessesSinceFrom) {
     EXPECT_EQ(must(store_.countKeyUses(1, "newkey00", 0)), 1);
     EXPECT_EQ(must(store_.countKeyUses(2, "oldkey00", 0)), 1);
     EXPECT_EQ(must(store_.countKeyUses(3, "oldkey00", 0)), 0);
+
+    // A coalesced row counts every attempt it stands for.
+    AuthEvent burst = event(kT0 + 6, 1, 1, "alice_user", "success", "oldkey00");
+    burst.attempts = 40;
+    burst.lastAtMs = kT0 + 900;
+    ASSERT_TRUE(store_.appendEvents({burst}).ok());
+    EXPECT_EQ(must(store_.countKeyUses(1, "oldkey00", kT0)), 42);
 }
 
 TEST_F(SqliteAuditStoreTest, RecipientsBetweenSumsTheUsersHoursInTheWindow) {

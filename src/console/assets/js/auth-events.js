@@ -48,7 +48,8 @@
     if (!r.ok) return flash(describe(r.error));
     const body = document.getElementById('events-body');
     body.replaceChildren(...r.info.events.map((e) => el('tr', { 'data-outcome': e.outcome },
-      el('td', { text: fmtTime(e.at) }),
+      // Alike attempts within one second come as one event with their count.
+      el('td', e.attempts > 1 ? { text: fmtTime(e.at) + ' ×' + e.attempts, title: e.attempts + ' attempts, the last at ' + fmtTime(e.lastAt) } : { text: fmtTime(e.at) }),
       el('td', { text: e.api }),
       el('td', { text: e.user || '—' }),
       el('td', { class: e.outcome === 'success' ? 'outcome-success' : 'outcome-bad', text: OUTCOMES[e.outcome] || e.outcome }),
