@@ -19,6 +19,12 @@ const void* metadata_get();
 }  // namespace i18n::phonenumbers
 
 namespace sc::domain {
+
+bool loadPhoneMetadata(i18n::phonenumbers::PhoneMetadataCollection* out) {
+    return out->ParseFromArray(i18n::phonenumbers::metadata_get(),
+                               i18n::phonenumbers::metadata_size());
+}
+
 namespace {
 
 using i18n::phonenumbers::PhoneMetadata;
@@ -110,8 +116,7 @@ const E164FastPath& E164FastPath::instance() {
 E164FastPath::E164FastPath() {
     const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
     PhoneMetadataCollection collection;
-    const bool loaded = collection.ParseFromArray(i18n::phonenumbers::metadata_get(),
-                                                  i18n::phonenumbers::metadata_size());
+    const bool loaded = loadPhoneMetadata(&collection);
     // Keyed as Parse looks metadata up: by region, or by calling code for non-geographic ones.
     std::map<std::string, const PhoneMetadata*> byRegion;
     std::map<int, const PhoneMetadata*> nonGeographic;
@@ -365,59 +370,56 @@ const E164FastPath::Region* E164FastPath::regionFor(const CallingCode& entry,
     return nullptr;
 }
 
-bool E164FastPath::isValidNumber(const PhoneNumber& number) const {
+std::optional<E164FastPath::Compiled> E164FastPath::compiledFor(
+    const PhoneNumber& number, std::array<char, kMaxNsnDigits>& buffer) const {
     const int code = number.country_code();
-    if (code <= 0 || code >= static_cast<int>(callingCodes_.size())) {
-        return PhoneNumberUtil::GetInstance()->IsValidNumber(number);
-    }
+    if (code <= 0 || code >= static_cast<int>(callingCodes_.size())) return std::nullopt;
     const CallingCode& entry = callingCodes_[static_cast<size_t>(code)];
+    if (entry.regionCount == 0) return std::nullopt;
+    const auto nsn = nationalSignificantNumber(number, buffer);
+    if (!nsn) return std::nullopt;
+    return Compiled{&entry, *nsn};
+}
+
+bool E164FastPath::isValidNumber(const PhoneNumber& number) const {
     std::array<char, kMaxNsnDigits> buffer;
-    const auto nsn =
-        entry.regionCount == 0 ? std::nullopt : nationalSignificantNumber(number, buffer);
-    if (!nsn) return isValidNumberByLibrary(number);
+    const auto compiled = compiledFor(number, buffer);
+    if (!compiled) return isValidNumberByLibrary(number);
+    const CallingCode& entry = *compiled->code;
+    const std::string_view nsn = compiled->nsn;
     // IsValidNumberForRegion(number, GetRegionCodeForNumber(number)). A region chosen because
     // the number has a type there is valid without classifying it a second time.
     const Region* const first = &regions_[entry.firstRegion];
-    if (entry.regionCount == 1) return typeIn(*first, *nsn) != PhoneNumberUtil::UNKNOWN;
+    if (entry.regionCount == 1) return typeIn(*first, nsn) != PhoneNumberUtil::UNKNOWN;
     for (const Region* region = first; region != first + entry.regionCount; ++region) {
         if (!region->hasLeadingDigits) {
-            if (typeIn(*region, *nsn) != PhoneNumberUtil::UNKNOWN) return true;
-        } else if (automata_.prefixMatch(region->leadingDigits, *nsn)) {
-            return typeIn(*region, *nsn) != PhoneNumberUtil::UNKNOWN;
+            if (typeIn(*region, nsn) != PhoneNumberUtil::UNKNOWN) return true;
+        } else if (automata_.prefixMatch(region->leadingDigits, nsn)) {
+            return typeIn(*region, nsn) != PhoneNumberUtil::UNKNOWN;
         }
     }
     return false;
 }
 
 std::string E164FastPath::regionCodeForNumber(const PhoneNumber& number) const {
-    const int code = number.country_code();
     std::array<char, kMaxNsnDigits> buffer;
-    std::optional<std::string_view> nsn;
-    if (code > 0 && code < static_cast<int>(callingCodes_.size()) &&
-        callingCodes_[static_cast<size_t>(code)].regionCount != 0) {
-        nsn = nationalSignificantNumber(number, buffer);
-    }
-    if (!nsn) {
+    const auto compiled = compiledFor(number, buffer);
+    if (!compiled) {
         std::string region;
         PhoneNumberUtil::GetInstance()->GetRegionCodeForNumber(number, &region);
         return region;
     }
-    const Region* region = regionFor(callingCodes_[static_cast<size_t>(code)], *nsn);
+    const Region* region = regionFor(*compiled->code, compiled->nsn);
     return region == nullptr ? kUnknownRegion : region->id;
 }
 
 PhoneNumberUtil::PhoneNumberType E164FastPath::numberType(const PhoneNumber& number) const {
-    const int code = number.country_code();
     std::array<char, kMaxNsnDigits> buffer;
-    std::optional<std::string_view> nsn;
-    if (code > 0 && code < static_cast<int>(callingCodes_.size()) &&
-        callingCodes_[static_cast<size_t>(code)].regionCount != 0) {
-        nsn = nationalSignificantNumber(number, buffer);
-    }
-    if (!nsn) return PhoneNumberUtil::GetInstance()->GetNumberType(number);
+    const auto compiled = compiledFor(number, buffer);
+    if (!compiled) return PhoneNumberUtil::GetInstance()->GetNumberType(number);
     // GetNumberType: no metadata for "ZZ", hence UNKNOWN.
-    const Region* region = regionFor(callingCodes_[static_cast<size_t>(code)], *nsn);
-    return region == nullptr ? PhoneNumberUtil::UNKNOWN : typeIn(*region, *nsn);
+    const Region* region = regionFor(*compiled->code, compiled->nsn);
+    return region == nullptr ? PhoneNumberUtil::UNKNOWN : typeIn(*region, compiled->nsn);
 }
 
 bool E164FastPath::isValidNumberByLibrary(const PhoneNumber& number) const {

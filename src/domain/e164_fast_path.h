@@ -29,7 +29,15 @@ namespace i18n::phonenumbers {
 class PhoneMetadata;
 }  // namespace i18n::phonenumbers
 
+namespace i18n::phonenumbers {
+class PhoneMetadataCollection;
+}
+
 namespace sc::domain {
+
+// Parses libphonenumber's compiled-in metadata, the bytes PhoneNumberUtil itself parses at
+// start-up, into `out`; false when they do not parse.
+bool loadPhoneMetadata(i18n::phonenumbers::PhoneMetadataCollection* out);
 
 // A national_prefix_for_parsing pattern, read well enough to tell whether it matches at the
 // start of a national number. compile() gives nullopt for a pattern outside its small dialect.
@@ -130,6 +138,15 @@ private:
         uint16_t firstRegion = 0;
         uint16_t regionCount = 0;
     };
+
+    // A number whose calling code compiled, with its national significant number (in the
+    // caller's buffer); nullopt sends the caller to the library.
+    struct Compiled {
+        const CallingCode* code;
+        std::string_view nsn;
+    };
+    std::optional<Compiled> compiledFor(const i18n::phonenumbers::PhoneNumber& number,
+                                        std::array<char, kMaxNsnDigits>& buffer) const;
 
     bool matches(const Desc& desc, std::string_view nsn) const {
         return ((desc.lengths >> nsn.size()) & 1U) != 0 && automata_.fullMatch(desc.start, nsn);

@@ -12,11 +12,7 @@
 #include <string>
 #include <vector>
 
-// libphonenumber's compiled-in metadata, as src/domain/e164_fast_path.cpp reads it.
-namespace i18n::phonenumbers {
-int metadata_size();
-const void* metadata_get();
-}  // namespace i18n::phonenumbers
+#include "domain/e164_fast_path.h"
 
 namespace sc::domain {
 namespace {
@@ -138,8 +134,7 @@ std::vector<const PhoneNumberDesc*> descsOf(const PhoneMetadata& m) {
 
 std::map<std::string, PatternCase> everyPatternOfTheMetadata() {
     PhoneMetadataCollection collection;
-    EXPECT_TRUE(collection.ParseFromArray(i18n::phonenumbers::metadata_get(),
-                                          i18n::phonenumbers::metadata_size()));
+    EXPECT_TRUE(loadPhoneMetadata(&collection));
     std::map<std::string, PatternCase> cases;
     for (const PhoneMetadata& m : collection.metadata()) {
         std::vector<std::string> examples;
