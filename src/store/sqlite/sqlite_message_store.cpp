@@ -49,10 +49,30 @@ constexpr const char* kFindSendRequest =
     "coalesce(r.content_json, m.content_json) "                         \
     "FROM recipients r JOIN messages m ON m.id = r.message_id "
 constexpr const char* kFindRecipient = "SELECT " SC_RECIPIENT_COLUMNS "WHERE r.id = ?";
-// rowid order is insertion order: recipients come back as the request listed them.
+// A recipient's id is its message's id followed by a decimal digit (api/ids.cpp): the
+// recipients of message M are the primary-key range [M || '0', M || ':') (':' follows '9'), which
+// replaced an index on message_id (migration 5). The range may also hold the recipients of a
+// message whose id extends M with digits, hence the exact test on message_id; its unary + keeps
+// SQLite from choosing that column over the range and building an automatic index on it (a
+// scan of recipients) for want of the old one. rowid order is insertion order: recipients come
+// back as the request listed them.
+#define SC_RECIPIENTS_OF(m) "r.id >= " m " || '0' AND r.id < " m " || ':' AND +r.message_id = " m
 constexpr const char* kRecipientsOf =
-    "SELECT " SC_RECIPIENT_COLUMNS "WHERE r.message_id = ? ORDER BY r.rowid";
+    "SELECT " SC_RECIPIENT_COLUMNS "WHERE " SC_RECIPIENTS_OF("?1") " ORDER BY r.rowid";
 #undef SC_RECIPIENT_COLUMNS
+// The newest messages are chosen first (the inner LIMIT), then joined to all their recipients,
+// so a message with many recipients never pushes another out of the page. CROSS JOIN keeps that
+// order of the loops: without statistics SQLite would rather scan recipients and look each
+// one's message up.
+constexpr const char* kRecentMessages =
+    "SELECT m.id, m.kind, m.api_user_name, m.created_at_ms, m.test_mode, "
+    "r.address, r.role, r.state, r.attempts, r.updated_at_ms "
+    "FROM (SELECT id, kind, api_user_name, created_at_ms, test_mode "
+    "      FROM messages WHERE account_id = ? "
+    "      ORDER BY created_at_ms DESC, rowid DESC LIMIT ?) m "
+    "CROSS JOIN recipients r ON " SC_RECIPIENTS_OF("m.id") " "
+    "ORDER BY m.created_at_ms DESC, m.id DESC, r.rowid";
+#undef SC_RECIPIENTS_OF
 
 // Runs a statement that returns no rows; answers the number of changed rows.
 int run(SQLite::Statement& statement) {
@@ -113,6 +133,14 @@ SqliteMessageStore::SqliteMessageStore(const std::string& path, int busyTimeoutM
         throw;
     }
     writerId_ = writer_.get_id();
+}
+
+const char* SqliteMessageStore::recipientsOfSqlForTest() {
+    return kRecipientsOf;
+}
+
+const char* SqliteMessageStore::recentMessagesSqlForTest() {
+    return kRecentMessages;
 }
 
 SqliteMessageStore::~SqliteMessageStore() {
@@ -482,21 +510,12 @@ std::vector<StoredRecipient> SqliteMessageStore::recipientsOf(std::string_view m
     }
 }
 
-// The newest messages are chosen first (the inner LIMIT), then joined to all their recipients,
-// so a message with many recipients never pushes another out of the page.
 Result<std::vector<StoredMessageSummary>, StoreError> SqliteMessageStore::recentMessages(
     int64_t accountId, int64_t limit) {
     std::vector<StoredMessageSummary> out;
     try {
         auto conn = readers_.acquire();
-        ScopedStatement s(*conn,
-                          "SELECT m.id, m.kind, m.api_user_name, m.created_at_ms, m.test_mode, "
-                          "r.address, r.role, r.state, r.attempts, r.updated_at_ms "
-                          "FROM (SELECT id, kind, api_user_name, created_at_ms, test_mode "
-                          "      FROM messages WHERE account_id = ? "
-                          "      ORDER BY created_at_ms DESC, rowid DESC LIMIT ?) m "
-                          "JOIN recipients r ON r.message_id = m.id "
-                          "ORDER BY m.created_at_ms DESC, m.id DESC, r.rowid");
+        ScopedStatement s(*conn, kRecentMessages);
         bindInt(*s, 1, accountId);
         bindInt(*s, 2, limit);
         while (s->executeStep()) {

@@ -59,6 +59,10 @@ public:
     bool ping() override;
     void stop() override;
 
+    // The SQL of recipientsOf() and recentMessages(), for tests of their query plans.
+    static const char* recipientsOfSqlForTest();
+    static const char* recentMessagesSqlForTest();
+
     size_t commitCount() const { return commits_.load(); }
     // Batches that had to be written again with a savepoint per message because one message's
     // statement failed (for tests and metrics).

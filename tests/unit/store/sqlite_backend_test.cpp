@@ -41,7 +41,8 @@ NewMessage newMessage(const std::string& id) {
     m.apiUserName = "sender";
     m.createdAtMs = 9;
     m.contentJson = "{}";
-    m.recipients.push_back(test_support::recipient(id + "-r0", "+14155550100", "to"));
+    m.recipients.push_back(
+        test_support::recipient(test_support::recipientId(id, 0), "+14155550100", "to"));
     return m;
 }
 
@@ -195,7 +196,7 @@ TEST_F(SqliteBackendTest, SecondBackendOnTheSameFileSeesWritesBothWays) {
     ASSERT_TRUE(enqueueAndWait(server.messages(), newMessage("m1")).ok());
     EXPECT_EQ(operatorCmd.messages().recipientsOf("m1").size(), 1u);
     ASSERT_TRUE(enqueueAndWait(operatorCmd.messages(), newMessage("m2")).ok());
-    EXPECT_EQ(server.messages().findRecipient("m2-r0")->state, "queued");
+    EXPECT_EQ(server.messages().findRecipient(test_support::recipientId("m2", 0))->state, "queued");
     EXPECT_EQ(enqueueAndWait(operatorCmd.messages(), newMessage("m1")).error().kind,
               StoreError::Kind::Conflict);
 }
@@ -248,7 +249,7 @@ INSERT INTO messages (id, kind, account_id, api_user_id, api_user_name, created_
 VALUES ('m1', 'sms', 7, 5, 'old_texter', 400, 0, '{}');
 INSERT INTO recipients (id, message_id, address, role, state, attempts, next_attempt_at_ms,
                         updated_at_ms)
-VALUES ('m1-r0', 'm1', '+14155550100', 'to', 'queued', 0, 400, 400);
+VALUES ('m10$r', 'm1', '+14155550100', 'to', 'queued', 0, 400, 400);
 )sql");
 }
 
@@ -354,8 +355,8 @@ INSERT INTO messages (id, kind, account_id, api_user_id, api_user_name, created_
 VALUES ('m1', 'email', 7, 3, 'old_mailer', 400, 0, '{"subject":"old"}');
 INSERT INTO recipients (id, message_id, address, role, state, attempts, next_attempt_at_ms,
                         updated_at_ms)
-VALUES ('m1-r0', 'm1', 'a@example.com', 'to', 'sent', 1, NULL, 450),
-       ('m1-r1', 'm1', 'b@example.com', 'cc', 'queued', 0, 400, 400);
+VALUES ('m10$r', 'm1', 'a@example.com', 'to', 'sent', 1, NULL, 450),
+       ('m11$r', 'm1', 'b@example.com', 'cc', 'queued', 0, 400, 400);
 INSERT INTO sessions (token_hash, csrf_hash, account_id, created_at_ms, expires_at_ms)
 VALUES (x'00746f6b', x'6373', 7, 500, 5000);
 INSERT INTO auth_events (at_ms, api, user_name, account_id, user_id, outcome, reason,
@@ -397,7 +398,8 @@ TEST_F(SqliteBackendTest, MigratesAVersion2DatabaseKeepingItsData) {
     EXPECT_EQ(rs[0].state, "sent");
     EXPECT_EQ(rs[0].contentJson, R"({"subject":"old"})");
     EXPECT_EQ(rs[1].contentJson, R"({"subject":"old"})");
-    EXPECT_EQ(backend.messages().findRecipient("m1-r1")->createdAtMs, 400);
+    EXPECT_EQ(backend.messages().findRecipient(test_support::recipientId("m1", 1))->createdAtMs,
+              400);
 
     // The new columns and tables work.
     NewMessage m = newMessage("m2");
@@ -406,10 +408,11 @@ TEST_F(SqliteBackendTest, MigratesAVersion2DatabaseKeepingItsData) {
     m.responseJson = "{}";
     m.recipients[0].contentJson = R"({"text":"own"})";
     ASSERT_TRUE(enqueueAndWait(backend.messages(), m).ok());
-    EXPECT_EQ(backend.messages().findRecipient("m2-r0")->contentJson, R"({"text":"own"})");
+    EXPECT_EQ(backend.messages().findRecipient(test_support::recipientId("m2", 0))->contentJson,
+              R"({"text":"own"})");
     EXPECT_TRUE(enqueueAndWait(backend.messages(), newMessage("m3")).ok());
     m.messageId = "m4";
-    m.recipients[0].id = "m4-r0";
+    m.recipients[0].id = test_support::recipientId("m4", 0);
     EXPECT_EQ(enqueueAndWait(backend.messages(), m).error().kind, StoreError::Kind::Duplicate);
     EmailTemplate t;
     t.accountId = 7;

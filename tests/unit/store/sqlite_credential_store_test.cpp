@@ -332,7 +332,8 @@ TEST_F(SqliteCredentialStoreTest, DeleteUserRemovesItsRetiredKeysButNotItsMessag
     m.apiUserName = gone.name;
     m.createdAtMs = 3000;
     m.contentJson = "{}";
-    m.recipients.push_back(test_support::recipient("m1-r0", "user@example.com", "to"));
+    m.recipients.push_back(
+        test_support::recipient(test_support::recipientId("m1", 0), "user@example.com", "to"));
     ASSERT_TRUE(test_support::enqueueAndWait(backend_.messages(), m).ok());
 
     ASSERT_TRUE(store_.deleteUser(gone.id).ok());

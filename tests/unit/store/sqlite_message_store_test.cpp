@@ -31,6 +31,7 @@ using test_support::cat;
 using test_support::countRows;
 using test_support::enqueueAndWait;
 using test_support::must;
+using test_support::recipientId;
 using test_support::TempDir;
 
 constexpr int64_t kCreatedAt = 1795827000000;
@@ -48,9 +49,8 @@ NewMessage makeMessage(const std::string& id, int recipients = 3, bool testMode 
     m.contentJson = R"({"from":"shop@example.com","subject":"Hi"})";
     static const char* kRoles[] = {"to", "cc", "bcc"};
     for (int i = 0; i < recipients; ++i) {
-        m.recipients.push_back(
-            test_support::recipient(cat(id, "-r", std::to_string(i)),
-                                    cat("user", std::to_string(i), "@example.com"), kRoles[i % 3]));
+        m.recipients.push_back(test_support::recipient(
+            recipientId(id, i), cat("user", std::to_string(i), "@example.com"), kRoles[i % 3]));
     }
     return m;
 }
@@ -162,9 +162,9 @@ TEST_F(SqliteMessageStoreTest, EnqueueStoresMessageAttachmentsAndRecipients) {
     ASSERT_TRUE(outcomes_.waitFor(1));
     EXPECT_FALSE(outcomes_.of("m1").has_value());
 
-    auto r = store().findRecipient("m1-r1");
+    auto r = store().findRecipient(recipientId("m1", 1));
     ASSERT_TRUE(r.has_value());
-    EXPECT_EQ(r->id, "m1-r1");
+    EXPECT_EQ(r->id, recipientId("m1", 1));
     EXPECT_EQ(r->messageId, "m1");
     EXPECT_EQ(r->address, "user1@example.com");
     EXPECT_EQ(r->role, "cc");
@@ -173,9 +173,9 @@ TEST_F(SqliteMessageStoreTest, EnqueueStoresMessageAttachmentsAndRecipients) {
 
     auto all = store().recipientsOf("m1");
     ASSERT_EQ(all.size(), 3u);
-    EXPECT_EQ(all[0].id, "m1-r0");
-    EXPECT_EQ(all[1].id, "m1-r1");
-    EXPECT_EQ(all[2].id, "m1-r2");
+    EXPECT_EQ(all[0].id, recipientId("m1", 0));
+    EXPECT_EQ(all[1].id, recipientId("m1", 1));
+    EXPECT_EQ(all[2].id, recipientId("m1", 2));
     EXPECT_EQ(all[2].role, "bcc");
 
     SQLite::Database raw(path(), SQLite::OPEN_READONLY);
@@ -205,7 +205,7 @@ TEST_F(SqliteMessageStoreTest, EnqueueStoresMessageAttachmentsAndRecipients) {
 
     SQLite::Statement rcpt(raw,
                            "SELECT state, attempts, next_attempt_at_ms, updated_at_ms "
-                           "FROM recipients WHERE id = 'm1-r0'");
+                           "FROM recipients WHERE id = 'm10$r'");
     ASSERT_TRUE(rcpt.executeStep());
     EXPECT_EQ(rcpt.getColumn(0).getString(), "queued");
     EXPECT_EQ(rcpt.getColumn(1).getInt64(), 0);
@@ -272,7 +272,7 @@ TEST_F(SqliteMessageStoreTest, ConcurrentEnqueueFromManyThreadsAllCommit) {
     open();
     auto rs = store().recipientsOf("t15-m199");
     ASSERT_EQ(rs.size(), 3u);
-    EXPECT_EQ(rs[2].id, "t15-m199-r2");
+    EXPECT_EQ(rs[2].id, recipientId("t15-m199", 2));
 }
 
 TEST_F(SqliteMessageStoreTest, QueuedMessagesShareCommitsUpToMaxBatch) {
@@ -306,7 +306,7 @@ TEST_F(SqliteMessageStoreTest, DuplicateMessageIdConflictsWhileRestOfBatchCommit
     enqueue("b", 2);
     // Same message id, different recipient ids: only the message key collides.
     NewMessage dup = makeMessage("a", 1);
-    dup.recipients[0].id = "dup-r0";
+    dup.recipients[0].id = recipientId("dup", 0);
     store().enqueue(std::move(dup), outcomes_.callback("a"));
     enqueue("c", 2);
     backend_->holdWriterForTest(false);
@@ -322,7 +322,7 @@ TEST_F(SqliteMessageStoreTest, DuplicateMessageIdConflictsWhileRestOfBatchCommit
     EXPECT_FALSE(outcomes_.of("c").has_value());
 
     EXPECT_EQ(store().recipientsOf("a").size(), 2u);
-    EXPECT_FALSE(store().findRecipient("dup-r0").has_value());
+    EXPECT_FALSE(store().findRecipient(recipientId("dup", 0)).has_value());
     EXPECT_EQ(store().recipientsOf("b").size(), 2u);
     EXPECT_EQ(store().recipientsOf("c").size(), 2u);
     EXPECT_EQ(countRows(path(), "messages"), 3);
@@ -335,16 +335,16 @@ TEST_F(SqliteMessageStoreTest, DuplicateRecipientIdRollsBackTheWholeMessage) {
     // A new message whose second recipient collides with a committed one: its message row
     // and first recipient must not stay behind.
     NewMessage m = makeMessage("second", 2);
-    m.recipients[1].id = "first-r0";
+    m.recipients[1].id = recipientId("first", 0);
     m.attachments.push_back(Attachment{"x", "text/plain", "x"});
     store().enqueue(std::move(m), outcomes_.callback("second"));
     ASSERT_TRUE(outcomes_.waitFor(2));
     EXPECT_EQ(outcomes_.of("second"), StoreError::Kind::Conflict);
     EXPECT_TRUE(store().recipientsOf("second").empty());
-    EXPECT_FALSE(store().findRecipient("second-r0").has_value());
+    EXPECT_FALSE(store().findRecipient(recipientId("second", 0)).has_value());
     EXPECT_EQ(countRows(path(), "messages"), 1);
     EXPECT_EQ(countRows(path(), "attachments"), 0);
-    EXPECT_EQ(store().findRecipient("first-r0")->messageId, "first");
+    EXPECT_EQ(store().findRecipient(recipientId("first", 0))->messageId, "first");
 }
 
 TEST_F(SqliteMessageStoreTest, StopDrainsPendingWorkThenRefusesNewWork) {
@@ -411,8 +411,9 @@ TEST_F(SqliteMessageStoreTest, PerRecipientContentRoundTripsAndFallsBackToTheMes
     EXPECT_EQ(all[0].contentJson, m.recipients[0].contentJson);
     EXPECT_EQ(all[1].contentJson, m.contentJson);  // none of its own
     EXPECT_EQ(all[2].contentJson, m.recipients[2].contentJson);
-    EXPECT_EQ(store().findRecipient("p1-r0")->contentJson, m.recipients[0].contentJson);
-    EXPECT_EQ(store().findRecipient("p1-r1")->contentJson, m.contentJson);
+    EXPECT_EQ(store().findRecipient(recipientId("p1", 0))->contentJson,
+              m.recipients[0].contentJson);
+    EXPECT_EQ(store().findRecipient(recipientId("p1", 1))->contentJson, m.contentJson);
 
     // Stored once: no copy of the message's content for recipients without their own.
     SQLite::Database raw(path(), SQLite::OPEN_READONLY);
@@ -420,7 +421,7 @@ TEST_F(SqliteMessageStoreTest, PerRecipientContentRoundTripsAndFallsBackToTheMes
                              "AND content_json IS NULL")
                   .getInt(),
               1);
-    EXPECT_EQ(raw.execAndGet("SELECT typeof(content_json) FROM recipients WHERE id = 'p1-r1'")
+    EXPECT_EQ(raw.execAndGet("SELECT typeof(content_json) FROM recipients WHERE id = 'p11$r'")
                   .getString(),
               "null");
 }
@@ -577,7 +578,7 @@ TEST_F(SqliteMessageStoreTest, ARefusedMessageDoesNotClaimItsSendRequestId) {
     // The message id collides, so the message is refused: its request id must stay free, or
     // the client's corrected retry would be answered "duplicate" with nothing queued.
     NewMessage clash = withRequest(makeMessage("taken"), "req", "clash");
-    clash.recipients = {test_support::recipient("clash-r0", "a@example.com", "to")};
+    clash.recipients = {test_support::recipient(recipientId("clash", 0), "a@example.com", "to")};
     auto refused = enqueueAndWait(store(), clash);
     ASSERT_FALSE(refused.ok());
     EXPECT_EQ(refused.error().kind, StoreError::Kind::Conflict);
@@ -646,7 +647,7 @@ TEST_F(SqliteMessageStoreTest, OneBadMessageInABatchIsRefusedAloneAndLeavesNoReq
     store().enqueue(withRequest(makeMessage("k2"), "req-2", "two"), outcomes_.callback("k2"));
     // Its message id collides with the committed one; its request id is new.
     NewMessage clash = withRequest(makeMessage("taken", 1), "req-clash", "clash");
-    clash.recipients[0].id = "clash-r0";
+    clash.recipients[0].id = recipientId("clash", 0);
     store().enqueue(std::move(clash), outcomes_.callback("clash"));
     // The same request id as k1, after the failure: still the earlier one's duplicate.
     store().enqueue(withRequest(makeMessage("k3"), "req-1", "three"), outcomes_.callback("k3"));
@@ -666,7 +667,7 @@ TEST_F(SqliteMessageStoreTest, OneBadMessageInABatchIsRefusedAloneAndLeavesNoReq
     EXPECT_EQ(countRows(path(), "messages"), 4);  // taken, k1, k2, k4
     EXPECT_EQ(store().recipientsOf("k1").size(), 3u);
     EXPECT_EQ(store().recipientsOf("k4").size(), 3u);
-    EXPECT_FALSE(store().findRecipient("clash-r0").has_value());
+    EXPECT_FALSE(store().findRecipient(recipientId("clash", 0)).has_value());
     EXPECT_TRUE(store().recipientsOf("k3").empty());
     EXPECT_FALSE(must(store().findSendRequest(2, "req-clash", 0)).has_value());
     EXPECT_EQ(must(store().findSendRequest(2, "req-1", 0)), "one");
@@ -677,7 +678,7 @@ TEST_F(SqliteMessageStoreTest, OneBadMessageInABatchIsRefusedAloneAndLeavesNoReq
 TEST_F(SqliteMessageStoreTest, ALoneFailingMessageIsRefusedWithoutASecondAttempt) {
     ASSERT_TRUE(enqueueAndWait(store(), makeMessage("taken", 1)).ok());
     NewMessage clash = withRequest(makeMessage("taken", 1), "req", "clash");
-    clash.recipients[0].id = "clash-r0";
+    clash.recipients[0].id = recipientId("clash", 0);
     auto refused = enqueueAndWait(store(), clash);
     ASSERT_FALSE(refused.ok());
     EXPECT_EQ(refused.error().kind, StoreError::Kind::Conflict);
@@ -841,6 +842,125 @@ TEST_F(SqliteMessageStoreTest, RowsWrittenWithoutForeignKeyChecksStillHoldThemAn
     EXPECT_EQ(countRows(path(), "recipients"), 1);
     EXPECT_EQ(countRows(path(), "attachments"), 0);
     EXPECT_EQ(store().recipientsOf("other").size(), 1u);
+}
+
+// Message ids where one is a prefix of another (never so for real ids, which all end in
+// ".sc-<host>"): the recipients' key ranges overlap, and each
+// message must still get exactly its own recipients, in the order the request listed them (not
+// key order, where "q10$r" sorts before "q2$r").
+TEST_F(SqliteMessageStoreTest, RecipientsOfAMessageAreExactlyItsOwnInInsertionOrder) {
+    NewMessage m1 = makeMessage("q1", 12);
+    NewMessage m10 = makeMessage("q10", 2);
+    NewMessage m19 = makeMessage("q19", 1);
+    NewMessage m2 = makeMessage("q2", 1);
+    m10.createdAtMs = kCreatedAt + 1;
+    m19.createdAtMs = kCreatedAt + 2;
+    m2.createdAtMs = kCreatedAt + 3;
+    for (const NewMessage& m : {m1, m10, m19, m2}) ASSERT_TRUE(enqueueAndWait(store(), m).ok());
+
+    auto all = store().recipientsOf("q1");
+    ASSERT_EQ(all.size(), 12u);
+    for (int i = 0; i < 12; ++i) {
+        EXPECT_EQ(all[i].id, recipientId("q1", i));
+        EXPECT_EQ(all[i].messageId, "q1");
+    }
+    ASSERT_EQ(store().recipientsOf("q10").size(), 2u);
+    EXPECT_EQ(store().recipientsOf("q10")[1].id, recipientId("q10", 1));
+    ASSERT_EQ(store().recipientsOf("q19").size(), 1u);
+    EXPECT_TRUE(store().recipientsOf("q").empty());
+
+    auto recent = must(store().recentMessages(1, 10));
+    ASSERT_EQ(recent.size(), 4u);
+    EXPECT_EQ(recent[0].id, "q2");
+    EXPECT_EQ(recent[0].recipients.size(), 1u);
+    EXPECT_EQ(recent[1].id, "q19");
+    EXPECT_EQ(recent[1].recipients.size(), 1u);
+    EXPECT_EQ(recent[2].id, "q10");
+    EXPECT_EQ(recent[2].recipients.size(), 2u);
+    EXPECT_EQ(recent[3].id, "q1");
+    ASSERT_EQ(recent[3].recipients.size(), 12u);
+    for (int i = 0; i < 12; ++i) {
+        EXPECT_EQ(recent[3].recipients[i].address, m1.recipients[i].address) << i;
+    }
+    // The page limit counts messages, not recipients.
+    auto page = must(store().recentMessages(1, 1));
+    ASSERT_EQ(page.size(), 1u);
+    EXPECT_EQ(page[0].id, "q2");
+}
+
+// The details of EXPLAIN QUERY PLAN for sql on the database at path.
+std::vector<std::string> queryPlan(const std::string& path, const std::string& sql) {
+    SQLite::Database raw(path, SQLite::OPEN_READONLY);
+    SQLite::Statement plan(raw, cat("EXPLAIN QUERY PLAN ", sql));
+    std::vector<std::string> details;
+    while (plan.executeStep()) details.push_back(plan.getColumn(3).getString());
+    return details;
+}
+
+std::string joined(const std::vector<std::string>& lines) {
+    std::string out;
+    for (const auto& l : lines) out.append(l).append("\n");
+    return out;
+}
+
+// Without an index on recipients(message_id), both reads must find a message's recipients by
+// the primary-key range; a scan (or an automatic index, which is built by a scan) would read
+// every recipient ever queued. Checked on an empty database and after ANALYZE on a filled one,
+// since statistics change the planner's choices.
+TEST_F(SqliteMessageStoreTest, RecipientReadsUseTheRecipientKeyAndNeverScanRecipients) {
+    const std::vector<std::string> queries = {
+        sqlite::SqliteMessageStore::recipientsOfSqlForTest(),
+        sqlite::SqliteMessageStore::recentMessagesSqlForTest()};
+    auto check = [&](const char* when) {
+        for (const std::string& sql : queries) {
+            const auto plan = queryPlan(path(), sql);
+            SCOPED_TRACE(cat(when, ": ", sql, "\n", joined(plan)));
+            bool usesKey = false;
+            for (const std::string& step : plan) {
+                if (step.find("sqlite_autoindex_recipients_1") != std::string::npos) {
+                    usesKey = true;
+                }
+                EXPECT_EQ(step.find("SCAN r"), std::string::npos);
+                EXPECT_EQ(step.find("AUTOMATIC"), std::string::npos);
+                EXPECT_EQ(step.find("recipients_by_message"), std::string::npos);
+            }
+            EXPECT_TRUE(usesKey);
+        }
+    };
+    check("empty");
+
+    backend_->holdWriterForTest(true);
+    for (int i = 0; i < 200; ++i) enqueue(cat("a", std::to_string(i)), 1 + i % 3);
+    backend_->holdWriterForTest(false);
+    ASSERT_TRUE(outcomes_.waitFor(200));
+    {
+        SQLite::Database raw(path(), SQLite::OPEN_READWRITE);
+        raw.exec("ANALYZE");
+    }
+    check("analyzed");
+}
+
+TEST_F(SqliteMessageStoreTest, Migration5DropsTheRecipientsByMessageIndex) {
+    auto hasIndex = [](const std::string& db) {
+        SQLite::Database raw(db, SQLite::OPEN_READONLY);
+        return raw.execAndGet(
+                      "SELECT count(*) FROM sqlite_schema WHERE type = 'index' "
+                      "AND name = 'recipients_by_message'")
+                   .getInt() == 1;
+    };
+    EXPECT_FALSE(hasIndex(path()));
+
+    const std::string old = dir_.file("version4.db");
+    {
+        sqlite::Connection c(old, 5000);
+        sqlite::migrate(c, 4);
+    }
+    EXPECT_TRUE(hasIndex(old));
+    {
+        sqlite::Connection c(old, 5000);
+        sqlite::migrate(c, 5);
+    }
+    EXPECT_FALSE(hasIndex(old));
 }
 
 TEST_F(SqliteMessageStoreTest, PingAnswers) {

@@ -47,6 +47,12 @@ std::string cat(const Parts&... parts) {
     return out;
 }
 
+// A recipient id of the shape api/ids.cpp gives it (the message's id, the recipient's index,
+// '$', ...): the store finds a message's recipients by that prefix.
+inline std::string recipientId(std::string_view messageId, int index) {
+    return cat(messageId, std::to_string(index), "$r");
+}
+
 // A recipient, optionally with its own content. `Recipient{id, address, role}` leaves
 // contentJson out, which -Wextra (missing-field-initializers) rejects.
 inline Recipient recipient(std::string id, std::string address, std::string role,
