@@ -9,6 +9,9 @@
 --                    "latency at a given offered load", not wrk2's coordinated-omission-corrected
 --                    latency (wrk2 is not packaged in Debian).
 --   BENCH_OUT        file to which done() writes one line of key=value results
+--   BENCH_DISTINCT_CLIENTS  when 1, every request carries a User-Agent of its own, so that no
+--                    two authentication attempts are alike (the auth log's worst case; costs wrk
+--                    a Lua call per request)
 wrk.method = os.getenv("BENCH_METHOD") or "GET"
 
 local bodyFile = os.getenv("BENCH_BODY_FILE")
@@ -22,6 +25,20 @@ if ctype and ctype ~= "" then
    wrk.headers["Content-Type"] = ctype
 end
 wrk.headers["User-Agent"] = "wrk-bench"
+
+if os.getenv("BENCH_DISTINCT_CLIENTS") == "1" then
+   local threads = 0
+   function setup(thread)
+      threads = threads + 1
+      thread:set("agentPrefix", "wrk-bench-" .. threads .. "-")
+   end
+   local sent = 0
+   function request()
+      sent = sent + 1
+      wrk.headers["User-Agent"] = agentPrefix .. sent
+      return wrk.format()
+   end
+end
 
 local delayMs = tonumber(os.getenv("BENCH_DELAY_MS") or "")
 if delayMs and delayMs > 0 then
