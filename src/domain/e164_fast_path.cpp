@@ -39,6 +39,19 @@ constexpr size_t kMaxCallingCodeDigits = 3;  // PhoneNumberUtil::kMaxLengthCount
 const std::string kNonGeoRegion = "001";     // PhoneNumberUtil::kRegionCodeForNonGeoEntity
 const std::string kUnknownRegion = "ZZ";
 
+// The metadata of `regionCode` as libphonenumber looks it up: by region, or by calling code for
+// the non-geographic "001"; null when there is none.
+const PhoneMetadata* metadataFor(const std::string& regionCode, int callingCode,
+                                 const std::map<std::string, const PhoneMetadata*>& byRegion,
+                                 const std::map<int, const PhoneMetadata*>& nonGeographic) {
+    if (regionCode == kNonGeoRegion) {
+        const auto it = nonGeographic.find(callingCode);
+        return it == nonGeographic.end() ? nullptr : it->second;
+    }
+    const auto it = byRegion.find(regionCode);
+    return it == byRegion.end() ? nullptr : it->second;
+}
+
 }  // namespace
 
 std::optional<PrefixPattern> PrefixPattern::compile(std::string_view pattern) {
@@ -126,8 +139,6 @@ E164FastPath::E164FastPath() {
                 nonGeographic[metadata.country_code()] = &metadata;
             } else {
                 byRegion[metadata.id()] = &metadata;
-                if (metadata.has_leading_digits())
-                    regionsChosenByLeadingDigits_.insert(metadata.id());
             }
         }
     }
@@ -141,18 +152,8 @@ E164FastPath::E164FastPath() {
         if (regions.empty()) continue;
         CallingCode& entry = callingCodes_[static_cast<size_t>(code)];
         entry.known = true;
-        entry.sharedByRegions = regions.size() > 1;
-        entry.region = regions.front();
-        entry.mainRegionChosenByLeadingDigits =
-            regionsChosenByLeadingDigits_.count(entry.region) > 0;
-        const PhoneMetadata* metadata = nullptr;
-        if (entry.region == kNonGeoRegion) {
-            const auto it = nonGeographic.find(code);
-            if (it != nonGeographic.end()) metadata = it->second;
-        } else {
-            const auto it = byRegion.find(entry.region);
-            if (it != byRegion.end()) metadata = it->second;
-        }
+        // The main region, as GetRegionCodeForCountryCode gives it.
+        const PhoneMetadata* metadata = metadataFor(regions.front(), code, byRegion, nonGeographic);
         if (metadata == nullptr) continue;  // national prefix unknown: always Parse
         const std::string& prefix = metadata->national_prefix_for_parsing();
         // MaybeStripNationalPrefixAndCarrierCode returns at once for an empty pattern.
@@ -225,14 +226,7 @@ void E164FastPath::compileRegions(const PhoneNumberUtil& util,
         const size_t first = regions_.size();
         bool ok = true;
         for (const std::string& regionCode : regionCodes) {
-            const PhoneMetadata* metadata = nullptr;
-            if (regionCode == kNonGeoRegion) {
-                const auto it = nonGeographic.find(code);
-                if (it != nonGeographic.end()) metadata = it->second;
-            } else {
-                const auto it = byRegion.find(regionCode);
-                if (it != byRegion.end()) metadata = it->second;
-            }
+            const PhoneMetadata* metadata = metadataFor(regionCode, code, byRegion, nonGeographic);
             // IsValidNumberForRegion also requires the region's calling code to be the
             // number's; from this list it always is, and where not, the library decides.
             if (metadata == nullptr || metadata->country_code() != code) {
@@ -355,19 +349,25 @@ PhoneNumberUtil::PhoneNumberType E164FastPath::typeIn(const Region& region,
     return PhoneNumberUtil::UNKNOWN;
 }
 
-const E164FastPath::Region* E164FastPath::regionFor(const CallingCode& entry,
-                                                    std::string_view nsn) const {
+E164FastPath::Choice E164FastPath::chooseRegion(const CallingCode& entry,
+                                                std::string_view nsn) const {
     const Region* const first = &regions_[entry.firstRegion];
-    if (entry.regionCount == 1) return first;
+    if (entry.regionCount == 1) return {first, std::nullopt};
     // GetRegionCodeForNumberFromRegionList.
     for (const Region* region = first; region != first + entry.regionCount; ++region) {
         if (region->hasLeadingDigits) {
-            if (automata_.prefixMatch(region->leadingDigits, nsn)) return region;
-        } else if (typeIn(*region, nsn) != PhoneNumberUtil::UNKNOWN) {
-            return region;
+            if (automata_.prefixMatch(region->leadingDigits, nsn)) return {region, std::nullopt};
+        } else if (const auto type = typeIn(*region, nsn); type != PhoneNumberUtil::UNKNOWN) {
+            return {region, type};
         }
     }
-    return nullptr;
+    return {nullptr, PhoneNumberUtil::UNKNOWN};
+}
+
+PhoneNumberUtil::PhoneNumberType E164FastPath::typeOf(const Compiled& compiled) const {
+    const Choice choice = chooseRegion(*compiled.code, compiled.nsn);
+    if (choice.type) return *choice.type;
+    return typeIn(*choice.region, compiled.nsn);
 }
 
 std::optional<E164FastPath::Compiled> E164FastPath::compiledFor(
@@ -384,21 +384,9 @@ std::optional<E164FastPath::Compiled> E164FastPath::compiledFor(
 bool E164FastPath::isValidNumber(const PhoneNumber& number) const {
     std::array<char, kMaxNsnDigits> buffer;
     const auto compiled = compiledFor(number, buffer);
-    if (!compiled) return isValidNumberByLibrary(number);
-    const CallingCode& entry = *compiled->code;
-    const std::string_view nsn = compiled->nsn;
-    // IsValidNumberForRegion(number, GetRegionCodeForNumber(number)). A region chosen because
-    // the number has a type there is valid without classifying it a second time.
-    const Region* const first = &regions_[entry.firstRegion];
-    if (entry.regionCount == 1) return typeIn(*first, nsn) != PhoneNumberUtil::UNKNOWN;
-    for (const Region* region = first; region != first + entry.regionCount; ++region) {
-        if (!region->hasLeadingDigits) {
-            if (typeIn(*region, nsn) != PhoneNumberUtil::UNKNOWN) return true;
-        } else if (automata_.prefixMatch(region->leadingDigits, nsn)) {
-            return typeIn(*region, nsn) != PhoneNumberUtil::UNKNOWN;
-        }
-    }
-    return false;
+    // IsValidNumberForRegion(number, GetRegionCodeForNumber(number)).
+    if (!compiled) return PhoneNumberUtil::GetInstance()->IsValidNumber(number);
+    return typeOf(*compiled) != PhoneNumberUtil::UNKNOWN;
 }
 
 std::string E164FastPath::regionCodeForNumber(const PhoneNumber& number) const {
@@ -409,7 +397,7 @@ std::string E164FastPath::regionCodeForNumber(const PhoneNumber& number) const {
         PhoneNumberUtil::GetInstance()->GetRegionCodeForNumber(number, &region);
         return region;
     }
-    const Region* region = regionFor(*compiled->code, compiled->nsn);
+    const Region* region = chooseRegion(*compiled->code, compiled->nsn).region;
     return region == nullptr ? kUnknownRegion : region->id;
 }
 
@@ -417,37 +405,7 @@ PhoneNumberUtil::PhoneNumberType E164FastPath::numberType(const PhoneNumber& num
     std::array<char, kMaxNsnDigits> buffer;
     const auto compiled = compiledFor(number, buffer);
     if (!compiled) return PhoneNumberUtil::GetInstance()->GetNumberType(number);
-    // GetNumberType: no metadata for "ZZ", hence UNKNOWN.
-    const Region* region = regionFor(*compiled->code, compiled->nsn);
-    return region == nullptr ? PhoneNumberUtil::UNKNOWN : typeIn(*region, compiled->nsn);
-}
-
-bool E164FastPath::isValidNumberByLibrary(const PhoneNumber& number) const {
-    const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
-    const int code = number.country_code();
-    if (code <= 0 || code >= static_cast<int>(callingCodes_.size()) ||
-        !callingCodes_[static_cast<size_t>(code)].known) {
-        return util.IsValidNumber(number);
-    }
-    const CallingCode& entry = callingCodes_[static_cast<size_t>(code)];
-    // IsValidNumber is IsValidNumberForRegion(number, GetRegionCodeForNumber(number)). With one
-    // region for the code, GetRegionCodeForNumber returns it without looking at the number.
-    if (!entry.sharedByRegions) return util.IsValidNumberForRegion(number, entry.region);
-    // With several, it returns the first region whose leading_digits match, or else the first
-    // (without leading_digits) where the number has a type, i.e. is valid; IsValidNumber then
-    // classifies it a second time in that region. Only the first case needs that check.
-    // The main region comes first; when it has no leading_digits and the number is valid there,
-    // GetRegionCodeForNumber would pick it, so the answer is known without building the list of
-    // regions (25 strings for +1). Other regions' numbers pay for one more classification.
-    if (!entry.mainRegionChosenByLeadingDigits &&
-        util.IsValidNumberForRegion(number, entry.region)) {
-        return true;
-    }
-    std::string region;
-    util.GetRegionCodeForNumber(number, &region);
-    if (region == kUnknownRegion) return false;
-    if (regionsChosenByLeadingDigits_.count(region) == 0) return true;
-    return util.IsValidNumberForRegion(number, region);
+    return typeOf(*compiled);
 }
 
 }  // namespace sc::domain

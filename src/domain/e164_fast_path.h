@@ -20,18 +20,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 #include "domain/digit_automata.h"
 
 namespace i18n::phonenumbers {
 class PhoneMetadata;
-}  // namespace i18n::phonenumbers
-
-namespace i18n::phonenumbers {
 class PhoneMetadataCollection;
-}
+}  // namespace i18n::phonenumbers
 
 namespace sc::domain {
 
@@ -125,13 +121,10 @@ private:
 
     struct CallingCode {
         bool known = false;
-        bool sharedByRegions = false;
-        bool mainRegionChosenByLeadingDigits = false;
         // national_prefix_for_parsing of the main region: false when it is unknown or outside
         // PrefixPattern's dialect; nullopt when it is empty (Parse strips nothing).
         bool nationalPrefixUnderstood = false;
         std::optional<PrefixPattern> nationalPrefix;
-        std::string region;  // the main region, as GetRegionCodeForCountryCode gives it
         // regions_[firstRegion, firstRegion + regionCount) in the order of
         // GetRegionCodesForCountryCallingCode; regionCount 0 when some pattern of some region
         // did not compile, and the library classifies numbers of this code.
@@ -153,18 +146,21 @@ private:
     }
     i18n::phonenumbers::PhoneNumberUtil::PhoneNumberType typeIn(const Region& region,
                                                                 std::string_view nsn) const;
-    // GetRegionCodeForNumber over compiled regions: nullptr for "ZZ".
-    const Region* regionFor(const CallingCode& entry, std::string_view nsn) const;
-    bool isValidNumberByLibrary(const i18n::phonenumbers::PhoneNumber& number) const;
+    // GetRegionCodeForNumber over compiled regions (region nullptr for "ZZ"), with the number's
+    // type there when choosing the region already classified it.
+    struct Choice {
+        const Region* region = nullptr;
+        std::optional<i18n::phonenumbers::PhoneNumberUtil::PhoneNumberType> type;
+    };
+    Choice chooseRegion(const CallingCode& entry, std::string_view nsn) const;
+    // GetNumberType: the type in the region GetRegionCodeForNumber picks (UNKNOWN for "ZZ").
+    i18n::phonenumbers::PhoneNumberUtil::PhoneNumberType typeOf(const Compiled& compiled) const;
     void compileRegions(
         const i18n::phonenumbers::PhoneNumberUtil& util,
         const std::map<std::string, const i18n::phonenumbers::PhoneMetadata*>& byRegion,
         const std::map<int, const i18n::phonenumbers::PhoneMetadata*>& nonGeographic);
 
     std::array<CallingCode, 1000> callingCodes_;
-    // Regions whose metadata has leading_digits: GetRegionCodeForNumber picks those by prefix
-    // alone, without checking that the number is valid there.
-    std::unordered_set<std::string> regionsChosenByLeadingDigits_;
     std::vector<Region> regions_;
     DigitAutomata automata_;
     CompileStats stats_;
