@@ -72,10 +72,9 @@ void AuditRecorder::record(store::AuthEvent event) {
             if (!sameAttempt(pending, event)) continue;
             pending.attempts += event.attempts;
             pending.atMs = std::min(pending.atMs, event.atMs);
-            pending.lastAtMs = std::max(pending.lastAtMs, std::max(event.atMs, event.lastAtMs));
+            pending.lastAtMs = std::max(pending.lastAttemptAtMs(), event.lastAttemptAtMs());
             return;
         }
-        if (event.lastAtMs < event.atMs) event.lastAtMs = event.atMs;
         events_.push_back(std::move(event));
         pendingByHash_.emplace(hash, events_.size() - 1);
         wake = events_.size() >= options_.flushAtEvents;

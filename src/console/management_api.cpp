@@ -789,7 +789,7 @@ http::Response ManagementApi::authEvents(const Context& ctx) {
                         {"clientIp", e.clientIp},
                         {"userAgent", e.userAgent},
                         {"attempts", e.attempts},
-                        {"lastAt", formatTimeMs(std::max(e.lastAtMs, e.atMs))}});
+                        {"lastAt", formatTimeMs(e.lastAttemptAtMs())}});
     }
     return ok({{"events", std::move(list)}, {"nextBefore", nextBefore}});
 }

@@ -92,7 +92,9 @@ struct AuthEvent {
     // Attempts alike in every field above but the time, and within the same second, are one
     // record: how many there were, and when the last one came (atMs is the first).
     int64_t attempts = 1;
-    int64_t lastAtMs = 0;
+    int64_t lastAtMs = 0;  // 0 (or anything before atMs): one attempt, at atMs
+
+    int64_t lastAttemptAtMs() const { return lastAtMs > atMs ? lastAtMs : atMs; }
 };
 
 struct StoredAuthEvent {

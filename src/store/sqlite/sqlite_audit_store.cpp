@@ -136,7 +136,7 @@ Result<Ok, StoreError> SqliteAuditStore::appendEvents(const std::vector<AuthEven
                     bindTextNoCopy(*s, base + 9, e.clientIp);
                     bindTextNoCopy(*s, base + 10, e.userAgent);
                     bindInt(*s, base + 11, std::max<int64_t>(e.attempts, 1));
-                    bindInt(*s, base + 12, std::max(e.lastAtMs, e.atMs));
+                    bindInt(*s, base + 12, e.lastAttemptAtMs());
                 }
                 s->exec();
                 next += rows;
