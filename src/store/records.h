@@ -13,6 +13,31 @@ enum class UserKind { Email, Sms };
 
 std::string_view userKindName(UserKind k);  // "email" | "sms"
 
+// Where a recipient is in its life (docs/delivery.md, "States"). Email: queued -> sending ->
+// delivered | deferred (-> sending ...) | bounced | expired, or suppressed / sandbox. SMS:
+// queued -> sending -> submitted -> delivered | undeliverable | expired | rejected, or failed
+// (refused by the SMSC), or sandbox. The text forms are what the schema's CHECK allows and what
+// the status API answers.
+enum class RecipientState {
+    Queued,
+    Sending,
+    Delivered,
+    Deferred,
+    Bounced,
+    Expired,
+    Suppressed,
+    Sandbox,
+    Submitted,
+    Undeliverable,
+    Rejected,
+    Failed,
+};
+
+std::string_view recipientStateName(RecipientState s);
+std::optional<RecipientState> parseRecipientState(std::string_view text);
+// A final state: no agent will touch the recipient again.
+bool isFinal(RecipientState s);
+
 struct Account {
     int64_t id = 0;
     std::string email;

@@ -1,0 +1,99 @@
+#pragma once
+// The contract between the queue manager and the delivery agents (docs/delivery.md). One
+// direction, as in Postfix (qmgr owns the queue, delivery agents only report):
+//
+//   store (queued) -> queue::Scheduler (claims due recipients with a lease, groups them by
+//   destination) -> DeliveryAgent (SMTP, SMPP, Kannel, HTTP, sandbox) -> DeliveryOutcome ->
+//   queue::OutcomeRecorder (one transaction: state, attempt, event row)
+//
+// Agents never write the store: everything they learn travels back in a DeliveryOutcome, and the
+// recorder is the one writer of delivery state. Agents run on the delivery io_context, never on
+// the HTTP threads.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/records.h"
+
+namespace sc::queue {
+
+// What a message carries once for all its recipients; shared by the jobs of one message.
+struct MessageContent {
+    std::string messageId;
+    store::UserKind channel = store::UserKind::Email;
+    int64_t accountId = 0;
+    int64_t apiUserId = 0;
+    std::string apiUserName;
+    int64_t acceptedAtMs = 0;
+    bool testMode = false;
+    std::string contentJson;  // the message's validated content (see api/send_validation.h)
+    std::vector<store::Attachment> attachments;
+};
+
+// One recipient, leased to an agent for one attempt.
+struct DeliveryJob {
+    std::string recipientId;  // emailId / smsId: unique, also what Message-ID derives from
+    std::string address;      // e-mail address or E.164 number
+    std::string role;         // "to", "cc", "bcc" (email) or "to" (SMS)
+    // The recipient's own content (X-SMTPAPI substitution), else empty: use message->contentJson.
+    std::string contentJson;
+    int attempt = 1;  // 1 for the first try
+    // Email: the recipient's domain (lower case); SMS: the route's name. Jobs of one destination
+    // are handed to the agent together so it can share connections and budgets.
+    std::string destination;
+    std::shared_ptr<const MessageContent> message;
+
+    const std::string& content() const {
+        return contentJson.empty() ? message->contentJson : contentJson;
+    }
+};
+
+// What became of one attempt. The recorder maps it to a state, an attempt row and an event.
+struct DeliveryOutcome {
+    enum class Kind {
+        Delivered,  // email: 2xx after DATA; SMS: a DELIVRD receipt for every part
+        Deferred,   // temporary: retried with backoff until the queue lifetime ends
+        Bounced,    // email: permanent (5xx, null MX, NXDOMAIN)
+        Sandbox,    // test mode: recorded, never sent
+        Submitted,  // SMS: submit_sm_resp status 0 (smscMessageIds set)
+        Failed,     // SMS: refused by the SMSC / provider for good
+    };
+
+    std::string recipientId;
+    Kind kind = Kind::Deferred;
+    int64_t atMs = 0;
+
+    // The remote side's answer, for the attempt log (never a secret).
+    int replyCode = 0;         // SMTP basic code, HTTP status, or SMPP command_status
+    std::string enhancedCode;  // RFC 3463 "5.1.1", empty when none
+    std::string replyText;     // the reply as received (first 512 bytes)
+    std::string remoteHost;    // MX host name, SMSC or provider host
+    std::string remoteIp;      // "" when no connection was made
+    std::string tlsVersion;    // "TLSv1.3", "" when clear text
+    std::string tlsCipher;     //
+    std::vector<std::string> smscMessageIds;  // SMS: one per part, normalised
+
+    // Deferred: the earliest next attempt the agent asks for (e.g. a throttled destination);
+    // unset: the scheduler's backoff decides.
+    std::optional<std::chrono::milliseconds> retryAfter;
+};
+
+// A delivery agent: takes leased jobs of one destination and reports exactly one outcome per
+// job through `report`, from any thread, possibly after deliver() returned. report() must not
+// block.
+class DeliveryAgent {
+public:
+    using Report = std::function<void(DeliveryOutcome)>;
+
+    virtual ~DeliveryAgent() = default;
+    virtual void deliver(std::vector<DeliveryJob> jobs, Report report) = 0;
+    // Stop taking work; in-flight attempts finish (or report Deferred) within the drain time.
+    virtual void stop() = 0;
+};
+
+}  // namespace sc::queue
