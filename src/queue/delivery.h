@@ -43,8 +43,9 @@ struct DeliveryJob {
     // The recipient's own content (X-SMTPAPI substitution), else empty: use message->contentJson.
     std::string contentJson;
     int attempt = 1;  // 1 for the first try
-    // Email: the recipient's domain (lower case); SMS: the route's name. Jobs of one destination
-    // are handed to the agent together so it can share connections and budgets.
+    // Email: the recipient's domain (lower case); jobs of one destination are handed to the agent
+    // together so it can share connections and budgets. SMS: empty (the SMS agent chooses the
+    // route of each job itself: the SMS_USER's route, then prefixes, then the default route).
     std::string destination;
     std::shared_ptr<const MessageContent> message;
 
@@ -94,6 +95,35 @@ public:
     virtual void deliver(std::vector<DeliveryJob> jobs, Report report) = 0;
     // Stop taking work; in-flight attempts finish (or report Deferred) within the drain time.
     virtual void stop() = 0;
+};
+
+// A delivery receipt from an SMS centre (SMPP deliver_sm with a receipt esm_class, or a Kannel
+// DLR). It may arrive before the submit's outcome is recorded: the recorder keeps it and matches
+// it later. Ids are matched after normalisation (normaliseSmscId in the queue).
+struct SmsReceipt {
+    std::string route;          // the route's name
+    std::string smscMessageId;  // as received
+    std::string stat;       // DELIVRD | EXPIRED | DELETED | UNDELIV | ACCEPTD | UNKNOWN | REJECTD
+    std::string errorCode;  // "err:" of the receipt, "" when none
+    int64_t atMs = 0;
+};
+
+// A mobile-originated SMS (a reply), stored for the webhooks' `reply` event.
+struct InboundSms {
+    std::string route;
+    std::string from;  // E.164 when the SMSC gave a number
+    std::string to;
+    std::string text;  // UTF-8
+    int64_t atMs = 0;
+};
+
+// Where agents hand what arrives without a job: implemented by the OutcomeRecorder, the one
+// writer of delivery state. Must not block.
+class ReceiptSink {
+public:
+    virtual ~ReceiptSink() = default;
+    virtual void receipt(SmsReceipt r) = 0;
+    virtual void inbound(InboundSms sms) = 0;
 };
 
 }  // namespace sc::queue
