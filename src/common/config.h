@@ -48,6 +48,12 @@ struct Settings {
     int64_t auditRetentionDays = 90;
     int64_t sessionTtl = 43200;
     bool secureCookies = false;
+    // Delivery (docs/delivery.md, docs/operations.md).
+    bool delivery = true;            // off: accept and queue only (an API-only node)
+    int64_t retryFirst = 60;         // seconds; doubles after each deferral...
+    int64_t retryMax = 3600;         // ...up to this
+    int64_t queueLifetime = 432000;  // seconds a recipient may stay deferred before it expires
+    int64_t deliveryMaxInFlight = 1000;
     // Only in builds with SC_TEST_CONTROLS: expose POST /test/clock/advance (e2e tests).
     bool enableTestControls = false;
 
