@@ -27,6 +27,7 @@
 #include <stdexcept>
 #include <string_view>
 #include <thread>
+#include <typeinfo>
 #include <unordered_map>
 #include <vector>
 
@@ -371,6 +372,9 @@ struct Server::Impl {
             std::chrono::milliseconds(1));
         auto deadline = std::make_shared<IoDeadline>(socket, timer, granularity);
         ReplyRef reply(new PendingReply);
+        // Declared last: it runs first, while the objects above are still alive. `conn` is kept
+        // alive by this frame's shared_ptr until after it.
+        SessionEnd end{*this, *conn, socket, timer, *deadline};
 
         for (;;) {
             if (stopping) break;
@@ -480,7 +484,7 @@ struct Server::Impl {
             // channel; this request gets a fresh one.
             if (!reply->soleOwner()) reply.reset(new PendingReply);
             reply->startDispatch();
-            router.dispatch(req, Responder(*reply));
+            dispatchGuarded(req, *reply);
             if (!reply->answered()) {
                 co_await net::async_initiate<const net::use_awaitable_t<Strand>&, void()>(
                     [&reply](auto handler) { reply->suspend(std::move(handler)); }, onStrand);
@@ -507,16 +511,41 @@ struct Server::Impl {
             setBusy(*conn, false);
             if (ec || !keepAlive) break;
         }
-        setBusy(*conn, false);
-        deadline->detach();
-        timer.cancel();
-        socket.shutdown(Socket::shutdown_send, ec);
-        socket.close(ec);
-        {
-            std::lock_guard lk(connMu);
-            conn->socket = nullptr;
-            connections.erase(conn.get());
-            connCv.notify_all();
+    }
+
+    // The end of a session, whichever way it ends: a return, or an exception that unwinds the
+    // coroutine (co_spawn(detached) swallows it). Unscoped, an escaping exception once leaked the
+    // connection's slot and busy count until the server answered 503 to everyone.
+    struct SessionEnd {
+        Impl& im;
+        Connection& conn;
+        Socket& socket;
+        Timer& timer;
+        IoDeadline& deadline;
+        ~SessionEnd() {
+            im.setBusy(conn, false);
+            deadline.detach();
+            beast::error_code ec;
+            timer.cancel(ec);
+            socket.shutdown(Socket::shutdown_send, ec);
+            socket.close(ec);
+            std::lock_guard lk(im.connMu);
+            conn.socket = nullptr;
+            im.connections.erase(&conn);
+            im.connCv.notify_all();
+        }
+    };
+
+    // A handler that throws is a bug; the client still gets an answer (its Responder, dropped by
+    // the unwinding, answers 500) and the connection goes on. Only the exception's type is
+    // logged: its message may quote the request.
+    void dispatchGuarded(const http::Request& req, PendingReply& reply) {
+        try {
+            router.dispatch(req, Responder(reply));
+        } catch (const std::exception& e) {
+            spdlog::error("a request handler threw {}; answered 500", typeid(e).name());
+        } catch (...) {
+            spdlog::error("a request handler threw a non-standard exception; answered 500");
         }
     }
 };

@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -146,6 +147,8 @@ protected:
             reply(text("kept"));
         });
         router_.add({Method::Get}, "/unanswered", [](const Request&, Responder) {});
+        router_.add({Method::Get}, "/throws",
+                    [](const Request&, Responder) { throw std::runtime_error("a handler's bug"); });
         router_.add({Method::Get}, "/headers", [](const Request&, Responder reply) {
             Response r = text("h");
             r.headers.push_back({"retry-after", "3"});
@@ -249,6 +252,31 @@ TEST_F(ServerTest, ARequestNobodyAnswersGetsA500AndTheConnectionGoesOn) {
     EXPECT_EQ(r->rfind("HTTP/1.1 500 ", 0), 0u) << *r;
     c.send(get("/sync"));
     EXPECT_EQ(c.response(), kSyncAnswer);
+}
+
+// An exception escaping a handler once ended the session's coroutine before its cleanup: the
+// connection slot and the busy count leaked, and with --max-connections 3 three such requests
+// left the server answering 503 to everyone, for ever.
+TEST_F(ServerTest, AHandlerThatThrowsGetsA500AndGivesItsConnectionSlotBack) {
+    ServerLimits limits;
+    limits.maxConnections = 3;
+    const uint16_t port = start(limits);
+    for (int i = 0; i < 6; ++i) {
+        Client c(port);
+        c.send(get("/throws"));
+        auto r = c.response();
+        ASSERT_TRUE(r) << "request " << i;
+        EXPECT_EQ(r->rfind("HTTP/1.1 500 ", 0), 0u) << *r;
+        c.send(get("/sync"));
+        // The connection either goes on or is closed; never a 503 for want of slots.
+        if (auto next = c.response()) {
+            EXPECT_EQ(*next, kSyncAnswer);
+        }
+    }
+    // Every slot came back: three clients at once are still served.
+    Client a(port), b(port), c(port);
+    for (Client* k : {&a, &b, &c}) k->send(get("/sync"));
+    for (Client* k : {&a, &b, &c}) EXPECT_EQ(k->response(), kSyncAnswer);
 }
 
 TEST_F(ServerTest, PipelinedRequestsWithBodiesAreAnsweredInOrder) {
