@@ -45,9 +45,11 @@ test-fuzz: deps
 
 test: test-normal test-asan test-fuzz check-format
 
-# Load test against the ceiling server and Kannel, then the micro-suite; appends to bench/README.md.
+# Load test against the ceiling server and Kannel, then the micro-suite, then email delivery
+# against smtp-source's ceiling and a Postfix instance of its own; appends to bench/README.md.
 bench: deps
 	bash bench/run.sh
+	bash bench/delivery.sh
 
 format:
 	find src tests bench -name '*.h' -o -name '*.cpp' | xargs clang-format -i
