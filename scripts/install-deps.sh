@@ -14,6 +14,7 @@ packages=(
   nlohmann-json3-dev libfmt-dev libspdlog-dev libtomlplusplus-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libopendkim-dev
+  libc-ares-dev
   curl python3
 )
 
