@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "delivery/sms/kannel_connector.h"
+
 #include <fstream>
 #include <iterator>
 
@@ -74,7 +76,15 @@ Result<std::unique_ptr<SmsAgent>, std::string> SmsAgent::create(
             case C::Sandbox:
                 agent->connectors_[r.name] = std::make_unique<SandboxConnector>(clock);
                 break;
-            case C::Kannel:
+            case C::Kannel: {
+                auto p = readSecretFile(r.passwordFile);
+                if (!p) return fail("sms_route '" + r.name + "': " + p.error());
+                const auto token =
+                    agent->options_.dlrToken ? agent->options_.dlrToken(r.name) : std::string();
+                agent->connectors_[r.name] =
+                    std::make_unique<KannelConnector>(io, clock, r, std::move(*p), token);
+                break;
+            }
             case C::Http:
                 return fail("sms_route '" + r.name + "': the " + connectorName(r.connector) +
                             " connector is not built yet (docs/delivery.md)");

@@ -24,6 +24,8 @@ struct SmsAgentOptions {
     // The route an SMS_USER chose, if any (empty: prefixes and the default decide).
     std::function<std::string(const queue::MessageContent&)> userRoute;
     SmppTimings smppTimings;
+    // The unguessable token of a route's DLR URL (kannel routes; see runtime.cpp).
+    std::function<std::string(const std::string& route)> dlrToken;
 };
 
 class SmsAgent final : public queue::DeliveryAgent {

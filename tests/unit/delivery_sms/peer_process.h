@@ -33,6 +33,7 @@ public:
                 const int devnull = ::open("/dev/null", O_RDWR);
                 ::dup2(devnull, 0);
                 ::dup2(devnull, 1);
+                ::dup2(devnull, 2);
             }
             std::vector<char*> args;
             for (auto& a : argv) args.push_back(a.data());
