@@ -13,6 +13,7 @@
 #include <boost/beast/http.hpp>
 
 #include <deque>
+#include <nlohmann/json.hpp>
 
 namespace sc::delivery::sms {
 
@@ -99,6 +100,7 @@ struct KannelConnector::State : std::enable_shared_from_this<State> {
     SmsRouteConfig route;
     std::string password;
     std::string token;
+    std::optional<KannelConnector::JsonPost> post;  // set: the http connector
     RouteCounters counters;
     std::deque<SmsSubmission> queued;
     int inFlight = 0;
@@ -154,7 +156,21 @@ struct KannelConnector::State : std::enable_shared_from_this<State> {
                     endpoints, asio::redirect_error(asio::use_awaitable, ec));
                 if (!ec) o.remoteIp = ep.address().to_string();
             }
-            if (!ec) {
+            if (!ec && post) {
+                http::request<http::string_body> req(http::verb::post, url->target, 11);
+                req.set(http::field::host, url->host);
+                req.set(http::field::connection, "close");
+                req.set(http::field::content_type, "application/json");
+                if (!post->headerName.empty()) req.set(post->headerName, post->headerValue);
+                nlohmann::json body = {{"id", s.job.recipientId},
+                                       {"to", s.job.address},
+                                       {"from", route.sourceAddr},
+                                       {"text", s.text}};
+                req.body() = body.dump();
+                req.prepare_payload();
+                co_await http::async_write(stream, req,
+                                           asio::redirect_error(asio::use_awaitable, ec));
+            } else if (!ec) {
                 http::request<http::empty_body> req(http::verb::get, target(*url, s), 11);
                 req.set(http::field::host, url->host);
                 req.set(http::field::connection, "close");
@@ -215,6 +231,12 @@ KannelConnector::KannelConnector(asio::io_context& io, const Clock& clock, SmsRo
                                  std::string password, std::string dlrToken)
     : state_(std::make_shared<State>(io, clock, std::move(route), std::move(password),
                                      std::move(dlrToken))) {}
+
+KannelConnector::KannelConnector(asio::io_context& io, const Clock& clock, SmsRouteConfig route,
+                                 JsonPost post)
+    : state_(std::make_shared<State>(io, clock, std::move(route), std::string(), std::string())) {
+    state_->post = std::move(post);
+}
 
 KannelConnector::~KannelConnector() {
     stop();

@@ -1,8 +1,8 @@
 #pragma once
-// A Kannel route (docs/delivery.md): each SMS goes to smsbox's `sendsms` over HTTP (username,
-// password from a file, from, to, text, coding, dlr-mask, dlr-url); Kannel splits long texts
-// itself. Its delivery reports come back to /sms/dlr/kannel/<route> carrying the route's
-// token and our recipient id, which is also the id reported as the SMSC's.
+// A Kannel route, and the generic HTTP provider route (docs/delivery.md): each SMS goes to smsbox's
+// `sendsms` over HTTP (username, password from a file, from, to, text, coding, dlr-mask, dlr-url);
+// Kannel splits long texts itself. Its delivery reports come back to /sms/dlr/kannel/<route>
+// carrying the route's token and our recipient id, which is also the id reported as the SMSC's.
 
 #include <memory>
 #include <string>
@@ -22,6 +22,15 @@ public:
     // `dlrToken`: the route's unguessable token, put into the dlr-url Kannel calls back.
     KannelConnector(boost::asio::io_context& io, const Clock& clock, SmsRouteConfig route,
                     std::string password, std::string dlrToken);
+    // The `http` connector on the same client: a JSON POST
+    // {"id":smsId,"to":E.164,"from":source_addr,"text":UTF-8} to the route's url, with the header
+    // line read from auth_header_file ("Name: value"); 2xx is accepted.
+    struct JsonPost {
+        std::string headerName;
+        std::string headerValue;
+    };
+    KannelConnector(boost::asio::io_context& io, const Clock& clock, SmsRouteConfig route,
+                    JsonPost post);
     ~KannelConnector() override;
 
     void submit(SmsSubmission s) override;

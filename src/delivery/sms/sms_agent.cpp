@@ -85,9 +85,27 @@ Result<std::unique_ptr<SmsAgent>, std::string> SmsAgent::create(
                     std::make_unique<KannelConnector>(io, clock, r, std::move(*p), token);
                 break;
             }
-            case C::Http:
-                return fail("sms_route '" + r.name + "': the " + connectorName(r.connector) +
-                            " connector is not built yet (docs/delivery.md)");
+            case C::Http: {
+                KannelConnector::JsonPost post;
+                if (!r.authHeaderFile.empty()) {
+                    auto h = readSecretFile(r.authHeaderFile);
+                    if (!h) return fail("sms_route '" + r.name + "': " + h.error());
+                    const size_t colon = h->find(':');
+                    if (colon == std::string::npos || colon == 0 ||
+                        h->find_first_of("\r\n") != std::string::npos) {
+                        return fail("sms_route '" + r.name + "': " + r.authHeaderFile +
+                                    " must hold one header line, 'Name: value'");
+                    }
+                    post.headerName = h->substr(0, colon);
+                    post.headerValue =
+                        h->substr(h->find_first_not_of(' ', colon + 1) == std::string::npos
+                                      ? h->size()
+                                      : h->find_first_not_of(' ', colon + 1));
+                }
+                agent->connectors_[r.name] =
+                    std::make_unique<KannelConnector>(io, clock, r, std::move(post));
+                break;
+            }
         }
     }
     return agent;

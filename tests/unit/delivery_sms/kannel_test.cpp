@@ -136,6 +136,22 @@ protected:
                 " -i 100000 -m 0 'x y text unused' 2>&1"});
     }
 
+    // smsbox answers sendsms before it has connected to bearerbox, and panics on a request that
+    // comes then (Kannel 1.4.5): wait for its `n`th "Connected to bearerbox" in its log.
+    bool waitForSmsboxConnected(int n) {
+        const auto deadline = std::chrono::steady_clock::now() + 20s;
+        while (std::chrono::steady_clock::now() < deadline) {
+            std::ifstream log(dir_ / "smsbox.log");
+            std::string line;
+            int seen = 0;
+            while (std::getline(log, line))
+                seen += line.find("Connected to bearerbox") != std::string::npos;
+            if (seen >= n) return true;
+            std::this_thread::sleep_for(50ms);  // polling a log file with a deadline
+        }
+        return false;
+    }
+
     void TearDown() override {
         if (agent_) agent_->stop();
         io_.stop();
@@ -216,6 +232,7 @@ protected:
 };
 
 TEST_F(KannelTest, TextAndNumberArriveAndTheDlrFlowsBack) {
+    ASSERT_TRUE(waitForSmsboxConnected(1));
     startAgent();
     // smsbox may still be connecting to bearerbox: the first attempts can be deferred.
     queue::DeliveryOutcome o;
@@ -245,6 +262,7 @@ TEST_F(KannelTest, TextAndNumberArriveAndTheDlrFlowsBack) {
 }
 
 TEST_F(KannelTest, KannelDownIsDeferredThenSubmittedOnceBack) {
+    ASSERT_TRUE(waitForSmsboxConnected(1));
     smsbox_.reset();  // smsbox gone: sendsms refuses connections
     startAgent();
     auto o = sendOne("m2-0", "+14155550100", "first");
@@ -252,6 +270,7 @@ TEST_F(KannelTest, KannelDownIsDeferredThenSubmittedOnceBack) {
     ASSERT_TRUE(o.retryAfter.has_value());
     smsbox_ = std::make_unique<testing::PeerProcess>(
         std::vector<std::string>{"/usr/sbin/smsbox", (dir_ / "kannel.conf").string()}, false);
+    ASSERT_TRUE(waitForSmsboxConnected(2));
     const auto deadline = std::chrono::steady_clock::now() + 30s;
     do {
         o = sendOne("m2-0", "+14155550100", "first");
