@@ -245,7 +245,8 @@ TEST_F(SmppAgentTest, DroppedSessionRebindsAndLosesNothing) {
     }
     EXPECT_EQ(ids.size(), 8u);
     EXPECT_GE(submitted, 2);
-    EXPECT_EQ(agent_->counters("carrier-a")->bindsUp.load(), 2);
+    // Rebound at least once (the silent SMSC can cost a further rebind by now).
+    EXPECT_GE(agent_->counters("carrier-a")->bindsUp.load(), 2);
     EXPECT_GE(agent_->counters("carrier-a")->bindsDown.load(), 1);
 }
 
