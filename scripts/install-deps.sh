@@ -15,6 +15,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libopendkim-dev
   curl python3
+  kannel kannel-extras
 )
 
 if [ $# -gt 0 ]; then
