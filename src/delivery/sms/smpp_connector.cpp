@@ -77,6 +77,7 @@ struct SmppConnector::State : std::enable_shared_from_this<State> {
     asio::steady_timer backoffTimer;
     bool bound = false;
     bool stopping = false;
+    bool unbindSent = false;
     // Bumped by each bound session: a writer or keep-alive of an earlier session sees the
     // difference and ends instead of sharing the new socket.
     uint64_t generation = 0;
@@ -260,7 +261,8 @@ struct SmppConnector::State : std::enable_shared_from_this<State> {
                 closeSocket();
                 co_return;
             }
-            if (stopping && inFlight.empty()) {
+            if (stopping && inFlight.empty() && !unbindSent) {
+                unbindSent = true;
                 send(smpp::encodeEmpty(smpp::kUnbind, 0, sequence()));
             }
         }
@@ -534,6 +536,7 @@ void SmppConnector::stop() {
         for (auto& p : s->queued) s->defer(*p.msg, "route stopping", std::chrono::milliseconds(0));
         s->queued.clear();
         if (s->bound && s->inFlight.empty()) {
+            s->unbindSent = true;
             s->send(smpp::encodeEmpty(smpp::kUnbind, 0, s->sequence()));
         } else if (!s->bound) {
             s->closeSocket();
