@@ -16,6 +16,7 @@ packages=(
   libopendkim-dev
   libc-ares-dev
   curl python3
+  kannel kannel-extras
 )
 
 if [ $# -gt 0 ]; then

@@ -1,4 +1,5 @@
 #include "common/config.h"
+#include "common/sms_routes_toml.h"
 
 #include <toml++/toml.h>
 #include <CLI/CLI.hpp>
@@ -252,6 +253,12 @@ Result<Settings, std::string> SettingsLoader::resolve() const {
         }
         for (const auto& [key, node] : table) {
             std::string k(key.str());
+            if (k == "sms_route") {
+                auto routes = parseSmsRoutes(node);
+                if (!routes) return fail(configFile + ": " + routes.error());
+                s.smsRoutes = std::move(*routes);
+                continue;
+            }
             auto it = std::find_if(defs.begin(), defs.end(),
                                    [&](const SettingDef& d) { return d.key == k; });
             if (it == defs.end()) return fail(configFile + ": unknown setting '" + k + "'");

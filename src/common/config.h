@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "common/sms_routes.h"
 
 namespace CLI {
 class App;
@@ -62,6 +63,8 @@ struct Settings {
     int64_t smtpMessagesPerConnection = 100;
     // Only in builds with SC_TEST_CONTROLS: expose POST /test/clock/advance (e2e tests).
     bool enableTestControls = false;
+    // [[sms_route]] tables of the config file (docs/operations.md); empty: SMS stay queued.
+    std::vector<SmsRouteConfig> smsRoutes;
 
     std::string secretFilePath() const;
     std::string databasePath() const;
