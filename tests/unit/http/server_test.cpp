@@ -296,6 +296,11 @@ TEST(ConnectionCap, StaysInsideTheDescriptorLimitWithARoomForTheRestOfTheProcess
 // once, spinning a core and logging ~183,000 lines a second. It now waits 50 ms, doubling, and a
 // connection that waited in the backlog is served once descriptors are free again.
 TEST_F(ServerTest, OutOfDescriptorsTheAcceptLoopBacksOffAndRecovers) {
+#if defined(__SANITIZE_ADDRESS__)
+    // The sanitizers' runtime itself opens files (its vptr checks and reports); with no
+    // descriptor left it fails before the server does. The normal build runs this test.
+    GTEST_SKIP() << "needs free descriptors for the sanitizer runtime";
+#endif
     const uint16_t port = start();
     rlimit saved{};
     ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
