@@ -17,6 +17,7 @@ packages=(
   libc-ares-dev
   curl python3
   kannel kannel-extras
+  python3-aiosmtpd python3-dkim dnsmasq-base openssl
 )
 
 if [ $# -gt 0 ]; then
