@@ -3,29 +3,9 @@
 #include <algorithm>
 
 #include "domain/sms_text.h"
+#include "domain/text_util.h"
 
 namespace sc::delivery::sms {
-namespace {
-
-void appendUtf8(std::string& out, char32_t cp) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-}
-
-}  // namespace
 
 Result<EncodedSms, std::string> encodeSms(std::string_view utf8, uint8_t reference) {
     auto split = domain::splitSms(utf8);
@@ -78,20 +58,20 @@ std::string decodeShortMessage(std::string_view octets, uint8_t dataCoding, bool
                 }
             }
             if (cp >= 0xD800 && cp < 0xE000) cp = 0xFFFD;
-            appendUtf8(out, cp);
+            domain::appendUtf8(out, cp);
         }
     } else if (dataCoding == 0x00 || dataCoding == 0x01) {
         for (size_t i = 0; i < octets.size(); ++i) {
             const unsigned char septet = static_cast<unsigned char>(octets[i]) & 0x7F;
             if (septet == 0x1B && i + 1 < octets.size()) {
-                appendUtf8(out,
-                           domain::gsmCharacter(static_cast<unsigned char>(octets[++i]), true));
+                domain::appendUtf8(
+                    out, domain::gsmCharacter(static_cast<unsigned char>(octets[++i]), true));
             } else {
-                appendUtf8(out, domain::gsmCharacter(septet, false));
+                domain::appendUtf8(out, domain::gsmCharacter(septet, false));
             }
         }
     } else {
-        for (const char c : octets) appendUtf8(out, static_cast<unsigned char>(c));
+        for (const char c : octets) domain::appendUtf8(out, static_cast<unsigned char>(c));
     }
     return out;
 }
