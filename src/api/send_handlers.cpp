@@ -31,15 +31,20 @@ SubstitutionBudget smsSubstitutionBudget(const SendLimits& limits) {
     return {limits.maxSmsCharacters * 4, kSubstitutionWork};
 }
 
-ApiError substitutionTooLarge(const char* code, const SendLimits& limits) {
-    const bool sms = std::string_view(code).starts_with("sms.");
+ApiError emailSubstitutionTooLarge(const SendLimits& limits) {
     return ApiError{413,
-                    code,
-                    sms ? "after substitution of vars the message would exceed " +
-                              std::to_string(limits.maxSmsCharacters) + " characters"
-                        : "after xsmtpapi substitution the content of all recipients together "
-                          "would exceed " +
-                              std::to_string(limits.maxContentBytes) + " bytes",
+                    "email.content_too_large",
+                    "after xsmtpapi substitution the content of all recipients together would "
+                    "exceed " +
+                        std::to_string(limits.maxContentBytes) + " bytes",
+                    {}};
+}
+
+ApiError smsSubstitutionTooLarge(const SendLimits& limits) {
+    return ApiError{413,
+                    "sms.message_too_long",
+                    "after substitution of vars the message would exceed " +
+                        std::to_string(limits.maxSmsCharacters) + " characters",
                     {}};
 }
 
@@ -501,7 +506,7 @@ void SendApi::sendEmail(const SendRoute& route, const http::Request& req,
                  {std::pair{&base.subject, &out.subject}, std::pair{&base.html, &out.html},
                   std::pair{&base.plain, &out.plain}}) {
                 auto rendered = substitute(*from, vars, xsmtpapi->section, budget);
-                if (!rendered) return substitutionTooLarge("email.content_too_large", limits_);
+                if (!rendered) return emailSubstitutionTooLarge(limits_);
                 *to = std::move(*rendered);
             }
             if (domain::hasLineBreak(out.subject) || out.subject.size() > 998) {
@@ -617,7 +622,7 @@ void SendApi::sendSms(const SendRoute& route, const http::Request& req,
         }
         SubstitutionBudget budget = smsSubstitutionBudget(limits_);
         auto substituted = substitute(found.value()->text, vars, {}, budget);
-        if (!substituted) return refuse(substitutionTooLarge("sms.message_too_long", limits_));
+        if (!substituted) return refuse(smsSubstitutionTooLarge(limits_));
         std::string text = std::move(*substituted);
         // A placeholder left unfilled would reach a phone as "%code%": refuse it instead.
         for (size_t open = text.find('%'); open != std::string::npos;
@@ -643,7 +648,7 @@ void SendApi::sendSms(const SendRoute& route, const http::Request& req,
         if (auto text = params().get("message")) {
             SubstitutionBudget budget = smsSubstitutionBudget(limits_);
             auto substituted = substitute(*text, vars, {}, budget);
-            if (!substituted) return refuse(substitutionTooLarge("sms.message_too_long", limits_));
+            if (!substituted) return refuse(smsSubstitutionTooLarge(limits_));
             setMessage(*substituted);
         }
     }

@@ -127,6 +127,16 @@ struct KannelConnector::State : std::enable_shared_from_this<State> {
         return t;
     }
 
+    // A submission the route will not send because it is stopping: back to the queue.
+    void reportStopping(SmsSubmission& sub) const {
+        Outcome o;
+        o.recipientId = sub.job.recipientId;
+        o.kind = Outcome::Kind::Deferred;
+        o.atMs = clock.nowMillis();
+        o.replyText = "route stopping";
+        sub.report(std::move(o));
+    }
+
     void pump(std::shared_ptr<State> self) {
         while (!queued.empty() && inFlight < route.window) {
             ++inFlight;
@@ -246,12 +256,7 @@ void KannelConnector::submit(SmsSubmission sub) {
     auto s = state_;
     asio::post(s->strand, [s, sub = std::move(sub)]() mutable {
         if (s->stopping) {
-            Outcome o;
-            o.recipientId = sub.job.recipientId;
-            o.kind = Outcome::Kind::Deferred;
-            o.atMs = s->clock.nowMillis();
-            o.replyText = "route stopping";
-            sub.report(std::move(o));
+            s->reportStopping(sub);
             return;
         }
         s->queued.push_back(std::move(sub));
@@ -264,12 +269,7 @@ void KannelConnector::stop() {
     asio::post(s->strand, [s] {
         s->stopping = true;
         for (auto& sub : s->queued) {
-            Outcome o;
-            o.recipientId = sub.job.recipientId;
-            o.kind = Outcome::Kind::Deferred;
-            o.atMs = s->clock.nowMillis();
-            o.replyText = "route stopping";
-            sub.report(std::move(o));
+            s->reportStopping(sub);
         }
         s->queued.clear();
     });

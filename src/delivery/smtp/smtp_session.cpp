@@ -122,6 +122,15 @@ SessionFailure SmtpSession::ioFailure(Stage stage, const boost::system::error_co
     return f;
 }
 
+SessionFailure SmtpSession::brokenBy(SessionFailure::Kind kind, Stage stage, std::string detail) {
+    broken_ = true;
+    SessionFailure f;
+    f.kind = kind;
+    f.stage = stage;
+    f.detail = std::move(detail);
+    return f;
+}
+
 SessionFailure SmtpSession::replyFailure(Stage stage, SmtpReply reply) {
     SessionFailure f;
     f.kind = SessionFailure::Kind::Reply;
@@ -140,12 +149,7 @@ awaitable<Result<SmtpReply, SessionFailure>> SmtpSession::readReply(Stage stage)
             co_return std::move(parsed.reply);
         }
         if (parsed.status == ReplyParse::Status::Error) {
-            broken_ = true;
-            SessionFailure f;
-            f.kind = SessionFailure::Kind::Protocol;
-            f.stage = stage;
-            f.detail = parsed.error;
-            co_return fail(std::move(f));
+            co_return fail(brokenBy(SessionFailure::Kind::Protocol, stage, parsed.error));
         }
         boost::system::error_code ec;
         std::size_t n;
@@ -228,12 +232,8 @@ awaitable<Status<SessionFailure>> SmtpSession::startTls() {
     if (r->code != 220) co_return fail(replyFailure(Stage::StartTls, std::move(r).value()));
     if (!inbuf_.empty()) {
         // Bytes after the 220 would be plaintext injected into the TLS session (CVE-2011-0411).
-        broken_ = true;
-        SessionFailure f;
-        f.kind = SessionFailure::Kind::Protocol;
-        f.stage = Stage::StartTls;
-        f.detail = "data pipelined after the STARTTLS reply";
-        co_return fail(std::move(f));
+        co_return fail(brokenBy(SessionFailure::Kind::Protocol, Stage::StartTls,
+                                "data pipelined after the STARTTLS reply"));
     }
     SSL* ssl = stream_.native_handle();
     if (!options_.hostName.empty()) {
@@ -251,11 +251,10 @@ awaitable<Status<SessionFailure>> SmtpSession::startTls() {
                                      net::redirect_error(use_awaitable, ec));
     disarm();
     if (ec) {
-        broken_ = true;
-        SessionFailure f;
-        f.kind = timedOut_ ? SessionFailure::Kind::Timeout : SessionFailure::Kind::TlsFailed;
-        f.stage = Stage::StartTls;
-        f.detail = timedOut_ ? "TLS handshake timed out" : "TLS handshake failed: " + ec.message();
+        SessionFailure f = brokenBy(
+            timedOut_ ? SessionFailure::Kind::Timeout : SessionFailure::Kind::TlsFailed,
+            Stage::StartTls,
+            timedOut_ ? "TLS handshake timed out" : "TLS handshake failed: " + ec.message());
         if (options_.tls == TlsPolicy::Verify) {
             long vr = SSL_get_verify_result(ssl);
             if (vr != X509_V_OK)
@@ -325,12 +324,8 @@ awaitable<Status<SessionFailure>> SmtpSession::open(tcp::endpoint peer) {
     if (options_.tls != TlsPolicy::None && offers("STARTTLS")) {
         if (auto t = co_await startTls(); !t) co_return t;
     } else if (tlsRequired) {
-        broken_ = true;
-        SessionFailure f;
-        f.kind = SessionFailure::Kind::TlsUnavailable;
-        f.stage = Stage::StartTls;
-        f.detail = "TLS is required and the server does not offer STARTTLS";
-        co_return fail(std::move(f));
+        co_return fail(brokenBy(SessionFailure::Kind::TlsUnavailable, Stage::StartTls,
+                                "TLS is required and the server does not offer STARTTLS"));
     }
     if (options_.auth) {
         if (auto a = co_await authenticate(); !a) co_return a;

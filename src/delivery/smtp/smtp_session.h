@@ -114,6 +114,8 @@ private:
     void disarm();
     SessionFailure ioFailure(Stage stage, const boost::system::error_code& ec);
     static SessionFailure replyFailure(Stage stage, SmtpReply reply);
+    // A failure after which the connection cannot carry another command (marks it broken).
+    SessionFailure brokenBy(SessionFailure::Kind kind, Stage stage, std::string detail);
     void parseExtensions(const SmtpReply& ehlo);
 
     SessionOptions options_;
