@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "delivery/sms/sms_agent.h"
+#include "one_outcome.h"
 #include "peer_process.h"
 
 namespace sc::delivery::sms {
@@ -67,20 +68,8 @@ protected:
 };
 
 TEST_P(HttpRouteTest, PostsJsonWithTheAuthHeader) {
-    auto m = std::make_shared<queue::MessageContent>();
-    m->contentJson = json{{"message", "Hi Жanna"}}.dump();
-    queue::DeliveryJob j;
-    j.recipientId = "m1-0";
-    j.address = "+14155550100";
-    j.message = m;
-    std::mutex mutex;
-    std::condition_variable cv;
-    std::optional<queue::DeliveryOutcome> got;
-    agent_->deliver({j}, [&](queue::DeliveryOutcome o) {
-        std::lock_guard lock(mutex);
-        got = std::move(o);
-        cv.notify_all();
-    });
+    testing::OneOutcome outcome;
+    agent_->deliver({testing::smsJob("m1-0", "+14155550100", "Hi Жanna")}, outcome.report());
     auto line = provider_->readLine(10s);
     ASSERT_TRUE(line);
     const json post = json::parse(*line);
@@ -90,8 +79,8 @@ TEST_P(HttpRouteTest, PostsJsonWithTheAuthHeader) {
     EXPECT_EQ(
         post["body"],
         (json{{"id", "m1-0"}, {"to", "+14155550100"}, {"from", "Acme"}, {"text", "Hi Жanna"}}));
-    std::unique_lock lock(mutex);
-    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return got.has_value(); }));
+    auto got = outcome.wait(10s);
+    ASSERT_TRUE(got.has_value());
     EXPECT_EQ(got->replyCode, GetParam());
     if (GetParam() / 100 == 2) {
         EXPECT_EQ(got->kind, Kind::Submitted);

@@ -18,6 +18,7 @@
 
 #include "delivery/sms/kannel_dlr.h"
 #include "delivery/sms/sms_agent.h"
+#include "one_outcome.h"
 #include "peer_process.h"
 
 namespace sc::delivery::sms {
@@ -184,22 +185,10 @@ protected:
 
     queue::DeliveryOutcome sendOne(const std::string& id, const std::string& to,
                                    const std::string& text) {
-        auto m = std::make_shared<queue::MessageContent>();
-        m->contentJson = json{{"message", text}}.dump();
-        queue::DeliveryJob j;
-        j.recipientId = id;
-        j.address = to;
-        j.message = m;
-        std::mutex mutex;
-        std::condition_variable cv;
-        std::optional<queue::DeliveryOutcome> got;
-        agent_->deliver({j}, [&](queue::DeliveryOutcome o) {
-            std::lock_guard lock(mutex);
-            got = std::move(o);
-            cv.notify_all();
-        });
-        std::unique_lock lock(mutex);
-        EXPECT_TRUE(cv.wait_for(lock, 40s, [&] { return got.has_value(); }));
+        testing::OneOutcome outcome;
+        agent_->deliver({testing::smsJob(id, to, text)}, outcome.report());
+        auto got = outcome.wait(40s);
+        EXPECT_TRUE(got.has_value());
         return got.value_or(queue::DeliveryOutcome{});
     }
 
