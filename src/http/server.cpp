@@ -1,6 +1,6 @@
 // The only translation unit that includes Asio and Beast's I/O (it costs ~30 s to compile: keep it
 // alone; response_head.cpp takes only Beast's reason phrases, request_reader.cpp its parser).
-#include <utility>  // before Asio's coroutine headers: g++ 12 needs it (STYLE.md)
+#include <utility>  // before Asio's coroutine headers: g++ 12 needs it (docs/architecture.md, "Library pitfalls")
 
 #include "http/server.h"
 
