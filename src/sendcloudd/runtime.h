@@ -15,6 +15,10 @@
 #include "common/config.h"
 #include "common/random.h"
 #include "common/shifted_clock.h"
+#include "queue/enqueue_notifier.h"
+#include "queue/outcome_recorder.h"
+#include "queue/scheduler.h"
+#include "store/queue_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace sc::app {
@@ -37,5 +41,24 @@ struct Runtime {
 // onError; by default they are printed to stderr.
 std::unique_ptr<Runtime> openRuntime(const Settings& settings,
                                      std::function<void(std::string_view)> onError = nullptr);
+
+// Delivery (docs/delivery.md): the queue store, the one outcome recorder, the scheduler and the
+// agents it hands work to. Built for the server only; the status API reads `queue` even when
+// delivery is off.
+struct Delivery {
+    std::unique_ptr<store::QueueStore> queue;
+    std::unique_ptr<queue::OutcomeRecorder> recorder;
+    std::unique_ptr<queue::Scheduler> scheduler;
+    // What the send handlers enqueue through: the backend's store, plus a poke per commit.
+    std::unique_ptr<queue::EnqueueNotifier> messages;
+    // The agents registered by registerDeliveryAgents() (runtime.cpp), owned here.
+    std::vector<std::unique_ptr<queue::DeliveryAgent>> agents;
+    bool enabled = false;
+};
+
+// Opens the queue store, reads or creates <data_dir>/node-id and builds the scheduler with the
+// agents; does not start it (Delivery::scheduler->start()). Null after printing the reason.
+std::unique_ptr<Delivery> openDelivery(Runtime& rt, const Settings& settings,
+                                       std::function<void(std::string_view)> onError);
 
 }  // namespace sc::app
