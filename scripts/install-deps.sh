@@ -13,6 +13,7 @@ packages=(
   libphonenumber-dev libprotobuf-dev libicu-dev
   nlohmann-json3-dev libfmt-dev libspdlog-dev libtomlplusplus-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libcurl4-openssl-dev
   curl python3
 )
 
