@@ -251,6 +251,11 @@ int main(int argc, char** argv) {
                       "where the resume state is kept (default ~/.local/state/sendcloud)");
     }
 
+    // Global options are accepted after the command too: `sendcloud email send ... --json`.
+    for (auto* sub : {emailSend, smsSend, emailStatus, smsStatus, emailBulk, smsBulk}) {
+        sub->fallthrough();
+    }
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

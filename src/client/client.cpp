@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <random>
@@ -144,6 +145,10 @@ class Caller {
 public:
     Caller(Api api, ClientOptions options) : api_(api), options_(std::move(options)) {
         fillHooks(options_.hooks);
+        if (options_.server.empty()) {
+            const char* env = std::getenv("SENDCLOUD_URL");
+            options_.server = env && *env ? env : "http://127.0.0.1:8080";
+        }
         while (!options_.server.empty() && options_.server.back() == '/') {
             options_.server.pop_back();
         }

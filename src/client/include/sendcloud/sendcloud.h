@@ -109,7 +109,7 @@ struct HttpResponse {
 using Transport = std::function<HttpResponse(const HttpRequest&)>;
 
 struct ClientOptions {
-    std::string server = "http://127.0.0.1:8080";
+    std::string server;            // empty: $SENDCLOUD_URL, then http://127.0.0.1:8080
     CredentialSource credentials;  // empty: defaultCredentials(api)
     RetryPolicy retry;
     std::chrono::milliseconds connectTimeout{10000};
