@@ -409,9 +409,8 @@ TEST_F(SendApiTest, WrongAndStaleSignaturesHaveTheirOwnCodes) {
     tampered[1].second = "+447911123456";  // phone changed after signing
     EXPECT_EQ(errorCodeOf(call(true, tampered)), "auth.signature_invalid");
 
-    // A request signed now and replayed after the 60 s window.
+    // A request signed now and first sent at the 60 s window's edge, then after it.
     auto signedNow = signedSms(smsKey_, clock_.nowMillis(), auth::SignatureAlgorithm::Sha256);
-    EXPECT_EQ(call(true, signedNow).status, 200);
     clock_.advance(std::chrono::seconds(60));
     EXPECT_EQ(call(true, signedNow).status, 200);  // the window's edge
     clock_.advance(std::chrono::milliseconds(1));
@@ -421,6 +420,37 @@ TEST_F(SendApiTest, WrongAndStaleSignaturesHaveTheirOwnCodes) {
     auto future = call(
         true, signedSms(smsKey_, clock_.nowMillis() + 61000, auth::SignatureAlgorithm::Sha256));
     EXPECT_EQ(errorCodeOf(future), "auth.signature_stale");
+}
+
+// Issue #11: the same signed request sent again inside the window queued the SMS again.
+TEST_F(SendApiTest, ASignedRequestIsAcceptedOnce) {
+    auto p = signedSms(smsKey_, clock_.nowMillis(), auth::SignatureAlgorithm::Sha256);
+    ASSERT_EQ(call(true, p).status, 200);
+    for (int i = 0; i < 4; ++i) {
+        auto again = call(true, p);
+        EXPECT_EQ(again.status, 401) << again.body;
+        EXPECT_EQ(errorCodeOf(again), "auth.signature_replayed");
+    }
+    // The same signature in upper-case hex is the same signature.
+    auto upper = p;
+    for (auto& c : upper.back().second)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    EXPECT_EQ(errorCodeOf(call(true, upper)), "auth.signature_replayed");
+
+    // Other signatures pass: the same parameters signed with MD5, and another timestamp.
+    EXPECT_EQ(
+        call(true, signedSms(smsKey_, clock_.nowMillis(), auth::SignatureAlgorithm::Md5)).status,
+        200);
+    EXPECT_EQ(
+        call(true, signedSms(smsKey_, clock_.nowMillis() + 1, auth::SignatureAlgorithm::Sha256))
+            .status,
+        200);
+
+    // After the window the timestamp refuses it, whatever the replay cache remembers.
+    clock_.advance(std::chrono::seconds(61));
+    EXPECT_EQ(errorCodeOf(call(true, p)), "auth.signature_stale");
+    // A replay is not a guess: it does not count towards the lockout.
+    EXPECT_FALSE(lockout_.ipLockedUntil("127.0.0.1"));
 }
 
 TEST_F(SendApiTest, SignedSmsWithAStoredTemplate) {
