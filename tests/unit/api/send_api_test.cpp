@@ -330,6 +330,41 @@ TEST_F(SendApiTest, ALockedAddressIsRefusedEvenWithTheRightKey) {
     EXPECT_EQ(email(emailKey_, "7.7.7.7").status, 200);
 }
 
+// Issue #11: unauthenticated requests grew auth_events at request rate, one row per User-Agent,
+// and requests refused by the lockout were recorded too.
+TEST_F(SendApiTest, FailuresWithVaryingUserAgentsTakeABoundedNumberOfRows) {
+    for (int i = 0; i < 300; ++i) {
+        http::Request req;
+        req.method = http::Method::Get;
+        req.path = "/email/send";
+        req.query = "apiUser=nobody_x&apiKey=wrong" + std::to_string(i);
+        req.target = req.path + "?" + req.query;
+        req.clientIp = "6.6.6.6";
+        req.headers.push_back({"user-agent", "probe/" + std::to_string(i)});
+        std::promise<http::Response> done;
+        auto fut = done.get_future();
+        api_.sendEmail(
+            req, http::Responder([&done](http::Response r) { done.set_value(std::move(r)); }));
+        const int status = fut.get().status;
+        ASSERT_TRUE(status == 401 || status == 429) << status;
+        clock_.advance(std::chrono::milliseconds(50));
+    }
+    ASSERT_TRUE(recorder_.flush());
+    store::AuthEventQuery q;
+    q.accountId = 0;  // an unknown user's events belong to no account
+    q.limit = 1000;
+    auto events = backend_.audit().queryEvents(q);
+    ASSERT_TRUE(events.ok());
+    EXPECT_GE(events->size(), 1u);
+    EXPECT_LE(events->size(), 5u);
+    for (const auto& e : events.value()) {
+        EXPECT_EQ(e.event.clientIp, "6.6.6.6");
+        EXPECT_EQ(e.event.userAgent.rfind("probe/", 0), 0u) << e.event.userAgent;
+    }
+    // The address is still refused: the lockout holds whether or not it is written down.
+    EXPECT_EQ(email(emailKey_, "6.6.6.6").status, 429);
+}
+
 TEST_F(SendApiTest, AuditAndUsageRecordFingerprintsNeverKeys) {
     EXPECT_EQ(email(emailKey_).status, 200);
     EXPECT_EQ(email("not-the-key").status, 401);
