@@ -354,6 +354,19 @@ struct Server::Impl {
         stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     }
 
+    // A response appendResponseHead() leaves to Beast; to HEAD, only its head.
+    Task<> writeBeast(Socket& socket, const http::Response& r, unsigned version, bool keepAlive,
+                      bool headOnly, beast::error_code& ec) {
+        auto res = toBeast(r, version, keepAlive);
+        if (headOnly) {
+            bhttp::response_serializer<bhttp::string_body> serializer(res);
+            co_await bhttp::async_write_header(socket, serializer,
+                                               net::redirect_error(onStrand, ec));
+        } else {
+            co_await bhttp::async_write(socket, res, net::redirect_error(onStrand, ec));
+        }
+    }
+
     // Beast's message for the responses appendResponseHead() leaves to Beast.
     static bhttp::response<bhttp::string_body> toBeast(const http::Response& r, unsigned version,
                                                        bool keepAlive) {
@@ -369,18 +382,19 @@ struct Server::Impl {
     }
 
     // Writes the response under the write timeout. `head` is the session's scratch string.
+    // `headOnly` (the answer to HEAD) writes the head, Content-Length included, without the body.
     Task<> writeResponse(Socket& socket, IoDeadline& deadline, std::string& head,
                          const http::Response& r, unsigned version, bool keepAlive,
-                         beast::error_code& ec) {
+                         beast::error_code& ec, bool headOnly = false) {
         keepAlive = keepAlive && !r.closeConnection;
         deadline.arm(options.limits.writeTimeout);
         head.clear();
         if (appendResponseHead(head, r, version, keepAlive)) {
-            std::array<net::const_buffer, 2> buffers{net::buffer(head), net::buffer(r.body)};
+            std::array<net::const_buffer, 2> buffers{
+                net::buffer(head), net::buffer(r.body.data(), headOnly ? 0 : r.body.size())};
             co_await net::async_write(socket, buffers, net::redirect_error(onStrand, ec));
         } else {
-            auto res = toBeast(r, version, keepAlive);
-            co_await bhttp::async_write(socket, res, net::redirect_error(onStrand, ec));
+            co_await writeBeast(socket, r, version, keepAlive, headOnly, ec);
         }
         deadline.disarm();
         if (ec == net::error::operation_aborted && deadline.expired()) ec = beast::error::timeout;
@@ -471,7 +485,8 @@ struct Server::Impl {
                 auto r = errorFor(413, "request.too_large",
                                   "the request body may hold at most " +
                                       std::to_string(lim.maxBodyBytes) + " bytes");
-                co_await writeResponse(socket, *deadline, head, r, version, false, ec);
+                co_await writeResponse(socket, *deadline, head, r, version, false, ec,
+                                       req.method == http::Method::Head);
                 log(method, req.target, 413, started, req.clientIp, "");
                 break;
             }
@@ -540,15 +555,18 @@ struct Server::Impl {
                 (lim.maxRequestsPerConnection == 0 || served < lim.maxRequestsPerConnection);
             // The write is spelled out here rather than calling writeResponse(): this is the path
             // every request takes, and a nested coroutine costs a frame and a resumption.
+            // A HEAD answer is the GET answer's head alone: a body after it would be read as
+            // the start of the next response.
+            const bool headOnly = req.method == http::Method::Head;
             deadline->arm(lim.writeTimeout);
             head.clear();
             if (appendResponseHead(head, response, version, keepAlive)) {
-                std::array<net::const_buffer, 2> buffers{net::buffer(head),
-                                                         net::buffer(response.body)};
+                std::array<net::const_buffer, 2> buffers{
+                    net::buffer(head),
+                    net::buffer(response.body.data(), headOnly ? 0 : response.body.size())};
                 co_await net::async_write(socket, buffers, net::redirect_error(onStrand, ec));
             } else {
-                auto res = toBeast(response, version, keepAlive);
-                co_await bhttp::async_write(socket, res, net::redirect_error(onStrand, ec));
+                co_await writeBeast(socket, response, version, keepAlive, headOnly, ec);
             }
             deadline->disarm();
             log(method, req.target, response.status, started, req.clientIp, response.logUser);

@@ -85,6 +85,17 @@ public:
         return out;
     }
 
+    // One response's head only, as to a HEAD request: whatever follows is the next response.
+    std::optional<std::string> responseHead() {
+        size_t headEnd;
+        while ((headEnd = pending_.find("\r\n\r\n")) == std::string::npos) {
+            if (!fill()) return std::nullopt;
+        }
+        std::string out = pending_.substr(0, headEnd + 4);
+        pending_.erase(0, headEnd + 4);
+        return out;
+    }
+
     static std::string body(const std::string& response) {
         return response.substr(response.find("\r\n\r\n") + 4);
     }
@@ -148,6 +159,8 @@ protected:
             kept_.push_back(reply);  // kept past the request
             reply(text("kept"));
         });
+        router_.add({Method::Get, Method::Head}, "/page",
+                    [](const Request&, Responder reply) { reply(text("{}")); });
         router_.add({Method::Get}, "/unanswered", [](const Request&, Responder) {});
         router_.add({Method::Get}, "/throws",
                     [](const Request&, Responder) { throw std::runtime_error("a handler's bug"); });
@@ -367,6 +380,23 @@ TEST_F(ServerTest, PipelinedRequestsWithBodiesAreAnsweredInOrder) {
     EXPECT_EQ(Client::body(*second), "POST /echo? second|host=t|transfer-encoding=chunked");
     EXPECT_EQ(*third, kSyncAnswer);
     EXPECT_EQ(Client::body(*fourth), "POST /echo? third|host=t|content-length=5");
+}
+
+// Issue #11: a HEAD answer carried its body, so the client read it as the start of the next
+// response. A HEAD answer has the GET answer's head (Content-Length included) and no body, also
+// when it is an error (405 on a GET-only route).
+TEST_F(ServerTest, HeadAnswersCarryNoBodyAndPipelinedRequestsStayInStep) {
+    Client c(start());
+    c.send("HEAD /page HTTP/1.1\r\nHost: t\r\n\r\n" + get("/page") +
+           "HEAD /sync HTTP/1.1\r\nHost: t\r\n\r\n" + get("/sync"));
+    auto head = c.responseHead();
+    ASSERT_TRUE(head);
+    EXPECT_EQ(*head, kSyncAnswer.substr(0, kSyncAnswer.size() - 2));
+    EXPECT_EQ(c.response(), kSyncAnswer);
+    auto refused = c.responseHead();
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->rfind("HTTP/1.1 405 ", 0), 0u) << *refused;
+    EXPECT_EQ(c.response(), kSyncAnswer);
 }
 
 TEST_F(ServerTest, ABodyThatArrivesAfterItsHeaderIsRead) {
