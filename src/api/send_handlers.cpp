@@ -301,11 +301,11 @@ void SendApi::finish(const Admission& a, http::Response& resp) const {
 Result<std::optional<std::string>, ApiError> SendApi::sendRequestIdOf(const Admission& a) const {
     auto id = a.form.params.get("sendRequestId");
     if (!id || id->empty()) return std::optional<std::string>();
-    size_t characters = 0;
-    for (unsigned char c : *id) characters += (c & 0xC0) != 0x80;  // UTF-8 lead bytes
-    if (characters > kMaxSendRequestId || domain::hasLineBreak(*id)) {
+    // Bytes, not characters: the id is stored as a key, and only whole, valid UTF-8 is
+    // accepted (a count of lead bytes once let 200,000 continuation bytes through).
+    if (id->size() > kMaxSendRequestId || !domain::isValidUtf8(*id) || domain::hasLineBreak(*id)) {
         return fail(badParam("param.send_request_id_invalid",
-                             "sendRequestId may hold at most 128 characters on one line"));
+                             "sendRequestId may hold at most 128 bytes of UTF-8 on one line"));
     }
     return std::optional<std::string>(std::string(*id));
 }

@@ -538,6 +538,27 @@ TEST_F(SendApiTest, SendRequestIdIsProcessedOnceWithinTheHour) {
     EXPECT_EQ(errorCodeOf(send(std::string(129, 'x'))), "param.send_request_id_invalid");
 }
 
+// Issue #11: the limit counted UTF-8 lead bytes and took any bytes, so 200,000 continuation
+// bytes were stored as one id. It is 128 bytes of valid UTF-8.
+TEST_F(SendApiTest, SendRequestIdIsAtMost128BytesOfValidUtf8) {
+    auto send = [&](const std::string& rid) {
+        return call(false, {{"apiUser", "acme_api"},
+                            {"apiKey", emailKey_},
+                            {"from", "a@acme.io"},
+                            {"to", "b@x.io"},
+                            {"subject", "s"},
+                            {"plain", "p"},
+                            {"sendRequestId", rid}});
+    };
+    std::string e64;  // 64 x U+00E9: 64 characters, 128 bytes
+    for (int i = 0; i < 64; ++i) e64 += "\xC3\xA9";
+    EXPECT_EQ(send(e64).status, 200);
+    EXPECT_EQ(errorCodeOf(send(e64 + "\xC3\xA9")), "param.send_request_id_invalid");  // 65 chars
+    EXPECT_EQ(errorCodeOf(send(std::string(200'000, '\x80'))), "param.send_request_id_invalid");
+    EXPECT_EQ(errorCodeOf(send("order-\x80")), "param.send_request_id_invalid");
+    EXPECT_EQ(errorCodeOf(send("order-\xC3")), "param.send_request_id_invalid");
+}
+
 TEST_F(SendApiTest, XsmtpapiGivesEachRecipientItsOwnContent) {
     auto r =
         call(false, {{"apiUser", "acme_api"},
