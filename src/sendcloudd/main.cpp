@@ -182,6 +182,8 @@ int runServer(const Settings& settings) {
     std::string baseUrl = "http://" + hostForUrl + ":" + std::to_string(port);
     if (settings.demo) createDemo(*rt, baseUrl);
     if (delivery->enabled) delivery->scheduler->start();
+    // Before the "listening" line, which tests wait for.
+    if (auto warning = exposureWarning(settings)) spdlog::warn("{}", *warning);
     spdlog::info("sendcloudd listening on {} (data dir {}, {} I/O threads)", baseUrl,
                  settings.dataDir, options.ioThreads);
     std::cout << "sendcloudd listening on " << baseUrl << "\nconsole: " << baseUrl << "/console"
