@@ -95,6 +95,10 @@ const std::vector<SettingDef>& settingDefs() {
                      }});
         d.push_back(intSetting("max_connections", "open connections at most; more get 503",
                                &Settings::maxConnections, 1));
+        d.push_back(intSetting("max_connections_per_client",
+                               "open connections from one client address at most (loopback "
+                               "exempt; 0: no cap); more get 503",
+                               &Settings::maxConnectionsPerClient, 0));
         d.push_back(intSetting("max_header_bytes", "request header size limit (431 beyond)",
                                &Settings::maxHeaderBytes, 1024));
         d.push_back(intSetting("max_body_bytes", "request body size limit (413 beyond)",

@@ -243,7 +243,8 @@ private:
 struct Connection {
     Socket* socket = nullptr;
     Strand strand;
-    bool idle = true;  // read and written on the strand only
+    bool idle = true;    // read and written on the strand only
+    std::string client;  // the address counted against maxConnectionsPerClient; empty: none
     explicit Connection(Strand s) : strand(std::move(s)) {}
 };
 
@@ -267,6 +268,8 @@ struct Server::Impl {
     std::mutex connMu;
     std::condition_variable connCv;
     std::unordered_map<Connection*, std::shared_ptr<Connection>> connections;
+    // Open connections per client address (only those the per-client cap applies to).
+    std::unordered_map<std::string, size_t> perClient;
     std::atomic<size_t> busy{0};  // connections with a request in flight
 
     // The accept loop's state (its coroutine only).
@@ -328,26 +331,58 @@ struct Server::Impl {
             }
             acceptBackoff = kFirstAcceptBackoff;
             auto conn = std::make_shared<Connection>(strand);
+            conn->client = cappedClientOf(socket);
             bool tooMany;
+            bool clientTooMany = false;
             {
                 std::lock_guard lk(connMu);
                 tooMany = connections.size() >= options.limits.maxConnections;
-                if (!tooMany) connections.emplace(conn.get(), conn);
+                if (!tooMany && !conn->client.empty()) {
+                    size_t& open = perClient[conn->client];
+                    clientTooMany = open >= options.limits.maxConnectionsPerClient;
+                    if (!clientTooMany) ++open;
+                }
+                if (!tooMany && !clientTooMany) connections.emplace(conn.get(), conn);
             }
             if (tooMany) {
-                net::co_spawn(strand, refuse(std::move(socket)), net::detached);
+                net::co_spawn(strand,
+                              refuse(std::move(socket), "server.too_many_connections",
+                                     "the server has too many open connections; retry shortly"),
+                              net::detached);
+                continue;
+            }
+            if (clientTooMany) {
+                net::co_spawn(strand,
+                              refuse(std::move(socket), "server.too_many_client_connections",
+                                     "this client address has too many open connections; close "
+                                     "some, or retry shortly"),
+                              net::detached);
                 continue;
             }
             net::co_spawn(strand, session(std::move(socket), conn), net::detached);
         }
     }
 
-    net::awaitable<void> refuse(Socket socket) {
+    // The address a new connection counts against for maxConnectionsPerClient; empty when the
+    // cap is off or does not apply (a loopback client, unless capLoopbackClients).
+    std::string cappedClientOf(const Socket& socket) const {
+        if (options.limits.maxConnectionsPerClient == 0) return {};
+        beast::error_code ec;
+        const auto ep = socket.remote_endpoint(ec);
+        if (ec) return {};
+        auto address = ep.address();
+        // A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d: the same client either way.
+        if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+            address = net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6());
+        }
+        if (address.is_loopback() && !options.limits.capLoopbackClients) return {};
+        return address.to_string();
+    }
+
+    net::awaitable<void> refuse(Socket socket, const char* code, const char* hint) {
         beast::tcp_stream stream(tcp::socket(std::move(socket)));
         stream.expires_after(options.limits.writeTimeout);
-        auto res = toBeast(errorFor(503, "server.too_many_connections",
-                                    "the server has too many open connections; retry shortly"),
-                           11, false);
+        auto res = toBeast(errorFor(503, code, hint), 11, false);
         res.set(bhttp::field::retry_after, "1");
         beast::error_code ec;
         co_await bhttp::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
@@ -593,6 +628,10 @@ struct Server::Impl {
             socket.close(ec);
             std::lock_guard lk(im.connMu);
             conn.socket = nullptr;
+            if (!conn.client.empty()) {
+                auto it = im.perClient.find(conn.client);
+                if (it != im.perClient.end() && --it->second == 0) im.perClient.erase(it);
+            }
             im.connections.erase(&conn);
             im.connCv.notify_all();
         }

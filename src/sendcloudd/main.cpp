@@ -100,6 +100,7 @@ int runServer(const Settings& settings) {
     lim.bodyTimeout = std::chrono::milliseconds(settings.bodyTimeoutMs);
     lim.idleTimeout = std::chrono::milliseconds(settings.idleTimeoutMs);
     lim.maxConnections = static_cast<size_t>(settings.maxConnections);
+    lim.maxConnectionsPerClient = static_cast<size_t>(settings.maxConnectionsPerClient);
     lim.maxRequestsPerConnection = static_cast<size_t>(settings.maxRequestsPerConnection);
 
     // Block the stop signals before any thread starts so that only sigwait() below sees them.

@@ -13,6 +13,7 @@ SETTINGS = {
     "--data-dir": "./var",
     "--io-threads": "0",
     "--max-connections": "10000",
+    "--max-connections-per-client": "64",
     "--max-header-bytes": "16384",
     "--max-body-bytes": "12582912",
     "--header-timeout-ms": "10000",
