@@ -25,29 +25,32 @@ e2e-deps: deps
 	@bash scripts/install-e2e-deps.sh
 
 build: deps e2e-deps
-	cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSC_TEST_CONTROLS=ON
+	cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSC_TEST_CONTROLS=ON -DSC_WERROR=ON
 	cmake --build build/test -j $(JOBS)
 
 test-normal: build
 	ctest --test-dir build/test --output-on-failure -j $(JOBS)
 
 test-asan: deps e2e-deps
-	cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSC_SANITIZE=ON -DSC_TEST_CONTROLS=ON
+	cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSC_SANITIZE=ON -DSC_TEST_CONTROLS=ON -DSC_WERROR=ON
 	cmake --build build/asan -j $(JOBS)
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir build/asan --output-on-failure -j $(JOBS)
 
 test-fuzz: deps
-	CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSC_FUZZ=ON \
+	CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSC_FUZZ=ON -DSC_WERROR=ON \
 	  -DSC_FUZZ_SECONDS=$(FUZZ_SECONDS)
 	cmake --build build/fuzz -j $(JOBS)
 	ctest --test-dir build/fuzz --output-on-failure
 
 test: test-normal test-asan test-fuzz check-format
 
-# Load test against the ceiling server and Kannel, then the micro-suite; appends to bench/README.md.
+# Load test against the ceiling server and Kannel, then the micro-suite, then email delivery
+# against smtp-source's ceiling and a Postfix instance of its own; appends to bench/README.md.
 bench: deps
 	bash bench/run.sh
+	bash bench/delivery.sh
 
 format:
 	find src tests bench -name '*.h' -o -name '*.cpp' | xargs clang-format -i

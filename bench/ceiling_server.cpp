@@ -4,7 +4,7 @@
 // connection), so that the gap between the two is what sendcloudd does per request, not the
 // transport. Usage: sc_bench_ceiling [--listen 127.0.0.1:0] [--threads N]; prints
 // "listening on HOST:PORT" once bound.
-#include <utility>  // before Asio's coroutine headers: g++ 12 needs it (STYLE.md)
+#include <utility>  // before Asio's coroutine headers: g++ 12 needs it (docs/architecture.md, "Library pitfalls")
 
 #include <boost/asio.hpp>
 #include <boost/asio/awaitable.hpp>

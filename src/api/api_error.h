@@ -1,5 +1,5 @@
 #pragma once
-// ApiError and the response envelope of DESIGN §1.4. Handlers return ApiError values; this file
+// ApiError and the response envelope of docs/api.md §10. Handlers return ApiError values; this file
 // alone turns them (and successes) into JSON bodies, so every response has the same shape.
 
 #include <optional>
@@ -20,7 +20,7 @@ struct ApiError {
     std::vector<http::Header> headers;  // e.g. Retry-After
 };
 
-// Which body a path answers with: the envelope of DESIGN §1.4 (Aurora and SendCloud v2 paths),
+// Which body a path answers with: the envelope of docs/api.md §10 (Aurora and SendCloud v2 paths),
 // or SendCloud v1's ({"message":"success",...} / {"message":"error","errors":[...]}), which
 // the /webapi/*.json paths' clients parse.
 enum class ResponseShape { V2, V1 };

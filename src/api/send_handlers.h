@@ -1,6 +1,6 @@
 #pragma once
 // The send APIs: /email/send, /email/sendtemplate and /smsapi/send with every SendCloud path
-// that reaches them (DESIGN §1.1-1.4), plus /healthz and /readyz.
+// that reaches them (docs/api.md §1-§6), plus /healthz and /readyz.
 // Each request is parsed, authenticated, validated and, on success, queued durably; the 200 goes
 // out only after the store has committed every recipient row.
 

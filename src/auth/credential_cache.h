@@ -1,6 +1,6 @@
 #pragma once
 // CredentialCache: API users that recently authenticated, keyed by name, so that the next request
-// with the same current key succeeds without a store read (DESIGN §2 "credential cache").
+// with the same current key succeeds without a store read (docs/architecture.md, `src/auth/`).
 //
 // An entry remembers which key it was verified with as a SipHash tag (16 bytes, under a random
 // key of this cache's own), so that a hit costs one short keyed hash instead of the key's

@@ -1,9 +1,9 @@
 #pragma once
 // CredentialIssuer: creates accounts and API users and mints their keys, and resets keys with
-// the grace rules of DESIGN §1.5: an API_KEY reset keeps the old key valid for the grace period
-// (unless revokeOld), an SMS_KEY reset ends the old key at once. The key it returns is the only
-// copy in clear; the caller shows it once and forgets it. Used by the operator commands, the
-// first-start demo and the management API alike, so the rules cannot differ between them.
+// the grace rules of docs/api.md §2 (rule 6): an API_KEY reset keeps the old key valid for the
+// grace period (unless revokeOld), an SMS_KEY reset ends the old key at once. The key it returns is
+// the only copy in clear; the caller shows it once and forgets it. Used by the operator commands,
+// the first-start demo and the management API alike, so the rules cannot differ between them.
 
 #include <chrono>
 #include <string>
@@ -28,7 +28,7 @@ struct IssueError {
     std::string message;
 };
 
-// API_USER and SMS_USER names: ^[a-z][a-z0-9_]{5,63}$ (DESIGN §1.6).
+// API_USER and SMS_USER names: ^[a-z][a-z0-9_]{5,63}$ (docs/api.md §2).
 bool isValidUserName(std::string_view name);
 
 class CredentialIssuer {

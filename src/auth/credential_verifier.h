@@ -1,5 +1,5 @@
 #pragma once
-// CredentialVerifier: the authentication rules of DESIGN §1.5 for the send APIs, in one place.
+// CredentialVerifier: the authentication rules of docs/api.md §2 for the send APIs, in one place.
 // Credentials are read only from request parameters; anything in a header is refused with its
 // own reason, as are the other API's parameter names and stray whitespace. An unknown user and
 // a wrong key take the same path (a hash and a constant-time comparison against a dummy) and

@@ -1,5 +1,5 @@
 #pragma once
-// Brute-force lockout (DESIGN §1.5 rule 8): too many failed authentications from one client IP,
+// Brute-force lockout (docs/api.md §2, rule 9): too many failed authentications from one client IP,
 // or against one user name, within a window lock that IP or name for a while. A locked IP is
 // refused outright. A locked name refuses only wrong keys: the right key still succeeds from
 // any IP that is not itself locked, so an attacker cannot lock a legitimate user out.

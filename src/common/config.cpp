@@ -1,4 +1,5 @@
 #include "common/config.h"
+#include "common/sms_routes_toml.h"
 
 #include <toml++/toml.h>
 #include <CLI/CLI.hpp>
@@ -151,6 +152,39 @@ const std::vector<SettingDef>& settingDefs() {
         d.push_back(boolSetting("secure_cookies",
                                 "mark console cookies Secure (set when TLS terminates in front)",
                                 &Settings::secureCookies));
+        d.push_back(stringSetting("smtp_relay",
+                                  "HOST:PORT: hand every email to this relay instead of the MX",
+                                  &Settings::smtpRelay));
+        d.push_back(
+            stringSetting("smtp_relay_user", "AUTH user for the relay", &Settings::smtpRelayUser));
+        d.push_back(stringSetting("smtp_relay_password_file",
+                                  "file holding the relay's AUTH password",
+                                  &Settings::smtpRelayPasswordFile));
+        d.push_back(stringSetting("smtp_route",
+                                  "DOMAIN=HOST:PORT[,DOMAIN=HOST:PORT]: a smart host per "
+                                  "recipient domain",
+                                  &Settings::smtpRoute));
+        d.push_back(stringSetting("dns_servers",
+                                  "HOST:PORT[,HOST:PORT] for MX/A/AAAA look-ups (default: the "
+                                  "system resolver)",
+                                  &Settings::dnsServers));
+        d.push_back(intSetting("smtp_port", "port used for MX hosts", &Settings::smtpPort, 1));
+        d.push_back({"smtp_tls", "none | may | encrypt | verify (STARTTLS policy)", "may",
+                     [](Settings& s, const std::string& v) -> Status<std::string> {
+                         if (v != "none" && v != "may" && v != "encrypt" && v != "verify")
+                             return fail("'" + v + "' is not one of none, may, encrypt, verify");
+                         s.smtpTls = v;
+                         return Ok{};
+                     }});
+        d.push_back(stringSetting("smtp_ca_file", "extra trust anchors for smtp_tls=verify",
+                                  &Settings::smtpCaFile));
+        d.push_back(stringSetting("ehlo_name", "name sent in EHLO (default: hostname)",
+                                  &Settings::ehloName));
+        d.push_back(intSetting("smtp_connections_per_host", "concurrent connections to one host",
+                               &Settings::smtpConnectionsPerHost, 1));
+        d.push_back(intSetting("smtp_messages_per_connection",
+                               "messages per SMTP connection, then QUIT and reconnect",
+                               &Settings::smtpMessagesPerConnection, 1));
         d.push_back(boolSetting("enable_test_controls",
                                 "test builds only: let the e2e tests move the server's clock",
                                 &Settings::enableTestControls));
@@ -219,6 +253,12 @@ Result<Settings, std::string> SettingsLoader::resolve() const {
         }
         for (const auto& [key, node] : table) {
             std::string k(key.str());
+            if (k == "sms_route") {
+                auto routes = parseSmsRoutes(node);
+                if (!routes) return fail(configFile + ": " + routes.error());
+                s.smsRoutes = std::move(*routes);
+                continue;
+            }
             auto it = std::find_if(defs.begin(), defs.end(),
                                    [&](const SettingDef& d) { return d.key == k; });
             if (it == defs.end()) return fail(configFile + ": unknown setting '" + k + "'");

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "common/sms_routes.h"
 
 namespace CLI {
 class App;
@@ -48,8 +49,22 @@ struct Settings {
     int64_t auditRetentionDays = 90;
     int64_t sessionTtl = 43200;
     bool secureCookies = false;
+    // Email delivery over SMTP (docs/operations.md, "Email delivery over SMTP").
+    std::string smtpRelay;              // HOST:PORT, empty: MX routing
+    std::string smtpRelayUser;          //
+    std::string smtpRelayPasswordFile;  // the password itself never passes through argv
+    std::string smtpRoute;              // DOMAIN=HOST:PORT[,DOMAIN=HOST:PORT...]
+    std::string dnsServers;             // HOST:PORT[,HOST:PORT], empty: the system resolver
+    int64_t smtpPort = 25;
+    std::string smtpTls = "may";  // none | may | encrypt | verify
+    std::string smtpCaFile;
+    std::string ehloName;  // empty: hostname
+    int64_t smtpConnectionsPerHost = 10;
+    int64_t smtpMessagesPerConnection = 100;
     // Only in builds with SC_TEST_CONTROLS: expose POST /test/clock/advance (e2e tests).
     bool enableTestControls = false;
+    // [[sms_route]] tables of the config file (docs/operations.md); empty: SMS stay queued.
+    std::vector<SmsRouteConfig> smsRoutes;
 
     std::string secretFilePath() const;
     std::string databasePath() const;

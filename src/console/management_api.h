@@ -1,6 +1,6 @@
 #pragma once
 // ManagementApi: the JSON API under /console/api/ that the web console and the CLI use to manage
-// an account's API users (DESIGN §1.6), authenticated by a console session.
+// an account's API users (docs/api.md §15), authenticated by a console session.
 //
 // Sessions: POST /console/api/login checks an e-mail and password (argon2id, on the WorkPool),
 // sets an HttpOnly, SameSite=Strict cookie and returns a CSRF token once; the store keeps only

@@ -57,7 +57,8 @@ bool looksLikePlaceholder(std::string_view digits) {
 // Turns the raw entry into "+digits", or says in plain words what is wrong with its form.
 Result<std::string, PhoneError> checkForm(std::string_view raw) {
     if (raw.empty()) return fail(PhoneError{"phone.empty", "no phone number given"});
-    // An unencoded '+' in a query string or form body decodes to a space (DESIGN §1.3).
+    // An unencoded '+' in a query string or form body decodes to a space (docs/api.md §6, "The
+    // leading-space rule").
     if (raw.size() > 1 && raw.front() == ' ' && allDigits(raw.substr(1))) {
         return concat("+", raw.substr(1));
     }

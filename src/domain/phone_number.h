@@ -28,10 +28,10 @@ public:
 
     // Returns the number in E.164 (+14155550100). Input must start with '+'; one leading space
     // followed by digits is read as '+' (an unencoded '+' decoded as a space by form decoding,
-    // see DESIGN §1.3). Any other whitespace, letters or a missing '+' is an error.
-    // Errors: "phone.empty" for ""; "phone.malformed" for the form, or when libphonenumber
-    // cannot parse it (e.g. no such country code); "phone.invalid" when it parses but fails the
-    // mode's gate, with a hint that says why (too short, too long, unused range).
+    // see docs/api.md §6, "The leading-space rule"). Any other whitespace, letters or a missing '+'
+    // is an error. Errors: "phone.empty" for ""; "phone.malformed" for the form, or when
+    // libphonenumber cannot parse it (e.g. no such country code); "phone.invalid" when it parses
+    // but fails the mode's gate, with a hint that says why (too short, too long, unused range).
     Result<std::string, PhoneError> normalize(std::string_view raw) const;
 
     // Numbers separated by ',' or ';'; at most maxCount; duplicates are kept once (first wins).

@@ -1,7 +1,7 @@
 #pragma once
 // Decoded request parameters: query string and body merged, in arrival order. Parameter names
 // are case-sensitive. A parameter may arrive several times; whether that is allowed is the
-// duplicate rule of DESIGN §1.1 (same value: fine; different values: 400), applied by
+// duplicate rule of docs/api.md §1 (same value: fine; different values: 400), applied by
 // firstConflict().
 
 #include <optional>

@@ -45,7 +45,7 @@ struct Account {
     std::string passwordHash;  // argon2id string (crypto_pwhash_str); empty: no console login
 };
 
-// What an API user may do (DESIGN §1.6): least privilege, set by the account owner.
+// What an API user may do (docs/api.md §15): least privilege, set by the account owner.
 struct UserPolicy {
     std::string purpose;
     bool testMode = false;                   // accepted and recorded as 'test', never delivered
@@ -101,7 +101,7 @@ struct Session {
     int64_t expiresAtMs = 0;
 };
 
-// One authentication attempt, as DESIGN §1.6 says: never the key, only its fingerprint.
+// One authentication attempt, as docs/api.md §15 says: never the key, only its fingerprint.
 struct AuthEvent {
     int64_t atMs = 0;
     std::string api;        // "email" | "sms" | "console"

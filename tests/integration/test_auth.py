@@ -1,4 +1,4 @@
-"""Authentication rules of DESIGN §1.5 against the real server."""
+"""Authentication rules of docs/api.md §2 against the real server."""
 
 import base64
 import os

@@ -1,4 +1,4 @@
-"""Every acknowledged send survives SIGKILL (DESIGN §2: the 200 goes out after the commit)."""
+"""Every acknowledged send survives SIGKILL (docs/architecture.md, "A send, step by step": the 200 goes out after the commit)."""
 
 import concurrent.futures
 import http.client

@@ -1,4 +1,4 @@
-"""No key ever reaches the logs, an error body or the database file (DESIGN §1.4-1.6)."""
+"""No key ever reaches the logs, an error body or the database file (docs/api.md §2, §10, §13)."""
 
 import base64
 import glob

@@ -1,4 +1,4 @@
-"""Parameter parsing and validation of /email/send and /smsapi/send (DESIGN §1.1-1.4)."""
+"""Parameter parsing and validation of /email/send and /smsapi/send (docs/api.md §1-§6, §11)."""
 
 import unittest
 

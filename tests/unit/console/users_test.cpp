@@ -300,7 +300,8 @@ TEST_F(UsersTest, SmsResetEndsTheOldKeyBeforeItAnswers) {
     const std::string oldKey = created["smsKey"];
     ASSERT_TRUE(keyWorks(auth::Api::Sms, "alice_sms", oldKey));
 
-    // Asked for a grace period, an SMS reset still ends the old key at once (DESIGN §1.5.6).
+    // Asked for a grace period, an SMS reset still ends the old key at once (docs/api.md §2, rule
+    // 6).
     Reply r = as(a, M::Post, "/console/api/sms-users/alice_sms/key");
     ASSERT_EQ(r.status, 200) << r.body;
     const std::string newKey = r.info()["smsKey"];

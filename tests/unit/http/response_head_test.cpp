@@ -2,7 +2,7 @@
 // used to build, so these tests build that message and compare the bytes.
 #include "http/response_head.h"
 
-#include <utility>  // before Asio's headers (STYLE.md)
+#include <utility>  // before Asio's headers (docs/architecture.md, "Library pitfalls")
 
 #include <gtest/gtest.h>
 #include <boost/beast/http.hpp>
