@@ -194,6 +194,7 @@ int runServer(const Settings& settings) {
     // No new sends now: the scheduler stops claiming, lets in-flight attempts finish within the
     // drain time and hands back the rest of its leases.
     delivery->scheduler->stop(std::chrono::milliseconds(settings.drainTimeoutMs));
+    app::stopDeliveryIo(*delivery);
     consolePool.stop();
     rt->backend->messages().stop();
     recorder.stop();

@@ -65,10 +65,34 @@ void registerDeliveryAgents(Delivery& d, Runtime& rt, const Settings& settings) 
 
 }  // namespace
 
+void stopDeliveryIo(Delivery& d) {
+    // The agents were stopped by the scheduler. Handlers still queued (a peer that keeps a
+    // read open) are not waited for: they are destroyed with the io_context, which outlives
+    // the agents (it is Delivery's first member), as Asio requires.
+    d.ioWork.reset();
+    d.io.stop();
+    for (auto& t : d.ioThreads) {
+        if (t.joinable()) t.join();
+    }
+    d.ioThreads.clear();
+}
+
+Delivery::~Delivery() {
+    if (scheduler) scheduler->stop(std::chrono::milliseconds(0));
+    stopDeliveryIo(*this);
+}
+
 std::unique_ptr<Delivery> openDelivery(Runtime& rt, const Settings& settings,
                                        std::function<void(std::string_view)> onError) {
     auto d = std::make_unique<Delivery>();
     d->enabled = settings.delivery;
+    d->ioWork =
+        std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
+            d->io.get_executor());
+    // Two threads: TLS handshakes and DKIM signing are the CPU work; the rest waits on peers.
+    for (int i = 0; i < 2; ++i) {
+        d->ioThreads.emplace_back([io = &d->io] { io->run(); });
+    }
     try {
         d->queue = store::openSqliteQueueStore(settings.databasePath());
     } catch (const std::exception& e) {
