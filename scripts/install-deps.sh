@@ -15,6 +15,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libopendkim-dev
   libc-ares-dev
+  libcurl4-openssl-dev
   curl python3
   kannel kannel-extras
   python3-aiosmtpd python3-dkim dnsmasq-base openssl

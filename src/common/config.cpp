@@ -152,6 +152,18 @@ const std::vector<SettingDef>& settingDefs() {
         d.push_back(boolSetting("secure_cookies",
                                 "mark console cookies Secure (set when TLS terminates in front)",
                                 &Settings::secureCookies));
+        d.push_back(boolSetting("delivery", "off: accept and queue only (an API-only node)",
+                                &Settings::delivery));
+        d.push_back(intSetting("retry_first", "seconds before the first retry of a deferral",
+                               &Settings::retryFirst, 1));
+        d.push_back(intSetting("retry_max", "the retry delay doubles up to this many seconds",
+                               &Settings::retryMax, 1));
+        d.push_back(intSetting("queue_lifetime",
+                               "seconds a recipient may stay deferred before it expires",
+                               &Settings::queueLifetime, 1));
+        d.push_back(intSetting("delivery_max_in_flight",
+                               "delivery attempts open at once (all channels together)",
+                               &Settings::deliveryMaxInFlight, 1));
         d.push_back(stringSetting("smtp_relay",
                                   "HOST:PORT: hand every email to this relay instead of the MX",
                                   &Settings::smtpRelay));

@@ -49,6 +49,12 @@ struct Settings {
     int64_t auditRetentionDays = 90;
     int64_t sessionTtl = 43200;
     bool secureCookies = false;
+    // Delivery (docs/delivery.md, docs/operations.md).
+    bool delivery = true;            // off: accept and queue only (an API-only node)
+    int64_t retryFirst = 60;         // seconds; doubles after each deferral...
+    int64_t retryMax = 3600;         // ...up to this
+    int64_t queueLifetime = 432000;  // seconds a recipient may stay deferred before it expires
+    int64_t deliveryMaxInFlight = 1000;
     // Email delivery over SMTP (docs/operations.md, "Email delivery over SMTP").
     std::string smtpRelay;              // HOST:PORT, empty: MX routing
     std::string smtpRelayUser;          //

@@ -533,6 +533,7 @@ struct Server::Impl {
                     [&reply](auto handler) { reply->suspend(std::move(handler)); }, onStrand);
             }
             const http::Response& response = reply->response;
+            if (response.dropConnection) break;
             ++served;
             const bool keepAlive =
                 clientKeepAlive && !response.closeConnection && !stopping &&

@@ -113,6 +113,10 @@ int runServer(const Settings& settings) {
     auto rt = app::openRuntime(settings, [](std::string_view m) { spdlog::error("{}", m); });
     if (!rt) return 1;
 
+    auto delivery =
+        app::openDelivery(*rt, settings, [](std::string_view m) { spdlog::error("{}", m); });
+    if (!delivery) return 1;
+
     domain::PhoneNumberValidator phones(phoneMode.value());
     auth::CredentialVerifier verifier(rt->backend->credentials(), *rt->keys, rt->clock);
     api::IdGenerator ids(rt->clock, rt->random, hostName(settings));
@@ -138,7 +142,7 @@ int runServer(const Settings& settings) {
     sendLimits.parse.maxFileBytes = static_cast<size_t>(settings.maxBodyBytes);
     sendLimits.authFailureLogLinesPerSecond = static_cast<uint32_t>(
         std::min<int64_t>(settings.authFailureLogPerSecond, std::numeric_limits<uint32_t>::max()));
-    api::SendApi sendApi({verifier, rt->backend->messages(), ids, phones, rt->clock, lockout,
+    api::SendApi sendApi({verifier, *delivery->messages, ids, phones, rt->clock, lockout,
                           rateLimiter, quota, recorder, rt->backend->templates()},
                          sendLimits);
     http::Router router(api::routerError);
@@ -177,6 +181,7 @@ int runServer(const Settings& settings) {
         options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
     std::string baseUrl = "http://" + hostForUrl + ":" + std::to_string(port);
     if (settings.demo) createDemo(*rt, baseUrl);
+    if (delivery->enabled) delivery->scheduler->start();
     spdlog::info("sendcloudd listening on {} (data dir {}, {} I/O threads)", baseUrl,
                  settings.dataDir, options.ioThreads);
     std::cout << "sendcloudd listening on " << baseUrl << "\nconsole: " << baseUrl << "/console"
@@ -186,6 +191,10 @@ int runServer(const Settings& settings) {
     sigwait(&stopSignals, &sig);
     spdlog::info("received {}, draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     server.stop(std::chrono::milliseconds(settings.drainTimeoutMs));
+    // No new sends now: the scheduler stops claiming, lets in-flight attempts finish within the
+    // drain time and hands back the rest of its leases.
+    delivery->scheduler->stop(std::chrono::milliseconds(settings.drainTimeoutMs));
+    app::stopDeliveryIo(*delivery);
     consolePool.stop();
     rt->backend->messages().stop();
     recorder.stop();

@@ -223,9 +223,82 @@ ALTER TABLE auth_events ADD COLUMN last_at_ms INTEGER;
     Migration{5, "recipients found by their id range instead of an index on message_id", R"sql(
 DROP INDEX IF EXISTS recipients_by_message;
 )sql"},
+    // Delivery (docs/delivery.md): leases instead of an in-memory "sending" flag, so that a
+    // restarted node, or another node once the lease has run out, takes a recipient back; every
+    // attempt and every state change kept; SMSC ids for matching receipts.
+    Migration{6, "delivery: leases, attempts, events, SMSC ids, pending receipts, inbound SMS",
+              R"sql(
+ALTER TABLE recipients ADD COLUMN lease_owner TEXT;
+ALTER TABLE recipients ADD COLUMN lease_until_ms INTEGER;
+ALTER TABLE recipients ADD COLUMN last_reply TEXT;
+-- Test-mode recipients used to be parked as 'test' and never claimed; they are now claimed and
+-- handed to the sandbox agent, so the ones already stored are what that agent would make them.
+UPDATE recipients SET state = 'sandbox' WHERE state = 'test';
+-- The claim keeps using recipients_due (state, next_attempt_at_ms): a claimed ('sending')
+-- recipient's next_attempt_at_ms is its lease's end, so an abandoned lease becomes due by the
+-- same index.
+-- No foreign keys to recipients, as for messages: the log is the record of what was done.
+CREATE TABLE delivery_attempts (
+    id             INTEGER PRIMARY KEY,
+    recipient_id   TEXT NOT NULL,
+    at_ms          INTEGER NOT NULL,
+    outcome        TEXT NOT NULL,
+    remote_host    TEXT NOT NULL DEFAULT '',
+    remote_ip      TEXT NOT NULL DEFAULT '',
+    reply_code     INTEGER NOT NULL DEFAULT 0,
+    enhanced_code  TEXT NOT NULL DEFAULT '',
+    reply_text     TEXT NOT NULL DEFAULT '',
+    tls_version    TEXT NOT NULL DEFAULT '',
+    tls_cipher     TEXT NOT NULL DEFAULT '',
+    smsc_message_id TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX delivery_attempts_by_recipient ON delivery_attempts(recipient_id, id);
+-- The durable record of each state change, read by the webhooks' outbox. AUTOINCREMENT: the id
+-- is the outbox's cursor and must never be handed out twice.
+CREATE TABLE events (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind         TEXT NOT NULL,
+    recipient_id TEXT,
+    account_id   INTEGER NOT NULL DEFAULT 0,
+    at_ms        INTEGER NOT NULL,
+    payload_json TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(payload_json))
+) STRICT;
+CREATE INDEX events_by_recipient ON events(recipient_id);
+-- An SMSC message id (normalised, docs/delivery.md "Receipts") -> the part of the recipient it
+-- was given for. An id is stored under each form a receipt may spell it in (exact = 1 for the
+-- form the SMSC gave at submit), so a receipt is found with one look-up.
+CREATE TABLE smsc_ids (
+    route        TEXT NOT NULL,
+    smsc_id      TEXT NOT NULL,
+    recipient_id TEXT NOT NULL,
+    part         INTEGER NOT NULL,
+    exact        INTEGER NOT NULL CHECK (exact IN (0, 1)),
+    stat         TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (route, smsc_id, recipient_id, part)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX smsc_ids_by_recipient ON smsc_ids(recipient_id, part);
+-- Receipts that came before their submit was recorded; matched when it is.
+CREATE TABLE pending_receipts (
+    id          INTEGER PRIMARY KEY,
+    route       TEXT NOT NULL,
+    smsc_id     TEXT NOT NULL,
+    stat        TEXT NOT NULL,
+    error_code  TEXT NOT NULL DEFAULT '',
+    received_at_ms INTEGER NOT NULL
+) STRICT;
+CREATE INDEX pending_receipts_by_id ON pending_receipts(route, smsc_id);
+CREATE TABLE inbound_sms (
+    id        INTEGER PRIMARY KEY,
+    route     TEXT NOT NULL,
+    sender    TEXT NOT NULL,
+    receiver  TEXT NOT NULL,
+    text      TEXT NOT NULL,
+    at_ms     INTEGER NOT NULL
+) STRICT;
+)sql"},
     // Sending domains and their DKIM keys (store/domain_store.h). One owner per domain; at most
     // one signing key per domain (the partial unique index); retired keys stay until removed.
-    Migration{6, "sending domains and DKIM keys", R"sql(
+    Migration{7, "sending domains and DKIM keys", R"sql(
 CREATE TABLE sending_domains (
     id            INTEGER PRIMARY KEY,
     account_id    INTEGER NOT NULL REFERENCES accounts(id),

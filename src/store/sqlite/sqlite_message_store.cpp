@@ -330,8 +330,9 @@ void SqliteMessageStore::insertMessage(const NewMessage& m) {
         bindBlobNoCopy(*s, 5, a.data);
         s->exec();
     }
-    // A test-mode message is stored for status queries but never becomes due for delivery.
-    const char* const state = m.testMode ? "test" : "queued";
+    // A test-mode message is queued like any other: the scheduler hands it to the sandbox agent
+    // (docs/delivery.md), which records it as 'sandbox' without sending it anywhere.
+    const char* const state = "queued";
     for (const Recipient& r : m.recipients) {
         ScopedStatement s(*stmts_.insertRecipient);
         bindTextNoCopy(*s, 1, r.id);
@@ -339,11 +340,7 @@ void SqliteMessageStore::insertMessage(const NewMessage& m) {
         bindTextNoCopy(*s, 3, r.address);
         bindTextNoCopy(*s, 4, r.role);
         s->bindNoCopy(5, state);
-        if (m.testMode) {
-            bindNull(*s, 6);
-        } else {
-            bindInt(*s, 6, m.createdAtMs);
-        }
+        bindInt(*s, 6, m.createdAtMs);
         bindInt(*s, 7, m.createdAtMs);
         // NULL, not '': readers fall back to the message's content with coalesce().
         if (r.contentJson.empty()) {
