@@ -69,14 +69,17 @@ std::optional<int64_t> accountIdOf(Runtime& rt, const std::string& email) {
     return account.value()->id;
 }
 
-std::optional<std::optional<DkimAlgorithm>> algorithmOf(const std::string& text) {
-    if (text.empty()) return std::optional<DkimAlgorithm>();
+// False after printing why; `out` stays empty when no --algorithm was given.
+bool algorithmOf(const std::string& text, std::optional<DkimAlgorithm>& out) {
+    out.reset();
+    if (text.empty()) return true;
     auto a = delivery::dkim::parseAlgorithm(text);
     if (!a) {
         std::cerr << "sendcloudd: --algorithm is rsa or ed25519\n";
-        return std::nullopt;
+        return false;
     }
-    return std::optional<DkimAlgorithm>(*a);
+    out = *a;
+    return true;
 }
 
 }  // namespace
@@ -117,12 +120,12 @@ std::optional<int> runDomainCommand(const DomainCommands& c, const Settings& set
     DomainKeys domains(rt->backend->domains(), *rt->keys, rt->random, rt->clock);
 
     if (c.add->parsed()) {
-        auto alg = algorithmOf(c.algorithm);
-        if (!alg) return 2;
+        std::optional<DkimAlgorithm> alg;
+        if (!algorithmOf(c.algorithm, alg)) return 2;
         auto accountId = accountIdOf(*rt, c.account);
         if (!accountId) return 1;
         auto added =
-            domains.add(c.domain, *accountId, alg->value_or(DkimAlgorithm::Rsa), c.selector);
+            domains.add(c.domain, *accountId, alg.value_or(DkimAlgorithm::Rsa), c.selector);
         if (!added) return failWith(added.error());
         std::cout << "domain " << added->domain << " added for " << c.account
                   << "; publish these records:\n";
@@ -130,9 +133,9 @@ std::optional<int> runDomainCommand(const DomainCommands& c, const Settings& set
         return 0;
     }
     if (c.rotate->parsed()) {
-        auto alg = algorithmOf(c.algorithm);
-        if (!alg) return 2;
-        auto rotated = domains.rotate(c.domain, *alg, c.selector);
+        std::optional<DkimAlgorithm> alg;
+        if (!algorithmOf(c.algorithm, alg)) return 2;
+        auto rotated = domains.rotate(c.domain, alg, c.selector);
         if (!rotated) return failWith(rotated.error());
         std::cout << "domain " << rotated->domain << ": new selector "
                   << rotated->activeKey()->selector
