@@ -26,6 +26,7 @@
 #include "http/server.h"
 #include "policy/daily_quota.h"
 #include "policy/rate_limiter.h"
+#include "sendcloudd/domain_commands.h"
 #include "sendcloudd/operator_commands.h"
 #include "sendcloudd/runtime.h"
 #include "test_controls/test_controls.h"
@@ -300,6 +301,8 @@ int main(int argc, char** argv) {
         }
     }
 
+    auto domainCommands = sc::app::addDomainCommands(app);
+
     CLI11_PARSE(app, argc, argv);
 
     auto settings = loader.resolve();
@@ -310,6 +313,7 @@ int main(int argc, char** argv) {
     if (accountCreate->parsed())
         return sc::app::runAccountCreate(*settings, accountEmail, passwordStdin);
     if (accountPassword->parsed()) return sc::app::runAccountSetPassword(*settings, accountEmail);
+    if (auto status = sc::app::runDomainCommand(*domainCommands, *settings)) return *status;
     for (const auto& [sub, what] : templateOps) {
         if (!sub->parsed()) continue;
         return what.first ? sc::app::runSmsTemplate(*settings, what.second, templateAccount,
