@@ -428,15 +428,25 @@ default = true
         self.assertNotIn("sendsms-pass", srv.stderr_text())
         self.assertEqual(srv.stop(), 0)
 
-    def test_kannel_stopped_defers_then_delivers_once_back(self):
+    def test_kannel_stopped_mid_run_defers_then_delivers_once_back(self):
         srv, creds = self.start_kannel_server()
+        [first] = self.send_sms(srv, creds, PHONE, "before")
+        self.assertEqual(self.next_message(), "<Acme +14155550100 text before>")
+        self.wait_states(srv, [first], "delivered")
         self.smsbox.kill()  # sendsms refuses connections now
         [rid] = self.send_sms(srv, creds, PHONE, "while Kannel is down")
         self.wait_states(srv, [rid], "deferred")
         self.smsbox = self.peer(["/usr/sbin/smsbox", self.conf])
         self.wait_smsbox_connected(2)
-        self.assertEqual(self.next_message(timeout=45), "<Acme +14155550100 text while Kannel is down>")
+        self.assertEqual(self.next_message(timeout=45),
+                         "<Acme +14155550100 text while Kannel is down>")
         self.wait_states(srv, [rid], "delivered")
+        outcomes = [r[0] for r in db_rows(srv.db_path(), "SELECT outcome FROM delivery_attempts "
+                                          "WHERE recipient_id = ? ORDER BY id", (rid,))]
+        self.assertEqual(outcomes[0], "deferred")
+        self.assertIn("submitted", outcomes)
+        self.assertNotIn("sendsms-pass", srv.stderr_text())
+        self.assertNotIn(kannel_dlr_token(srv.data_dir, "kannel"), srv.stderr_text())
 
 
 def kannel_dlr_token(data_dir, route):
