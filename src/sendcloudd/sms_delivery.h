@@ -24,8 +24,8 @@ std::string registerSmsAgent(Delivery& d, Runtime& rt, const Settings& settings)
 // the wrong token is 403; a good one is recorded on the delivery threads, then answered 200.
 void registerDlrRoutes(http::Router& router, Delivery& d, Runtime& rt, const Settings& settings);
 
-// The DLR token of a route: HMAC-SHA256 of the route's name under a purpose-bound subkey of the
-// server secret, as 64 hex digits.
+// The DLR token of a route: HMAC-SHA256 of "kannel-dlr:<route>" under the server secret's
+// hashing subkey (auth::KeyMaterial), as 64 hex digits.
 std::string kannelDlrToken(const Runtime& rt, const std::string& route);
 
 // A kannel route's base URL for its DLRs: its own dlr_base_url, else --public-url.

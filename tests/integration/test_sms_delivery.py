@@ -450,14 +450,15 @@ default = true
 
 
 def kannel_dlr_token(data_dir, route):
-    """What sendcloudd puts in a kannel route's dlr-url: HMAC-SHA256(route) under the server
-    secret's subkey (crypto_kdf: BLAKE2b keyed by the secret, salt = id 3, personal 'smsdlrtk')."""
+    """What sendcloudd puts in a kannel route's dlr-url: HMAC-SHA256("kannel-dlr:" + route)
+    under the server secret's hashing subkey (libsodium's crypto_kdf: BLAKE2b keyed by the
+    secret, salt = subkey id 1, personal "apikeyhm"; src/auth/key_material.cpp)."""
     with open(os.path.join(data_dir, "server.secret")) as f:
         secret = bytes.fromhex(f.read().strip())
     subkey = hashlib.blake2b(b"", digest_size=32, key=secret,
-                             salt=(3).to_bytes(8, "little") + bytes(8),
-                             person=b"smsdlrtk" + bytes(8)).digest()
-    return hmac.new(subkey, route.encode(), hashlib.sha256).hexdigest()
+                             salt=(1).to_bytes(8, "little") + bytes(8),
+                             person=b"apikeyhm" + bytes(8)).digest()
+    return hmac.new(subkey, b"kannel-dlr:" + route.encode(), hashlib.sha256).hexdigest()
 
 
 class DlrEndpointAndStartTest(SmsDeliveryCase):
