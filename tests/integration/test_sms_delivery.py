@@ -209,9 +209,6 @@ class SmsDeliveryCase(h.ServerTestCase):
 
 
 class SmppDeliveryTest(SmsDeliveryCase):
-    def setUp(self):
-        self.smsc = None
-
     def start_smsc(self, *args):
         smsc = Smsc(*args)
         self.addCleanup(smsc.kill)
