@@ -29,6 +29,7 @@
 #include "sendcloudd/domain_commands.h"
 #include "sendcloudd/operator_commands.h"
 #include "sendcloudd/runtime.h"
+#include "sendcloudd/sms_delivery.h"
 #include "test_controls/test_controls.h"
 
 namespace {
@@ -159,6 +160,7 @@ int runServer(const Settings& settings) {
     consoleApi.registerRoutes(router);
     console::Pages consolePages(rt->clock, consoleApi, rt->backend->messages());
     consolePages.registerRoutes(router);
+    app::registerDlrRoutes(router, *delivery, *rt, settings);
     // Test-only routes: need both a build with SC_TEST_CONTROLS and --enable-test-controls=true.
     test_controls::TestControls testControls(rt->clock);
     if (settings.enableTestControls) {

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "queue/node_id.h"
+#include "sendcloudd/sms_delivery.h"
 
 namespace sc::app {
 
@@ -57,10 +58,10 @@ namespace {
 //   auto smtp = std::make_unique<delivery::smtp::SmtpAgent>(...);
 //   d.scheduler->setAgent(store::UserKind::Email, *smtp);
 //   d.agents.push_back(std::move(smtp));
-void registerDeliveryAgents(Delivery& d, Runtime& rt, const Settings& settings) {
-    (void)d;
-    (void)rt;
-    (void)settings;
+// Returns why an agent could not start ("" when all did).
+std::string registerDeliveryAgents(Delivery& d, Runtime& rt, const Settings& settings) {
+    if (auto e = registerSmsAgent(d, rt, settings); !e.empty()) return e;
+    return {};
 }
 
 }  // namespace
@@ -115,7 +116,10 @@ std::unique_ptr<Delivery> openDelivery(Runtime& rt, const Settings& settings,
     options.nodeId = std::move(nodeId).value();
     options.maxInFlight = static_cast<size_t>(settings.deliveryMaxInFlight);
     d->scheduler = std::make_unique<queue::Scheduler>(*d->queue, *d->recorder, rt.clock, options);
-    registerDeliveryAgents(*d, rt, settings);
+    if (auto e = registerDeliveryAgents(*d, rt, settings); !e.empty()) {
+        std::cerr << "sendcloudd: " << e << "\n";
+        return nullptr;
+    }
     queue::Scheduler* scheduler = d->scheduler.get();
     const bool enabled = d->enabled;
     d->messages =
