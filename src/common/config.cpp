@@ -169,6 +169,19 @@ const std::vector<SettingDef>& settingDefs() {
         d.push_back(intSetting("delivery_max_in_flight",
                                "delivery attempts open at once (all channels together)",
                                &Settings::deliveryMaxInFlight, 1));
+        d.push_back({"public_url",
+                     "this server's base URL as SMS gateways reach it, for Kannel's delivery "
+                     "reports (http[s]://HOST:PORT[/PATH])",
+                     "", [](Settings& s, const std::string& v) -> Status<std::string> {
+                         if (!v.empty() && !v.starts_with("http://") && !v.starts_with("https://"))
+                             return fail("'" + v + "' is not an http:// or https:// URL");
+                         if (v.size() > 2048 || v.find_first_of("?# \r\n") != std::string::npos)
+                             return fail(
+                                 std::string("must be a base URL of at most 2048 "
+                                             "characters, without query or fragment"));
+                         s.publicUrl = v;
+                         return Ok{};
+                     }});
         d.push_back(stringSetting("smtp_relay",
                                   "HOST:PORT: hand every email to this relay instead of the MX",
                                   &Settings::smtpRelay));

@@ -57,6 +57,9 @@ struct Settings {
     int64_t retryMax = 3600;         // ...up to this
     int64_t queueLifetime = 432000;  // seconds a recipient may stay deferred before it expires
     int64_t deliveryMaxInFlight = 1000;
+    // This server's base URL as peers reach it (Kannel's delivery reports), e.g.
+    // "http://10.0.0.5:8080"; a kannel route's dlr_base_url overrides it.
+    std::string publicUrl;
     // Email delivery over SMTP (docs/operations.md, "Email delivery over SMTP").
     std::string smtpRelay;              // HOST:PORT, empty: MX routing
     std::string smtpRelayUser;          //

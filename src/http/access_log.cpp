@@ -21,9 +21,10 @@ bool isRouteWord(std::string_view segment) {
     });
 }
 
-// Every parameter name the API and the console read (docs/api.md), with SendCloud's v1
-// spellings. A name outside the list is logged as `*`: a client may put anything there.
-constexpr std::array<std::string_view, 39> kKnownParameters = {"apiUser",
+// Every parameter name the API, the console and Kannel's delivery reports (token, id, type)
+// read (docs/api.md, docs/delivery.md), with SendCloud's v1 spellings. A name outside the list is
+// logged as `*`: a client may put anything there.
+constexpr std::array<std::string_view, 42> kKnownParameters = {"apiUser",
                                                                "apiKey",
                                                                "api_user",
                                                                "api_key",
@@ -61,7 +62,10 @@ constexpr std::array<std::string_view, 39> kKnownParameters = {"apiUser",
                                                                "outcome",
                                                                "before",
                                                                "limit",
-                                                               "csrfToken"};
+                                                               "csrfToken",
+                                                               "token",
+                                                               "id",
+                                                               "type"};
 
 bool isKnownParameter(std::string_view name) {
     return std::find(kKnownParameters.begin(), kKnownParameters.end(), name) !=

@@ -26,8 +26,10 @@
 #include "http/server.h"
 #include "policy/daily_quota.h"
 #include "policy/rate_limiter.h"
+#include "sendcloudd/domain_commands.h"
 #include "sendcloudd/operator_commands.h"
 #include "sendcloudd/runtime.h"
+#include "sendcloudd/sms_delivery.h"
 #include "test_controls/test_controls.h"
 
 namespace {
@@ -159,6 +161,7 @@ int runServer(const Settings& settings) {
     consoleApi.registerRoutes(router);
     console::Pages consolePages(rt->clock, consoleApi, rt->backend->messages());
     consolePages.registerRoutes(router);
+    app::registerDlrRoutes(router, *delivery, *rt, settings);
     // Test-only routes: need both a build with SC_TEST_CONTROLS and --enable-test-controls=true.
     test_controls::TestControls testControls(rt->clock);
     if (settings.enableTestControls) {
@@ -197,6 +200,7 @@ int runServer(const Settings& settings) {
     // No new sends now: the scheduler stops claiming, lets in-flight attempts finish within the
     // drain time and hands back the rest of its leases.
     delivery->scheduler->stop(std::chrono::milliseconds(settings.drainTimeoutMs));
+    app::stopDeliveryIo(*delivery);
     consolePool.stop();
     rt->backend->messages().stop();
     recorder.stop();
@@ -302,6 +306,8 @@ int main(int argc, char** argv) {
         }
     }
 
+    auto domainCommands = sc::app::addDomainCommands(app);
+
     CLI11_PARSE(app, argc, argv);
 
     auto settings = loader.resolve();
@@ -312,6 +318,7 @@ int main(int argc, char** argv) {
     if (accountCreate->parsed())
         return sc::app::runAccountCreate(*settings, accountEmail, passwordStdin);
     if (accountPassword->parsed()) return sc::app::runAccountSetPassword(*settings, accountEmail);
+    if (auto status = sc::app::runDomainCommand(*domainCommands, *settings)) return *status;
     for (const auto& [sub, what] : templateOps) {
         if (!sub->parsed()) continue;
         return what.first ? sc::app::runSmsTemplate(*settings, what.second, templateAccount,

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "queue/node_id.h"
+#include "sendcloudd/sms_delivery.h"
 
 namespace sc::app {
 
@@ -57,18 +58,42 @@ namespace {
 //   auto smtp = std::make_unique<delivery::smtp::SmtpAgent>(...);
 //   d.scheduler->setAgent(store::UserKind::Email, *smtp);
 //   d.agents.push_back(std::move(smtp));
-void registerDeliveryAgents(Delivery& d, Runtime& rt, const Settings& settings) {
-    (void)d;
-    (void)rt;
-    (void)settings;
+// Returns why an agent could not start ("" when all did).
+std::string registerDeliveryAgents(Delivery& d, Runtime& rt, const Settings& settings) {
+    if (auto e = registerSmsAgent(d, rt, settings); !e.empty()) return e;
+    return {};
 }
 
 }  // namespace
+
+void stopDeliveryIo(Delivery& d) {
+    // The agents were stopped by the scheduler. Handlers still queued (a peer that keeps a
+    // read open) are not waited for: they are destroyed with the io_context, which outlives
+    // the agents (it is Delivery's first member), as Asio requires.
+    d.ioWork.reset();
+    d.io.stop();
+    for (auto& t : d.ioThreads) {
+        if (t.joinable()) t.join();
+    }
+    d.ioThreads.clear();
+}
+
+Delivery::~Delivery() {
+    if (scheduler) scheduler->stop(std::chrono::milliseconds(0));
+    stopDeliveryIo(*this);
+}
 
 std::unique_ptr<Delivery> openDelivery(Runtime& rt, const Settings& settings,
                                        std::function<void(std::string_view)> onError) {
     auto d = std::make_unique<Delivery>();
     d->enabled = settings.delivery;
+    d->ioWork =
+        std::make_unique<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
+            d->io.get_executor());
+    // Two threads: TLS handshakes and DKIM signing are the CPU work; the rest waits on peers.
+    for (int i = 0; i < 2; ++i) {
+        d->ioThreads.emplace_back([io = &d->io] { io->run(); });
+    }
     try {
         d->queue = store::openSqliteQueueStore(settings.databasePath());
     } catch (const std::exception& e) {
@@ -91,7 +116,10 @@ std::unique_ptr<Delivery> openDelivery(Runtime& rt, const Settings& settings,
     options.nodeId = std::move(nodeId).value();
     options.maxInFlight = static_cast<size_t>(settings.deliveryMaxInFlight);
     d->scheduler = std::make_unique<queue::Scheduler>(*d->queue, *d->recorder, rt.clock, options);
-    registerDeliveryAgents(*d, rt, settings);
+    if (auto e = registerDeliveryAgents(*d, rt, settings); !e.empty()) {
+        std::cerr << "sendcloudd: " << e << "\n";
+        return nullptr;
+    }
     queue::Scheduler* scheduler = d->scheduler.get();
     const bool enabled = d->enabled;
     d->messages =

@@ -163,7 +163,12 @@ void SmsAgent::deliver(std::vector<queue::DeliveryJob> jobs, Report report) {
         s.job = std::move(job);
         s.text = std::move(text);
         s.encoded = std::move(*encoded);
-        s.report = report;
+        // Every outcome names its route: SMSC ids are unique per route only, and the receipts to
+        // come are matched under it.
+        s.report = [report, name = route->name](Outcome o) {
+            o.route = name;
+            report(std::move(o));
+        };
         connectors_.at(route->name)->submit(std::move(s));
     }
 }

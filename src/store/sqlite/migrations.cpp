@@ -296,6 +296,29 @@ CREATE TABLE inbound_sms (
     at_ms     INTEGER NOT NULL
 ) STRICT;
 )sql"},
+    // Sending domains and their DKIM keys (store/domain_store.h). One owner per domain; at most
+    // one signing key per domain (the partial unique index); retired keys stay until removed.
+    Migration{7, "sending domains and DKIM keys", R"sql(
+CREATE TABLE sending_domains (
+    id            INTEGER PRIMARY KEY,
+    account_id    INTEGER NOT NULL REFERENCES accounts(id),
+    domain        TEXT NOT NULL UNIQUE,
+    created_at_ms INTEGER NOT NULL
+) STRICT;
+CREATE INDEX sending_domains_by_account ON sending_domains(account_id);
+CREATE TABLE dkim_keys (
+    id                 INTEGER PRIMARY KEY,
+    domain_id          INTEGER NOT NULL REFERENCES sending_domains(id) ON DELETE CASCADE,
+    selector           TEXT NOT NULL,
+    algorithm          TEXT NOT NULL CHECK (algorithm IN ('rsa', 'ed25519')),
+    public_key         TEXT NOT NULL,
+    private_key_sealed BLOB NOT NULL,
+    created_at_ms      INTEGER NOT NULL,
+    retired_at_ms      INTEGER,
+    UNIQUE (domain_id, selector)
+) STRICT;
+CREATE UNIQUE INDEX dkim_keys_one_active ON dkim_keys(domain_id) WHERE retired_at_ms IS NULL;
+)sql"},
 };
 
 constexpr bool versionsAreContiguous() {

@@ -156,6 +156,7 @@ TEST_F(SmppAgentTest, SubmitsTextAndNumberAndReportsTheSmscIdAfterTheResponse) {
     const auto& o = recorder_.outcomes[0];
     EXPECT_EQ(o.kind, Kind::Submitted);
     EXPECT_EQ(o.recipientId, "r1");
+    EXPECT_EQ(o.route, "carrier-a");  // the receipts' SmsReceipt::route, matched against it
     EXPECT_EQ(o.smscMessageIds, std::vector<std::string>{submit["id"].get<std::string>()});
     EXPECT_EQ(o.remoteIp, "127.0.0.1");
     EXPECT_EQ(agent_->counters("carrier-a")->bindsUp.load(), 1);

@@ -53,6 +53,9 @@ TEST(RedactTargetTest, KeepsKnownRoutesAndParameterNames) {
     EXPECT_EQ(redactTarget("/email/send?to=a@b.io&subject=Hi"), "/email/send?to=***&subject=***");
     EXPECT_EQ(redactTarget("/email/send?"), "/email/send?");
     EXPECT_EQ(redactTarget("/console/api/sms-templates/12"), "/console/api/sms-templates/12");
+    EXPECT_EQ(
+        redactTarget("/sms/dlr/kannel/eu_1?token=Q3tGdI67xSxedvC76zUs9q4nBqptUwuz&id=m1&type=1"),
+        "/sms/dlr/kannel/eu_1?token=***&id=***&type=***");
     EXPECT_EQ(redactTarget("/webapi/mail.send.json?respEmailId=&x_smtpapi"),
               "/webapi/mail.send.json?respEmailId=&x_smtpapi");
 }
