@@ -119,7 +119,10 @@ http::Response routerError(int status, std::string code, std::string hint) {
 }
 
 SendApi::SendApi(SendApiDeps deps, SendLimits limits)
-    : deps_(deps), limits_(limits), failureLog_(deps.clock, limits.authFailureLogLinesPerSecond) {}
+    : deps_(deps),
+      limits_(limits),
+      failureLog_(deps.clock, limits.authFailureLogLinesPerSecond),
+      lockedLog_(deps.clock, 1) {}
 
 void SendApi::registerRoutes(http::Router& router) {
     using http::Method;
@@ -187,17 +190,23 @@ Result<SendApi::Admission, http::Response> SendApi::admit(const SendRoute& route
     if (auto r = normalizeParams(form, route.endpoint); !r) return fail(refuse(r.error(), ""));
 
     if (auto until = deps_.lockout.ipLockedUntil(req.clientIp)) {
-        event.userName = loggableUser(
-            std::string(form.params.get(auth::CredentialVerifier::userParam(api)).value_or("")));
-        event.outcome = "locked";
-        event.reason = "auth.too_many_failures";
-        deps_.audit.record(event);
+        // Not written to the authentication log: the failures that locked the address are there
+        // already, and a locked client sending at full speed would otherwise add rows at its
+        // request rate. A throttled log line counts them instead.
+        if (const auto line = lockedLog_.admit(); line.write) {
+            spdlog::info(
+                "refused a request from a locked address: api={} ip={}{}", apiName(api),
+                req.clientIp,
+                line.omitted == 0
+                    ? std::string()
+                    : fmt::format(" ({} more refused since the last such line)", line.omitted));
+        }
         return fail(refuse(ApiError{429,
                                     "auth.too_many_failures",
                                     "too many failed authentications from this address; retry "
                                     "after the lock ends",
                                     {{"retry-after", retryAfterSeconds(*until - now)}}},
-                           event.userName));
+                           ""));
     }
 
     auto verified = signedSms ? deps_.verifier.verifySignedSms(form.params, asSent)
@@ -292,11 +301,11 @@ void SendApi::finish(const Admission& a, http::Response& resp) const {
 Result<std::optional<std::string>, ApiError> SendApi::sendRequestIdOf(const Admission& a) const {
     auto id = a.form.params.get("sendRequestId");
     if (!id || id->empty()) return std::optional<std::string>();
-    size_t characters = 0;
-    for (unsigned char c : *id) characters += (c & 0xC0) != 0x80;  // UTF-8 lead bytes
-    if (characters > kMaxSendRequestId || domain::hasLineBreak(*id)) {
+    // Bytes, not characters: the id is stored as a key, and only whole, valid UTF-8 is
+    // accepted (a count of lead bytes once let 200,000 continuation bytes through).
+    if (id->size() > kMaxSendRequestId || !domain::isValidUtf8(*id) || domain::hasLineBreak(*id)) {
         return fail(badParam("param.send_request_id_invalid",
-                             "sendRequestId may hold at most 128 characters on one line"));
+                             "sendRequestId may hold at most 128 bytes of UTF-8 on one line"));
     }
     return std::optional<std::string>(std::string(*id));
 }

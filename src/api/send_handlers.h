@@ -112,6 +112,8 @@ private:
     // Authentication failures are written to the log at most this often: a client can cause
     // one per request. Every failure is still recorded in the authentication log (audit).
     mutable LogThrottle failureLog_;
+    // Requests refused because their address is locked: one line a second, with a count.
+    mutable LogThrottle lockedLog_;
 };
 
 // The error body of the router's own errors (404, 405, 500).

@@ -43,8 +43,8 @@ int64_t secondOf(int64_t ms) {
 uint64_t coalescingHash(const store::AuthEvent& e) {
     uint64_t h = std::hash<int64_t>{}(secondOf(e.atMs));
     const auto mix = [&h](size_t v) { h = (h ^ v) * 0x100000001b3ULL; };
-    for (const std::string* field : {&e.api, &e.userName, &e.outcome, &e.reason, &e.keyFingerprint,
-                                     &e.clientIp, &e.userAgent}) {
+    for (const std::string* field :
+         {&e.api, &e.userName, &e.outcome, &e.reason, &e.keyFingerprint, &e.clientIp}) {
         mix(std::hash<std::string_view>{}(*field));
     }
     mix(std::hash<int64_t>{}(e.accountId));
@@ -56,7 +56,9 @@ bool sameAttempt(const store::AuthEvent& a, const store::AuthEvent& b) {
     return secondOf(a.atMs) == secondOf(b.atMs) && a.accountId == b.accountId &&
            a.userId == b.userId && a.api == b.api && a.userName == b.userName &&
            a.outcome == b.outcome && a.reason == b.reason && a.keyFingerprint == b.keyFingerprint &&
-           a.clientIp == b.clientIp && a.userAgent == b.userAgent;
+           a.clientIp == b.clientIp;
+    // Not the User-Agent: the client chooses it freely, so a client varying it would get a row
+    // per request. The record keeps the latest one (record()).
 }
 
 }  // namespace
@@ -70,6 +72,9 @@ void AuditRecorder::record(store::AuthEvent event) {
         for (auto it = first; it != last; ++it) {
             store::AuthEvent& pending = events_[it->second];
             if (!sameAttempt(pending, event)) continue;
+            if (event.lastAttemptAtMs() >= pending.lastAttemptAtMs()) {
+                pending.userAgent = std::move(event.userAgent);
+            }
             pending.attempts += event.attempts;
             pending.atMs = std::min(pending.atMs, event.atMs);
             pending.lastAtMs = std::max(pending.lastAttemptAtMs(), event.lastAttemptAtMs());

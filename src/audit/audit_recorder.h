@@ -4,11 +4,12 @@
 // only append to memory. flush() writes everything pending synchronously (tests, shutdown).
 // Events older than the retention period are pruned as Clock time passes.
 //
-// Attempts that differ only in their time within one second (an integration sending with the
-// same user, key, address and client, or a script hammering a wrong key) are coalesced into one
-// event with a count (AuthEvent::attempts, lastAtMs) while they wait for the flush: every
-// attempt is still counted, but a busy client costs a row a second instead of a row a request,
-// which was most of the send path's database work and let the log grow without bound.
+// Attempts that differ only in their time within one second and their User-Agent (an
+// integration sending with the same user, key and address, or a script hammering a wrong key,
+// whatever User-Agent it sends) are coalesced into one event with a count (AuthEvent::attempts,
+// lastAtMs) and the latest User-Agent while they wait for the flush: every attempt is still
+// counted, but a busy client costs a row a second instead of a row a request, which was most of
+// the send path's database work and let the log grow without bound.
 
 #include <chrono>
 #include <condition_variable>

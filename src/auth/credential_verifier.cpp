@@ -61,6 +61,10 @@ std::string_view errorCode(AuthFailureReason r) {
             return "auth.signature_invalid";
         case AuthFailureReason::SignatureStale:
             return "auth.signature_stale";
+        case AuthFailureReason::SignatureReplayed:
+            return "auth.signature_replayed";
+        case AuthFailureReason::ReplayCacheFull:
+            return "auth.replay_cache_full";
         case AuthFailureReason::UserDisabled:
             return "auth.user_disabled";
         case AuthFailureReason::StoreUnavailable:
@@ -74,6 +78,7 @@ int httpStatus(AuthFailureReason r) {
         case AuthFailureReason::UserDisabled:
             return 403;
         case AuthFailureReason::StoreUnavailable:
+        case AuthFailureReason::ReplayCacheFull:
             return 503;
         default:
             return 401;
@@ -89,12 +94,14 @@ std::string_view CredentialVerifier::keyParam(Api api) {
 }
 
 CredentialVerifier::CredentialVerifier(store::CredentialStore& store, const KeyMaterial& keys,
-                                       const Clock& clock, CredentialCacheOptions cacheOptions)
+                                       const Clock& clock, CredentialCacheOptions cacheOptions,
+                                       ReplayCacheOptions replayOptions)
     : store_(store),
       keys_(keys),
       clock_(clock),
       dummyHash_(keys.hash("unknown-user-dummy-key")),
-      cache_(clock, cacheOptions) {}
+      cache_(clock, cacheOptions),
+      replays_(clock, replayOptions) {}
 
 namespace {
 
@@ -332,6 +339,25 @@ Result<AuthContext, AuthFailure> CredentialVerifier::verifySignedSms(
         AuthFailure f = failure(AuthFailureReason::UserDisabled,
                                 "this SMS_USER is disabled; an account owner can enable it again",
                                 "user disabled", std::string(*user));
+        f.accountId = record->accountId;
+        f.userId = record->id;
+        f.keyFingerprint = record->keyFingerprint;
+        return fail(std::move(f));
+    }
+    // Last, so that only a request otherwise accepted uses its signature up. The entry lives
+    // as long as the timestamp passes the check above.
+    const auto admitted = replays_.admit(record->name, presented, *ts + window.count());
+    if (admitted != SignatureReplayCache::Admit::First) {
+        const bool replay = admitted == SignatureReplayCache::Admit::Replay;
+        AuthFailure f =
+            replay ? failure(AuthFailureReason::SignatureReplayed,
+                             "this signed request was accepted already; each signature is "
+                             "accepted once: sign a new request with the current timestamp",
+                             "signature replayed", std::string(*user))
+                   : failure(AuthFailureReason::ReplayCacheFull,
+                             "too many signed requests in the last two minutes to check this "
+                             "one for a replay; retry shortly, or send smsKey instead",
+                             "replay cache full", std::string(*user));
         f.accountId = record->accountId;
         f.userId = record->id;
         f.keyFingerprint = record->keyFingerprint;

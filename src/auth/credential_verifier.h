@@ -21,6 +21,7 @@
 
 #include "auth/credential_cache.h"
 #include "auth/key_material.h"
+#include "auth/replay_cache.h"
 #include "common/clock.h"
 #include "common/result.h"
 #include "http/params.h"
@@ -52,6 +53,8 @@ enum class AuthFailureReason {
     KeyExpired,           // 401 auth.key_expired (a reset key after its grace period)
     SignatureInvalid,     // 401 auth.signature_invalid (signed SMS: wrong signature)
     SignatureStale,       // 401 auth.signature_stale (signed SMS: timestamp outside 60 s)
+    SignatureReplayed,    // 401 auth.signature_replayed (signed SMS: this signature was used)
+    ReplayCacheFull,      // 503 auth.replay_cache_full (signed SMS: too many to remember)
     UserDisabled,         // 403 auth.user_disabled
     StoreUnavailable,     // 503 store.unavailable (we could not check)
 };
@@ -73,14 +76,16 @@ int httpStatus(AuthFailureReason r);
 class CredentialVerifier {
 public:
     CredentialVerifier(store::CredentialStore& store, const KeyMaterial& keys, const Clock& clock,
-                       CredentialCacheOptions cacheOptions = {});
+                       CredentialCacheOptions cacheOptions = {},
+                       ReplayCacheOptions replayOptions = {});
 
     Result<AuthContext, AuthFailure> verify(Api api, const http::ParamMap& params,
                                             const http::Request& request) const;
 
     // SendCloud's signed SMS form (smsUser, timestamp, signature; no smsKey): the signature is
     // checked with the user's decrypted SMS_KEY over `signedParams` (every request parameter
-    // as received), and the timestamp must be within `window` of the clock.
+    // as received), and the timestamp must be within `window` of the clock. A signature is
+    // accepted once: sent again while its timestamp is inside the window it is a replay.
     Result<AuthContext, AuthFailure> verifySignedSms(
         const http::ParamMap& params,
         const std::vector<std::pair<std::string, std::string>>& signedParams,
@@ -97,6 +102,7 @@ private:
     std::string dummyHash_;
     // Filled by verify(), which is const to its callers; the cache does its own locking.
     mutable CredentialCache cache_;
+    mutable SignatureReplayCache replays_;
 };
 
 }  // namespace sc::auth

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <functional>
 #include <optional>
+#include <string_view>
 
 namespace sc {
 
@@ -94,6 +95,10 @@ const std::vector<SettingDef>& settingDefs() {
                      }});
         d.push_back(intSetting("max_connections", "open connections at most; more get 503",
                                &Settings::maxConnections, 1));
+        d.push_back(intSetting("max_connections_per_client",
+                               "open connections from one client address at most (loopback "
+                               "exempt; 0: no cap); more get 503",
+                               &Settings::maxConnectionsPerClient, 0));
         d.push_back(intSetting("max_header_bytes", "request header size limit (431 beyond)",
                                &Settings::maxHeaderBytes, 1024));
         d.push_back(intSetting("max_body_bytes", "request body size limit (413 beyond)",
@@ -305,6 +310,48 @@ Result<Settings, std::string> SettingsLoader::resolve() const {
             return fail(flagName(def.key) + ": " + r.error());
     }
     return s;
+}
+
+namespace {
+
+// The host part of HOST:PORT ([v6]:PORT too), as written.
+std::string_view listenHost(std::string_view listen) {
+    if (!listen.empty() && listen.front() == '[') {
+        const auto close = listen.find(']');
+        return close == std::string_view::npos ? listen : listen.substr(1, close - 1);
+    }
+    const auto colon = listen.rfind(':');
+    return colon == std::string_view::npos ? listen : listen.substr(0, colon);
+}
+
+bool isLoopbackHost(std::string_view host) {
+    return host == "localhost" || host == "::1" || host.substr(0, 4) == "127.";
+}
+
+}  // namespace
+
+std::optional<std::string> exposureWarning(const Settings& settings) {
+    const std::string_view host = listenHost(settings.listen);
+    if (isLoopbackHost(host)) return std::nullopt;
+    std::string what;
+    std::string fix;
+    if (settings.demo) {
+        what = "demo = true (an empty database gets a demo account whose keys are printed)";
+        fix = "set demo = false";
+    }
+    if (!settings.secureCookies) {
+        if (!what.empty()) {
+            what += " and ";
+            fix += ", and ";
+        }
+        what +=
+            "secure_cookies = false (console session cookies cross the network in clear over "
+            "plain HTTP)";
+        fix += "serve the console through a TLS proxy with secure_cookies = true";
+    }
+    if (what.empty()) return std::nullopt;
+    return "listening on " + std::string(host) + ", which other machines can reach, with " + what +
+           ": " + fix;
 }
 
 }  // namespace sc

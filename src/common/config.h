@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@ struct Settings {
     std::string dataDir = "./var";
     int ioThreads = 0;  // 0: one per core
     int64_t maxConnections = 10000;
+    int64_t maxConnectionsPerClient = 64;  // 0: no cap; loopback clients are exempt
     int64_t maxHeaderBytes = 16 * 1024;
     int64_t maxBodyBytes = 12 * 1024 * 1024;
     int64_t headerTimeoutMs = 10000;
@@ -93,5 +95,11 @@ private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
+
+// The one warning line sendcloudd logs at start-up when a listener that other machines can reach
+// (not 127.0.0.0/8, ::1 or localhost) runs with `demo` on (an empty database gets an account
+// whose keys are printed) or console cookies without `Secure` (over plain HTTP a session cookie
+// crosses the network in clear); nullopt when neither applies.
+std::optional<std::string> exposureWarning(const Settings& settings);
 
 }  // namespace sc

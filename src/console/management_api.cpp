@@ -957,6 +957,9 @@ http::Response ManagementApi::smsTemplates(const Context& ctx, const std::string
             return errorOut(templateNotFound("such SMS template"));
         }
         id = std::stoll(idText);
+        // Ids start at 1. An item path only reads or changes what exists: were 0 read as "new",
+        // PATCH /sms-templates/0 would create a template (creating is POST on the collection).
+        if (id == 0) return errorOut(templateNotFound("such SMS template"));
     }
     const std::string what = strCat("SMS template ", idText);
     if (ctx.req.method == M::Delete) {

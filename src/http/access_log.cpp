@@ -4,76 +4,140 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
-
-#include "http/request_params.h"
 
 namespace sc::http {
 
 namespace {
 
-bool looksSecret(std::string_view rawName) {
-    auto decoded = percentDecode(rawName, true);
-    std::string name = decoded ? decoded.value() : std::string(rawName);
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    static constexpr std::array<std::string_view, 7> kMarkers = {
-        "key", "password", "passwd", "secret", "token", "signature", "session"};
-    return std::any_of(kMarkers.begin(), kMarkers.end(),
-                       [&](std::string_view m) { return name.find(m) != std::string::npos; });
+// Route words are short, lower-case and unencoded (`email`, `mail.send.json`, `sms-templates`,
+// a template id). A key is 32 mixed-case characters, so it never passes, and neither does
+// anything percent-encoded.
+constexpr size_t kMaxRouteWord = 24;
+
+bool isRouteWord(std::string_view segment) {
+    if (segment.empty() || segment.size() > kMaxRouteWord) return false;
+    return std::all_of(segment.begin(), segment.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+    });
 }
 
-// A value shaped like one of our keys (32 characters of [A-Za-z0-9]) is masked whatever its
-// parameter is called: a caller who swapped apiUser and apiKey, or pasted a key into the wrong
-// field, must not get it written to our logs.
-bool looksLikeKey(std::string_view rawValue) {
-    auto decoded = percentDecode(rawValue, true);
-    std::string_view v = decoded ? std::string_view(decoded.value()) : rawValue;
-    auto isKeyChar = [](char c) {
-        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    };
-    // Trimmed, because a key sent with stray whitespace is still a key.
-    while (!v.empty() && !isKeyChar(v.front())) v.remove_prefix(1);
-    while (!v.empty() && !isKeyChar(v.back())) v.remove_suffix(1);
-    return v.size() >= 32 && v.size() <= 64 && std::all_of(v.begin(), v.end(), isKeyChar) &&
-           std::any_of(v.begin(), v.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+// Every parameter name the API, the console and Kannel's delivery reports (token, id, type)
+// read (docs/api.md, docs/delivery.md), with SendCloud's v1 spellings. A name outside the list is
+// logged as `*`: a client may put anything there.
+constexpr std::array<std::string_view, 42> kKnownParameters = {"apiUser",
+                                                               "apiKey",
+                                                               "api_user",
+                                                               "api_key",
+                                                               "smsUser",
+                                                               "smsKey",
+                                                               "from",
+                                                               "fromName",
+                                                               "fromname",
+                                                               "to",
+                                                               "cc",
+                                                               "bcc",
+                                                               "replyTo",
+                                                               "replyto",
+                                                               "subject",
+                                                               "html",
+                                                               "plain",
+                                                               "headers",
+                                                               "attachments",
+                                                               "xsmtpapi",
+                                                               "x_smtpapi",
+                                                               "substitution_vars",
+                                                               "respEmailId",
+                                                               "resp_email_id",
+                                                               "templateInvokeName",
+                                                               "template_invoke_name",
+                                                               "sendRequestId",
+                                                               "phone",
+                                                               "message",
+                                                               "vars",
+                                                               "msgType",
+                                                               "templateId",
+                                                               "timestamp",
+                                                               "signature",
+                                                               "user",
+                                                               "outcome",
+                                                               "before",
+                                                               "limit",
+                                                               "csrfToken",
+                                                               "token",
+                                                               "id",
+                                                               "type"};
+
+bool isKnownParameter(std::string_view name) {
+    return std::find(kKnownParameters.begin(), kKnownParameters.end(), name) !=
+           kKnownParameters.end();
+}
+
+void appendPath(std::string& out, std::string_view path) {
+    // Segments split on '/' only; ';' or ':' inside one make it a non-word, so it is replaced.
+    size_t start = 0;
+    while (true) {
+        const auto slash = path.find('/', start);
+        const auto segment = path.substr(
+            start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+        if (segment.empty() || isRouteWord(segment)) {
+            out.append(segment);
+        } else {
+            out.push_back('*');
+        }
+        if (slash == std::string_view::npos) break;
+        out.push_back('/');
+        start = slash + 1;
+    }
+}
+
+void appendQuery(std::string& out, std::string_view query) {
+    // '&' and ';' both separate parameters for some parsers; splitting on both can only make
+    // pieces smaller, and every piece's value is hidden anyway.
+    size_t start = 0;
+    while (true) {
+        const auto sep = query.find_first_of("&;", start);
+        const auto piece = query.substr(
+            start, sep == std::string_view::npos ? std::string_view::npos : sep - start);
+        const auto eq = piece.find('=');
+        const auto name = piece.substr(0, eq);
+        if (!name.empty()) out.append(isKnownParameter(name) ? name : std::string_view("*"));
+        if (eq != std::string_view::npos) {
+            out.push_back('=');
+            if (eq + 1 < piece.size()) out.append("***");
+        }
+        if (sep == std::string_view::npos) break;
+        out.push_back(query[sep]);
+        start = sep + 1;
+    }
 }
 
 }  // namespace
 
 std::string redactTarget(std::string_view target) {
-    auto q = target.find('?');
-    if (q == std::string_view::npos) return std::string(target);
-    std::string out(target.substr(0, q + 1));
-    std::string_view query = target.substr(q + 1);
-    bool first = true;
-    while (true) {
-        auto amp = query.find('&');
-        std::string_view piece = query.substr(0, amp);
-        if (!first) out.push_back('&');
-        first = false;
-        auto eq = piece.find('=');
-        std::string_view name = piece.substr(0, eq);
-        if (eq != std::string_view::npos &&
-            (looksSecret(name) || looksLikeKey(piece.substr(eq + 1)))) {
-            out.append(name).append("=***");
-        } else if (eq == std::string_view::npos && looksSecret(name)) {
-            out.append("***");
-        } else {
-            out.append(piece);
-        }
-        if (amp == std::string_view::npos) break;
-        query = query.substr(amp + 1);
+    std::string out;
+    out.reserve(target.size());
+    const auto q = target.find('?');
+    appendPath(out, target.substr(0, q));
+    if (q != std::string_view::npos) {
+        out.push_back('?');
+        appendQuery(out, target.substr(q + 1));
     }
     return out;
+}
+
+std::string_view loggedMethod(std::string_view method) {
+    static constexpr std::array<std::string_view, 10> kMethods = {
+        "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE", "-"};
+    auto it = std::find(kMethods.begin(), kMethods.end(), method);
+    return it == kMethods.end() ? std::string_view("OTHER") : *it;
 }
 
 void AccessLog::record(std::string_view method, std::string_view target, int status,
                        std::chrono::microseconds latency, std::string_view clientIp,
                        std::string_view user) const {
     if (!enabled_) return;
-    spdlog::info("access method={} path={} status={} latency_us={} ip={} user={}", method,
-                 redactTarget(target), status, latency.count(), clientIp,
+    spdlog::info("access method={} path={} status={} latency_us={} ip={} user={}",
+                 loggedMethod(method), redactTarget(target), status, latency.count(), clientIp,
                  user.empty() ? std::string_view("-") : user);
 }
 

@@ -1,7 +1,11 @@
 #pragma once
-// One line per request: method, path (query string with secrets masked), status, latency,
-// client IP and API user. Secrets are masked by parameter name, after percent-decoding the name,
-// so "api%4Bey=..." is caught as surely as "apiKey=...".
+// One line per request: method, target, status, latency, client IP and API user, written so that
+// no secret can reach it whatever shape the request has (docs/operations.md, "Access log").
+// Keys arrive in every place a client can put them: a parameter value, a value glued to another
+// (`apiUser=acme:KEY`), a name, a path segment, percent-encoded or not. Recognising secrets is a
+// losing game, so the target is logged by allowlist instead: path segments that look like route
+// words stay, every other segment becomes `*`; in the query, known parameter names stay, others
+// become `*`, and every non-empty value becomes `***`.
 
 #include <chrono>
 #include <string>
@@ -11,9 +15,12 @@
 
 namespace sc::http {
 
-// Replaces the value of every parameter whose name looks secret (key, password, secret, token,
-// signature, in any case) with ***.
+// The target as the access log writes it (see above).
 std::string redactTarget(std::string_view target);
+
+// The method as the access log writes it: a standard method's name, otherwise "OTHER" (a
+// method is any token the client chose).
+std::string_view loggedMethod(std::string_view method);
 
 class AccessLog {
 public:

@@ -243,7 +243,8 @@ private:
 struct Connection {
     Socket* socket = nullptr;
     Strand strand;
-    bool idle = true;  // read and written on the strand only
+    bool idle = true;    // read and written on the strand only
+    std::string client;  // the address counted against maxConnectionsPerClient; empty: none
     explicit Connection(Strand s) : strand(std::move(s)) {}
 };
 
@@ -267,6 +268,8 @@ struct Server::Impl {
     std::mutex connMu;
     std::condition_variable connCv;
     std::unordered_map<Connection*, std::shared_ptr<Connection>> connections;
+    // Open connections per client address (only those the per-client cap applies to).
+    std::unordered_map<std::string, size_t> perClient;
     std::atomic<size_t> busy{0};  // connections with a request in flight
 
     // The accept loop's state (its coroutine only).
@@ -328,30 +331,75 @@ struct Server::Impl {
             }
             acceptBackoff = kFirstAcceptBackoff;
             auto conn = std::make_shared<Connection>(strand);
+            conn->client = cappedClientOf(socket);
             bool tooMany;
+            bool clientTooMany = false;
             {
                 std::lock_guard lk(connMu);
                 tooMany = connections.size() >= options.limits.maxConnections;
-                if (!tooMany) connections.emplace(conn.get(), conn);
+                if (!tooMany && !conn->client.empty()) {
+                    size_t& open = perClient[conn->client];
+                    clientTooMany = open >= options.limits.maxConnectionsPerClient;
+                    if (!clientTooMany) ++open;
+                }
+                if (!tooMany && !clientTooMany) connections.emplace(conn.get(), conn);
             }
             if (tooMany) {
-                net::co_spawn(strand, refuse(std::move(socket)), net::detached);
+                net::co_spawn(strand,
+                              refuse(std::move(socket), "server.too_many_connections",
+                                     "the server has too many open connections; retry shortly"),
+                              net::detached);
+                continue;
+            }
+            if (clientTooMany) {
+                net::co_spawn(strand,
+                              refuse(std::move(socket), "server.too_many_client_connections",
+                                     "this client address has too many open connections; close "
+                                     "some, or retry shortly"),
+                              net::detached);
                 continue;
             }
             net::co_spawn(strand, session(std::move(socket), conn), net::detached);
         }
     }
 
-    net::awaitable<void> refuse(Socket socket) {
+    // The address a new connection counts against for maxConnectionsPerClient; empty when the
+    // cap is off or does not apply (a loopback client, unless capLoopbackClients).
+    std::string cappedClientOf(const Socket& socket) const {
+        if (options.limits.maxConnectionsPerClient == 0) return {};
+        beast::error_code ec;
+        const auto ep = socket.remote_endpoint(ec);
+        if (ec) return {};
+        auto address = ep.address();
+        // A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d: the same client either way.
+        if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+            address = net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6());
+        }
+        if (address.is_loopback() && !options.limits.capLoopbackClients) return {};
+        return address.to_string();
+    }
+
+    net::awaitable<void> refuse(Socket socket, const char* code, const char* hint) {
         beast::tcp_stream stream(tcp::socket(std::move(socket)));
         stream.expires_after(options.limits.writeTimeout);
-        auto res = toBeast(errorFor(503, "server.too_many_connections",
-                                    "the server has too many open connections; retry shortly"),
-                           11, false);
+        auto res = toBeast(errorFor(503, code, hint), 11, false);
         res.set(bhttp::field::retry_after, "1");
         beast::error_code ec;
         co_await bhttp::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
         stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
+
+    // A response appendResponseHead() leaves to Beast; to HEAD, only its head.
+    Task<> writeBeast(Socket& socket, const http::Response& r, unsigned version, bool keepAlive,
+                      bool headOnly, beast::error_code& ec) {
+        auto res = toBeast(r, version, keepAlive);
+        if (headOnly) {
+            bhttp::response_serializer<bhttp::string_body> serializer(res);
+            co_await bhttp::async_write_header(socket, serializer,
+                                               net::redirect_error(onStrand, ec));
+        } else {
+            co_await bhttp::async_write(socket, res, net::redirect_error(onStrand, ec));
+        }
     }
 
     // Beast's message for the responses appendResponseHead() leaves to Beast.
@@ -369,18 +417,19 @@ struct Server::Impl {
     }
 
     // Writes the response under the write timeout. `head` is the session's scratch string.
+    // `headOnly` (the answer to HEAD) writes the head, Content-Length included, without the body.
     Task<> writeResponse(Socket& socket, IoDeadline& deadline, std::string& head,
                          const http::Response& r, unsigned version, bool keepAlive,
-                         beast::error_code& ec) {
+                         beast::error_code& ec, bool headOnly = false) {
         keepAlive = keepAlive && !r.closeConnection;
         deadline.arm(options.limits.writeTimeout);
         head.clear();
         if (appendResponseHead(head, r, version, keepAlive)) {
-            std::array<net::const_buffer, 2> buffers{net::buffer(head), net::buffer(r.body)};
+            std::array<net::const_buffer, 2> buffers{
+                net::buffer(head), net::buffer(r.body.data(), headOnly ? 0 : r.body.size())};
             co_await net::async_write(socket, buffers, net::redirect_error(onStrand, ec));
         } else {
-            auto res = toBeast(r, version, keepAlive);
-            co_await bhttp::async_write(socket, res, net::redirect_error(onStrand, ec));
+            co_await writeBeast(socket, r, version, keepAlive, headOnly, ec);
         }
         deadline.disarm();
         if (ec == net::error::operation_aborted && deadline.expired()) ec = beast::error::timeout;
@@ -471,7 +520,8 @@ struct Server::Impl {
                 auto r = errorFor(413, "request.too_large",
                                   "the request body may hold at most " +
                                       std::to_string(lim.maxBodyBytes) + " bytes");
-                co_await writeResponse(socket, *deadline, head, r, version, false, ec);
+                co_await writeResponse(socket, *deadline, head, r, version, false, ec,
+                                       req.method == http::Method::Head);
                 log(method, req.target, 413, started, req.clientIp, "");
                 break;
             }
@@ -540,15 +590,18 @@ struct Server::Impl {
                 (lim.maxRequestsPerConnection == 0 || served < lim.maxRequestsPerConnection);
             // The write is spelled out here rather than calling writeResponse(): this is the path
             // every request takes, and a nested coroutine costs a frame and a resumption.
+            // A HEAD answer is the GET answer's head alone: a body after it would be read as
+            // the start of the next response.
+            const bool headOnly = req.method == http::Method::Head;
             deadline->arm(lim.writeTimeout);
             head.clear();
             if (appendResponseHead(head, response, version, keepAlive)) {
-                std::array<net::const_buffer, 2> buffers{net::buffer(head),
-                                                         net::buffer(response.body)};
+                std::array<net::const_buffer, 2> buffers{
+                    net::buffer(head),
+                    net::buffer(response.body.data(), headOnly ? 0 : response.body.size())};
                 co_await net::async_write(socket, buffers, net::redirect_error(onStrand, ec));
             } else {
-                auto res = toBeast(response, version, keepAlive);
-                co_await bhttp::async_write(socket, res, net::redirect_error(onStrand, ec));
+                co_await writeBeast(socket, response, version, keepAlive, headOnly, ec);
             }
             deadline->disarm();
             log(method, req.target, response.status, started, req.clientIp, response.logUser);
@@ -575,6 +628,10 @@ struct Server::Impl {
             socket.close(ec);
             std::lock_guard lk(im.connMu);
             conn.socket = nullptr;
+            if (!conn.client.empty()) {
+                auto it = im.perClient.find(conn.client);
+                if (it != im.perClient.end() && --it->second == 0) im.perClient.erase(it);
+            }
             im.connections.erase(&conn);
             im.connCv.notify_all();
         }

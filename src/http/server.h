@@ -24,6 +24,12 @@ struct ServerLimits {
     std::chrono::milliseconds idleTimeout{60000};
     std::chrono::milliseconds writeTimeout{30000};
     size_t maxConnections = 10000;
+    // Open connections from one client address at most (0: no cap); past it that client's new
+    // connections get 503, so that one client cannot take every slot from the others.
+    size_t maxConnectionsPerClient = 64;
+    // Loopback clients are exempt unless this is set: a reverse proxy or benchmark on the same
+    // machine is one address for many clients.
+    bool capLoopbackClients = false;
     size_t maxRequestsPerConnection = 0;  // 0: unlimited
 };
 

@@ -102,6 +102,7 @@ int runServer(const Settings& settings) {
     lim.bodyTimeout = std::chrono::milliseconds(settings.bodyTimeoutMs);
     lim.idleTimeout = std::chrono::milliseconds(settings.idleTimeoutMs);
     lim.maxConnections = static_cast<size_t>(settings.maxConnections);
+    lim.maxConnectionsPerClient = static_cast<size_t>(settings.maxConnectionsPerClient);
     lim.maxRequestsPerConnection = static_cast<size_t>(settings.maxRequestsPerConnection);
 
     // Block the stop signals before any thread starts so that only sigwait() below sees them.
@@ -185,6 +186,8 @@ int runServer(const Settings& settings) {
     std::string baseUrl = "http://" + hostForUrl + ":" + std::to_string(port);
     if (settings.demo) createDemo(*rt, baseUrl);
     if (delivery->enabled) delivery->scheduler->start();
+    // Before the "listening" line, which tests wait for.
+    if (auto warning = exposureWarning(settings)) spdlog::warn("{}", *warning);
     spdlog::info("sendcloudd listening on {} (data dir {}, {} I/O threads)", baseUrl,
                  settings.dataDir, options.ioThreads);
     std::cout << "sendcloudd listening on " << baseUrl << "\nconsole: " << baseUrl << "/console"

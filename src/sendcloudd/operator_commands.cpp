@@ -74,6 +74,16 @@ int setPassword(Runtime& rt, int64_t accountId, std::string password) {
         std::cerr << "sendcloudd: " << r.error().message << "\n";
         return 1;
     }
+    // A new password ends every console session of the account: whoever knew the old one may
+    // still hold a cookie. Sessions live in the database, so a running server sees this at once.
+    auto ended = rt.backend->sessions().deleteAccountSessions(accountId);
+    if (!ended) {
+        std::cerr << "sendcloudd: the password is set, but the account's console sessions could "
+                     "not be ended: "
+                  << ended.error().message << "; run the command again\n";
+        return 1;
+    }
+    if (ended.value() > 0) std::cout << "console sessions ended: " << ended.value() << "\n";
     return 0;
 }
 

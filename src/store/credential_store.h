@@ -87,6 +87,8 @@ public:
     virtual Result<Ok, StoreError> deleteSession(std::string_view tokenHash) = 0;
     // Removes sessions that expired before nowMs; returns how many.
     virtual Result<int64_t, StoreError> deleteExpiredSessions(int64_t nowMs) = 0;
+    // Removes every session of the account (its password changed); returns how many.
+    virtual Result<int64_t, StoreError> deleteAccountSessions(int64_t accountId) = 0;
 };
 
 }  // namespace sc::store

@@ -13,6 +13,7 @@ SETTINGS = {
     "--data-dir": "./var",
     "--io-threads": "0",
     "--max-connections": "10000",
+    "--max-connections-per-client": "64",
     "--max-header-bytes": "16384",
     "--max-body-bytes": "12582912",
     "--header-timeout-ms": "10000",
@@ -171,6 +172,38 @@ class LayersTest(h.ServerTestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("max_recipientz", r.stderr)
 
+
+
+class ExposureWarningTest(h.ServerTestCase):
+    """Issue #11: demo on and cookies without Secure on a listener others can reach, unsaid."""
+
+    WARNING = "which other machines can reach"
+
+    def warnings(self, srv):
+        srv.wait_for_stderr(r"sendcloudd listening on ")
+        return [l for l in srv.stderr_text().splitlines() if self.WARNING in l]
+
+    def test_a_reachable_listener_gets_one_warning_line(self):
+        srv = self.start_server(listen="0.0.0.0:0", demo=True)
+        lines = self.warnings(srv)
+        self.assertEqual(len(lines), 1, lines)
+        self.assertIn("demo = true", lines[0])
+        self.assertIn("secure_cookies = false", lines[0])
+        self.assertIn(" warning ", lines[0])
+        self.assertEqual(srv.stop(), 0)
+
+        cookies_only = self.start_server(listen="0.0.0.0:0", demo=False)
+        lines = self.warnings(cookies_only)
+        self.assertEqual(len(lines), 1, lines)
+        self.assertNotIn("demo = true", lines[0])
+        self.assertEqual(cookies_only.stop(), 0)
+
+    def test_loopback_or_a_safe_setup_gets_none(self):
+        for kw in ({"demo": True}, {"listen": "0.0.0.0:0", "args": ["--secure-cookies=true"]}):
+            with self.subTest(**{k: str(v) for k, v in kw.items()}):
+                srv = self.start_server(**kw)
+                self.assertEqual(self.warnings(srv), [])
+                self.assertEqual(srv.stop(), 0)
 
 if __name__ == "__main__":
     unittest.main()

@@ -148,6 +148,28 @@ class ManagementApiTest(h.ServerTestCase):
         self.assertOk(c.post("logout"))
         self.assertError(c.get("session"), 401, "console.session_required")
 
+    def test_set_password_ends_every_session_of_the_account(self):
+        # Issue #11: after `account set-password` the old cookie went on creating API users.
+        email, first, second = "carol@example.com", "carol first password", "carol second one"
+        self.srv.create_account(email)
+        set_password(self.srv, email, first)
+        browsers = [Console(self.port), Console(self.port)]
+        for c in browsers:
+            self.assertOk(c.login(email, first))
+        bob = self.bob()
+
+        set_password(self.srv, email, second)
+        for c in browsers:
+            self.assertError(c.get("session"), 401, "console.session_required")
+            self.assertError(c.post("email-users", {"name": "carol_after_reset"}), 401,
+                             "console.session_required")
+        # Another account's session is untouched; the new password logs in, the old does not.
+        self.assertOk(bob.get("session"))
+        self.assertError(Console(self.port).login(email, first), 401, "console.login_failed")
+        carol = Console(self.port)
+        self.assertOk(carol.login(email, second))
+        self.assertError(carol.get("email-users/carol_after_reset"), 404, "console.not_found")
+
     # ---- CSRF ------------------------------------------------------------------------------------
     def test_state_changes_without_the_csrf_token_are_refused(self):
         c = self.alice()

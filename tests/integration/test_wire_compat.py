@@ -804,12 +804,18 @@ class SignedSmsTest(WireTestCase):
                                  "auth.signature_stale")
         self.assertEqual(self.message_count(), before)
 
-    def test_a_replay_inside_the_window_with_send_request_id_queues_nothing(self):
+    def test_a_replay_inside_the_window_is_refused_and_a_re_signed_retry_queues_nothing(self):
         params = self.signed(self.signed_template_sms("4444", ("sendRequestId", "otp-4444")))
         before = self.message_count()
         first = self.assertOk(h.post_form(self.port, "/smsapi/send", params))
-        again = self.assertOk(h.post_form(self.port, "/smsapi/send", params))
-        self.assertEqual(first, again)
+        for path in SMS_PATHS:
+            with self.subTest(path=path):
+                self.assertError(h.post_form(self.port, path, params), 401,
+                                 "auth.signature_replayed", "accepted once")
+        # A retry signed anew with the same sendRequestId gets the first answer.
+        retry = self.signed(self.signed_template_sms("4444", ("sendRequestId", "otp-4444"),
+                                                     ts=now_ms() + 1))
+        self.assertEqual(self.assertOk(h.post_form(self.port, "/smsapi/send", retry)), first)
         self.assertEqual(self.message_count(), before + 1)
 
     def test_content_refusals(self):

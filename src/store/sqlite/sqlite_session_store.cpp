@@ -78,4 +78,17 @@ Result<int64_t, StoreError> SqliteSessionStore::deleteExpiredSessions(int64_t no
     }
 }
 
+Result<int64_t, StoreError> SqliteSessionStore::deleteAccountSessions(int64_t accountId) {
+    try {
+        auto conn = pool_.acquire();
+        return inWriteTransaction(*conn, [&]() -> Result<int64_t, StoreError> {
+            ScopedStatement s(*conn, "DELETE FROM sessions WHERE account_id = ?");
+            bindInt(*s, 1, accountId);
+            return static_cast<int64_t>(s->exec());
+        });
+    } catch (const std::exception& e) {
+        return fail(toStoreError(e));
+    }
+}
+
 }  // namespace sc::store::sqlite

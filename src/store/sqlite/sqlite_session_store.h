@@ -19,6 +19,7 @@ public:
     // Ok also when there is no such session (a second logout is not an error).
     Result<Ok, StoreError> deleteSession(std::string_view tokenHash) override;
     Result<int64_t, StoreError> deleteExpiredSessions(int64_t nowMs) override;
+    Result<int64_t, StoreError> deleteAccountSessions(int64_t accountId) override;
 
 private:
     ConnectionPool& pool_;

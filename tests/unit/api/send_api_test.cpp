@@ -330,6 +330,41 @@ TEST_F(SendApiTest, ALockedAddressIsRefusedEvenWithTheRightKey) {
     EXPECT_EQ(email(emailKey_, "7.7.7.7").status, 200);
 }
 
+// Issue #11: unauthenticated requests grew auth_events at request rate, one row per User-Agent,
+// and requests refused by the lockout were recorded too.
+TEST_F(SendApiTest, FailuresWithVaryingUserAgentsTakeABoundedNumberOfRows) {
+    for (int i = 0; i < 300; ++i) {
+        http::Request req;
+        req.method = http::Method::Get;
+        req.path = "/email/send";
+        req.query = "apiUser=nobody_x&apiKey=wrong" + std::to_string(i);
+        req.target = req.path + "?" + req.query;
+        req.clientIp = "6.6.6.6";
+        req.headers.push_back({"user-agent", "probe/" + std::to_string(i)});
+        std::promise<http::Response> done;
+        auto fut = done.get_future();
+        api_.sendEmail(
+            req, http::Responder([&done](http::Response r) { done.set_value(std::move(r)); }));
+        const int status = fut.get().status;
+        ASSERT_TRUE(status == 401 || status == 429) << status;
+        clock_.advance(std::chrono::milliseconds(50));
+    }
+    ASSERT_TRUE(recorder_.flush());
+    store::AuthEventQuery q;
+    q.accountId = 0;  // an unknown user's events belong to no account
+    q.limit = 1000;
+    auto events = backend_.audit().queryEvents(q);
+    ASSERT_TRUE(events.ok());
+    EXPECT_GE(events->size(), 1u);
+    EXPECT_LE(events->size(), 5u);
+    for (const auto& e : events.value()) {
+        EXPECT_EQ(e.event.clientIp, "6.6.6.6");
+        EXPECT_EQ(e.event.userAgent.rfind("probe/", 0), 0u) << e.event.userAgent;
+    }
+    // The address is still refused: the lockout holds whether or not it is written down.
+    EXPECT_EQ(email(emailKey_, "6.6.6.6").status, 429);
+}
+
 TEST_F(SendApiTest, AuditAndUsageRecordFingerprintsNeverKeys) {
     EXPECT_EQ(email(emailKey_).status, 200);
     EXPECT_EQ(email("not-the-key").status, 401);
@@ -409,9 +444,8 @@ TEST_F(SendApiTest, WrongAndStaleSignaturesHaveTheirOwnCodes) {
     tampered[1].second = "+447911123456";  // phone changed after signing
     EXPECT_EQ(errorCodeOf(call(true, tampered)), "auth.signature_invalid");
 
-    // A request signed now and replayed after the 60 s window.
+    // A request signed now and first sent at the 60 s window's edge, then after it.
     auto signedNow = signedSms(smsKey_, clock_.nowMillis(), auth::SignatureAlgorithm::Sha256);
-    EXPECT_EQ(call(true, signedNow).status, 200);
     clock_.advance(std::chrono::seconds(60));
     EXPECT_EQ(call(true, signedNow).status, 200);  // the window's edge
     clock_.advance(std::chrono::milliseconds(1));
@@ -421,6 +455,37 @@ TEST_F(SendApiTest, WrongAndStaleSignaturesHaveTheirOwnCodes) {
     auto future = call(
         true, signedSms(smsKey_, clock_.nowMillis() + 61000, auth::SignatureAlgorithm::Sha256));
     EXPECT_EQ(errorCodeOf(future), "auth.signature_stale");
+}
+
+// Issue #11: the same signed request sent again inside the window queued the SMS again.
+TEST_F(SendApiTest, ASignedRequestIsAcceptedOnce) {
+    auto p = signedSms(smsKey_, clock_.nowMillis(), auth::SignatureAlgorithm::Sha256);
+    ASSERT_EQ(call(true, p).status, 200);
+    for (int i = 0; i < 4; ++i) {
+        auto again = call(true, p);
+        EXPECT_EQ(again.status, 401) << again.body;
+        EXPECT_EQ(errorCodeOf(again), "auth.signature_replayed");
+    }
+    // The same signature in upper-case hex is the same signature.
+    auto upper = p;
+    for (auto& c : upper.back().second)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    EXPECT_EQ(errorCodeOf(call(true, upper)), "auth.signature_replayed");
+
+    // Other signatures pass: the same parameters signed with MD5, and another timestamp.
+    EXPECT_EQ(
+        call(true, signedSms(smsKey_, clock_.nowMillis(), auth::SignatureAlgorithm::Md5)).status,
+        200);
+    EXPECT_EQ(
+        call(true, signedSms(smsKey_, clock_.nowMillis() + 1, auth::SignatureAlgorithm::Sha256))
+            .status,
+        200);
+
+    // After the window the timestamp refuses it, whatever the replay cache remembers.
+    clock_.advance(std::chrono::seconds(61));
+    EXPECT_EQ(errorCodeOf(call(true, p)), "auth.signature_stale");
+    // A replay is not a guess: it does not count towards the lockout.
+    EXPECT_FALSE(lockout_.ipLockedUntil("127.0.0.1"));
 }
 
 TEST_F(SendApiTest, SignedSmsWithAStoredTemplate) {
@@ -471,6 +536,27 @@ TEST_F(SendApiTest, SendRequestIdIsProcessedOnceWithinTheHour) {
     auto later = send("order-42");
     EXPECT_NE(json::parse(later.body)["info"], json::parse(first.body)["info"]);
     EXPECT_EQ(errorCodeOf(send(std::string(129, 'x'))), "param.send_request_id_invalid");
+}
+
+// Issue #11: the limit counted UTF-8 lead bytes and took any bytes, so 200,000 continuation
+// bytes were stored as one id. It is 128 bytes of valid UTF-8.
+TEST_F(SendApiTest, SendRequestIdIsAtMost128BytesOfValidUtf8) {
+    auto send = [&](const std::string& rid) {
+        return call(false, {{"apiUser", "acme_api"},
+                            {"apiKey", emailKey_},
+                            {"from", "a@acme.io"},
+                            {"to", "b@x.io"},
+                            {"subject", "s"},
+                            {"plain", "p"},
+                            {"sendRequestId", rid}});
+    };
+    std::string e64;  // 64 x U+00E9: 64 characters, 128 bytes
+    for (int i = 0; i < 64; ++i) e64 += "\xC3\xA9";
+    EXPECT_EQ(send(e64).status, 200);
+    EXPECT_EQ(errorCodeOf(send(e64 + "\xC3\xA9")), "param.send_request_id_invalid");  // 65 chars
+    EXPECT_EQ(errorCodeOf(send(std::string(200'000, '\x80'))), "param.send_request_id_invalid");
+    EXPECT_EQ(errorCodeOf(send("order-\x80")), "param.send_request_id_invalid");
+    EXPECT_EQ(errorCodeOf(send("order-\xC3")), "param.send_request_id_invalid");
 }
 
 TEST_F(SendApiTest, XsmtpapiGivesEachRecipientItsOwnContent) {

@@ -130,7 +130,6 @@ TEST(AuditRecorderTest, KeepsApartWhatDiffersInAnythingButTheTimeWithinTheSecond
     vary([](store::AuthEvent& e) { e.reason = "auth.failed"; });
     vary([](store::AuthEvent& e) { e.keyFingerprint = "ffffffff"; });
     vary([](store::AuthEvent& e) { e.clientIp = "192.0.2.11"; });
-    vary([](store::AuthEvent& e) { e.userAgent = "curl/8.1"; });
     for (int round = 0; round < 3; ++round) {
         for (const auto& v : variants) recorder.record(v);
     }
@@ -140,6 +139,24 @@ TEST(AuditRecorderTest, KeepsApartWhatDiffersInAnythingButTheTimeWithinTheSecond
         EXPECT_EQ(store.events[i].attempts, 3) << i;
         EXPECT_EQ(store.events[i].atMs, variants[i].atMs) << i;
     }
+}
+
+// The User-Agent is the client's to choose: were it part of what makes a record, a client
+// varying it would get a row per request. The record keeps the latest one.
+TEST(AuditRecorderTest, AttemptsDifferingOnlyInUserAgentAreOneRecordWithTheLatest) {
+    testing::FakeClock clock;
+    RecordingAuditStore store;
+    AuditRecorder recorder(store, clock, {});
+    const int64_t t = 1795827600000;
+    for (int i = 0; i < 300; ++i) {
+        store::AuthEvent e = attempt(t + i);
+        e.userAgent = "probe/" + std::to_string(i);
+        recorder.record(e);
+    }
+    ASSERT_TRUE(recorder.flush());
+    ASSERT_EQ(store.events.size(), 1u);
+    EXPECT_EQ(store.events[0].attempts, 300);
+    EXPECT_EQ(store.events[0].userAgent, "probe/299");
 }
 
 // Coalescing only happens among events still waiting: after a flush, alike attempts start a new

@@ -99,5 +99,36 @@ TEST_F(ConfigTest, PublicUrlIsAnHttpBaseUrl) {
     }
 }
 
+// Issue #11: `demo` on and cookies without Secure were the defaults with no word about it on a
+// listener other machines can reach.
+TEST(ExposureWarningTest, OnlyAReachableListenerWithDemoOrPlainCookiesIsWarnedAbout) {
+    Settings s;  // the defaults: 127.0.0.1, demo on, cookies without Secure
+    EXPECT_FALSE(exposureWarning(s));
+    for (const char* loopback : {"127.0.0.1:0", "127.1.2.3:8080", "[::1]:8080", "localhost:80"}) {
+        s.listen = loopback;
+        EXPECT_FALSE(exposureWarning(s)) << loopback;
+    }
+    for (const char* reachable : {"0.0.0.0:8080", "[::]:8080", "192.0.2.7:80", "mail.example:80"}) {
+        s.listen = reachable;
+        s.demo = true;
+        s.secureCookies = false;
+        auto both = exposureWarning(s);
+        ASSERT_TRUE(both) << reachable;
+        EXPECT_NE(both->find("demo = true"), std::string::npos) << *both;
+        EXPECT_NE(both->find("secure_cookies = false"), std::string::npos) << *both;
+        EXPECT_EQ(both->find('\n'), std::string::npos);  // one line
+        s.demo = false;
+        auto cookies = exposureWarning(s);
+        ASSERT_TRUE(cookies);
+        EXPECT_EQ(cookies->find("demo = true"), std::string::npos) << *cookies;
+        s.secureCookies = true;
+        EXPECT_FALSE(exposureWarning(s)) << reachable;
+        s.demo = true;
+        auto demo = exposureWarning(s);
+        ASSERT_TRUE(demo);
+        EXPECT_EQ(demo->find("secure_cookies"), std::string::npos) << *demo;
+    }
+}
+
 }  // namespace
 }  // namespace sc

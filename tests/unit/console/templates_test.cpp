@@ -70,6 +70,31 @@ TEST_F(TemplatesTest, SmsTemplateLifeCycle) {
     EXPECT_EQ(as(a, M::Get, path).status, 404);
 }
 
+// Issue #11: PATCH /console/api/sms-templates/0 created a template. An item path only ever
+// changes what exists; creating is POST on the collection.
+TEST_F(TemplatesTest, PatchingAMissingTemplateIsNotFoundAndCreatesNothing) {
+    Browser a = loginA();
+    for (const char* path : {"/console/api/sms-templates/0", "/console/api/sms-templates/00",
+                             "/console/api/sms-templates/424242"}) {
+        Reply r = as(a, M::Patch, path, json{{"text", "created by a PATCH"}}.dump());
+        EXPECT_EQ(r.status, 404) << path << " " << r.body;
+    }
+    Reply r = as(a, M::Patch, "/console/api/templates/missing",
+                 json{{"invokeName", "missing"}, {"plain", "created by a PATCH"}}.dump());
+    EXPECT_EQ(r.status, 404) << r.body;
+    // The collection itself takes no PATCH.
+    EXPECT_EQ(as(a, M::Patch, "/console/api/sms-templates/", json{{"text", "x"}}.dump()).status,
+              405);
+    EXPECT_EQ(as(a, M::Patch, "/console/api/templates/",
+                 json{{"invokeName", "by_patch"}, {"plain", "x"}}.dump())
+                  .status,
+              405);
+    EXPECT_EQ(as(a, M::Get, "/console/api/sms-templates").info()["templates"].size(), 0u);
+    EXPECT_EQ(as(a, M::Get, "/console/api/templates").info()["templates"].size(), 0u);
+    EXPECT_EQ(as(a, M::Get, "/console/api/sms-templates/0").status, 404);
+    EXPECT_EQ(as(a, M::Delete, "/console/api/sms-templates/0").status, 404);
+}
+
 TEST_F(TemplatesTest, AnotherAccountsTemplatesAreNotFound) {
     Browser a = loginA();
     Browser b = loginB();

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -43,10 +44,18 @@ Response text(std::string body) {
 // instead of hanging it.
 class Client {
 public:
-    explicit Client(uint16_t port) {
+    // `from`: the source address (any of 127.0.0.0/8 on loopback), so that one test can be
+    // several clients.
+    explicit Client(uint16_t port, const char* from = nullptr) {
         fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
         timeval tv{5, 0};
         ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        if (from != nullptr) {
+            sockaddr_in src{};
+            src.sin_family = AF_INET;
+            ::inet_pton(AF_INET, from, &src.sin_addr);
+            if (::bind(fd_, reinterpret_cast<sockaddr*>(&src), sizeof src) != 0) return;
+        }
         sockaddr_in addr{};
         addr.sin_family = AF_INET;
         addr.sin_port = htons(port);
@@ -82,6 +91,17 @@ public:
         }
         std::string out = pending_.substr(0, headEnd + length);
         pending_.erase(0, headEnd + length);
+        return out;
+    }
+
+    // One response's head only, as to a HEAD request: whatever follows is the next response.
+    std::optional<std::string> responseHead() {
+        size_t headEnd;
+        while ((headEnd = pending_.find("\r\n\r\n")) == std::string::npos) {
+            if (!fill()) return std::nullopt;
+        }
+        std::string out = pending_.substr(0, headEnd + 4);
+        pending_.erase(0, headEnd + 4);
         return out;
     }
 
@@ -148,6 +168,8 @@ protected:
             kept_.push_back(reply);  // kept past the request
             reply(text("kept"));
         });
+        router_.add({Method::Get, Method::Head}, "/page",
+                    [](const Request&, Responder reply) { reply(text("{}")); });
         router_.add({Method::Get}, "/unanswered", [](const Request&, Responder) {});
         router_.add({Method::Get}, "/throws",
                     [](const Request&, Responder) { throw std::runtime_error("a handler's bug"); });
@@ -367,6 +389,80 @@ TEST_F(ServerTest, PipelinedRequestsWithBodiesAreAnsweredInOrder) {
     EXPECT_EQ(Client::body(*second), "POST /echo? second|host=t|transfer-encoding=chunked");
     EXPECT_EQ(*third, kSyncAnswer);
     EXPECT_EQ(Client::body(*fourth), "POST /echo? third|host=t|content-length=5");
+}
+
+// Issue #11: a HEAD answer carried its body, so the client read it as the start of the next
+// response. A HEAD answer has the GET answer's head (Content-Length included) and no body, also
+// when it is an error (405 on a GET-only route).
+TEST_F(ServerTest, HeadAnswersCarryNoBodyAndPipelinedRequestsStayInStep) {
+    Client c(start());
+    c.send("HEAD /page HTTP/1.1\r\nHost: t\r\n\r\n" + get("/page") +
+           "HEAD /sync HTTP/1.1\r\nHost: t\r\n\r\n" + get("/sync"));
+    auto head = c.responseHead();
+    ASSERT_TRUE(head);
+    EXPECT_EQ(*head, kSyncAnswer.substr(0, kSyncAnswer.size() - 2));
+    EXPECT_EQ(c.response(), kSyncAnswer);
+    auto refused = c.responseHead();
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->rfind("HTTP/1.1 405 ", 0), 0u) << *refused;
+    EXPECT_EQ(c.response(), kSyncAnswer);
+}
+
+// Issue #11: one client holding every connection got everyone else a 503. Past
+// maxConnectionsPerClient, that client's new connections get the 503; other clients are served,
+// and the client gets its room back as its connections close.
+TEST_F(ServerTest, AClientPastItsConnectionCapGets503AndOthersAreServed) {
+    ServerLimits limits;
+    limits.maxConnectionsPerClient = 2;
+    limits.capLoopbackClients = true;  // every client here is on loopback
+    const uint16_t port = start(limits);
+    auto first = std::make_unique<Client>(port, "127.0.0.1");
+    Client second(port, "127.0.0.1");
+    for (Client* c : {first.get(), &second}) {  // answered: their connections are counted
+        c->send(get("/sync"));
+        ASSERT_EQ(c->response(), kSyncAnswer);
+    }
+    Client third(port, "127.0.0.1");
+    third.send(get("/sync"));
+    auto refused = third.response();
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->rfind("HTTP/1.1 503 ", 0), 0u) << *refused;
+    EXPECT_NE(refused->find("server.too_many_client_connections"), std::string::npos);
+    EXPECT_NE(refused->find("Retry-After: 1"), std::string::npos) << *refused;
+    EXPECT_FALSE(third.response());  // and closed
+
+    Client other(port, "127.0.0.2");
+    other.send(get("/sync"));
+    EXPECT_EQ(other.response(), kSyncAnswer);
+
+    // The connections that were there go on.
+    second.send(get("/sync"));
+    EXPECT_EQ(second.response(), kSyncAnswer);
+
+    // One closed: a new connection from that client is served once the server has seen it go.
+    first.reset();
+    bool served = false;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!served && std::chrono::steady_clock::now() < deadline) {
+        Client again(port, "127.0.0.1");
+        again.send(get("/sync"));
+        served = again.response() == kSyncAnswer;
+    }
+    EXPECT_TRUE(served);
+}
+
+// Loopback clients are not capped unless asked: a local reverse proxy or benchmark is one
+// address for many clients.
+TEST_F(ServerTest, LoopbackClientsAreNotCappedByDefault) {
+    ServerLimits limits;
+    limits.maxConnectionsPerClient = 1;
+    const uint16_t port = start(limits);
+    Client a(port);
+    Client b(port);
+    for (Client* c : {&a, &b}) {
+        c->send(get("/sync"));
+        EXPECT_EQ(c->response(), kSyncAnswer);
+    }
 }
 
 TEST_F(ServerTest, ABodyThatArrivesAfterItsHeaderIsRead) {

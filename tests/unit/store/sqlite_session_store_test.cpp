@@ -113,6 +113,23 @@ TEST_F(SqliteSessionStoreTest, DeleteExpiredRemovesOnlySessionsThatExpiredBefore
     EXPECT_EQ(countRows(options().path, "sessions"), 0);
 }
 
+// A password change ends the account's sessions, and only its own.
+TEST_F(SqliteSessionStoreTest, DeleteAccountSessionsRemovesOnlyThatAccountsSessions) {
+    const int64_t otherAccount =
+        must(backend_.credentials().createAccount("other@example.com", 1)).id;
+    ASSERT_TRUE(store_.createSession(session('a', kNow + kHour)).ok());
+    ASSERT_TRUE(store_.createSession(session('b', kNow - 1)).ok());  // expired, not yet pruned
+    Session others = session('c', kNow + kHour);
+    others.accountId = otherAccount;
+    ASSERT_TRUE(store_.createSession(others).ok());
+
+    EXPECT_EQ(must(store_.deleteAccountSessions(accountId_)), 2);
+    EXPECT_FALSE(must(store_.findSession(hashOf('a'))).has_value());
+    EXPECT_FALSE(must(store_.findSession(hashOf('b'))).has_value());
+    EXPECT_TRUE(must(store_.findSession(hashOf('c'))).has_value());
+    EXPECT_EQ(must(store_.deleteAccountSessions(accountId_)), 0);
+}
+
 TEST_F(SqliteSessionStoreTest, SessionsAreSharedWithAnotherProcessAndGoWithTheirAccount) {
     SqliteBackend other(options());
     ASSERT_TRUE(store_.createSession(session('a', kNow + kHour)).ok());

@@ -17,6 +17,7 @@
     'auth.sender_not_allowed': 'Sender domain not allowed for this user',
     'auth.signature_invalid': 'Bad SMS signature',
     'auth.signature_stale': 'SMS signature too old',
+    'auth.signature_replayed': 'SMS signature used twice',
     'auth.too_many_failures': 'Locked out after too many failures',
     'limit.rate_exceeded': 'Over the per-minute rate limit',
     'limit.daily_quota': 'Over the daily quota',
