@@ -57,6 +57,17 @@ std::string substitute(const std::string& text, const std::map<std::string, std:
     return replaceAll(replaceAll(text, vars), sections);
 }
 
+namespace {
+
+// SendCloud's SDKs send every member and `null` for the unset ones
+// ({"to": [...], "sub": {...}, "pubsub": null, "filters": null}): a null member means absent.
+bool hasMember(const nlohmann::json& j, const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && !it->is_null();
+}
+
+}  // namespace
+
 Result<XSmtpApi, ApiError> parseXSmtpApi(const std::string& text, size_t maxRecipients) {
     if (text.size() > kMaxXsmtpapiBytes) {
         return fail(
@@ -67,7 +78,7 @@ Result<XSmtpApi, ApiError> parseXSmtpApi(const std::string& text, size_t maxReci
     if (!j.is_object()) return fail(bad("xsmtpapi must be a JSON object"));
     XSmtpApi x;
 
-    if (j.contains("to")) {
+    if (hasMember(j, "to")) {
         const auto& to = j["to"];
         if (!to.is_array()) return fail(bad("xsmtpapi.to must be an array of addresses"));
         if (to.empty()) return fail(bad("xsmtpapi.to is empty"));
@@ -86,7 +97,7 @@ Result<XSmtpApi, ApiError> parseXSmtpApi(const std::string& text, size_t maxReci
             x.to.push_back(std::move(addr).value());
         }
     }
-    if (j.contains("sub")) {
+    if (hasMember(j, "sub")) {
         const auto& sub = j["sub"];
         if (!sub.is_object()) return fail(bad("xsmtpapi.sub must be an object of arrays"));
         if (x.to.empty()) {
@@ -115,7 +126,7 @@ Result<XSmtpApi, ApiError> parseXSmtpApi(const std::string& text, size_t maxReci
         }
     }
     for (auto [key, target] : {std::pair{"section", &x.section}, std::pair{"pubsub", &x.pubsub}}) {
-        if (!j.contains(key)) continue;
+        if (!hasMember(j, key)) continue;
         const auto& obj = j[key];
         if (!obj.is_object()) {
             return fail(bad("xsmtpapi." + std::string(key) + " must be an object of strings"));

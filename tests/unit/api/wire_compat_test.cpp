@@ -117,6 +117,24 @@ TEST(XSmtpApiTest, SubstitutesByPositionWithSectionsAndPubsub) {
               "Hi Bob from Acme: short");
 }
 
+TEST(XSmtpApiTest, NullMembersReadAsAbsent) {
+    // The shape SendCloud's official SDKs send: every member present, null for the unset ones.
+    auto sdk = parseXSmtpApi(
+        R"({"to":["ann@x.io"],"sub":{"%name%":["Ann"]},"section":null,"pubsub":null,
+            "filters":null,"settings":null})",
+        100);
+    ASSERT_TRUE(sdk.ok()) << sdk.error().hint;
+    EXPECT_EQ(sdk->to.size(), 1u);
+    EXPECT_TRUE(sdk->section.empty());
+    EXPECT_TRUE(sdk->pubsub.empty());
+    auto allNull = parseXSmtpApi(R"({"to":null,"sub":null,"section":null,"pubsub":null})", 100);
+    ASSERT_TRUE(allNull.ok()) << allNull.error().hint;
+    EXPECT_TRUE(allNull->to.empty());
+    EXPECT_TRUE(allNull->sub.empty());
+    // A null value inside a member is still refused: only a whole member may be null.
+    EXPECT_FALSE(parseXSmtpApi(R"({"to":["ann@x.io"],"sub":{"%n%":null}})", 100).ok());
+}
+
 TEST(XSmtpApiTest, ErrorsNameTheBrokenPart) {
     auto miscount = parseXSmtpApi(R"({"to":["a@x.io","b@x.io"],"sub":{"%n%":["A"]}})", 100);
     ASSERT_FALSE(miscount.ok());
