@@ -34,7 +34,8 @@ test-normal: build
 test-asan: deps e2e-deps
 	cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSC_SANITIZE=ON -DSC_TEST_CONTROLS=ON -DSC_WERROR=ON
 	cmake --build build/asan -j $(JOBS)
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir build/asan --output-on-failure -j $(JOBS)
 
 test-fuzz: deps
@@ -45,9 +46,11 @@ test-fuzz: deps
 
 test: test-normal test-asan test-fuzz check-format
 
-# Load test against the ceiling server and Kannel, then the micro-suite; appends to bench/README.md.
+# Load test against the ceiling server and Kannel, then the micro-suite, then email delivery
+# against smtp-source's ceiling and a Postfix instance of its own; appends to bench/README.md.
 bench: deps
 	bash bench/run.sh
+	bash bench/delivery.sh
 
 format:
 	find src tests bench -name '*.h' -o -name '*.cpp' | xargs clang-format -i

@@ -13,7 +13,12 @@ packages=(
   libphonenumber-dev libprotobuf-dev libicu-dev
   nlohmann-json3-dev libfmt-dev libspdlog-dev libtomlplusplus-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libopendkim-dev
+  libc-ares-dev
+  libcurl4-openssl-dev
   curl python3
+  kannel kannel-extras
+  python3-aiosmtpd python3-dkim dnsmasq-base openssl
 )
 
 if [ $# -gt 0 ]; then

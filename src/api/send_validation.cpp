@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "api/json_text.h"
+#include "delivery/mime/message_builder.h"
 
 namespace sc::api {
 
@@ -57,6 +58,12 @@ Result<nlohmann::json, ApiError> parseHeaders(std::string_view text) {
                                          " is set by the service; use the matching parameter "
                                          "instead"));
             }
+        }
+        if (delivery::mime::isServiceHeaderName(name)) {
+            return fail(badParam("email.headers_invalid",
+                                 "the header " + name +
+                                     " belongs to the servers a message passes through or is "
+                                     "written by the service; it cannot be given"));
         }
         std::string v;
         if (value.is_string()) {

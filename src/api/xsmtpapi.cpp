@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <vector>
+
 namespace sc::api {
 
 namespace {
@@ -20,26 +23,64 @@ bool isScalar(const nlohmann::json& v) {
     return v.is_string() || v.is_number() || v.is_boolean();
 }
 
-std::string replaceAll(const std::string& text, const std::map<std::string, std::string>& table) {
-    if (table.empty()) return text;
-    std::string out;
-    out.reserve(text.size());
+// The length of the shortest name in `names` (sorted, all starting with '%') that `text` starts
+// with, or 0. Walks the sorted names instead of trying each one: with q the first name not
+// before text's first `len` characters, either q matches, or no name shares those characters, or
+// every match is longer than what q and text have in common, which is where the next try starts.
+size_t shortestMatch(std::string_view text, const std::vector<std::string_view>& names,
+                     size_t& work) {
+    size_t len = 1;
+    while (len <= text.size()) {
+        const std::string_view prefix = text.substr(0, len);
+        auto it = std::lower_bound(names.begin(), names.end(), prefix);
+        work += len;
+        if (it == names.end() || it->substr(0, len) != prefix) return 0;
+        const std::string_view q = *it;
+        size_t common = len;
+        while (common < q.size() && common < text.size() && q[common] == text[common]) ++common;
+        work += common - len;
+        if (common == q.size()) return q.size();
+        len = common + 1;
+    }
+    return 0;
+}
+
+// One pass over `text`; false when the output or the work would pass the budget.
+bool replaceAll(std::string_view text, const std::map<std::string, std::string>& table,
+                size_t outputLimit, size_t& work, size_t workLimit, std::string& out) {
+    out.clear();
+    std::vector<std::string_view> names;
+    for (const auto& [name, value] : table) {
+        if (!name.empty() && name[0] == '%') names.push_back(name);
+    }
+    if (names.empty()) {
+        if (text.size() > outputLimit) return false;
+        out.assign(text);
+        return true;
+    }
+    out.reserve(std::min(text.size(), outputLimit));
     size_t i = 0;
     while (i < text.size()) {
-        bool replaced = false;
-        if (text[i] == '%') {
-            for (const auto& [name, value] : table) {
-                if (!name.empty() && text.compare(i, name.size(), name) == 0) {
-                    out += value;
-                    i += name.size();
-                    replaced = true;
-                    break;
-                }
-            }
+        const size_t next = text.find('%', i);
+        const size_t plainEnd = next == std::string_view::npos ? text.size() : next;
+        if (out.size() + (plainEnd - i) > outputLimit) return false;
+        out.append(text.substr(i, plainEnd - i));
+        i = plainEnd;
+        if (i == text.size()) break;
+        const size_t matched = shortestMatch(text.substr(i), names, work);
+        if (work > workLimit) return false;
+        if (matched == 0) {
+            if (out.size() + 1 > outputLimit) return false;
+            out.push_back('%');
+            ++i;
+            continue;
         }
-        if (!replaced) out.push_back(text[i++]);
+        const std::string& value = table.find(std::string(text.substr(i, matched)))->second;
+        if (out.size() + value.size() > outputLimit) return false;
+        out += value;
+        i += matched;
     }
-    return out;
+    return true;
 }
 
 }  // namespace
@@ -52,9 +93,20 @@ std::map<std::string, std::string> XSmtpApi::varsFor(size_t index) const {
     return vars;
 }
 
-std::string substitute(const std::string& text, const std::map<std::string, std::string>& vars,
-                       const std::map<std::string, std::string>& sections) {
-    return replaceAll(replaceAll(text, vars), sections);
+std::optional<std::string> substitute(std::string_view text,
+                                      const std::map<std::string, std::string>& vars,
+                                      const std::map<std::string, std::string>& sections,
+                                      SubstitutionBudget& budget) {
+    size_t work = 0;
+    std::string once;
+    std::string twice;
+    if (!replaceAll(text, vars, budget.outputBytes, work, budget.work, once) ||
+        !replaceAll(once, sections, budget.outputBytes, work, budget.work, twice)) {
+        return std::nullopt;
+    }
+    budget.outputBytes -= twice.size();
+    budget.work -= std::min(work, budget.work);
+    return twice;
 }
 
 namespace {

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "api/api_error.h"
@@ -32,10 +33,22 @@ struct XSmtpApi {
 
 Result<XSmtpApi, ApiError> parseXSmtpApi(const std::string& json, size_t maxRecipients);
 
-// Replaces each %var% of `vars` in `text`, then each section name that a value (or the text)
-// contains. Single pass per kind: replaced text is not scanned again, so values cannot inject
-// further substitutions.
-std::string substitute(const std::string& text, const std::map<std::string, std::string>& vars,
-                       const std::map<std::string, std::string>& sections);
+// What one request's substitutions may produce and spend, shared by all of them (every field of
+// every recipient). Substitution runs after the size checks and multiplies: a 120 KB html with a
+// 1 KB value per placeholder once made a 40 MB message, and a 3 KB SMS with a 100 KB variable a
+// 100-million-character string, before any limit looked. The budget stops it while it builds.
+struct SubstitutionBudget {
+    size_t outputBytes;  // bytes all the results together may hold
+    size_t work;         // characters compared while looking for names (bounds the CPU time)
+};
+
+// Replaces each %var% of `vars` in `text` (where several names match at one place, the shortest),
+// then each section name that a value (or the text) contains. Single pass per kind: replaced text
+// is not scanned again, so values cannot inject further substitutions. nullopt when the budget
+// runs out; the result's size is taken from budget.outputBytes.
+std::optional<std::string> substitute(std::string_view text,
+                                      const std::map<std::string, std::string>& vars,
+                                      const std::map<std::string, std::string>& sections,
+                                      SubstitutionBudget& budget);
 
 }  // namespace sc::api

@@ -1,4 +1,5 @@
 #include "common/config.h"
+#include "common/sms_routes_toml.h"
 
 #include <toml++/toml.h>
 #include <CLI/CLI.hpp>
@@ -151,6 +152,64 @@ const std::vector<SettingDef>& settingDefs() {
         d.push_back(boolSetting("secure_cookies",
                                 "mark console cookies Secure (set when TLS terminates in front)",
                                 &Settings::secureCookies));
+        d.push_back(boolSetting("delivery", "off: accept and queue only (an API-only node)",
+                                &Settings::delivery));
+        d.push_back(intSetting("retry_first", "seconds before the first retry of a deferral",
+                               &Settings::retryFirst, 1));
+        d.push_back(intSetting("retry_max", "the retry delay doubles up to this many seconds",
+                               &Settings::retryMax, 1));
+        d.push_back(intSetting("queue_lifetime",
+                               "seconds a recipient may stay deferred before it expires",
+                               &Settings::queueLifetime, 1));
+        d.push_back(intSetting("delivery_max_in_flight",
+                               "delivery attempts open at once (all channels together)",
+                               &Settings::deliveryMaxInFlight, 1));
+        d.push_back({"public_url",
+                     "this server's base URL as SMS gateways reach it, for Kannel's delivery "
+                     "reports (http[s]://HOST:PORT[/PATH])",
+                     "", [](Settings& s, const std::string& v) -> Status<std::string> {
+                         if (!v.empty() && !v.starts_with("http://") && !v.starts_with("https://"))
+                             return fail("'" + v + "' is not an http:// or https:// URL");
+                         if (v.size() > 2048 || v.find_first_of("?# \r\n") != std::string::npos)
+                             return fail(
+                                 std::string("must be a base URL of at most 2048 "
+                                             "characters, without query or fragment"));
+                         s.publicUrl = v;
+                         return Ok{};
+                     }});
+        d.push_back(stringSetting("smtp_relay",
+                                  "HOST:PORT: hand every email to this relay instead of the MX",
+                                  &Settings::smtpRelay));
+        d.push_back(
+            stringSetting("smtp_relay_user", "AUTH user for the relay", &Settings::smtpRelayUser));
+        d.push_back(stringSetting("smtp_relay_password_file",
+                                  "file holding the relay's AUTH password",
+                                  &Settings::smtpRelayPasswordFile));
+        d.push_back(stringSetting("smtp_route",
+                                  "DOMAIN=HOST:PORT[,DOMAIN=HOST:PORT]: a smart host per "
+                                  "recipient domain",
+                                  &Settings::smtpRoute));
+        d.push_back(stringSetting("dns_servers",
+                                  "HOST:PORT[,HOST:PORT] for MX/A/AAAA look-ups (default: the "
+                                  "system resolver)",
+                                  &Settings::dnsServers));
+        d.push_back(intSetting("smtp_port", "port used for MX hosts", &Settings::smtpPort, 1));
+        d.push_back({"smtp_tls", "none | may | encrypt | verify (STARTTLS policy)", "may",
+                     [](Settings& s, const std::string& v) -> Status<std::string> {
+                         if (v != "none" && v != "may" && v != "encrypt" && v != "verify")
+                             return fail("'" + v + "' is not one of none, may, encrypt, verify");
+                         s.smtpTls = v;
+                         return Ok{};
+                     }});
+        d.push_back(stringSetting("smtp_ca_file", "extra trust anchors for smtp_tls=verify",
+                                  &Settings::smtpCaFile));
+        d.push_back(stringSetting("ehlo_name", "name sent in EHLO (default: hostname)",
+                                  &Settings::ehloName));
+        d.push_back(intSetting("smtp_connections_per_host", "concurrent connections to one host",
+                               &Settings::smtpConnectionsPerHost, 1));
+        d.push_back(intSetting("smtp_messages_per_connection",
+                               "messages per SMTP connection, then QUIT and reconnect",
+                               &Settings::smtpMessagesPerConnection, 1));
         d.push_back(boolSetting("enable_test_controls",
                                 "test builds only: let the e2e tests move the server's clock",
                                 &Settings::enableTestControls));
@@ -219,6 +278,12 @@ Result<Settings, std::string> SettingsLoader::resolve() const {
         }
         for (const auto& [key, node] : table) {
             std::string k(key.str());
+            if (k == "sms_route") {
+                auto routes = parseSmsRoutes(node);
+                if (!routes) return fail(configFile + ": " + routes.error());
+                s.smsRoutes = std::move(*routes);
+                continue;
+            }
             auto it = std::find_if(defs.begin(), defs.end(),
                                    [&](const SettingDef& d) { return d.key == k; });
             if (it == defs.end()) return fail(configFile + ": unknown setting '" + k + "'");

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "common/sms_routes.h"
 
 namespace CLI {
 class App;
@@ -48,8 +49,31 @@ struct Settings {
     int64_t auditRetentionDays = 90;
     int64_t sessionTtl = 43200;
     bool secureCookies = false;
+    // Delivery (docs/delivery.md, docs/operations.md).
+    bool delivery = true;            // off: accept and queue only (an API-only node)
+    int64_t retryFirst = 60;         // seconds; doubles after each deferral...
+    int64_t retryMax = 3600;         // ...up to this
+    int64_t queueLifetime = 432000;  // seconds a recipient may stay deferred before it expires
+    int64_t deliveryMaxInFlight = 1000;
+    // This server's base URL as peers reach it (Kannel's delivery reports), e.g.
+    // "http://10.0.0.5:8080"; a kannel route's dlr_base_url overrides it.
+    std::string publicUrl;
+    // Email delivery over SMTP (docs/operations.md, "Email delivery over SMTP").
+    std::string smtpRelay;              // HOST:PORT, empty: MX routing
+    std::string smtpRelayUser;          //
+    std::string smtpRelayPasswordFile;  // the password itself never passes through argv
+    std::string smtpRoute;              // DOMAIN=HOST:PORT[,DOMAIN=HOST:PORT...]
+    std::string dnsServers;             // HOST:PORT[,HOST:PORT], empty: the system resolver
+    int64_t smtpPort = 25;
+    std::string smtpTls = "may";  // none | may | encrypt | verify
+    std::string smtpCaFile;
+    std::string ehloName;  // empty: hostname
+    int64_t smtpConnectionsPerHost = 10;
+    int64_t smtpMessagesPerConnection = 100;
     // Only in builds with SC_TEST_CONTROLS: expose POST /test/clock/advance (e2e tests).
     bool enableTestControls = false;
+    // [[sms_route]] tables of the config file (docs/operations.md); empty: SMS stay queued.
+    std::vector<SmsRouteConfig> smsRoutes;
 
     std::string secretFilePath() const;
     std::string databasePath() const;

@@ -49,6 +49,10 @@ constexpr std::array<unsigned char, kSeptetTableSize> kSeptets = [] {
     return t;
 }();
 
+// §6.2.1.1 septet values of the extension table, in kGsmExtension's order.
+constexpr std::array<char16_t, 10> kExtensionSeptets = {0x0A, 0x14, 0x28, 0x29, 0x2F,
+                                                        0x3C, 0x3D, 0x3E, 0x40, 0x65};
+
 // Septets for one code point in GSM-7, or 0 when it has none.
 size_t gsmSeptets(char32_t cp) {
     if (cp < kSeptetTableSize) return kSeptets[cp];
@@ -56,6 +60,15 @@ size_t gsmSeptets(char32_t cp) {
     if (i != std::u32string_view::npos && i != kGsmEscape) return 1;
     if (kGsmExtension.find(cp) != std::u32string_view::npos) return 2;
     return 0;
+}
+
+// The septet value of a default-alphabet character, or of an extension-table character (to
+// follow the escape); only called for code points gsmSeptets() accepted.
+char16_t gsmSeptetValue(char32_t cp) {
+    const size_t i = kGsmDefault.find(cp);
+    if (i != std::u32string_view::npos && i != kGsmEscape) return static_cast<char16_t>(i);
+    // §6.2.1.1 code points of the extension table, in kGsmExtension's order.
+    return kExtensionSeptets[kGsmExtension.find(cp)];
 }
 
 size_t utf16Units(char32_t cp) {
@@ -122,6 +135,51 @@ Result<SmsSegments, std::string> measureSms(std::string_view utf8) {
         m.segments = utf16 <= kUcs2Single ? 1 : ucs2Parts.parts;
     }
     return m;
+}
+
+char32_t gsmCharacter(unsigned char septet, bool escaped) {
+    septet &= 0x7F;
+    if (escaped) {
+        for (size_t i = 0; i < kExtensionSeptets.size(); ++i) {
+            if (kExtensionSeptets[i] == septet) return kGsmExtension[i];
+        }
+        return U' ';
+    }
+    return septet == kGsmEscape ? U' ' : kGsmDefault[septet];
+}
+
+Result<SmsParts, std::string> splitSms(std::string_view utf8) {
+    auto measured = measureSms(utf8);
+    if (!measured) return fail(measured.error());
+    SmsParts out;
+    out.encoding = measured->encoding;
+    const bool gsm = out.encoding == SmsEncoding::Gsm7;
+    const size_t perPart =
+        measured->segments == 1 ? (gsm ? kGsmSingle : kUcs2Single) : (gsm ? kGsmPart : kUcs2Part);
+    out.parts.emplace_back();
+    for (size_t pos = 0; pos < utf8.size();) {
+        char32_t cp = static_cast<unsigned char>(utf8[pos]);
+        if (cp < 0x80) {
+            ++pos;
+        } else {
+            cp = *decodeUtf8(utf8, pos);  // measureSms proved the text valid
+        }
+        std::u16string units;
+        if (gsm) {
+            if (gsmSeptets(cp) == 2) units += static_cast<char16_t>(kGsmEscape);
+            units += gsmSeptetValue(cp);
+        } else if (cp > 0xFFFF) {
+            const char32_t v = cp - 0x10000;
+            units += static_cast<char16_t>(0xD800 + (v >> 10));
+            units += static_cast<char16_t>(0xDC00 + (v & 0x3FF));
+        } else {
+            units += static_cast<char16_t>(cp);
+        }
+        // The same rule as PartCounter: a two-unit character never straddles parts.
+        if (out.parts.back().size() + units.size() > perPart) out.parts.emplace_back();
+        out.parts.back() += units;
+    }
+    return out;
 }
 
 }  // namespace sc::domain

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
 
@@ -27,5 +28,19 @@ struct SmsSegments {
 // character in GSM-7, a surrogate pair in UCS-2) is never split across parts, so one that would
 // straddle a boundary moves to the next part and can add one segment.
 Result<SmsSegments, std::string> measureSms(std::string_view utf8);
+
+// The text as it goes on the air, split exactly as measureSms counts: each part's units are
+// GSM 03.38 septet values (an extension-table character as the escape 0x1B then its septet) or
+// UTF-16 code units. One part when the text fits a single SMS (160 septets / 70 units), else
+// parts of at most 153 / 67 units that never split a two-unit character.
+struct SmsParts {
+    SmsEncoding encoding = SmsEncoding::Gsm7;
+    std::vector<std::u16string> parts;  // septets are stored one per char16_t
+};
+Result<SmsParts, std::string> splitSms(std::string_view utf8);
+
+// The character of a received septet (the default alphabet, or the extension table when it
+// followed an escape); U' ' for a septet neither table defines.
+char32_t gsmCharacter(unsigned char septet, bool escaped);
 
 }  // namespace sc::domain

@@ -14,6 +14,9 @@ namespace sc::domain {
 // malformed input, overlong forms, surrogates or values above U+10FFFF.
 std::optional<char32_t> decodeUtf8(std::string_view s, size_t& pos);
 
+// Appends `cp` (a valid code point: at most U+10FFFF, not a surrogate) as UTF-8.
+void appendUtf8(std::string& out, char32_t cp);
+
 // The first index at or after `pos` whose byte is not ASCII, or s.size(): validation skips
 // ASCII eight bytes at a time, since nearly all text sent to us is ASCII.
 inline size_t skipAscii(std::string_view s, size_t pos) {

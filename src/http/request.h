@@ -36,6 +36,8 @@ struct Response {
     std::string body;
     std::vector<Header> headers;  // extra headers (Retry-After, Sunset, ...)
     bool closeConnection = false;
+    // Close the connection without writing this response (test controls only: a lost answer).
+    bool dropConnection = false;
     // Who the request authenticated as, for the access log; empty when none.
     std::string logUser;
 };

@@ -91,6 +91,13 @@ void Router::addPrefix(const std::string& prefix, Handler handler) {
     prefixes_.emplace_back(prefix, std::move(handler));
 }
 
+bool Router::wrap(const std::string& path, const std::function<Handler(Handler)>& wrap) {
+    auto it = routes_.find(path);
+    if (it == routes_.end()) return false;
+    it->second.handler = wrap(std::move(it->second.handler));
+    return true;
+}
+
 void Router::dispatch(const Request& req, Responder reply) const {
     auto it = routes_.find(req.path);
     if (it == routes_.end()) {

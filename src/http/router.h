@@ -83,6 +83,9 @@ public:
     // `handler`, whatever its method; the handler routes further (e.g. /console/api/...).
     void addPrefix(const std::string& prefix, Handler handler);
     void dispatch(const Request& req, Responder reply) const;
+    // Replaces the handler of an exact route with wrap(old handler); false when there is no
+    // such route. For the test-only fault injection (src/test_controls/).
+    bool wrap(const std::string& path, const std::function<Handler(Handler)>& wrap);
     const ErrorResponder& errors() const { return errors_; }
 
 private:

@@ -1,11 +1,13 @@
 // The only translation unit that includes Asio and Beast's I/O (it costs ~30 s to compile: keep it
 // alone; response_head.cpp takes only Beast's reason phrases, request_reader.cpp its parser).
-#include <utility>  // before Asio's coroutine headers: g++ 12 needs it (STYLE.md)
+#include <utility>  // before Asio's coroutine headers: g++ 12 needs it (docs/architecture.md, "Library pitfalls")
 
 #include "http/server.h"
 
 #include "http/request_reader.h"
 #include "http/response_head.h"
+
+#include "common/log_throttle.h"
 
 #include <boost/asio.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -18,15 +20,19 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
 #include <limits>
 #include <mutex>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
+#include <typeinfo>
 #include <unordered_map>
 #include <vector>
 
@@ -62,7 +68,25 @@ bool splitHostPort(const std::string& text, std::string& host, uint16_t& port) {
     return true;
 }
 
+size_t connectionCapForDescriptors(size_t configured, uint64_t descriptorLimit, uint64_t openNow) {
+    if (descriptorLimit <= openNow) return 1;
+    const uint64_t free = descriptorLimit - openNow;
+    const uint64_t reserve = std::min<uint64_t>(64, free / 2);
+    return static_cast<size_t>(
+        std::max<uint64_t>(1, std::min<uint64_t>(configured, free - reserve)));
+}
+
 namespace {
+
+// Descriptors open in this process now (/proc/self/fd), or 0 when unknown.
+uint64_t openDescriptors() {
+    uint64_t n = 0;
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end;
+         it.increment(ec))
+        ++n;
+    return ec ? 0 : n;
+}
 
 // Every connection's I/O objects and coroutine are typed on its strand rather than on
 // any_io_executor: type-erasing a strand executor allocates each time it is copied, and Asio
@@ -245,6 +269,13 @@ struct Server::Impl {
     std::unordered_map<Connection*, std::shared_ptr<Connection>> connections;
     std::atomic<size_t> busy{0};  // connections with a request in flight
 
+    // The accept loop's state (its coroutine only).
+    static constexpr std::chrono::milliseconds kFirstAcceptBackoff{50};
+    static constexpr std::chrono::milliseconds kMaxAcceptBackoff{1000};
+    std::chrono::milliseconds acceptBackoff = kFirstAcceptBackoff;
+    LogThrottle acceptLogThrottle{clock, 1};
+    std::atomic<uint64_t> acceptFailures{0};
+
     Impl(ServerOptions o, const Router& r, AccessLog& a, const Clock& c)
         : options(std::move(o)), router(r), accessLog(a), clock(c), ioc(options.ioThreads) {}
 
@@ -279,10 +310,23 @@ struct Server::Impl {
             co_await acceptor.async_accept(socket, net::redirect_error(net::use_awaitable, ec));
             if (ec) {
                 if (ec == net::error::operation_aborted || stopping) co_return;
-                // EMFILE and friends: log and keep serving the connections we have.
-                spdlog::warn("accept failed: {}", ec.message());
+                // Out of descriptors (EMFILE, ENFILE) or memory: the pending connection stays in
+                // the backlog and accept would fail again at once. Retrying at once spun a core
+                // and wrote ~183,000 log lines a second; wait instead (50 ms doubling to 1 s),
+                // keep serving the connections we have, and log at most a line a second.
+                ++acceptFailures;
+                if (auto d = acceptLogThrottle.admit(); d.write) {
+                    spdlog::warn(
+                        "accept failed: {} (retrying in {} ms; {} more failures not logged)",
+                        ec.message(), acceptBackoff.count(), d.omitted);
+                }
+                net::steady_timer pause(ioc, acceptBackoff);
+                beast::error_code waitEc;
+                co_await pause.async_wait(net::redirect_error(net::use_awaitable, waitEc));
+                acceptBackoff = std::min(acceptBackoff * 2, kMaxAcceptBackoff);
                 continue;
             }
+            acceptBackoff = kFirstAcceptBackoff;
             auto conn = std::make_shared<Connection>(strand);
             bool tooMany;
             {
@@ -371,6 +415,9 @@ struct Server::Impl {
             std::chrono::milliseconds(1));
         auto deadline = std::make_shared<IoDeadline>(socket, timer, granularity);
         ReplyRef reply(new PendingReply);
+        // Declared last: it runs first, while the objects above are still alive. `conn` is kept
+        // alive by this frame's shared_ptr until after it.
+        SessionEnd end{*this, *conn, socket, timer, *deadline};
 
         for (;;) {
             if (stopping) break;
@@ -480,12 +527,13 @@ struct Server::Impl {
             // channel; this request gets a fresh one.
             if (!reply->soleOwner()) reply.reset(new PendingReply);
             reply->startDispatch();
-            router.dispatch(req, Responder(*reply));
+            dispatchGuarded(req, *reply);
             if (!reply->answered()) {
                 co_await net::async_initiate<const net::use_awaitable_t<Strand>&, void()>(
                     [&reply](auto handler) { reply->suspend(std::move(handler)); }, onStrand);
             }
             const http::Response& response = reply->response;
+            if (response.dropConnection) break;
             ++served;
             const bool keepAlive =
                 clientKeepAlive && !response.closeConnection && !stopping &&
@@ -507,16 +555,41 @@ struct Server::Impl {
             setBusy(*conn, false);
             if (ec || !keepAlive) break;
         }
-        setBusy(*conn, false);
-        deadline->detach();
-        timer.cancel();
-        socket.shutdown(Socket::shutdown_send, ec);
-        socket.close(ec);
-        {
-            std::lock_guard lk(connMu);
-            conn->socket = nullptr;
-            connections.erase(conn.get());
-            connCv.notify_all();
+    }
+
+    // The end of a session, whichever way it ends: a return, or an exception that unwinds the
+    // coroutine (co_spawn(detached) swallows it). Unscoped, an escaping exception once leaked the
+    // connection's slot and busy count until the server answered 503 to everyone.
+    struct SessionEnd {
+        Impl& im;
+        Connection& conn;
+        Socket& socket;
+        Timer& timer;
+        IoDeadline& deadline;
+        ~SessionEnd() {
+            im.setBusy(conn, false);
+            deadline.detach();
+            beast::error_code ec;
+            timer.cancel(ec);
+            socket.shutdown(Socket::shutdown_send, ec);
+            socket.close(ec);
+            std::lock_guard lk(im.connMu);
+            conn.socket = nullptr;
+            im.connections.erase(&conn);
+            im.connCv.notify_all();
+        }
+    };
+
+    // A handler that throws is a bug; the client still gets an answer (its Responder, dropped by
+    // the unwinding, answers 500) and the connection goes on. Only the exception's type is
+    // logged: its message may quote the request.
+    void dispatchGuarded(const http::Request& req, PendingReply& reply) {
+        try {
+            router.dispatch(req, Responder(reply));
+        } catch (const std::exception& e) {
+            spdlog::error("a request handler threw {}; answered 500", typeid(e).name());
+        } catch (...) {
+            spdlog::error("a request handler threw a non-standard exception; answered 500");
         }
     }
 };
@@ -544,11 +617,37 @@ uint16_t Server::start() {
         throw std::runtime_error("cannot listen on " + im.options.host + ":" +
                                  std::to_string(im.options.port) + ": " + ec.message());
     }
+    // Raise the soft descriptor limit to the hard one (as nginx's worker_rlimit_nofile does),
+    // then keep the connection cap inside it.
+    if (rlimit rl{}; ::getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        if (rl.rlim_cur < rl.rlim_max) {
+            rlimit raised = rl;
+            raised.rlim_cur = rl.rlim_max;
+            if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+        }
+        const size_t cap = connectionCapForDescriptors(im.options.limits.maxConnections,
+                                                       rl.rlim_cur, openDescriptors());
+        if (cap < im.options.limits.maxConnections) {
+            spdlog::warn(
+                "max_connections lowered from {} to {}: the descriptor limit is {} (raise it "
+                "with `ulimit -n` or LimitNOFILE= to allow more)",
+                im.options.limits.maxConnections, cap, static_cast<uint64_t>(rl.rlim_cur));
+            im.options.limits.maxConnections = cap;
+        }
+    }
     uint16_t port = im.acceptor.local_endpoint().port();
     net::co_spawn(im.acceptor.get_executor(), im.acceptLoop(), net::detached);
     int n = std::max(1, im.options.ioThreads);
     for (int i = 0; i < n; ++i) im.threads.emplace_back([&im] { im.ioc.run(); });
     return port;
+}
+
+size_t Server::maxConnections() const {
+    return impl_->options.limits.maxConnections;
+}
+
+uint64_t Server::acceptFailures() const {
+    return impl_->acceptFailures.load();
 }
 
 void Server::stop(std::chrono::milliseconds drain) {

@@ -46,10 +46,23 @@ public:
     // answered, then stops the I/O threads.
     void stop(std::chrono::milliseconds drain);
 
+    // The connection cap in force: --max-connections, lowered at start() to what the process's
+    // descriptor limit allows (see connectionCapForDescriptors).
+    size_t maxConnections() const;
+    // accept() calls that failed (out of descriptors or memory) since start().
+    uint64_t acceptFailures() const;
+
 private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
+
+// How many client connections fit in the descriptor limit: each costs one descriptor, and the
+// rest of the process (the store's files, delivery's outgoing connections, logs) must keep room
+// to work, so a reserve of up to 64 descriptors (at most half of what is free) stays unused.
+// Without it, --max-connections (10,000 by default) sat above the usual 1,024 limit and never
+// protected anything: accept failed first.
+size_t connectionCapForDescriptors(size_t configured, uint64_t descriptorLimit, uint64_t openNow);
 
 // Splits "HOST:PORT" or "[v6]:PORT".
 bool splitHostPort(const std::string& text, std::string& host, uint16_t& port);

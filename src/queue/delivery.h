@@ -77,7 +77,10 @@ struct DeliveryOutcome {
     std::string remoteIp;      // "" when no connection was made
     std::string tlsVersion;    // "TLSv1.3", "" when clear text
     std::string tlsCipher;     //
-    std::vector<std::string> smscMessageIds;  // SMS: one per part, normalised
+    std::vector<std::string> smscMessageIds;  // SMS: one per part, as the SMSC gave them
+    // SMS: the route's name (SmsReceipt::route of the receipts to come): SMSC ids are unique per
+    // route only.
+    std::string route;
 
     // Deferred: the earliest next attempt the agent asks for (e.g. a throttled destination);
     // unset: the scheduler's backoff decides.

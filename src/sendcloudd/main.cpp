@@ -27,8 +27,10 @@
 #include "http/server.h"
 #include "policy/daily_quota.h"
 #include "policy/rate_limiter.h"
+#include "sendcloudd/domain_commands.h"
 #include "sendcloudd/operator_commands.h"
 #include "sendcloudd/runtime.h"
+#include "sendcloudd/sms_delivery.h"
 #include "test_controls/test_controls.h"
 
 namespace {
@@ -114,6 +116,10 @@ int runServer(const Settings& settings) {
     auto rt = app::openRuntime(settings, [](std::string_view m) { spdlog::error("{}", m); });
     if (!rt) return 1;
 
+    auto delivery =
+        app::openDelivery(*rt, settings, [](std::string_view m) { spdlog::error("{}", m); });
+    if (!delivery) return 1;
+
     domain::PhoneNumberValidator phones(phoneMode.value());
     auth::CredentialVerifier verifier(rt->backend->credentials(), *rt->keys, rt->clock);
     api::IdGenerator ids(rt->clock, rt->random, hostName(settings));
@@ -140,7 +146,7 @@ int runServer(const Settings& settings) {
     sendLimits.parse.maxFileBytes = static_cast<size_t>(settings.maxBodyBytes);
     sendLimits.authFailureLogLinesPerSecond = static_cast<uint32_t>(
         std::min<int64_t>(settings.authFailureLogPerSecond, std::numeric_limits<uint32_t>::max()));
-    api::SendApi sendApi({verifier, rt->backend->messages(), ids, phones, rt->clock, lockout,
+    api::SendApi sendApi({verifier, *delivery->messages, ids, phones, rt->clock, lockout,
                           rateLimiter, quota, recorder, rt->backend->templates()},
                          sendLimits);
     http::Router router(api::routerError);
@@ -156,6 +162,7 @@ int runServer(const Settings& settings) {
     consoleApi.registerRoutes(router);
     console::Pages consolePages(rt->clock, consoleApi, rt->backend->messages());
     consolePages.registerRoutes(router);
+    app::registerDlrRoutes(router, *delivery, *rt, settings);
     // Test-only routes: need both a build with SC_TEST_CONTROLS and --enable-test-controls=true.
     test_controls::TestControls testControls(rt->clock);
     if (settings.enableTestControls) {
@@ -179,6 +186,7 @@ int runServer(const Settings& settings) {
         options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
     std::string baseUrl = "http://" + hostForUrl + ":" + std::to_string(port);
     if (settings.demo) createDemo(*rt, baseUrl);
+    if (delivery->enabled) delivery->scheduler->start();
     spdlog::info("sendcloudd listening on {} (data dir {}, {} I/O threads)", baseUrl,
                  settings.dataDir, options.ioThreads);
     std::cout << "sendcloudd listening on " << baseUrl << "\nconsole: " << baseUrl << "/console"
@@ -188,6 +196,10 @@ int runServer(const Settings& settings) {
     sigwait(&stopSignals, &sig);
     spdlog::info("received {}, draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     server.stop(std::chrono::milliseconds(settings.drainTimeoutMs));
+    // No new sends now: the scheduler stops claiming, lets in-flight attempts finish within the
+    // drain time and hands back the rest of its leases.
+    delivery->scheduler->stop(std::chrono::milliseconds(settings.drainTimeoutMs));
+    app::stopDeliveryIo(*delivery);
     consolePool.stop();
     rt->backend->messages().stop();
     recorder.stop();
@@ -293,6 +305,8 @@ int main(int argc, char** argv) {
         }
     }
 
+    auto domainCommands = sc::app::addDomainCommands(app);
+
     CLI11_PARSE(app, argc, argv);
 
     auto settings = loader.resolve();
@@ -303,6 +317,7 @@ int main(int argc, char** argv) {
     if (accountCreate->parsed())
         return sc::app::runAccountCreate(*settings, accountEmail, passwordStdin);
     if (accountPassword->parsed()) return sc::app::runAccountSetPassword(*settings, accountEmail);
+    if (auto status = sc::app::runDomainCommand(*domainCommands, *settings)) return *status;
     for (const auto& [sub, what] : templateOps) {
         if (!sub->parsed()) continue;
         return what.first ? sc::app::runSmsTemplate(*settings, what.second, templateAccount,

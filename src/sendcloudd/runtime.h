@@ -7,6 +7,11 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include "auth/credential_issuer.h"
 #include "auth/key_material.h"
@@ -15,6 +20,10 @@
 #include "common/config.h"
 #include "common/random.h"
 #include "common/shifted_clock.h"
+#include "queue/enqueue_notifier.h"
+#include "queue/outcome_recorder.h"
+#include "queue/scheduler.h"
+#include "store/queue_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace sc::app {
@@ -37,5 +46,37 @@ struct Runtime {
 // onError; by default they are printed to stderr.
 std::unique_ptr<Runtime> openRuntime(const Settings& settings,
                                      std::function<void(std::string_view)> onError = nullptr);
+
+// Delivery (docs/delivery.md): the queue store, the one outcome recorder, the scheduler and the
+// agents it hands work to. Built for the server only; the status API reads `queue` even when
+// delivery is off.
+struct Delivery {
+    // The delivery agents' own event loop and threads: never the HTTP server's, so a full
+    // queue or a slow peer cannot slow the API. Created before the agents (a connector may
+    // start binding at once) and stopped after the scheduler (stopDeliveryIo()).
+    boost::asio::io_context io;
+    std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>
+        ioWork;
+    std::vector<std::thread> ioThreads;
+    std::unique_ptr<store::QueueStore> queue;
+    std::unique_ptr<queue::OutcomeRecorder> recorder;
+    std::unique_ptr<queue::Scheduler> scheduler;
+    // What the send handlers enqueue through: the backend's store, plus a poke per commit.
+    std::unique_ptr<queue::EnqueueNotifier> messages;
+    // The agents registered by registerDeliveryAgents() (runtime.cpp), owned here.
+    std::vector<std::unique_ptr<queue::DeliveryAgent>> agents;
+    bool enabled = false;
+
+    ~Delivery();
+};
+
+// Lets the agents' pending work end and joins the delivery threads; call after
+// scheduler->stop() (which has stopped the agents). Safe to call twice.
+void stopDeliveryIo(Delivery& d);
+
+// Opens the queue store, reads or creates <data_dir>/node-id and builds the scheduler with the
+// agents; does not start it (Delivery::scheduler->start()). Null after printing the reason.
+std::unique_ptr<Delivery> openDelivery(Runtime& rt, const Settings& settings,
+                                       std::function<void(std::string_view)> onError);
 
 }  // namespace sc::app

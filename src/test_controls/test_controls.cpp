@@ -5,6 +5,8 @@
 #include <charconv>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace sc::test_controls {
 
@@ -40,6 +42,38 @@ bool parseMs(std::string_view query, int64_t& ms) {
            ms <= kMaxAdvanceMs;
 }
 
+// "name=digits&name=digits": the only form the fault control takes.
+bool parseCounts(std::string_view query, std::vector<std::pair<std::string, int64_t>>& out) {
+    while (!query.empty()) {
+        auto amp = query.find('&');
+        std::string_view pair = query.substr(0, amp);
+        query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+        auto eq = pair.find('=');
+        if (eq == std::string_view::npos || out.size() >= 8) return false;
+        std::string_view digits = pair.substr(eq + 1);
+        int64_t v = 0;
+        if (digits.empty() || digits.size() > 9) return false;
+        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+        if (ec != std::errc() || end != digits.data() + digits.size()) return false;
+        out.emplace_back(std::string(pair.substr(0, eq)), v);
+    }
+    return true;
+}
+
+constexpr const char* kSendPaths[] = {
+    "/email/send",
+    "/mail/send",
+    "/api/mail/send",
+    "/apiv2/mail/send",
+    "/webapi/mail.send.json",
+    "/email/sendtemplate",
+    "/api/mail/sendtemplate",
+    "/apiv2/mail/sendtemplate",
+    "/webapi/mail.send_template.json",
+    "/smsapi/send",
+    "/api/sms/send",
+};
+
 }  // namespace
 #endif
 
@@ -59,7 +93,81 @@ void TestControls::registerRoutes([[maybe_unused]] http::Router& router) {
             reply(jsonReply(200, "{\"result\":true,\"offsetMs\":" +
                                      std::to_string(clock_.offsetMillis()) + "}"));
         });
-    spdlog::warn("test controls are ON: POST /test/clock/advance moves the server's clock");
+    router.add(
+        {http::Method::Post, http::Method::Get}, "/test/faults",
+        [this](const http::Request& req, http::Responder reply) {
+            std::vector<std::pair<std::string, int64_t>> counts;
+            if (!parseCounts(req.query, counts)) {
+                reply(jsonReply(
+                    400,
+                    R"({"result":false,"message":"use ?fail=N&status=503|429&retryAfter=S or ?drop=N"})"));
+                return;
+            }
+            std::lock_guard lk(faultsMu_);
+            for (const auto& [name, v] : counts) {
+                if (name == "fail")
+                    faults_.fail = v;
+                else if (name == "status" && (v == 503 || v == 429))
+                    faults_.status = v;
+                else if (name == "retryAfter")
+                    faults_.retryAfter = v;
+                else if (name == "drop")
+                    faults_.drop = v;
+                else {
+                    reply(jsonReply(
+                        400, R"({"result":false,"message":"unknown or invalid fault parameter"})"));
+                    return;
+                }
+            }
+            reply(jsonReply(200, "{\"result\":true,\"fail\":" + std::to_string(faults_.fail) +
+                                     ",\"drop\":" + std::to_string(faults_.drop) +
+                                     ",\"failed\":" + std::to_string(faults_.failed) +
+                                     ",\"dropped\":" + std::to_string(faults_.dropped) + "}"));
+        });
+    const http::ErrorResponder errors = router.errors();
+    for (const char* path : kSendPaths) {
+        router.wrap(path, [this, errors](http::Handler inner) -> http::Handler {
+            return [this, errors, inner](const http::Request& req, http::Responder reply) {
+                int64_t failStatus = 0, retryAfter = 0;
+                bool drop = false;
+                {
+                    std::lock_guard lk(faultsMu_);
+                    if (faults_.fail > 0) {
+                        --faults_.fail;
+                        ++faults_.failed;
+                        failStatus = faults_.status;
+                        retryAfter = faults_.retryAfter;
+                    } else if (faults_.drop > 0) {
+                        --faults_.drop;
+                        ++faults_.dropped;
+                        drop = true;
+                    }
+                }
+                if (failStatus != 0) {
+                    http::Response r =
+                        failStatus == 429
+                            ? errors(429, "limit.rate_exceeded",
+                                     "test controls: this request was refused on purpose")
+                            : errors(503, "store.unavailable",
+                                     "test controls: this request was refused on purpose");
+                    r.headers.push_back({"retry-after", std::to_string(retryAfter)});
+                    reply(std::move(r));
+                    return;
+                }
+                if (!drop) {
+                    inner(req, std::move(reply));
+                    return;
+                }
+                inner(req, http::Responder([reply](http::Response r) {
+                          r.dropConnection = true;
+                          reply(std::move(r));
+                      }));
+            };
+        });
+    }
+    spdlog::warn(
+        "test controls are ON: POST /test/clock/advance moves the server's clock, "
+        "/test/faults injects faults into sends");
 #endif
 }
 

@@ -32,8 +32,10 @@ SETTINGS = {
 }
 
 
-# Settings whose default is computed at run time, so --help shows none.
-NO_DEFAULT = {"--server-secret-file", "--hostname"}
+# Settings whose default is computed at run time, or is "not set", so --help shows none.
+NO_DEFAULT = {"--server-secret-file", "--hostname", "--smtp-relay", "--smtp-relay-user",
+              "--smtp-relay-password-file", "--smtp-route", "--dns-servers", "--smtp-ca-file",
+              "--ehlo-name", "--public-url"}
 
 
 def help_options(text):

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "common/result.h"
 #include "queue/delivery.h"
@@ -27,7 +28,15 @@ struct BuiltMessage {
     bool has8bit = false;        // some body part is 8bit (needs 8BITMIME)
 };
 
+// The error says what is wrong with the stored content (a person reads it in the attempt log);
+// it is permanent: building the same job again gives the same error.
 Result<BuiltMessage, std::string> buildEmail(const queue::DeliveryJob& job,
                                              const BuildOptions& options);
+
+// True for the header names the service writes itself or that belong to transport and trace
+// (From, To, Date, Message-ID, Content-*, MIME-Version, Return-Path, Received, DKIM-Signature,
+// Resent-*, ARC-*, Authentication-Results, ...): a caller's extra header by such a name is refused,
+// by the send API at once and by the builder for content stored before the rule.
+bool isServiceHeaderName(std::string_view name);
 
 }  // namespace sc::delivery::mime

@@ -56,7 +56,18 @@ Connection::Connection(const std::string& path, int busyTimeoutMs)
     // journal_mode answers the mode actually in force; it stays "delete" where WAL is not
     // possible (e.g. some network file systems), and then concurrent readers would block the
     // writer, which is not the database this code was written for.
-    const std::string mode = db_.execAndGet("PRAGMA journal_mode=WAL").getString();
+    // Switching a new file to WAL takes an exclusive lock, and SQLite answers SQLITE_BUSY there
+    // without calling the busy handler: two processes opening a new database together had one
+    // fail with "database is locked". The same wait policy (onBusy) applies by hand.
+    std::string mode;
+    for (int attempt = 0;; ++attempt) {
+        try {
+            mode = db_.execAndGet("PRAGMA journal_mode=WAL").getString();
+            break;
+        } catch (const SQLite::Exception& e) {
+            if (e.getErrorCode() != SQLITE_BUSY || onBusy(this, attempt) == 0) throw;
+        }
+    }
     if (mode != "wal") {
         throw SQLite::Exception("cannot enable WAL journal (journal_mode is " + mode + ")",
                                 SQLITE_CANTOPEN);

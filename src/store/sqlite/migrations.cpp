@@ -223,6 +223,102 @@ ALTER TABLE auth_events ADD COLUMN last_at_ms INTEGER;
     Migration{5, "recipients found by their id range instead of an index on message_id", R"sql(
 DROP INDEX IF EXISTS recipients_by_message;
 )sql"},
+    // Delivery (docs/delivery.md): leases instead of an in-memory "sending" flag, so that a
+    // restarted node, or another node once the lease has run out, takes a recipient back; every
+    // attempt and every state change kept; SMSC ids for matching receipts.
+    Migration{6, "delivery: leases, attempts, events, SMSC ids, pending receipts, inbound SMS",
+              R"sql(
+ALTER TABLE recipients ADD COLUMN lease_owner TEXT;
+ALTER TABLE recipients ADD COLUMN lease_until_ms INTEGER;
+ALTER TABLE recipients ADD COLUMN last_reply TEXT;
+-- Test-mode recipients used to be parked as 'test' and never claimed; they are now claimed and
+-- handed to the sandbox agent, so the ones already stored are what that agent would make them.
+UPDATE recipients SET state = 'sandbox' WHERE state = 'test';
+-- The claim keeps using recipients_due (state, next_attempt_at_ms): a claimed ('sending')
+-- recipient's next_attempt_at_ms is its lease's end, so an abandoned lease becomes due by the
+-- same index.
+-- No foreign keys to recipients, as for messages: the log is the record of what was done.
+CREATE TABLE delivery_attempts (
+    id             INTEGER PRIMARY KEY,
+    recipient_id   TEXT NOT NULL,
+    at_ms          INTEGER NOT NULL,
+    outcome        TEXT NOT NULL,
+    remote_host    TEXT NOT NULL DEFAULT '',
+    remote_ip      TEXT NOT NULL DEFAULT '',
+    reply_code     INTEGER NOT NULL DEFAULT 0,
+    enhanced_code  TEXT NOT NULL DEFAULT '',
+    reply_text     TEXT NOT NULL DEFAULT '',
+    tls_version    TEXT NOT NULL DEFAULT '',
+    tls_cipher     TEXT NOT NULL DEFAULT '',
+    smsc_message_id TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX delivery_attempts_by_recipient ON delivery_attempts(recipient_id, id);
+-- The durable record of each state change, read by the webhooks' outbox. AUTOINCREMENT: the id
+-- is the outbox's cursor and must never be handed out twice.
+CREATE TABLE events (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind         TEXT NOT NULL,
+    recipient_id TEXT,
+    account_id   INTEGER NOT NULL DEFAULT 0,
+    at_ms        INTEGER NOT NULL,
+    payload_json TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(payload_json))
+) STRICT;
+CREATE INDEX events_by_recipient ON events(recipient_id);
+-- An SMSC message id (normalised, docs/delivery.md "Receipts") -> the part of the recipient it
+-- was given for. An id is stored under each form a receipt may spell it in (exact = 1 for the
+-- form the SMSC gave at submit), so a receipt is found with one look-up.
+CREATE TABLE smsc_ids (
+    route        TEXT NOT NULL,
+    smsc_id      TEXT NOT NULL,
+    recipient_id TEXT NOT NULL,
+    part         INTEGER NOT NULL,
+    exact        INTEGER NOT NULL CHECK (exact IN (0, 1)),
+    stat         TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (route, smsc_id, recipient_id, part)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX smsc_ids_by_recipient ON smsc_ids(recipient_id, part);
+-- Receipts that came before their submit was recorded; matched when it is.
+CREATE TABLE pending_receipts (
+    id          INTEGER PRIMARY KEY,
+    route       TEXT NOT NULL,
+    smsc_id     TEXT NOT NULL,
+    stat        TEXT NOT NULL,
+    error_code  TEXT NOT NULL DEFAULT '',
+    received_at_ms INTEGER NOT NULL
+) STRICT;
+CREATE INDEX pending_receipts_by_id ON pending_receipts(route, smsc_id);
+CREATE TABLE inbound_sms (
+    id        INTEGER PRIMARY KEY,
+    route     TEXT NOT NULL,
+    sender    TEXT NOT NULL,
+    receiver  TEXT NOT NULL,
+    text      TEXT NOT NULL,
+    at_ms     INTEGER NOT NULL
+) STRICT;
+)sql"},
+    // Sending domains and their DKIM keys (store/domain_store.h). One owner per domain; at most
+    // one signing key per domain (the partial unique index); retired keys stay until removed.
+    Migration{7, "sending domains and DKIM keys", R"sql(
+CREATE TABLE sending_domains (
+    id            INTEGER PRIMARY KEY,
+    account_id    INTEGER NOT NULL REFERENCES accounts(id),
+    domain        TEXT NOT NULL UNIQUE,
+    created_at_ms INTEGER NOT NULL
+) STRICT;
+CREATE INDEX sending_domains_by_account ON sending_domains(account_id);
+CREATE TABLE dkim_keys (
+    id                 INTEGER PRIMARY KEY,
+    domain_id          INTEGER NOT NULL REFERENCES sending_domains(id) ON DELETE CASCADE,
+    selector           TEXT NOT NULL,
+    algorithm          TEXT NOT NULL CHECK (algorithm IN ('rsa', 'ed25519')),
+    public_key         TEXT NOT NULL,
+    private_key_sealed BLOB NOT NULL,
+    created_at_ms      INTEGER NOT NULL,
+    retired_at_ms      INTEGER,
+    UNIQUE (domain_id, selector)
+) STRICT;
+CREATE UNIQUE INDEX dkim_keys_one_active ON dkim_keys(domain_id) WHERE retired_at_ms IS NULL;
+)sql"},
     // Every kind and state stored as text is one of the texts of store/records.cpp, and the
     // schema says so: a CHECK per column, so no writer (another process, a hand-made fix) can
     // store a state no reader knows. The recipient states become those of docs/delivery.md:
@@ -230,10 +326,10 @@ DROP INDEX IF EXISTS recipients_by_message;
     // recipients and auth_events are rebuilt (SQLite cannot add a CHECK to a column); no table
     // references either. auth_events keeps its AUTOINCREMENT counter: its ids are the audit
     // log's paging cursor and must not be handed out again.
-    Migration{6, "CHECK constraints on every kind, role, state, api and outcome column", R"sql(
+    Migration{8, "CHECK constraints on every kind, role, state, api and outcome column", R"sql(
 PRAGMA defer_foreign_keys=ON;
 
-CREATE TABLE recipients_v6 (
+CREATE TABLE recipients_v8 (
     id                 TEXT NOT NULL PRIMARY KEY,
     message_id         TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
     address            TEXT NOT NULL,
@@ -244,20 +340,25 @@ CREATE TABLE recipients_v6 (
     attempts           INTEGER NOT NULL DEFAULT 0,
     next_attempt_at_ms INTEGER,
     updated_at_ms      INTEGER NOT NULL,
-    content_json       TEXT
+    content_json       TEXT,
+    lease_owner        TEXT,
+    lease_until_ms     INTEGER,
+    last_reply         TEXT
 ) STRICT;
 -- rowid kept: it is the order a request listed its recipients in.
-INSERT INTO recipients_v6 (rowid, id, message_id, address, role, state, attempts,
-                           next_attempt_at_ms, updated_at_ms, content_json)
+INSERT INTO recipients_v8 (rowid, id, message_id, address, role, state, attempts,
+                           next_attempt_at_ms, updated_at_ms, content_json, lease_owner,
+                           lease_until_ms, last_reply)
     SELECT rowid, id, message_id, address, role,
            CASE state WHEN 'test' THEN 'sandbox' WHEN 'sent' THEN 'delivered' ELSE state END,
-           attempts, next_attempt_at_ms, updated_at_ms, content_json
+           attempts, next_attempt_at_ms, updated_at_ms, content_json, lease_owner,
+           lease_until_ms, last_reply
     FROM recipients;
 DROP TABLE recipients;
-ALTER TABLE recipients_v6 RENAME TO recipients;
+ALTER TABLE recipients_v8 RENAME TO recipients;
 CREATE INDEX recipients_due ON recipients(state, next_attempt_at_ms);
 
-CREATE TABLE auth_events_v6 (
+CREATE TABLE auth_events_v8 (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
     at_ms           INTEGER NOT NULL,
     api             TEXT NOT NULL CHECK (api IN ('email', 'sms', 'console')),
@@ -273,15 +374,15 @@ CREATE TABLE auth_events_v6 (
     attempts        INTEGER NOT NULL DEFAULT 1,
     last_at_ms      INTEGER
 ) STRICT;
-INSERT INTO auth_events_v6 SELECT id, at_ms, api, user_name, account_id, user_id, outcome,
+INSERT INTO auth_events_v8 SELECT id, at_ms, api, user_name, account_id, user_id, outcome,
     reason, key_fingerprint, client_ip, user_agent, attempts, last_at_ms FROM auth_events;
-INSERT INTO sqlite_sequence (name, seq) SELECT 'auth_events_v6', 0
-    WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'auth_events_v6');
+INSERT INTO sqlite_sequence (name, seq) SELECT 'auth_events_v8', 0
+    WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'auth_events_v8');
 UPDATE sqlite_sequence
     SET seq = max(seq, coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'auth_events'), 0))
-    WHERE name = 'auth_events_v6';
+    WHERE name = 'auth_events_v8';
 DROP TABLE auth_events;
-ALTER TABLE auth_events_v6 RENAME TO auth_events;
+ALTER TABLE auth_events_v8 RENAME TO auth_events;
 CREATE INDEX auth_events_by_account ON auth_events(account_id, id);
 CREATE INDEX auth_events_by_time ON auth_events(at_ms);
 CREATE INDEX auth_events_by_key ON auth_events(user_id, key_fingerprint, at_ms);

@@ -341,9 +341,9 @@ void SqliteMessageStore::insertMessage(const NewMessage& m) {
         bindBlobNoCopy(*s, 5, a.data);
         s->exec();
     }
-    // A test-mode message is stored for status queries but never becomes due for delivery.
-    const std::string_view state =
-        recipientStateName(m.testMode ? RecipientState::Sandbox : RecipientState::Queued);
+    // A test-mode message is queued like any other: the scheduler hands it to the sandbox agent
+    // (docs/delivery.md), which records it as 'sandbox' without sending it anywhere.
+    const std::string_view state = recipientStateName(RecipientState::Queued);
     for (const Recipient& r : m.recipients) {
         ScopedStatement s(*stmts_.insertRecipient);
         bindTextNoCopy(*s, 1, r.id);
@@ -351,11 +351,7 @@ void SqliteMessageStore::insertMessage(const NewMessage& m) {
         bindTextNoCopy(*s, 3, r.address);
         bindText(*s, 4, recipientRoleName(r.role));
         bindText(*s, 5, state);
-        if (m.testMode) {
-            bindNull(*s, 6);
-        } else {
-            bindInt(*s, 6, m.createdAtMs);
-        }
+        bindInt(*s, 6, m.createdAtMs);
         bindInt(*s, 7, m.createdAtMs);
         // NULL, not '': readers fall back to the message's content with coalesce().
         if (r.contentJson.empty()) {

@@ -6,6 +6,7 @@
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/sqlite_audit_store.h"
 #include "store/sqlite/sqlite_credential_store.h"
+#include "store/sqlite/sqlite_domain_store.h"
 #include "store/sqlite/sqlite_message_store.h"
 #include "store/sqlite/sqlite_session_store.h"
 #include "store/sqlite/sqlite_template_store.h"
@@ -26,6 +27,7 @@ struct SqliteBackend::Impl {
             sessions = std::make_unique<sqlite::SqliteSessionStore>(pool);
             audit = std::make_unique<sqlite::SqliteAuditStore>(pool);
             templates = std::make_unique<sqlite::SqliteTemplateStore>(pool);
+            domains = std::make_unique<sqlite::SqliteDomainStore>(pool);
             messages = std::make_unique<sqlite::SqliteMessageStore>(
                 options.path, options.busyTimeoutMs, options.maxBatch, pool, options.onError);
         } catch (const std::exception& e) {
@@ -44,6 +46,7 @@ struct SqliteBackend::Impl {
     std::unique_ptr<sqlite::SqliteSessionStore> sessions;
     std::unique_ptr<sqlite::SqliteAuditStore> audit;
     std::unique_ptr<sqlite::SqliteTemplateStore> templates;
+    std::unique_ptr<sqlite::SqliteDomainStore> domains;
     std::unique_ptr<sqlite::SqliteMessageStore> messages;
 };
 
@@ -73,6 +76,10 @@ AuditStore& SqliteBackend::audit() {
 
 TemplateStore& SqliteBackend::templates() {
     return *impl_->templates;
+}
+
+DomainStore& SqliteBackend::domains() {
+    return *impl_->domains;
 }
 
 size_t SqliteBackend::commitCount() const {

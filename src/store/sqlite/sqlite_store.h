@@ -13,6 +13,7 @@
 
 #include "store/audit_store.h"
 #include "store/credential_store.h"
+#include "store/domain_store.h"
 #include "store/message_store.h"
 #include "store/template_store.h"
 
@@ -45,6 +46,7 @@ public:
     SessionStore& sessions();
     AuditStore& audit();
     TemplateStore& templates();
+    DomainStore& domains();
 
     // Group commits done by the message writer since open (for metrics and tests).
     size_t commitCount() const;

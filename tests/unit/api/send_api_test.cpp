@@ -284,7 +284,7 @@ TEST_F(SendApiTest, DailyQuotaNamesTheQuota) {
     EXPECT_EQ(email(emailKey_).status, 200);
 }
 
-TEST_F(SendApiTest, TestModeAnswersAsUsualAndRecordsStateTest) {
+TEST_F(SendApiTest, TestModeAnswersAsUsualAndRecordsTheFlag) {
     store::UserPolicy p;
     p.testMode = true;
     setPolicy(emailUserId_, p);
@@ -293,7 +293,8 @@ TEST_F(SendApiTest, TestModeAnswersAsUsualAndRecordsStateTest) {
     auto id = json::parse(r.body)["info"]["emailIdList"][0].get<std::string>();
     auto stored = backend_.messages().findRecipient(id).value();
     ASSERT_TRUE(stored);
-    EXPECT_EQ(stored->state, store::RecipientState::Sandbox);
+    // Queued like any message; the scheduler's sandbox agent makes it 'sandbox' (never sent).
+    EXPECT_EQ(stored->state, store::RecipientState::Queued);
     auto live = issuer_.createUser("acme_live", store::UserKind::Email, "owner@acme.io");
     auto lr = call(false, {{"apiUser", "acme_live"},
                            {"apiKey", live->key},
@@ -509,6 +510,29 @@ TEST_F(SendApiTest, XsmtpapiCannotInjectHeaders) {
     EXPECT_EQ(errorCodeOf(r), "email.xsmtpapi_invalid");
 }
 
+// Found by an attack on the running server: substitution ran after the size checks, and a 120 KB
+// html with a 1 KB value per placeholder for 40 recipients stored a 40 MB message.
+TEST_F(SendApiTest, XsmtpapiSubstitutionCannotGrowTheContentPastItsLimit) {
+    std::string html;
+    for (int i = 0; i < 40000; ++i) html += "%v%";  // 120 KB
+    std::string to, values;
+    for (int i = 0; i < 40; ++i) {
+        to += std::string(i ? "," : "") + "\"r" + std::to_string(i) + "@x.io\"";
+        values += std::string(i ? "," : "") + "\"" + std::string(1024, 'x') + "\"";
+    }
+    auto r =
+        call(false, {{"apiUser", "acme_api"},
+                     {"apiKey", emailKey_},
+                     {"from", "a@acme.io"},
+                     {"subject", "Hi"},
+                     {"html", html},
+                     {"xsmtpapi", "{\"to\":[" + to + "],\"sub\":{\"%v%\":[" + values + "]}}"}});
+    EXPECT_EQ(r.status, 413) << r.body;
+    EXPECT_EQ(errorCodeOf(r), "email.content_too_large");
+    const int64_t account = backend_.credentials().findUser("acme_api").value()->accountId;
+    EXPECT_TRUE(backend_.messages().recentMessages(account, 10).value().empty());
+}
+
 TEST_F(SendApiTest, TemplateSendUsesTheTemplatesSubjectWhenAbsent) {
     store::EmailTemplate t;
     t.accountId = backend_.credentials().findUser("acme_api").value()->accountId;
@@ -568,6 +592,20 @@ TEST_F(SendApiTest, SmsTemplateVarsByBareNameAndUnfilledPlaceholders) {
     EXPECT_EQ(errorCodeOf(missing), "sms.vars_invalid");
     EXPECT_NE(json::parse(missing.body)["hint"].get<std::string>().find("%code%"),
               std::string::npos);
+}
+
+// A 3 KB message with a 100 KB value for each placeholder built a 100-million-character string
+// before the 1,000-character check; it is refused while it builds.
+TEST_F(SendApiTest, SmsVarsCannotBuildAMessagePastItsLimit) {
+    std::string message;
+    for (int i = 0; i < 1000; ++i) message += "%v%";
+    auto r = call(true, {{"smsUser", "acme_sms"},
+                         {"smsKey", smsKey_},
+                         {"to", "+14155550100"},
+                         {"message", message},
+                         {"vars", "{\"%v%\":\"" + std::string(100000, 'y') + "\"}"}});
+    EXPECT_EQ(r.status, 413) << r.body;
+    EXPECT_EQ(errorCodeOf(r), "sms.message_too_long");
 }
 
 // The answers and the stored content are written as text now (api/json_text.h); they must be

@@ -95,6 +95,15 @@ TEST(ValidateEmailTest, RefusesHeaderInjection) {
               "email.headers_invalid");
     EXPECT_EQ(codeOf(validateEmail(form(with(goodEmail(), "headers", "[1,2]")), {})),
               "email.headers_invalid");
+    // Transport and trace headers belong to the servers a message passes through.
+    for (const char* name : {"Return-Path", "Received", "Content-Transfer-Encoding",
+                             "DKIM-Signature", "Resent-From", "ARC-Seal"}) {
+        EXPECT_EQ(
+            codeOf(validateEmail(
+                form(with(goodEmail(), "headers", std::string("{\"") + name + "\":\"v\"}")), {})),
+            "email.headers_invalid")
+            << name;
+    }
     auto ok = validateEmail(form(with(goodEmail(), "headers", R"({"X-Campaign":"spring"})")), {});
     ASSERT_TRUE(ok.ok());
     EXPECT_EQ(ok->headers["X-Campaign"], "spring");

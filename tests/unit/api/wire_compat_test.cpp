@@ -7,6 +7,15 @@
 namespace sc::api {
 namespace {
 
+// Substitution with a budget no ordinary test comes near.
+std::string render(std::string_view text, const std::map<std::string, std::string>& vars,
+                   const std::map<std::string, std::string>& sections) {
+    SubstitutionBudget budget{1u << 20, 1u << 20};
+    auto out = substitute(text, vars, sections, budget);
+    EXPECT_TRUE(out.has_value());
+    return out.value_or("");
+}
+
 http::FormData form(std::vector<http::Param> params) {
     http::FormData f;
     for (auto& p : params) f.params.add(p.name, p.value);
@@ -111,9 +120,9 @@ TEST(XSmtpApiTest, SubstitutesByPositionWithSectionsAndPubsub) {
         100);
     ASSERT_TRUE(x.ok()) << x.error().hint;
     ASSERT_EQ(x->to.size(), 2u);
-    EXPECT_EQ(substitute("Hi %name% from %co%: %body%", x->varsFor(0), x->section),
+    EXPECT_EQ(render("Hi %name% from %co%: %body%", x->varsFor(0), x->section),
               "Hi Ann from Acme: a long text");
-    EXPECT_EQ(substitute("Hi %name% from %co%: %body%", x->varsFor(1), x->section),
+    EXPECT_EQ(render("Hi %name% from %co%: %body%", x->varsFor(1), x->section),
               "Hi Bob from Acme: short");
 }
 
@@ -149,7 +158,49 @@ TEST(XSmtpApiTest, ErrorsNameTheBrokenPart) {
 
 TEST(XSmtpApiTest, SubstitutedValuesAreNotScannedAgain) {
     std::map<std::string, std::string> vars = {{"%a%", "%b%"}, {"%b%", "B"}};
-    EXPECT_EQ(substitute("%a%", vars, {}), "%b%");
+    EXPECT_EQ(render("%a%", vars, {}), "%b%");
+}
+
+TEST(XSmtpApiTest, WhereNamesOverlapTheShortestMatchWins) {
+    std::map<std::string, std::string> vars = {
+        {"%a", "1"}, {"%ab%", "2"}, {"%abc%", "3"}, {"%x%", "X"}, {"no-percent", "?"}};
+    EXPECT_EQ(render("%ab% %abc% %x% %y% 100% no-percent", vars, {}),
+              "1b% 1bc% X %y% 100% no-percent");
+    std::map<std::string, std::string> nested = {{"%abc%", "3"}, {"%abd%", "4"}};
+    EXPECT_EQ(render("%abd%%abc%%ab%", nested, {}), "43%ab%");
+}
+
+// The attack: a 120 KB html whose every placeholder takes a 1 KB value made a 40 MB message; the
+// budget refuses it while building, and what was produced is charged to the budget.
+TEST(XSmtpApiTest, TheOutputBudgetStopsSubstitutionWhileItBuilds) {
+    std::string html;
+    for (int i = 0; i < 40000; ++i) html += "%v%";
+    std::map<std::string, std::string> vars = {{"%v%", std::string(1024, 'x')}};
+    SubstitutionBudget budget{10u << 20, 32u << 20};
+    EXPECT_FALSE(substitute(html, vars, {}, budget).has_value());
+
+    SubstitutionBudget small{100, 1000};
+    auto out = substitute("Hi %v%!", {{"%v%", "Ann"}}, {}, small);
+    ASSERT_TRUE(out.has_value());
+    EXPECT_EQ(*out, "Hi Ann!");
+    EXPECT_EQ(small.outputBytes, 100u - 7u);
+    SubstitutionBudget exact{7, 1000};
+    EXPECT_TRUE(substitute("Hi %v%!", {{"%v%", "Ann"}}, {}, exact).has_value());
+    SubstitutionBudget oneShort{6, 1000};
+    EXPECT_FALSE(substitute("Hi %v%!", {{"%v%", "Ann"}}, {}, oneShort).has_value());
+    // Sections count too.
+    SubstitutionBudget sections{20, 1000};
+    EXPECT_FALSE(substitute("%s%%s%", {}, {{"%s%", std::string(15, 's')}}, sections).has_value());
+}
+
+// Looking for names is bounded too: a text of nothing but '%' against many long names that all
+// nearly match costs a bounded number of comparisons, then stops.
+TEST(XSmtpApiTest, TheWorkBudgetBoundsTheSearchForNames) {
+    std::map<std::string, std::string> vars;
+    for (int i = 0; i < 1000; ++i) vars[std::string(200, '%') + std::to_string(i)] = "v";
+    const std::string text(400000, '%');
+    SubstitutionBudget budget{10u << 20, 1u << 20};
+    EXPECT_FALSE(substitute(text, vars, {}, budget).has_value());
 }
 
 }  // namespace

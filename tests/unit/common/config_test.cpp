@@ -86,5 +86,18 @@ TEST_F(ConfigTest, BadValuesNameTheSetting) {
     EXPECT_FALSE(broken.ok());
 }
 
+TEST_F(ConfigTest, PublicUrlIsAnHttpBaseUrl) {
+    auto ok = load({"--public-url", "https://sms.acme.example:8443/sc"});
+    ASSERT_TRUE(ok.ok()) << ok.error();
+    EXPECT_EQ(ok->publicUrl, "https://sms.acme.example:8443/sc");
+    EXPECT_EQ(load({})->publicUrl, "");
+    for (const char* bad :
+         {"sms.acme.example:8080", "ftp://x", "http://x/?token=1", "http://x#f"}) {
+        auto r = load({"--public-url", bad});
+        ASSERT_FALSE(r.ok()) << bad;
+        EXPECT_NE(r.error().find("--public-url"), std::string::npos) << r.error();
+    }
+}
+
 }  // namespace
 }  // namespace sc

@@ -215,16 +215,18 @@ TEST_F(SqliteMessageStoreTest, EnqueueStoresMessageAttachmentsAndRecipients) {
     EXPECT_EQ(rcpt.getColumn(3).getInt64(), kCreatedAt);
 }
 
-TEST_F(SqliteMessageStoreTest, TestModeRecipientsAreNeverDue) {
+// Test mode is decided at delivery (the scheduler hands such messages to the sandbox agent), so
+// the store queues them like any other and keeps the flag on the message.
+TEST_F(SqliteMessageStoreTest, TestModeRecipientsAreQueuedWithTheFlagOnTheMessage) {
     enqueue("t1", 2, /*testMode=*/true);
     ASSERT_TRUE(outcomes_.waitFor(1));
     EXPECT_FALSE(outcomes_.of("t1").has_value());
     for (const auto& r : must(store().recipientsOf("t1")))
-        EXPECT_EQ(r.state, RecipientState::Sandbox);
+        EXPECT_EQ(r.state, RecipientState::Queued);
 
     SQLite::Database raw(path(), SQLite::OPEN_READONLY);
     EXPECT_EQ(raw.execAndGet("SELECT count(*) FROM recipients WHERE message_id = 't1' "
-                             "AND next_attempt_at_ms IS NULL")
+                             "AND next_attempt_at_ms IS NOT NULL")
                   .getInt(),
               2);
     EXPECT_EQ(raw.execAndGet("SELECT test_mode FROM messages WHERE id = 't1'").getInt(), 1);

@@ -1,0 +1,42 @@
+#pragma once
+// What the SMS agent hands a route's connector (docs/delivery.md): one job, already encoded,
+// and where its one outcome goes. Connectors run on the delivery io_context.
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "delivery/sms/sms_encoding.h"
+#include "queue/delivery.h"
+
+namespace sc::delivery::sms {
+
+struct SmsSubmission {
+    queue::DeliveryJob job;
+    std::string text;  // UTF-8 (Kannel and HTTP send text; SMPP sends `encoded`)
+    EncodedSms encoded;
+    queue::DeliveryAgent::Report report;
+};
+
+// Counters a connector keeps for /metrics; read with relaxed loads from any thread.
+struct RouteCounters {
+    std::atomic<int64_t> bindsUp{0};
+    std::atomic<int64_t> bindsDown{0};
+    std::atomic<int64_t> windowInUse{0};
+    std::atomic<int64_t> throttlePauses{0};
+    std::atomic<int64_t> submitted{0};  // parts accepted
+    std::atomic<int64_t> submitLatencyMicrosTotal{0};
+    std::atomic<bool> bound{false};
+};
+
+class SmsConnector {
+public:
+    virtual ~SmsConnector() = default;
+    // Must not block; the outcome is reported later from the connector's strand.
+    virtual void submit(SmsSubmission s) = 0;
+    // Stop taking work; what has not been sent is reported Deferred.
+    virtual void stop() = 0;
+    virtual const RouteCounters& counters() const = 0;
+};
+
+}  // namespace sc::delivery::sms

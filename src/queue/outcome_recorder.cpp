@@ -1,0 +1,155 @@
+#include "queue/outcome_recorder.h"
+
+#include <nlohmann/json.hpp>
+
+#include "queue/smsc_id.h"
+
+namespace sc::queue {
+
+using store::RecipientState;
+
+std::chrono::milliseconds RetryPolicy::delayAfter(int attempt) const {
+    std::chrono::milliseconds d = first;
+    for (int i = 1; i < attempt && d < max; ++i) d *= 2;
+    return d < max ? d : max;
+}
+
+OutcomeRecorder::OutcomeRecorder(store::QueueStore& store, Clock& clock, RetryPolicy policy)
+    : store_(store), clock_(clock), policy_(policy) {}
+
+RecipientState OutcomeRecorder::stateFor(const DeliveryOutcome& o, const AttemptContext& c) const {
+    using K = DeliveryOutcome::Kind;
+    switch (o.kind) {
+        case K::Delivered:
+            return RecipientState::Delivered;
+        case K::Bounced:
+            return RecipientState::Bounced;
+        case K::Sandbox:
+            return RecipientState::Sandbox;
+        case K::Submitted:
+            return RecipientState::Submitted;
+        case K::Failed:
+            return RecipientState::Failed;
+        case K::Deferred:
+            break;
+    }
+    // Postfix's rule: a deferral once the recipient has waited the queue lifetime is final.
+    const int64_t at = o.atMs != 0 ? o.atMs : clock_.nowMillis();
+    if (at - c.acceptedAtMs >= policy_.queueLifetime.count()) return RecipientState::Expired;
+    return RecipientState::Deferred;
+}
+
+// docs/delivery.md "Events": SendCloud's webhook event names.
+std::string OutcomeRecorder::eventKindFor(RecipientState s, store::UserKind channel) {
+    const bool sms = channel == store::UserKind::Sms;
+    switch (s) {
+        case RecipientState::Delivered:
+        case RecipientState::Sandbox:
+            return "deliver";
+        case RecipientState::Deferred:
+            return sms ? "workererror" : "soft_bounce";
+        case RecipientState::Submitted:
+            return "submit";
+        case RecipientState::Bounced:
+        case RecipientState::Expired:
+        case RecipientState::Suppressed:
+            return sms ? "delivererror" : "invalid";
+        default:
+            return sms ? "delivererror" : "invalid";
+    }
+}
+
+namespace {
+std::string_view outcomeName(DeliveryOutcome::Kind k) {
+    using K = DeliveryOutcome::Kind;
+    switch (k) {
+        case K::Delivered:
+            return "delivered";
+        case K::Deferred:
+            return "deferred";
+        case K::Bounced:
+            return "bounced";
+        case K::Sandbox:
+            return "sandbox";
+        case K::Submitted:
+            return "submitted";
+        case K::Failed:
+            return "failed";
+    }
+    return "deferred";
+}
+}  // namespace
+
+Result<RecipientState, store::StoreError> OutcomeRecorder::record(const DeliveryOutcome& o,
+                                                                  const AttemptContext& c) {
+    const int64_t at = o.atMs != 0 ? o.atMs : clock_.nowMillis();
+    store::OutcomeWrite w;
+    w.recipientId = o.recipientId;
+    w.state = stateFor(o, c);
+    if (w.state == RecipientState::Deferred) {
+        const auto wait = o.retryAfter ? *o.retryAfter : policy_.delayAfter(c.attempt);
+        w.nextAttemptAtMs = at + wait.count();
+    }
+    w.attempt.atMs = at;
+    w.attempt.outcome = w.state == RecipientState::Expired ? "expired" : outcomeName(o.kind);
+    w.attempt.remoteHost = o.remoteHost;
+    w.attempt.remoteIp = o.remoteIp;
+    w.attempt.replyCode = o.replyCode;
+    w.attempt.enhancedCode = o.enhancedCode;
+    w.attempt.replyText = o.replyText.substr(0, 512);
+    w.attempt.tlsVersion = o.tlsVersion;
+    w.attempt.tlsCipher = o.tlsCipher;
+    for (size_t i = 0; i < o.smscMessageIds.size(); ++i) {
+        if (i > 0) w.attempt.smscMessageId.push_back(',');
+        w.attempt.smscMessageId.append(normaliseSmscId(o.smscMessageIds[i]));
+    }
+    w.eventKind = eventKindFor(w.state, c.channel);
+    nlohmann::json payload{{"state", store::recipientStateName(w.state)},
+                           {"messageId", c.messageId},
+                           {"apiUser", c.apiUserName},
+                           {"recipient", c.address},
+                           {"attempt", c.attempt},
+                           {"timestamp", at}};
+    if (o.replyCode != 0) payload["replyCode"] = o.replyCode;
+    if (!o.enhancedCode.empty()) payload["enhancedCode"] = o.enhancedCode;
+    if (!o.replyText.empty()) payload["reply"] = w.attempt.replyText;
+    if (w.state == RecipientState::Sandbox) payload["sandbox"] = true;
+    // replace: a reply with invalid UTF-8 must not make the event unwritable.
+    w.eventPayloadJson = payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (o.kind == DeliveryOutcome::Kind::Submitted) {
+        w.route = o.route;
+        for (const auto& id : o.smscMessageIds) w.smscIdForms.push_back(smscIdForms(id));
+    }
+    auto r = store_.recordOutcome(w);
+    if (!r.ok()) return fail(r.error());
+    if (observer_) observer_(o, w.state, c);
+    return w.state;
+}
+
+void OutcomeRecorder::receipt(SmsReceipt r) {
+    store::ReceiptWrite w;
+    w.route = std::move(r.route);
+    w.smscId = normaliseSmscId(r.smscMessageId);
+    w.stat = std::move(r.stat);
+    w.errorCode = std::move(r.errorCode);
+    w.atMs = r.atMs != 0 ? r.atMs : clock_.nowMillis();
+    auto result = store_.recordReceipt(w);
+    if (!result.ok() && onError_) {
+        onError_(std::string("delivery receipt not stored: ").append(result.error().message));
+    }
+}
+
+void OutcomeRecorder::inbound(InboundSms sms) {
+    store::InboundRecord rec;
+    rec.route = std::move(sms.route);
+    rec.from = std::move(sms.from);
+    rec.to = std::move(sms.to);
+    rec.text = std::move(sms.text);
+    rec.atMs = sms.atMs != 0 ? sms.atMs : clock_.nowMillis();
+    auto result = store_.recordInbound(rec);
+    if (!result.ok() && onError_) {
+        onError_(std::string("inbound SMS not stored: ").append(result.error().message));
+    }
+}
+
+}  // namespace sc::queue

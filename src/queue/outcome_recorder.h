@@ -1,0 +1,72 @@
+#pragma once
+// OutcomeRecorder: the one writer of delivery state (docs/delivery.md). It turns an agent's
+// DeliveryOutcome into a state (with the retry schedule and the queue lifetime applied), an
+// attempt row and an event row, written in one transaction; and, as the ReceiptSink, it records
+// SMS delivery receipts and inbound SMS.
+
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <string>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "queue/delivery.h"
+#include "store/queue_store.h"
+
+namespace sc::queue {
+
+// --retry-first doubling to --retry-max; --queue-lifetime, after which a deferral is final.
+struct RetryPolicy {
+    std::chrono::milliseconds first{60'000};
+    std::chrono::milliseconds max{3'600'000};
+    std::chrono::milliseconds queueLifetime{432'000'000};
+
+    // The wait after the attempt-th attempt failed (attempt counts from 1).
+    std::chrono::milliseconds delayAfter(int attempt) const;
+};
+
+// What the scheduler knows of the attempt an outcome answers.
+struct AttemptContext {
+    store::UserKind channel = store::UserKind::Email;
+    int attempt = 1;
+    int64_t acceptedAtMs = 0;
+    std::string messageId;
+    std::string apiUserName;
+    std::string address;
+};
+
+class OutcomeRecorder final : public ReceiptSink {
+public:
+    // Sees every recorded outcome (for metrics); runs on the recording thread, must not block.
+    using Observer =
+        std::function<void(const DeliveryOutcome&, store::RecipientState, const AttemptContext&)>;
+
+    OutcomeRecorder(store::QueueStore& store, Clock& clock, RetryPolicy policy);
+
+    // The state written, or why nothing was (the recipient keeps its lease; record again).
+    Result<store::RecipientState, store::StoreError> record(const DeliveryOutcome& outcome,
+                                                            const AttemptContext& context);
+
+    // ReceiptSink. The write is one short transaction on the caller's thread.
+    void receipt(SmsReceipt r) override;
+    void inbound(InboundSms sms) override;
+
+    void setObserver(Observer o) { observer_ = std::move(o); }
+    // Receives failures that have no caller to answer (a receipt that could not be stored).
+    void setErrorSink(std::function<void(std::string_view)> sink) { onError_ = std::move(sink); }
+
+    // The state and event kind an outcome becomes (exposed for tests and docs).
+    store::RecipientState stateFor(const DeliveryOutcome& outcome,
+                                   const AttemptContext& context) const;
+    static std::string eventKindFor(store::RecipientState state, store::UserKind channel);
+
+private:
+    store::QueueStore& store_;
+    Clock& clock_;
+    const RetryPolicy policy_;
+    Observer observer_;
+    std::function<void(std::string_view)> onError_;
+};
+
+}  // namespace sc::queue

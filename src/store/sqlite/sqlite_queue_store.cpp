@@ -1,0 +1,511 @@
+// The SQLite QueueStore (store/queue_store.h). Its own small connection pool on the database
+// file, so that delivery never borrows the send path's connections; every write is one
+// BEGIN IMMEDIATE transaction, which SQLite's single writer makes exclusive.
+
+#include "store/queue_store.h"
+#include "store/sqlite/connection.h"
+
+namespace sc::store {
+namespace {
+
+using sqlite::bindInt;
+using sqlite::bindNull;
+using sqlite::bindText;
+using sqlite::columnBytes;
+using sqlite::Connection;
+using sqlite::ScopedStatement;
+
+// Candidates first, then one UPDATE each: the shape PostgreSQL takes with FOR UPDATE SKIP
+// LOCKED on the SELECT. A 'sending' row is due when its lease ran out (next_attempt_at_ms holds
+// the lease's end), unless this node holds it: our own live claims are still in flight. No
+// ORDER BY: the index hands out each state's rows by due time, and sorting every due row of a
+// large queue per claim would cost more than strict order is worth.
+constexpr const char* kClaimCandidates =
+    "SELECT r.id, r.message_id, r.address, r.role, coalesce(r.content_json, ''), r.attempts, "
+    "m.kind, m.test_mode, m.account_id, m.api_user_id, m.api_user_name, m.created_at_ms "
+    "FROM recipients r JOIN messages m ON m.id = r.message_id "
+    "WHERE r.state IN ('queued', 'deferred', 'sending') AND r.next_attempt_at_ms <= ?1 "
+    "AND (r.state <> 'sending' OR r.lease_owner IS NOT ?2) "
+    "AND (m.test_mode = 1 OR m.kind IN (?3, ?4)) LIMIT ?5";
+constexpr const char* kClaimOne =
+    "UPDATE recipients SET state = 'sending', lease_owner = ?2, lease_until_ms = ?3, "
+    "next_attempt_at_ms = ?3, updated_at_ms = ?4 WHERE id = ?1";
+constexpr const char* kRelease =
+    "UPDATE recipients SET state = CASE WHEN attempts = 0 THEN 'queued' ELSE 'deferred' END, "
+    "lease_owner = NULL, lease_until_ms = NULL, next_attempt_at_ms = ?2, updated_at_ms = ?2 "
+    "WHERE state = 'sending' AND lease_owner = ?1";
+constexpr const char* kRecordState =
+    "UPDATE recipients SET state = ?2, attempts = attempts + 1, next_attempt_at_ms = ?3, "
+    "lease_owner = NULL, lease_until_ms = NULL, last_reply = ?4, updated_at_ms = ?5 "
+    "WHERE id = ?1";
+constexpr const char* kInsertAttempt =
+    "INSERT INTO delivery_attempts (recipient_id, at_ms, outcome, remote_host, remote_ip, "
+    "reply_code, enhanced_code, reply_text, tls_version, tls_cipher, smsc_message_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+constexpr const char* kInsertEvent =
+    "INSERT INTO events (kind, recipient_id, account_id, at_ms, payload_json) "
+    "VALUES (?1, ?2, coalesce((SELECT m.account_id FROM recipients r JOIN messages m "
+    "ON m.id = r.message_id WHERE r.id = ?2), 0), ?3, ?4)";
+constexpr const char* kInsertSmscId =
+    "INSERT OR IGNORE INTO smsc_ids (route, smsc_id, recipient_id, part, exact) "
+    "VALUES (?, ?, ?, ?, ?)";
+constexpr const char* kPendingFor =
+    "SELECT id, smsc_id, stat, error_code, received_at_ms FROM pending_receipts "
+    "WHERE route = ? AND smsc_id = ?";
+constexpr const char* kDeletePending = "DELETE FROM pending_receipts WHERE id = ?";
+// The exact form wins over a converted one when two recipients share a spelling.
+constexpr const char* kFindSmscId =
+    "SELECT recipient_id, part FROM smsc_ids WHERE route = ? AND smsc_id = ? "
+    "ORDER BY exact DESC LIMIT 1";
+constexpr const char* kSetPartStat =
+    "UPDATE smsc_ids SET stat = ?3 WHERE recipient_id = ?1 AND part = ?2";
+constexpr const char* kPartStats =
+    "SELECT part, max(stat) FROM smsc_ids WHERE recipient_id = ? GROUP BY part";
+constexpr const char* kInsertPending =
+    "INSERT INTO pending_receipts (route, smsc_id, stat, error_code, received_at_ms) "
+    "VALUES (?, ?, ?, ?, ?)";
+constexpr const char* kRecipientState = "SELECT state FROM recipients WHERE id = ?";
+constexpr const char* kSetFinalState =
+    "UPDATE recipients SET state = ?2, updated_at_ms = ?3, last_reply = ?4 WHERE id = ?1";
+
+bool isFinalStat(std::string_view stat) {
+    return stat == "DELIVRD" || stat == "EXPIRED" || stat == "DELETED" || stat == "UNDELIV" ||
+           stat == "UNKNOWN" || stat == "REJECTD";
+}
+
+// docs/delivery.md "Receipts": delivered when every part is DELIVRD; otherwise the first
+// failed part decides.
+RecipientState stateOfFinalStat(std::string_view stat) {
+    if (stat == "DELIVRD") return RecipientState::Delivered;
+    if (stat == "EXPIRED") return RecipientState::Expired;
+    if (stat == "REJECTD") return RecipientState::Rejected;
+    return RecipientState::Undeliverable;  // UNDELIV, DELETED, UNKNOWN
+}
+
+std::string eventKindOf(RecipientState s) {
+    return s == RecipientState::Delivered ? "deliver" : "delivererror";
+}
+
+class SqliteQueueStore final : public QueueStore {
+public:
+    SqliteQueueStore(const std::string& path, int busyTimeoutMs) : pool_(path, busyTimeoutMs, 4) {}
+
+    Result<std::vector<ClaimedRecipient>, StoreError> claimDue(const ClaimRequest& req) override {
+        try {
+            auto conn = pool_.acquire();
+            return sqlite::inWriteTransaction(
+                *conn, [&]() -> Result<std::vector<ClaimedRecipient>, StoreError> {
+                    std::vector<ClaimedRecipient> out;
+                    {
+                        ScopedStatement s(*conn, kClaimCandidates);
+                        bindInt(*s, 1, req.nowMs);
+                        bindText(*s, 2, req.owner);
+                        bindText(*s, 3, req.email ? "email" : "");
+                        bindText(*s, 4, req.sms ? "sms" : "");
+                        bindInt(*s, 5, static_cast<int64_t>(req.limit));
+                        while (s->executeStep()) {
+                            ClaimedRecipient c;
+                            c.id = columnBytes(*s, 0);
+                            c.messageId = columnBytes(*s, 1);
+                            c.address = columnBytes(*s, 2);
+                            c.role = columnBytes(*s, 3);
+                            c.contentJson = columnBytes(*s, 4);
+                            c.attempts = s->getColumn(5).getInt64();
+                            c.kind = columnBytes(*s, 6) == "sms" ? UserKind::Sms : UserKind::Email;
+                            c.testMode = s->getColumn(7).getInt64() != 0;
+                            c.accountId = s->getColumn(8).getInt64();
+                            c.apiUserId = s->getColumn(9).getInt64();
+                            c.apiUserName = columnBytes(*s, 10);
+                            c.createdAtMs = s->getColumn(11).getInt64();
+                            out.push_back(std::move(c));
+                        }
+                    }
+                    for (const auto& c : out) {
+                        ScopedStatement u(*conn, kClaimOne);
+                        bindText(*u, 1, c.id);
+                        bindText(*u, 2, req.owner);
+                        bindInt(*u, 3, req.leaseUntilMs);
+                        bindInt(*u, 4, req.nowMs);
+                        u->exec();
+                    }
+                    return out;
+                });
+        } catch (const std::exception& e) {
+            return fail(sqlite::toStoreError(e));
+        }
+    }
+
+    Result<std::optional<QueuedMessageContent>, StoreError> messageContent(
+        std::string_view messageId) override {
+        try {
+            auto conn = pool_.acquire();
+            QueuedMessageContent out;
+            {
+                ScopedStatement s(*conn, "SELECT content_json FROM messages WHERE id = ?");
+                bindText(*s, 1, messageId);
+                if (!s->executeStep()) return std::optional<QueuedMessageContent>();
+                out.contentJson = columnBytes(*s, 0);
+            }
+            ScopedStatement a(*conn,
+                              "SELECT filename, content_type, data FROM attachments "
+                              "WHERE message_id = ? ORDER BY idx");
+            bindText(*a, 1, messageId);
+            while (a->executeStep()) {
+                Attachment att;
+                att.filename = columnBytes(*a, 0);
+                att.contentType = columnBytes(*a, 1);
+                att.data = columnBytes(*a, 2);
+                out.attachments.push_back(std::move(att));
+            }
+            return std::optional<QueuedMessageContent>(std::move(out));
+        } catch (const std::exception& e) {
+            return fail(sqlite::toStoreError(e));
+        }
+    }
+
+    Result<int64_t, StoreError> releaseLeases(std::string_view owner, int64_t nowMs) override {
+        try {
+            auto conn = pool_.acquire();
+            return sqlite::inWriteTransaction(*conn, [&]() -> Result<int64_t, StoreError> {
+                ScopedStatement s(*conn, kRelease);
+                bindText(*s, 1, owner);
+                bindInt(*s, 2, nowMs);
+                return static_cast<int64_t>(s->exec());
+            });
+        } catch (const std::exception& e) {
+            return fail(sqlite::toStoreError(e));
+        }
+    }
+
+    Result<Ok, StoreError> recordOutcome(const OutcomeWrite& w) override {
+        try {
+            auto conn = pool_.acquire();
+            return sqlite::inWriteTransactionIfOk(*conn, [&]() -> Result<Ok, StoreError> {
+                {
+                    ScopedStatement s(*conn, kRecordState);
+                    bindText(*s, 1, w.recipientId);
+                    bindText(*s, 2, recipientStateName(w.state));
+                    if (w.nextAttemptAtMs) {
+                        bindInt(*s, 3, *w.nextAttemptAtMs);
+                    } else {
+                        bindNull(*s, 3);
+                    }
+                    bindText(*s, 4, replySummary(w.attempt));
+                    bindInt(*s, 5, w.attempt.atMs);
+                    if (s->exec() == 0) {
+                        return fail(
+                            sqlite::storeError(StoreError::Kind::NotFound, "no such recipient"));
+                    }
+                }
+                insertAttempt(*conn, w.recipientId, w.attempt);
+                insertEvent(*conn, w.eventKind, w.recipientId, w.attempt.atMs, w.eventPayloadJson);
+                for (size_t part = 0; part < w.smscIdForms.size(); ++part) {
+                    const auto& forms = w.smscIdForms[part];
+                    for (size_t f = 0; f < forms.size(); ++f) {
+                        ScopedStatement s(*conn, kInsertSmscId);
+                        bindText(*s, 1, w.route);
+                        bindText(*s, 2, forms[f]);
+                        bindText(*s, 3, w.recipientId);
+                        bindInt(*s, 4, static_cast<int64_t>(part));
+                        bindInt(*s, 5, f == 0 ? 1 : 0);
+                        s->exec();
+                    }
+                }
+                // Receipts that overtook this submit, matched now under any of the id's forms.
+                for (const auto& forms : w.smscIdForms) {
+                    for (const auto& form : forms) {
+                        for (auto& pending : takePending(*conn, w.route, form)) {
+                            applyReceipt(*conn, pending);
+                        }
+                    }
+                }
+                return Ok{};
+            });
+        } catch (const std::exception& e) {
+            return fail(sqlite::toStoreError(e));
+        }
+    }
+
+    Result<ReceiptResult, StoreError> recordReceipt(const ReceiptWrite& w) override {
+        try {
+            auto conn = pool_.acquire();
+            return sqlite::inWriteTransaction(*conn, [&]() -> Result<ReceiptResult, StoreError> {
+                ReceiptResult r = applyReceipt(*conn, w);
+                if (!r.matched) {
+                    ScopedStatement s(*conn, kInsertPending);
+                    bindText(*s, 1, w.route);
+                    bindText(*s, 2, w.smscId);
+                    bindText(*s, 3, w.stat);
+                    bindText(*s, 4, w.errorCode);
+                    bindInt(*s, 5, w.atMs);
+                    s->exec();
+                }
+                return r;
+            });
+        } catch (const std::exception& e) {
+            return fail(sqlite::toStoreError(e));
+        }
+    }
+
+    Result<Ok, StoreError> recordInbound(const InboundRecord& r) override {
+        try {
+            auto conn = pool_.acquire();
+            return sqlite::inWriteTransaction(*conn, [&]() -> Result<Ok, StoreError> {
+                ScopedStatement s(*conn,
+                                  "INSERT INTO inbound_sms (route, sender, receiver, text, at_ms) "
+                                  "VALUES (?, ?, ?, ?, ?) RETURNING id");
+                bindText(*s, 1, r.route);
+                bindText(*s, 2, r.from);
+                bindText(*s, 3, r.to);
+                bindText(*s, 4, r.text);
+                bindInt(*s, 5, r.atMs);
+                s->executeStep();
+                const int64_t id = s->getColumn(0).getInt64();
+                while (s->executeStep()) {
+                }
+                ScopedStatement e(*conn,
+                                  "INSERT INTO events (kind, recipient_id, account_id, at_ms, "
+                                  "payload_json) VALUES ('reply', NULL, 0, ?, "
+                                  "json_object('inboundId', ?, 'route', ?, 'phone', ?, "
+                                  "'to', ?))");
+                bindInt(*e, 1, r.atMs);
+                bindInt(*e, 2, id);
+                bindText(*e, 3, r.route);
+                bindText(*e, 4, r.from);
+                bindText(*e, 5, r.to);
+                e->exec();
+                return Ok{};
+            });
+        } catch (const std::exception& e) {
+            return fail(sqlite::toStoreError(e));
+        }
+    }
+
+    Result<std::optional<int64_t>, StoreError> nextDueAtMs() override {
+        try {
+            auto conn = pool_.acquire();
+            ScopedStatement s(*conn,
+                              "SELECT min(next_attempt_at_ms) FROM recipients "
+                              "WHERE state IN ('queued', 'deferred', 'sending')");
+            if (!s->executeStep() || s->getColumn(0).isNull()) return std::optional<int64_t>();
+            return std::optional<int64_t>(s->getColumn(0).getInt64());
+        } catch (const std::exception& e) {
+            return fail(sqlite::toStoreError(e));
+        }
+    }
+
+    Result<std::vector<RecipientStatus>, StoreError> statusOf(
+        const std::vector<std::string>& ids) override {
+        try {
+            auto conn = pool_.acquire();
+            std::vector<RecipientStatus> out;
+            for (const auto& id : ids) {
+                RecipientStatus st;
+                {
+                    ScopedStatement s(*conn,
+                                      "SELECT r.id, r.message_id, m.kind, m.account_id, "
+                                      "m.api_user_name, r.address, r.state, m.created_at_ms, "
+                                      "r.updated_at_ms FROM recipients r JOIN messages m ON "
+                                      "m.id = r.message_id WHERE r.id = ?");
+                    bindText(*s, 1, id);
+                    if (!s->executeStep()) continue;
+                    st.id = columnBytes(*s, 0);
+                    st.messageId = columnBytes(*s, 1);
+                    st.kind = columnBytes(*s, 2) == "sms" ? UserKind::Sms : UserKind::Email;
+                    st.accountId = s->getColumn(3).getInt64();
+                    st.apiUserName = columnBytes(*s, 4);
+                    st.address = columnBytes(*s, 5);
+                    st.state = columnBytes(*s, 6);
+                    st.createdAtMs = s->getColumn(7).getInt64();
+                    st.updatedAtMs = s->getColumn(8).getInt64();
+                }
+                ScopedStatement a(*conn,
+                                  "SELECT at_ms, outcome, remote_host, remote_ip, reply_code, "
+                                  "enhanced_code, reply_text, tls_version, tls_cipher, "
+                                  "smsc_message_id FROM delivery_attempts WHERE recipient_id = ? "
+                                  "ORDER BY id");
+                bindText(*a, 1, id);
+                while (a->executeStep()) {
+                    AttemptRecord r;
+                    r.atMs = a->getColumn(0).getInt64();
+                    r.outcome = columnBytes(*a, 1);
+                    r.remoteHost = columnBytes(*a, 2);
+                    r.remoteIp = columnBytes(*a, 3);
+                    r.replyCode = a->getColumn(4).getInt64();
+                    r.enhancedCode = columnBytes(*a, 5);
+                    r.replyText = columnBytes(*a, 6);
+                    r.tlsVersion = columnBytes(*a, 7);
+                    r.tlsCipher = columnBytes(*a, 8);
+                    r.smscMessageId = columnBytes(*a, 9);
+                    st.attempts.push_back(std::move(r));
+                }
+                out.push_back(std::move(st));
+            }
+            return out;
+        } catch (const std::exception& e) {
+            return fail(sqlite::toStoreError(e));
+        }
+    }
+
+    Result<QueueStats, StoreError> stats(int64_t nowMs) override {
+        try {
+            auto conn = pool_.acquire();
+            QueueStats out;
+            {
+                ScopedStatement s(*conn, "SELECT state, count(*) FROM recipients GROUP BY state");
+                while (s->executeStep()) {
+                    out.recipientsByState[columnBytes(*s, 0)] = s->getColumn(1).getInt64();
+                }
+            }
+            ScopedStatement s(*conn,
+                              "SELECT count(*), min(m.created_at_ms) FROM recipients r JOIN "
+                              "messages m ON m.id = r.message_id WHERE r.state IN ('queued', "
+                              "'deferred') AND r.next_attempt_at_ms <= ?");
+            bindInt(*s, 1, nowMs);
+            if (s->executeStep()) {
+                out.due = s->getColumn(0).getInt64();
+                if (!s->getColumn(1).isNull()) out.oldestDueAtMs = s->getColumn(1).getInt64();
+            }
+            return out;
+        } catch (const std::exception& e) {
+            return fail(sqlite::toStoreError(e));
+        }
+    }
+
+private:
+    static std::string replySummary(const AttemptRecord& a) {
+        std::string out;
+        if (a.replyCode != 0) out.append(std::to_string(a.replyCode)).append(" ");
+        if (!a.enhancedCode.empty()) out.append(a.enhancedCode).append(" ");
+        out.append(a.replyText);
+        return out;
+    }
+
+    static void insertAttempt(Connection& c, const std::string& recipientId,
+                              const AttemptRecord& a) {
+        ScopedStatement s(c, kInsertAttempt);
+        bindText(*s, 1, recipientId);
+        bindInt(*s, 2, a.atMs);
+        bindText(*s, 3, a.outcome);
+        bindText(*s, 4, a.remoteHost);
+        bindText(*s, 5, a.remoteIp);
+        bindInt(*s, 6, a.replyCode);
+        bindText(*s, 7, a.enhancedCode);
+        bindText(*s, 8, a.replyText);
+        bindText(*s, 9, a.tlsVersion);
+        bindText(*s, 10, a.tlsCipher);
+        bindText(*s, 11, a.smscMessageId);
+        s->exec();
+    }
+
+    static void insertEvent(Connection& c, const std::string& kind, const std::string& recipientId,
+                            int64_t atMs, const std::string& payloadJson) {
+        ScopedStatement s(c, kInsertEvent);
+        bindText(*s, 1, kind);
+        bindText(*s, 2, recipientId);
+        bindInt(*s, 3, atMs);
+        bindText(*s, 4, payloadJson.empty() ? std::string("{}") : payloadJson);
+        s->exec();
+    }
+
+    static std::vector<ReceiptWrite> takePending(Connection& c, const std::string& route,
+                                                 const std::string& smscId) {
+        std::vector<std::pair<int64_t, ReceiptWrite>> found;
+        {
+            ScopedStatement s(c, kPendingFor);
+            bindText(*s, 1, route);
+            bindText(*s, 2, smscId);
+            while (s->executeStep()) {
+                ReceiptWrite w;
+                w.route = route;
+                w.smscId = columnBytes(*s, 1);
+                w.stat = columnBytes(*s, 2);
+                w.errorCode = columnBytes(*s, 3);
+                w.atMs = s->getColumn(4).getInt64();
+                found.emplace_back(s->getColumn(0).getInt64(), std::move(w));
+            }
+        }
+        std::vector<ReceiptWrite> out;
+        for (auto& [id, w] : found) {
+            ScopedStatement d(c, kDeletePending);
+            bindInt(*d, 1, id);
+            d->exec();
+            out.push_back(std::move(w));
+        }
+        return out;
+    }
+
+    // Marks the receipt's part and, once every part has a final receipt, the recipient's state.
+    // Unmatched: answers matched = false and writes nothing (the caller keeps it as pending).
+    static ReceiptResult applyReceipt(Connection& c, const ReceiptWrite& w) {
+        ReceiptResult r;
+        int64_t part = 0;
+        {
+            ScopedStatement s(c, kFindSmscId);
+            bindText(*s, 1, w.route);
+            bindText(*s, 2, w.smscId);
+            if (!s->executeStep()) return r;
+            r.matched = true;
+            r.recipientId = columnBytes(*s, 0);
+            part = s->getColumn(1).getInt64();
+        }
+        AttemptRecord a;
+        a.atMs = w.atMs;
+        a.outcome = "receipt:" + w.stat;
+        a.replyText = w.errorCode.empty() ? w.stat : w.stat + " err:" + w.errorCode;
+        a.smscMessageId = w.smscId;
+        a.remoteHost = w.route;
+        insertAttempt(c, r.recipientId, a);
+        if (!isFinalStat(w.stat)) return r;
+        {
+            ScopedStatement s(c, kSetPartStat);
+            bindText(*s, 1, r.recipientId);
+            bindInt(*s, 2, part);
+            bindText(*s, 3, w.stat);
+            s->exec();
+        }
+        std::optional<RecipientState> decided = RecipientState::Delivered;
+        {
+            ScopedStatement s(c, kPartStats);
+            bindText(*s, 1, r.recipientId);
+            while (s->executeStep()) {
+                const std::string stat = columnBytes(*s, 1);
+                if (stat.empty()) {
+                    decided.reset();  // a part still waits for its receipt
+                    break;
+                }
+                if (stat != "DELIVRD" && decided == RecipientState::Delivered) {
+                    decided = stateOfFinalStat(stat);
+                }
+            }
+        }
+        if (!decided) return r;
+        {
+            // A recipient already final (a duplicate receipt) keeps its state.
+            ScopedStatement s(c, kRecipientState);
+            bindText(*s, 1, r.recipientId);
+            if (!s->executeStep() || columnBytes(*s, 0) != "submitted") return r;
+        }
+        ScopedStatement s(c, kSetFinalState);
+        bindText(*s, 1, r.recipientId);
+        bindText(*s, 2, recipientStateName(*decided));
+        bindInt(*s, 3, w.atMs);
+        bindText(*s, 4, a.replyText);
+        s->exec();
+        r.newState = decided;
+        // isFinalStat() admitted only known words, so the stat needs no JSON escaping.
+        insertEvent(c, eventKindOf(*decided), r.recipientId, w.atMs,
+                    std::string("{\"stat\":\"").append(w.stat).append("\"}"));
+        return r;
+    }
+
+    sqlite::ConnectionPool pool_;
+};
+
+}  // namespace
+
+std::unique_ptr<QueueStore> openSqliteQueueStore(const std::string& path, int busyTimeoutMs) {
+    return std::make_unique<SqliteQueueStore>(path, busyTimeoutMs);
+}
+
+}  // namespace sc::store

@@ -1,0 +1,305 @@
+// The scheduler and outcome recorder against a real SQLite queue, on a fake clock: the retry
+// schedule and expiry are checked by moving time, not by waiting.
+
+#include <gtest/gtest.h>
+
+#include <mutex>
+
+#include "fakes/fake_clock.h"
+#include "queue/node_id.h"
+#include "queue/scheduler.h"
+#include "store/queue_store.h"
+#include "store/sqlite_test_support.h"  // tests/unit/store
+
+namespace sc::queue {
+namespace {
+
+using namespace store::test_support;
+using namespace std::chrono_literals;
+using Kind = DeliveryOutcome::Kind;
+
+constexpr int64_t kT0 = 1795827000000;
+
+// Waits for a condition with a deadline (the scheduler runs on its own thread).
+template <class Pred>
+bool eventually(Pred pred) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (pred()) return true;
+        std::this_thread::sleep_for(2ms);
+    }
+    return pred();
+}
+
+// Records what it is given; answers each job with the next scripted kind, or holds the jobs
+// until answer() when hold is set.
+class ScriptedAgent final : public DeliveryAgent {
+public:
+    void deliver(std::vector<DeliveryJob> jobs, Report report) override {
+        std::vector<std::pair<DeliveryJob, Report>> now;
+        {
+            std::lock_guard lock(mutex_);
+            calls.push_back(jobs);
+            for (auto& j : jobs) {
+                if (hold) {
+                    held.emplace_back(std::move(j), report);
+                } else {
+                    now.emplace_back(std::move(j), report);
+                }
+            }
+        }
+        for (auto& [j, r] : now) answer(j, r);
+    }
+    void stop() override { stopped = true; }
+
+    void answer(const DeliveryJob& j, const Report& r) {
+        DeliveryOutcome o;
+        o.recipientId = j.recipientId;
+        {
+            std::lock_guard lock(mutex_);
+            o.kind = script.empty() ? Kind::Delivered : script.front();
+            if (!script.empty() && script.size() > 1) script.erase(script.begin());
+        }
+        o.atMs = clock->nowMillis();
+        o.replyCode = o.kind == Kind::Deferred ? 451 : 250;
+        o.retryAfter = retryAfter;
+        r(std::move(o));
+    }
+    void releaseOne() {
+        std::pair<DeliveryJob, Report> one;
+        {
+            std::lock_guard lock(mutex_);
+            one = std::move(held.front());
+            held.erase(held.begin());
+        }
+        answer(one.first, one.second);
+    }
+    size_t jobCount() {
+        std::lock_guard lock(mutex_);
+        size_t n = 0;
+        for (auto& c : calls) n += c.size();
+        return n;
+    }
+    size_t heldCount() {
+        std::lock_guard lock(mutex_);
+        return held.size();
+    }
+
+    Clock* clock = nullptr;
+    std::mutex mutex_;
+    std::vector<std::vector<DeliveryJob>> calls;
+    std::vector<std::pair<DeliveryJob, Report>> held;
+    std::vector<Kind> script;  // the last one repeats
+    std::optional<std::chrono::milliseconds> retryAfter;
+    bool hold = false;
+    std::atomic<bool> stopped{false};
+};
+
+class SchedulerTest : public ::testing::Test {
+protected:
+    SchedulerTest() {
+        store::SqliteOptions o;
+        o.path = dir_.file("sc.db");
+        backend_ = std::make_unique<store::SqliteBackend>(o);
+        queue_ = store::openSqliteQueueStore(o.path);
+        agent_.clock = &clock_;
+        policy_.first = 60s;
+        policy_.max = 3600s;
+        policy_.queueLifetime = 432000s;
+    }
+
+    std::unique_ptr<Scheduler> makeScheduler(SchedulerOptions o = {}) {
+        if (o.nodeId.empty()) o.nodeId = "node-a";
+        o.pollInterval = 20ms;
+        recorder_ = std::make_unique<OutcomeRecorder>(*queue_, clock_, policy_);
+        auto s = std::make_unique<Scheduler>(*queue_, *recorder_, clock_, o);
+        s->setAgent(store::UserKind::Email, agent_);
+        return s;
+    }
+
+    void enqueue(const std::string& id, std::vector<std::string> addresses, bool testMode = false,
+                 store::UserKind kind = store::UserKind::Email) {
+        store::NewMessage m;
+        m.messageId = id;
+        m.kind = kind;
+        m.accountId = 1;
+        m.apiUserId = 1;
+        m.apiUserName = "acme";
+        m.createdAtMs = kT0;
+        m.testMode = testMode;
+        m.contentJson = R"({"subject":"hi"})";
+        for (size_t i = 0; i < addresses.size(); ++i)
+            m.recipients.push_back(recipient(recipientId(id, static_cast<int>(i)), addresses[i],
+                                             store::RecipientRole::To));
+        must(enqueueAndWait(backend_->messages(), std::move(m)));
+    }
+
+    // Pokes and waits until the scheduler has looked at the queue after the poke (a round counts
+    // itself before it reads the clock, so a round counted after `before` saw the current time).
+    static void pokeAndWait(Scheduler& s) {
+        const auto before = s.claimRounds();
+        s.poke();
+        ASSERT_TRUE(eventually([&] { return s.claimRounds() > before; }));
+    }
+
+    std::string stateOf(const std::string& id) {
+        return std::string(
+            store::recipientStateName(backend_->messages().findRecipient(id).value()->state));
+    }
+
+    TempDir dir_;
+    testing::FakeClock clock_{kT0};
+    RetryPolicy policy_;
+    std::unique_ptr<store::SqliteBackend> backend_;
+    std::unique_ptr<store::QueueStore> queue_;
+    std::unique_ptr<OutcomeRecorder> recorder_;
+    ScriptedAgent agent_;
+};
+
+TEST_F(SchedulerTest, TestModeGoesToTheSandboxWhateverTheChannel) {
+    enqueue("t1", {"a@x.io"}, /*testMode=*/true);
+    enqueue("t2", {"+14155550100"}, /*testMode=*/true, store::UserKind::Sms);  // no SMS agent
+    auto s = makeScheduler();
+    s->start();
+    ASSERT_TRUE(eventually([&] {
+        return stateOf(recipientId("t1", 0)) == "sandbox" &&
+               stateOf(recipientId("t2", 0)) == "sandbox";
+    }));
+    EXPECT_EQ(agent_.jobCount(), 0u);
+    auto st = must(queue_->statusOf({recipientId("t1", 0)}));
+    ASSERT_EQ(st[0].attempts.size(), 1u);
+    EXPECT_EQ(st[0].attempts[0].outcome, "sandbox");
+}
+
+TEST_F(SchedulerTest, EmailJobsAreGroupedByRecipientDomain) {
+    enqueue("m1", {"a@x.io", "b@X.IO", "c@y.io"});
+    auto s = makeScheduler();
+    s->start();
+    ASSERT_TRUE(eventually([&] { return stateOf(recipientId("m1", 2)) == "delivered"; }));
+    ASSERT_TRUE(eventually([&] { return stateOf(recipientId("m1", 1)) == "delivered"; }));
+    std::lock_guard lock(agent_.mutex_);
+    ASSERT_EQ(agent_.calls.size(), 2u);
+    std::map<std::string, size_t> sizes;
+    for (auto& c : agent_.calls) sizes[c.front().destination] = c.size();
+    EXPECT_EQ(sizes["x.io"], 2u);
+    EXPECT_EQ(sizes["y.io"], 1u);
+    EXPECT_EQ(agent_.calls[0][0].message->apiUserName, "acme");
+    EXPECT_EQ(agent_.calls[0][0].content(), R"({"subject":"hi"})");
+}
+
+TEST_F(SchedulerTest, RetriesDoubleFromFirstToMaxAndExpireAfterTheQueueLifetime) {
+    agent_.script = {Kind::Deferred};
+    enqueue("m1", {"a@x.io"});
+    const auto id = recipientId("m1", 0);
+    auto s = makeScheduler();
+    s->start();
+    ASSERT_TRUE(eventually([&] { return stateOf(id) == "deferred"; }));
+    EXPECT_EQ(agent_.jobCount(), 1u);
+    // Due 60 s after the first attempt, then 120 s after the second.
+    clock_.advance(59s);
+    pokeAndWait(*s);
+    EXPECT_EQ(agent_.jobCount(), 1u);
+    clock_.advance(1s);
+    s->poke();
+    ASSERT_TRUE(eventually([&] { return agent_.jobCount() == 2u; }));
+    EXPECT_EQ(agent_.calls[1][0].attempt, 2);
+    ASSERT_TRUE(eventually([&] { return stateOf(id) == "deferred"; }));
+    clock_.advance(119s);
+    pokeAndWait(*s);
+    EXPECT_EQ(agent_.jobCount(), 2u);
+    clock_.advance(1s);
+    s->poke();
+    ASSERT_TRUE(eventually([&] { return agent_.jobCount() == 3u; }));
+    ASSERT_TRUE(eventually([&] { return stateOf(id) == "deferred"; }));
+    // Past the lifetime, the next deferral is final.
+    clock_.set(kT0 + 432000 * 1000);
+    s->poke();
+    ASSERT_TRUE(eventually([&] { return stateOf(id) == "expired"; }));
+    auto st = must(queue_->statusOf({id}));
+    ASSERT_EQ(st[0].attempts.size(), 4u);
+    EXPECT_EQ(st[0].attempts[3].outcome, "expired");
+}
+
+TEST(RetryPolicyTest, DoublesAndCaps) {
+    RetryPolicy p;
+    EXPECT_EQ(p.delayAfter(1), 60s);
+    EXPECT_EQ(p.delayAfter(2), 120s);
+    EXPECT_EQ(p.delayAfter(6), 1920s);
+    EXPECT_EQ(p.delayAfter(7), 3600s);
+    EXPECT_EQ(p.delayAfter(50), 3600s);
+}
+
+TEST_F(SchedulerTest, AnAgentsRetryAfterReplacesTheBackoff) {
+    agent_.script = {Kind::Deferred, Kind::Delivered};
+    agent_.retryAfter = 7200s;
+    enqueue("m1", {"a@x.io"});
+    auto s = makeScheduler();
+    s->start();
+    ASSERT_TRUE(eventually([&] { return stateOf(recipientId("m1", 0)) == "deferred"; }));
+    clock_.advance(3600s);
+    pokeAndWait(*s);
+    EXPECT_EQ(agent_.jobCount(), 1u);
+    clock_.advance(3600s);
+    s->poke();
+    ASSERT_TRUE(eventually([&] { return stateOf(recipientId("m1", 0)) == "delivered"; }));
+}
+
+TEST_F(SchedulerTest, InFlightIsBoundedAndStopReleasesWhatDidNotFinish) {
+    agent_.hold = true;
+    enqueue("m1", {"a@x.io", "b@x.io", "c@x.io", "d@x.io", "e@x.io"});
+    SchedulerOptions o;
+    o.maxInFlight = 2;
+    auto s = makeScheduler(o);
+    s->start();
+    ASSERT_TRUE(eventually([&] { return agent_.heldCount() == 2u; }));
+    pokeAndWait(*s);
+    EXPECT_EQ(agent_.jobCount(), 2u);
+    agent_.releaseOne();
+    ASSERT_TRUE(eventually([&] { return agent_.jobCount() == 3u; }));
+    s->stop(50ms);
+    EXPECT_TRUE(agent_.stopped);
+    int delivered = 0, queued = 0;
+    for (int i = 0; i < 5; ++i) {
+        const auto st = stateOf(recipientId("m1", i));
+        delivered += st == "delivered";
+        queued += st == "queued";
+    }
+    EXPECT_EQ(delivered, 1);
+    EXPECT_EQ(queued, 4);  // the two still held and the two never claimed
+}
+
+TEST_F(SchedulerTest, ARestartedNodeTakesBackItsPreviousLeasesAtOnce) {
+    enqueue("m1", {"a@x.io"});
+    // A previous life of node-a claimed it (lease live for ten more minutes) and died.
+    store::ClaimRequest r;
+    r.owner = "node-a";
+    r.nowMs = kT0;
+    r.leaseUntilMs = kT0 + 600000;
+    ASSERT_EQ(must(queue_->claimDue(r)).size(), 1u);
+    {
+        SchedulerOptions other;
+        other.nodeId = "node-b";
+        auto b = makeScheduler(other);
+        b->start();
+        pokeAndWait(*b);
+        EXPECT_EQ(agent_.jobCount(), 0u);  // another node waits for the lease to run out
+        b->stop(0ms);
+    }
+    auto a = makeScheduler();
+    a->start();
+    ASSERT_TRUE(eventually([&] { return stateOf(recipientId("m1", 0)) == "delivered"; }));
+}
+
+TEST(NodeIdTest, CreatedOnceThenReadBack) {
+    TempDir dir;
+    SystemRandom random;
+    auto first = loadOrCreateNodeId(dir.file("node-id"), random);
+    ASSERT_TRUE(first.ok());
+    EXPECT_EQ(first.value().size(), 32u);
+    auto again = loadOrCreateNodeId(dir.file("node-id"), random);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(again.value(), first.value());
+}
+
+}  // namespace
+}  // namespace sc::queue
