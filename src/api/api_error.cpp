@@ -116,4 +116,18 @@ http::Response successResponse(nlohmann::json info, ResponseShape shape) {
     return r;
 }
 
+ApiError storeUnavailable(StoreCaller caller) {
+    if (caller == StoreCaller::Console) {
+        return ApiError{503,
+                        "console.store_unavailable",
+                        "the database is busy or unavailable; retry",
+                        {{"retry-after", "1"}}};
+    }
+    return ApiError{503,
+                    "store.unavailable",
+                    "the message was not accepted because the queue could not be written; it is "
+                    "safe to retry",
+                    {{"retry-after", "1"}}};
+}
+
 }  // namespace sc::api

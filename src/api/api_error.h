@@ -35,6 +35,12 @@ http::Response successResponse(nlohmann::json info, ResponseShape shape);
 http::Response successResponseText(std::string_view infoJson);
 http::Response emailSuccessResponseV1(std::optional<std::string_view> emailIdListJson);
 
+// 503 with Retry-After: 1, for a store that is busy or down. The send APIs say that nothing was
+// accepted (store.unavailable); the console that its request did not happen
+// (console.store_unavailable). Both are safe to retry.
+enum class StoreCaller { SendApi, Console };
+ApiError storeUnavailable(StoreCaller caller = StoreCaller::SendApi);
+
 // The fixed human message for a status ("Authentication failed, please check API credentials").
 std::string_view statusMessage(int status);
 

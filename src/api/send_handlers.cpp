@@ -10,6 +10,7 @@
 #include "api/send_validation.h"
 #include "api/xsmtpapi.h"
 #include "auth/credential_issuer.h"
+#include "domain/limits.h"
 #include "policy/cidr.h"
 
 namespace sc::api {
@@ -18,7 +19,6 @@ namespace {
 
 using audit::UsageIncrement;
 
-constexpr int64_t kSendRequestWindowMs = 3600000;
 constexpr size_t kMaxSendRequestId = 128;
 
 // Characters compared while looking for placeholder names, per request: ordinary content uses a
@@ -61,12 +61,6 @@ std::string apiName(auth::Api api) {
 std::string retryAfterSeconds(int64_t ms) {
     return std::to_string(std::max<int64_t>(1, (ms + 999) / 1000));
 }
-
-const ApiError kStoreUnavailable{503,
-                                 "store.unavailable",
-                                 "the message was not accepted because the queue could not be "
-                                 "written; it is safe to retry",
-                                 {{"retry-after", "1"}}};
 
 bool senderAllowed(const std::vector<std::string>& domains, std::string_view fromDomain) {
     if (domains.empty()) return true;
@@ -250,7 +244,7 @@ Result<SendApi::Admission, http::Response> SendApi::admit(const SendRoute& route
                          user, error.code, f.logDetail, req.clientIp, omitted);
         }
         deps_.audit.record(event);
-        deps_.audit.countUsage(f.userId, f.accountId, user, {1, 0, 1, 0});
+        deps_.audit.countUsage(f.userId, f.accountId, user, {.requests = 1, .authFailures = 1});
         return fail(refuse(std::move(error), user));
     }
 
@@ -278,7 +272,7 @@ Result<SendApi::Admission, http::Response> SendApi::admit(const SendRoute& route
                      "requests for this API user are accepted only from its IP allowlist; " +
                          req.clientIp + " is not on it",
                      {}},
-            "forbidden", {1, 0, 0, 0}));
+            "forbidden", {.requests = 1}));
     }
     if (int64_t wait = deps_.rateLimiter.tryAcquire(ctx.userId, ctx.policy.rateLimitPerMinute)) {
         return fail(refuseAuthenticated(
@@ -287,7 +281,7 @@ Result<SendApi::Admission, http::Response> SendApi::admit(const SendRoute& route
                      "this API user may make " + std::to_string(ctx.policy.rateLimitPerMinute) +
                          " requests a minute; retry after the Retry-After seconds",
                      {{"retry-after", retryAfterSeconds(wait)}}},
-            "rate_limited", {1, 0, 0, 1}));
+            "rate_limited", {.requests = 1, .rateLimited = 1}));
     }
     event.outcome = "success";
     deps_.audit.record(std::move(event));
@@ -312,8 +306,8 @@ Result<std::optional<std::string>, ApiError> SendApi::sendRequestIdOf(const Admi
 
 std::optional<http::Response> SendApi::priorAnswer(const Admission& a,
                                                    const std::string& requestId) const {
-    auto prior = deps_.messages.findSendRequest(a.ctx.userId, requestId,
-                                                deps_.clock.nowMillis() - kSendRequestWindowMs);
+    auto prior = deps_.messages.findSendRequest(
+        a.ctx.userId, requestId, deps_.clock.nowMillis() - domain::kSendRequestWindow.count());
     if (!prior || !prior.value()) return std::nullopt;
     auto info = nlohmann::json::parse(*prior.value(), nullptr, false);
     if (info.is_discarded()) return std::nullopt;
@@ -323,7 +317,8 @@ std::optional<http::Response> SendApi::priorAnswer(const Admission& a,
 std::optional<http::Response> SendApi::reserveQuota(const Admission& a, int64_t count) const {
     const auto& ctx = a.ctx;
     if (deps_.quota.tryReserve(ctx.userId, ctx.policy.dailyQuota, count)) return std::nullopt;
-    deps_.audit.countUsage(ctx.userId, ctx.accountId, ctx.userName, {1, 0, 0, 1});
+    deps_.audit.countUsage(ctx.userId, ctx.accountId, ctx.userName,
+                           {.requests = 1, .rateLimited = 1});
     const int64_t now = deps_.clock.nowMillis();
     std::string hint = ctx.kind == store::UserKind::Sms ? "this SMS_USER's" : "this API user's";
     hint += " daily quota of " + std::to_string(ctx.policy.dailyQuota) +
@@ -356,7 +351,7 @@ void SendApi::answer(const Exchange& x, http::Response resp) const {
 
 void SendApi::refuse(const Exchange& x, const ApiError& e) const {
     const auth::AuthContext& c = x.admission->ctx;
-    deps_.audit.countUsage(c.userId, c.accountId, c.userName, {1, 0, 0, 0});
+    deps_.audit.countUsage(c.userId, c.accountId, c.userName, {.requests = 1});
     answer(x, errorResponse(e, x.admission->route.shape));
 }
 
@@ -371,7 +366,8 @@ void SendApi::queue(const Exchange& x, store::NewMessage msg, int64_t count, std
     // a failed enqueue takes the recipients back at the same instant (the same hour's row).
     const auth::AuthContext& ctx = x.admission->ctx;
     const int64_t countedAtMs = msg.createdAtMs;
-    deps_.audit.countUsage(ctx.userId, ctx.accountId, ctx.userName, {1, count, 0, 0}, countedAtMs);
+    deps_.audit.countUsage(ctx.userId, ctx.accountId, ctx.userName,
+                           {.requests = 1, .recipients = count}, countedAtMs);
     // The callback keeps only what a refused enqueue needs, not the admission: the request's
     // parameters are then freed on the I/O thread when the handler returns, not on the writer.
     struct Refund {
@@ -389,7 +385,7 @@ void SendApi::queue(const Exchange& x, store::NewMessage msg, int64_t count, std
             if (r) return reply(std::move(ok));
             deps_.quota.release(refund.userId, count);
             deps_.audit.countUsage(refund.userId, refund.accountId, refund.userName,
-                                   {0, -count, 0, 0}, countedAtMs);
+                                   {.recipients = -count}, countedAtMs);
             http::Response failed;
             // A repeated sendRequestId: the first request's answer, and nothing queued.
             bool answered = false;
@@ -402,7 +398,7 @@ void SendApi::queue(const Exchange& x, store::NewMessage msg, int64_t count, std
             }
             if (!answered) {
                 spdlog::error("enqueue failed for user={}: {}", refund.userName, r.error().message);
-                failed = errorResponse(kStoreUnavailable, refund.shape);
+                failed = errorResponse(storeUnavailable(), refund.shape);
             }
             finishResponse(refund.userName, refund.keySunsetAtMs, failed);
             reply(std::move(failed));
@@ -470,7 +466,7 @@ void SendApi::sendEmail(const SendRoute& route, const http::Request& req,
                                    "templateInvokeName is missing: name the template to send"));
         }
         auto found = deps_.templates.findEmailTemplate(ctx.accountId, *invoke);
-        if (!found) return refuse(kStoreUnavailable);
+        if (!found) return refuse(storeUnavailable());
         if (!found.value()) {
             return refuse(badParam("email.template_not_found",
                                    "this account has no template with invokeName '" +
@@ -518,10 +514,11 @@ void SendApi::sendEmail(const SendRoute& route, const http::Request& req,
                 if (!rendered) return emailSubstitutionTooLarge(limits_);
                 *to = std::move(*rendered);
             }
-            if (domain::hasLineBreak(out.subject) || out.subject.size() > 998) {
+            if (domain::hasLineBreak(out.subject) || out.subject.size() > domain::kMaxSubjectBytes) {
                 return badParam("email.xsmtpapi_invalid",
                                 "xsmtpapi substitution for recipient " + std::to_string(index) +
-                                    " makes the subject invalid (a line break, or over 998 bytes)");
+                                    " makes the subject invalid (a line break, or over " +
+                                    std::to_string(domain::kMaxSubjectBytes) + " bytes)");
             }
             return std::nullopt;
         };
@@ -549,8 +546,10 @@ void SendApi::sendEmail(const SendRoute& route, const http::Request& req,
     idList.reserve(static_cast<size_t>(count) * (msg.messageId.size() + 40) + 2);
     msg.recipients.reserve(static_cast<size_t>(count));
     size_t index = 0;
-    for (auto [role, list] : {std::pair{"to", &email->to}, std::pair{"cc", &email->cc},
-                              std::pair{"bcc", &email->bcc}}) {
+    using store::RecipientRole;
+    for (auto [role, list] :
+         {std::pair{RecipientRole::To, &email->to}, std::pair{RecipientRole::Cc, &email->cc},
+          std::pair{RecipientRole::Bcc, &email->bcc}}) {
         for (const auto& addr : *list) {
             std::string id = IdGenerator::recipientId(msg.messageId, index, addr.address);
             if (index > 0) idList += ',';
@@ -615,16 +614,10 @@ void SendApi::sendSms(const SendRoute& route, const http::Request& req,
         }
     }
     if (auto tid = a->form.params.get("templateId"); tid && !tid->empty()) {
-        int64_t id = 0;
-        bool numeric = tid->size() <= 18;
-        for (char c : *tid) {
-            numeric = numeric && c >= '0' && c <= '9';
-            if (numeric) id = id * 10 + (c - '0');
-        }
-        if (!numeric)
-            return refuse(badParam("sms.template_not_found", "templateId must be a number"));
-        auto found = deps_.templates.findSmsTemplate(ctx.accountId, id);
-        if (!found) return refuse(kStoreUnavailable);
+        auto id = domain::parseTemplateId(*tid);
+        if (!id) return refuse(badParam("sms.template_not_found", "templateId must be a number"));
+        auto found = deps_.templates.findSmsTemplate(ctx.accountId, *id);
+        if (!found) return refuse(storeUnavailable());
         if (!found.value()) {
             return refuse(badParam("sms.template_not_found",
                                    "this account has no SMS template " + std::string(*tid)));
@@ -688,7 +681,7 @@ void SendApi::sendSms(const SendRoute& route, const http::Request& req,
         std::string id = IdGenerator::recipientId(msg.messageId, i, sms->to[i]);
         if (i > 0) info += ',';
         json_text::appendString(info, id);
-        msg.recipients.push_back({std::move(id), sms->to[i], "to", ""});
+        msg.recipients.push_back({std::move(id), sms->to[i], store::RecipientRole::To, ""});
     }
     info += R"(],"successCount":)";
     json_text::appendInt(info, count);

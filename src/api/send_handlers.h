@@ -23,7 +23,7 @@
 #include "http/router.h"
 #include "policy/daily_quota.h"
 #include "policy/rate_limiter.h"
-#include "store/message_store.h"
+#include "store/message_intake.h"
 #include "store/template_store.h"
 
 namespace sc::api {
@@ -39,7 +39,7 @@ struct SendLimits {
 
 struct SendApiDeps {
     const auth::CredentialVerifier& verifier;
-    store::MessageStore& messages;
+    store::MessageIntake& messages;
     IdGenerator& ids;
     const domain::PhoneNumberValidator& phones;
     const Clock& clock;

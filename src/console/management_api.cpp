@@ -3,14 +3,17 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <optional>
 #include <vector>
 
+#include "console/console_errors.h"
 #include "console/policy_patch.h"
 #include "console/session_tokens.h"
 #include "console/str_cat.h"
 #include "console/time_param.h"
+#include "domain/limits.h"
 #include "http/params.h"
 #include "http/request_params.h"
 
@@ -25,21 +28,10 @@ constexpr std::string_view kKindEmail = "email-users";
 constexpr std::string_view kKindSms = "sms-users";
 constexpr size_t kMaxEmailBytes = 254;
 constexpr size_t kMaxUserAgentBytes = 256;
-constexpr int64_t kHourMs = 3600 * 1000;
+// A key counts as "in use" when a request authenticated with it in this window.
+constexpr std::chrono::milliseconds kKeyUseWindow = std::chrono::hours(1);
 
 // ---- errors -------------------------------------------------------------------------------
-
-ApiError err(int status, std::string code, std::string hint) {
-    return ApiError{status, std::move(code), std::move(hint), {}};
-}
-
-ApiError badRequest(std::string hint) {
-    return err(400, "console.bad_request", std::move(hint));
-}
-
-ApiError sessionRequired(std::string hint) {
-    return err(401, "console.session_required", std::move(hint));
-}
 
 ApiError notFound(store::UserKind kind, std::string_view name) {
     // The same answer whether the user is missing, another account's, or of the other kind:
@@ -47,18 +39,6 @@ ApiError notFound(store::UserKind kind, std::string_view name) {
     return err(404, "console.not_found",
                strCat("this account has no ", store::userKindName(kind), " user named '",
                       name.substr(0, 64), "'"));
-}
-
-ApiError storeFailure(const store::StoreError& e) {
-    // The store's message is for the operator's log, not for the client.
-    spdlog::error("console: store error: {}", e.message);
-    if (e.kind == store::StoreError::Kind::Unavailable) {
-        return ApiError{503,
-                        "console.store_unavailable",
-                        "the database is busy or unavailable; retry",
-                        {{"retry-after", "1"}}};
-    }
-    return err(500, "console.internal", "the server could not complete the request");
 }
 
 ApiError issueFailure(const auth::IssueError& e, store::UserKind kind, std::string_view name) {
@@ -76,10 +56,7 @@ ApiError issueFailure(const auth::IssueError& e, store::UserKind kind, std::stri
             break;
     }
     spdlog::error("console: issuing a key failed: {}", e.message);
-    return ApiError{503,
-                    "console.store_unavailable",
-                    "the database is busy or unavailable; retry",
-                    {{"retry-after", "1"}}};
+    return api::storeUnavailable(api::StoreCaller::Console);
 }
 
 http::Response noStore(http::Response r) {
@@ -96,11 +73,6 @@ http::Response ok(json info) {
 }
 
 // ---- request shape ------------------------------------------------------------------------
-
-bool isStateChanging(http::Method m) {
-    return m == http::Method::Post || m == http::Method::Put || m == http::Method::Patch ||
-           m == http::Method::Delete;
-}
 
 bool isJsonContentType(std::string_view ct) {
     auto semi = ct.find(';');
@@ -216,6 +188,7 @@ struct ManagementApi::Context {
 ManagementApi::ManagementApi(ManagementDeps deps, ManagementOptions options)
     : deps_(deps),
       options_(options),
+      guard_(deps.clock, deps.sessions),
       hasher_(options.passwordLimits),
       throttle_(deps.clock, options.lockout) {}
 
@@ -320,24 +293,10 @@ void ManagementApi::handle(const http::Request& req, http::Responder reply) {
         return;
     }
 
-    auto session = requireSession(req);
+    auto session = guard_.authenticate(req);
     if (!session) {
         reply(errorOut(session.error()));
         return;
-    }
-    if (isStateChanging(req.method)) {
-        auto token = req.header("x-csrf-token");
-        if (!token || token->empty()) {
-            reply(errorOut(err(403, "console.csrf_failed",
-                               "send the csrfToken from the login response in the X-CSRF-Token "
-                               "header")));
-            return;
-        }
-        if (!hashesEqual(hashToken(*token), session->csrfHash)) {
-            reply(errorOut(err(403, "console.csrf_failed",
-                               "the X-CSRF-Token header does not match this session's token")));
-            return;
-        }
     }
     // Only these take a body; PATCH and create must have one.
     const bool takesBody = isStateChanging(req.method) && ep != Ep::Logout;
@@ -395,25 +354,6 @@ void ManagementApi::handle(const http::Request& req, http::Responder reply) {
 }
 
 // ---- sessions ------------------------------------------------------------------------------
-
-Result<store::Session, ApiError> ManagementApi::requireSession(const http::Request& req) {
-    auto token = findCookie(req, kSessionCookie);
-    if (!token || !wellFormedToken(*token)) {
-        return fail(sessionRequired("log in first: POST /console/api/login"));
-    }
-    const std::string hash = hashToken(*token);
-    auto found = deps_.sessions.findSession(hash);
-    if (!found) return fail(storeFailure(found.error()));
-    if (!found.value()) {
-        return fail(sessionRequired("the session is unknown or ended; log in again"));
-    }
-    store::Session s = std::move(*found.value());
-    if (s.expiresAtMs <= deps_.clock.nowMillis()) {
-        (void)deps_.sessions.deleteSession(hash);  // housekeeping; the answer is the same
-        return fail(sessionRequired("the session expired; log in again"));
-    }
-    return s;
-}
 
 std::string ManagementApi::sessionCookie(std::string_view token, int64_t maxAgeSeconds) const {
     return strCat(kSessionCookie, '=', token, "; Path=/; Max-Age=", maxAgeSeconds,
@@ -611,7 +551,7 @@ Result<json, ApiError> ManagementApi::userView(const store::ApiUser& u) {
     j["graceKey"] = nullptr;
     for (const auto& k : retired.value()) {
         if (k.expiresAtMs <= now) continue;
-        auto uses = deps_.audit.countKeyUses(u.id, k.keyFingerprint, now - kHourMs);
+        auto uses = deps_.audit.countKeyUses(u.id, k.keyFingerprint, now - kKeyUseWindow.count());
         if (!uses) return fail(storeFailure(uses.error()));
         j["graceKey"] = {{"fingerprint", k.keyFingerprint},
                          {"resetAt", formatTimeMs(k.resetAtMs)},
@@ -912,10 +852,12 @@ http::Response ManagementApi::emailTemplates(const Context& ctx, const std::stri
         return errorOut(badRequest("invokeName cannot change; create a new template instead"));
     }
     if (newInvokeName.empty() || newInvokeName.size() > 64 || t.name.size() > 256 ||
-        t.subject.size() > 998 || t.subject.find_first_of("\r\n") != std::string::npos) {
+        t.subject.size() > domain::kMaxSubjectBytes ||
+        t.subject.find_first_of("\r\n") != std::string::npos) {
         return errorOut(err(400, "console.invalid_value",
-                            "invokeName must have 1 to 64 characters, name at most 256, and the "
-                            "subject one line of at most 998 bytes"));
+                            strCat("invokeName must have 1 to 64 characters, name at most 256, "
+                                   "and the subject one line of at most ",
+                                   std::to_string(domain::kMaxSubjectBytes), " bytes")));
     }
     if (t.html.empty() && t.plain.empty()) {
         return errorOut(err(400, "console.invalid_value", "a template needs html or plain"));
@@ -953,10 +895,9 @@ http::Response ManagementApi::smsTemplates(const Context& ctx, const std::string
     }
     int64_t id = 0;
     if (!idText.empty()) {
-        if (idText.size() > 18 || idText.find_first_not_of("0123456789") != std::string::npos) {
-            return errorOut(templateNotFound("such SMS template"));
-        }
-        id = std::stoll(idText);
+        auto parsed = domain::parseTemplateId(idText);
+        if (!parsed) return errorOut(templateNotFound("such SMS template"));
+        id = *parsed;
         // Ids start at 1. An item path only reads or changes what exists: were 0 read as "new",
         // PATCH /sms-templates/0 would create a template (creating is POST on the collection).
         if (id == 0) return errorOut(templateNotFound("such SMS template"));

@@ -29,6 +29,7 @@
 #include "common/result.h"
 #include "console/login_throttle.h"
 #include "console/password_hasher.h"
+#include "console/session_guard.h"
 #include "console/work_pool.h"
 #include "http/router.h"
 #include "store/audit_store.h"
@@ -80,6 +81,9 @@ public:
     // later and from a pool thread (login).
     void handle(const http::Request& req, http::Responder reply);
 
+    // The session check every console request after the login passes; the pages use it too.
+    const SessionGuard& sessionGuard() const { return guard_; }
+
     // For `sendcloudd account set-password`: a new argon2id hash under `limits`, or why the
     // password is refused (length). Synchronous: ~180 ms at the interactive limits.
     static Result<std::string, std::string> hashPassword(
@@ -107,7 +111,6 @@ private:
     http::Response emailTemplates(const Context& ctx, const std::string& invokeName);
     http::Response smsTemplates(const Context& ctx, const std::string& id);
 
-    Result<store::Session, api::ApiError> requireSession(const http::Request& req);
     Result<store::ApiUser, api::ApiError> ownedUser(const Context& ctx, store::UserKind kind,
                                                     const std::string& name);
     Result<nlohmann::json, api::ApiError> userView(const store::ApiUser& user);
@@ -117,6 +120,7 @@ private:
 
     ManagementDeps deps_;
     ManagementOptions options_;
+    SessionGuard guard_;
     PasswordHasher hasher_;
     LoginThrottle throttle_;
 };

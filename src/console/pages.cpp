@@ -101,7 +101,7 @@ http::Response notFoundPage() {
 
 }  // namespace
 
-Pages::Pages(const Clock& clock, ManagementApi& api, store::MessageStore& messages)
+Pages::Pages(const Clock& clock, ManagementApi& api, store::MessageQueries& messages)
     : clock_(clock), api_(api), messages_(messages) {
     const std::string layout = assetText("layout.html");
     const std::string nav = assetText("nav.html");
@@ -190,9 +190,8 @@ http::Response Pages::asset(std::string_view path) const {
 }
 
 // The Messages page's data. It lives here rather than in ManagementApi, whose dependencies do
-// not include the message store; the session rules stay the management API's own: the request
-// is first answered by GET /console/api/session with the same cookie, and only a 200 from it
-// (which names the account) lets the store be read. A GET changes nothing, so no CSRF token.
+// not include the message store; the management API's SessionGuard says whose messages these
+// are. A GET changes nothing, so no CSRF token is asked for.
 void Pages::recentMessages(const http::Request& req, http::Responder reply) {
     int64_t limit = kDefaultMessages;
     if (!req.query.empty()) {
@@ -211,57 +210,42 @@ void Pages::recentMessages(const http::Request& req, http::Responder reply) {
         }
         limit = std::min(v, kMaxMessages);
     }
-    http::Request check;
-    check.method = http::Method::Get;
-    check.path = std::string(kApiPrefix) + "session";
-    check.target = check.path;
-    check.headers = req.headers;
-    check.clientIp = req.clientIp;
-    api_.handle(
-        check, http::Responder([this, limit, reply](http::Response session) {
-            if (session.status != 200) {
-                reply(std::move(session));
-                return;
-            }
-            json s = json::parse(session.body, nullptr, /*allow_exceptions=*/false);
-            if (s.is_discarded() || !s["info"]["account"]["id"].is_number_integer()) {
-                reply(api::errorResponse(api::ApiError{
-                    500, "console.internal", "the server could not complete the request", {}}));
-                return;
-            }
-            const int64_t accountId = s["info"]["account"]["id"].get<int64_t>();
-            auto rows = messages_.recentMessages(accountId, limit);
-            if (!rows) {
-                spdlog::error("console: reading recent messages failed: {}", rows.error().message);
-                reply(api::errorResponse(api::ApiError{503,
-                                                       "console.store_unavailable",
-                                                       "the database is busy or unavailable; retry",
-                                                       {{"retry-after", "1"}}}));
-                return;
-            }
-            json list = json::array();
-            for (const auto& m : rows.value()) {
-                json recipients = json::array();
-                for (const auto& r : m.recipients) {
-                    recipients.push_back({{"address", r.address},
-                                          {"role", r.role},
-                                          {"state", r.state},
-                                          {"attempts", r.attempts},
-                                          {"updatedAt", formatTimeMs(r.updatedAtMs)}});
-                }
-                list.push_back({{"id", m.id},
-                                {"kind", m.kind},
-                                {"apiUser", m.apiUserName},
-                                {"testMode", m.testMode},
-                                {"createdAt", formatTimeMs(m.createdAtMs)},
-                                {"recipients", std::move(recipients)}});
-            }
-            http::Response r = api::successResponse(
-                {{"messages", std::move(list)}, {"serverTime", formatTimeMs(clock_.nowMillis())}});
-            r.headers.push_back({"cache-control", "no-store"});
-            r.logUser = strCat("account:", accountId);
-            reply(std::move(r));
-        }));
+    auto session = api_.sessionGuard().authenticate(req);
+    if (!session) {
+        http::Response r = api::errorResponse(session.error());
+        r.headers.push_back({"cache-control", "no-store"});
+        reply(std::move(r));
+        return;
+    }
+    const int64_t accountId = session->accountId;
+    auto rows = messages_.recentMessages(accountId, limit);
+    if (!rows) {
+        spdlog::error("console: reading recent messages failed: {}", rows.error().message);
+        reply(api::errorResponse(api::storeUnavailable(api::StoreCaller::Console)));
+        return;
+    }
+    json list = json::array();
+    for (const auto& m : rows.value()) {
+        json recipients = json::array();
+        for (const auto& r : m.recipients) {
+            recipients.push_back({{"address", r.address},
+                                  {"role", store::recipientRoleName(r.role)},
+                                  {"state", store::recipientStateName(r.state)},
+                                  {"attempts", r.attempts},
+                                  {"updatedAt", formatTimeMs(r.updatedAtMs)}});
+        }
+        list.push_back({{"id", m.id},
+                        {"kind", store::userKindName(m.kind)},
+                        {"apiUser", m.apiUserName},
+                        {"testMode", m.testMode},
+                        {"createdAt", formatTimeMs(m.createdAtMs)},
+                        {"recipients", std::move(recipients)}});
+    }
+    http::Response r = api::successResponse(
+        {{"messages", std::move(list)}, {"serverTime", formatTimeMs(clock_.nowMillis())}});
+    r.headers.push_back({"cache-control", "no-store"});
+    r.logUser = strCat("account:", accountId);
+    reply(std::move(r));
 }
 
 }  // namespace sc::console

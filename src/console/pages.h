@@ -21,7 +21,7 @@
 #include "common/clock.h"
 #include "console/management_api.h"
 #include "http/router.h"
-#include "store/message_store.h"
+#include "store/message_queries.h"
 
 namespace sc::console {
 
@@ -33,7 +33,7 @@ struct EmbeddedAsset {
 
 class Pages {
 public:
-    Pages(const Clock& clock, ManagementApi& api, store::MessageStore& messages);
+    Pages(const Clock& clock, ManagementApi& api, store::MessageQueries& messages);
 
     // Installs /console, /console/<page> for every page, /console/assets/* and
     // GET /console/api/messages (an exact route, so it is matched before the API's prefix).
@@ -50,7 +50,7 @@ public:
 private:
     const Clock& clock_;
     ManagementApi& api_;
-    store::MessageStore& messages_;
+    store::MessageQueries& messages_;
     std::map<std::string, std::string, std::less<>> pages_;  // path → full HTML
 };
 

@@ -1,18 +1,18 @@
 #pragma once
-// A MessageStore that tells the scheduler about each committed enqueue, so that a new message is
+// A MessageIntake that tells the scheduler about each committed enqueue, so that a new message is
 // claimed at once rather than at the scheduler's next look. The send path keeps its store: this
 // only forwards, and the notice (Scheduler::poke) never blocks.
 
 #include <functional>
 #include <utility>
 
-#include "store/message_store.h"
+#include "store/message_intake.h"
 
 namespace sc::queue {
 
-class EnqueueNotifier final : public store::MessageStore {
+class EnqueueNotifier final : public store::MessageIntake {
 public:
-    EnqueueNotifier(store::MessageStore& inner, std::function<void()> onCommitted)
+    EnqueueNotifier(store::MessageIntake& inner, std::function<void()> onCommitted)
         : inner_(inner), onCommitted_(std::move(onCommitted)) {}
 
     void enqueue(store::NewMessage message, EnqueueDone done) override {
@@ -27,21 +27,10 @@ public:
         int64_t apiUserId, std::string_view sendRequestId, int64_t sinceMs) override {
         return inner_.findSendRequest(apiUserId, sendRequestId, sinceMs);
     }
-    std::optional<store::StoredRecipient> findRecipient(std::string_view id) override {
-        return inner_.findRecipient(id);
-    }
-    std::vector<store::StoredRecipient> recipientsOf(std::string_view messageId) override {
-        return inner_.recipientsOf(messageId);
-    }
-    Result<std::vector<store::StoredMessageSummary>, store::StoreError> recentMessages(
-        int64_t accountId, int64_t limit) override {
-        return inner_.recentMessages(accountId, limit);
-    }
     bool ping() override { return inner_.ping(); }
-    void stop() override { inner_.stop(); }
 
 private:
-    store::MessageStore& inner_;
+    store::MessageIntake& inner_;
     std::function<void()> onCommitted_;
 };
 

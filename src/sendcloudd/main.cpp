@@ -22,6 +22,7 @@
 #include "console/management_api.h"
 #include "console/pages.h"
 #include "console/password_hasher.h"
+#include "domain/limits.h"
 #include "domain/phone_number.h"
 #include "http/server.h"
 #include "policy/daily_quota.h"
@@ -130,7 +131,8 @@ int runServer(const Settings& settings) {
     policy::RateLimiter rateLimiter(rt->clock);
     store::AuditStore& auditStore = rt->backend->audit();
     policy::DailyQuota quota(rt->clock, [&auditStore](int64_t userId, int64_t from, int64_t to) {
-        auto r = auditStore.recipientsBetween(userId, from, to + 3600000);
+        // Usage rows are hourly buckets named by their start: the bucket `to` falls in counts.
+        auto r = auditStore.recipientsBetween(userId, from, to + domain::kUsageBucket.count());
         return r ? r.value() : int64_t{0};
     });
     audit::AuditOptions auditOptions;

@@ -1,17 +1,47 @@
 #include "store/records.h"
 
+#include <cstddef>
+
 namespace sc::store {
 
-std::string_view userKindName(UserKind k) {
-    return k == UserKind::Email ? "email" : "sms";
-}
-
 namespace {
-struct StateName {
-    RecipientState state;
+
+// One table per enum: the only place its text forms are written.
+template <class E>
+struct Named {
+    E value;
     std::string_view name;
 };
-constexpr StateName kStateNames[] = {
+
+template <class E, size_t N>
+std::string_view nameOf(const Named<E> (&table)[N], E value) {
+    for (const auto& n : table)
+        if (n.value == value) return n.name;
+    return table[0].name;  // unreachable: every enumerator is in its table
+}
+
+template <class E, size_t N>
+std::optional<E> parse(const Named<E> (&table)[N], std::string_view text) {
+    for (const auto& n : table)
+        if (n.name == text) return n.value;
+    return std::nullopt;
+}
+
+constexpr Named<UserKind> kKindNames[] = {{UserKind::Email, "email"}, {UserKind::Sms, "sms"}};
+
+constexpr Named<RecipientRole> kRoleNames[] = {
+    {RecipientRole::To, "to"}, {RecipientRole::Cc, "cc"}, {RecipientRole::Bcc, "bcc"}};
+
+constexpr Named<AuthApi> kApiNames[] = {
+    {AuthApi::Email, "email"}, {AuthApi::Sms, "sms"}, {AuthApi::Console, "console"}};
+
+constexpr Named<AuthOutcome> kOutcomeNames[] = {
+    {AuthOutcome::Success, "success"}, {AuthOutcome::Failure, "failure"},
+    {AuthOutcome::Locked, "locked"},   {AuthOutcome::RateLimited, "rate_limited"},
+    {AuthOutcome::Quota, "quota"},     {AuthOutcome::Forbidden, "forbidden"},
+};
+
+constexpr Named<RecipientState> kStateNames[] = {
     {RecipientState::Queued, "queued"},         {RecipientState::Sending, "sending"},
     {RecipientState::Delivered, "delivered"},   {RecipientState::Deferred, "deferred"},
     {RecipientState::Bounced, "bounced"},       {RecipientState::Expired, "expired"},
@@ -21,16 +51,39 @@ constexpr StateName kStateNames[] = {
 };
 }  // namespace
 
-std::string_view recipientStateName(RecipientState s) {
-    for (const auto& n : kStateNames)
-        if (n.state == s) return n.name;
-    return "queued";  // unreachable: every enumerator is in the table
+std::string_view userKindName(UserKind k) {
+    return nameOf(kKindNames, k);
+}
+std::optional<UserKind> parseUserKind(std::string_view text) {
+    return parse(kKindNames, text);
 }
 
+std::string_view recipientRoleName(RecipientRole r) {
+    return nameOf(kRoleNames, r);
+}
+std::optional<RecipientRole> parseRecipientRole(std::string_view text) {
+    return parse(kRoleNames, text);
+}
+
+std::string_view authApiName(AuthApi a) {
+    return nameOf(kApiNames, a);
+}
+std::optional<AuthApi> parseAuthApi(std::string_view text) {
+    return parse(kApiNames, text);
+}
+
+std::string_view authOutcomeName(AuthOutcome o) {
+    return nameOf(kOutcomeNames, o);
+}
+std::optional<AuthOutcome> parseAuthOutcome(std::string_view text) {
+    return parse(kOutcomeNames, text);
+}
+
+std::string_view recipientStateName(RecipientState s) {
+    return nameOf(kStateNames, s);
+}
 std::optional<RecipientState> parseRecipientState(std::string_view text) {
-    for (const auto& n : kStateNames)
-        if (n.name == text) return n.state;
-    return std::nullopt;
+    return parse(kStateNames, text);
 }
 
 bool isFinal(RecipientState s) {

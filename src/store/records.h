@@ -9,9 +9,32 @@
 
 namespace sc::store {
 
+// Every kind and state the schema stores as text is an enum here, converted to and from its
+// text in records.cpp alone; the schema's CHECK constraints allow exactly these texts.
+
 enum class UserKind { Email, Sms };
 
 std::string_view userKindName(UserKind k);  // "email" | "sms"
+std::optional<UserKind> parseUserKind(std::string_view text);
+
+// A recipient's place in its message: SMS recipients are always To.
+enum class RecipientRole { To, Cc, Bcc };
+
+std::string_view recipientRoleName(RecipientRole r);  // "to" | "cc" | "bcc"
+std::optional<RecipientRole> parseRecipientRole(std::string_view text);
+
+// Which door an authentication attempt came through.
+enum class AuthApi { Email, Sms, Console };
+
+std::string_view authApiName(AuthApi a);  // "email" | "sms" | "console"
+std::optional<AuthApi> parseAuthApi(std::string_view text);
+
+// How an authentication attempt ended (the audit log's outcome column).
+enum class AuthOutcome { Success, Failure, Locked, RateLimited, Quota, Forbidden };
+
+// "success" | "failure" | "locked" | "rate_limited" | "quota" | "forbidden"
+std::string_view authOutcomeName(AuthOutcome o);
+std::optional<AuthOutcome> parseAuthOutcome(std::string_view text);
 
 // Where a recipient is in its life (docs/delivery.md, "States"). Email: queued -> sending ->
 // delivered | deferred (-> sending ...) | bounced | expired, or suppressed / sandbox. SMS:
@@ -48,7 +71,7 @@ struct Account {
 // What an API user may do (docs/api.md §15): least privilege, set by the account owner.
 struct UserPolicy {
     std::string purpose;
-    bool testMode = false;                   // accepted and recorded as 'test', never delivered
+    bool testMode = false;                   // accepted and recorded as 'sandbox', never delivered
     std::vector<std::string> ipAllowlist;    // CIDRs (IPv4 and IPv6); empty: any address
     std::vector<std::string> senderDomains;  // email users: allowed `from` domains; empty: any
     int64_t rateLimitPerMinute = 0;          // requests; 0: unlimited
@@ -186,7 +209,7 @@ struct Attachment {
 struct Recipient {
     std::string id;       // emailId / smsId returned to the client; unique
     std::string address;  // e-mail address or E.164 number
-    std::string role;     // "to", "cc", "bcc" (email) or "to" (sms)
+    RecipientRole role = RecipientRole::To;
     // This recipient's own content (X-SMTPAPI substitution gives each recipient its own
     // message); empty: the message's contentJson.
     std::string contentJson;
@@ -237,8 +260,8 @@ struct StoredRecipient {
     std::string id;
     std::string messageId;
     std::string address;
-    std::string role;
-    std::string state;  // queued | sending | sent | deferred | failed | test
+    RecipientRole role = RecipientRole::To;
+    RecipientState state = RecipientState::Queued;
     int64_t createdAtMs = 0;
     std::string contentJson;  // the recipient's own content, else the message's
 };
@@ -248,15 +271,15 @@ struct StoredRecipient {
 // the creation time plus each recipient's last update.
 struct RecipientStateRow {
     std::string address;
-    std::string role;
-    std::string state;
+    RecipientRole role = RecipientRole::To;
+    RecipientState state = RecipientState::Queued;
     int64_t attempts = 0;
     int64_t updatedAtMs = 0;
 };
 
 struct StoredMessageSummary {
     std::string id;
-    std::string kind;  // email | sms
+    UserKind kind = UserKind::Email;
     std::string apiUserName;
     int64_t createdAtMs = 0;
     bool testMode = false;

@@ -319,6 +319,74 @@ CREATE TABLE dkim_keys (
 ) STRICT;
 CREATE UNIQUE INDEX dkim_keys_one_active ON dkim_keys(domain_id) WHERE retired_at_ms IS NULL;
 )sql"},
+    // Every kind and state stored as text is one of the texts of store/records.cpp, and the
+    // schema says so: a CHECK per column, so no writer (another process, a hand-made fix) can
+    // store a state no reader knows. The recipient states become those of docs/delivery.md:
+    // 'test' is now 'sandbox' and 'sent' (never written, but named by old code) 'delivered'.
+    // recipients and auth_events are rebuilt (SQLite cannot add a CHECK to a column); no table
+    // references either. auth_events keeps its AUTOINCREMENT counter: its ids are the audit
+    // log's paging cursor and must not be handed out again.
+    Migration{8, "CHECK constraints on every kind, role, state, api and outcome column", R"sql(
+PRAGMA defer_foreign_keys=ON;
+
+CREATE TABLE recipients_v8 (
+    id                 TEXT NOT NULL PRIMARY KEY,
+    message_id         TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    address            TEXT NOT NULL,
+    role               TEXT NOT NULL CHECK (role IN ('to', 'cc', 'bcc')),
+    state              TEXT NOT NULL CHECK (state IN ('queued', 'sending', 'delivered',
+                           'deferred', 'bounced', 'expired', 'suppressed', 'sandbox',
+                           'submitted', 'undeliverable', 'rejected', 'failed')),
+    attempts           INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at_ms INTEGER,
+    updated_at_ms      INTEGER NOT NULL,
+    content_json       TEXT,
+    lease_owner        TEXT,
+    lease_until_ms     INTEGER,
+    last_reply         TEXT
+) STRICT;
+-- rowid kept: it is the order a request listed its recipients in.
+INSERT INTO recipients_v8 (rowid, id, message_id, address, role, state, attempts,
+                           next_attempt_at_ms, updated_at_ms, content_json, lease_owner,
+                           lease_until_ms, last_reply)
+    SELECT rowid, id, message_id, address, role,
+           CASE state WHEN 'test' THEN 'sandbox' WHEN 'sent' THEN 'delivered' ELSE state END,
+           attempts, next_attempt_at_ms, updated_at_ms, content_json, lease_owner,
+           lease_until_ms, last_reply
+    FROM recipients;
+DROP TABLE recipients;
+ALTER TABLE recipients_v8 RENAME TO recipients;
+CREATE INDEX recipients_due ON recipients(state, next_attempt_at_ms);
+
+CREATE TABLE auth_events_v8 (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    at_ms           INTEGER NOT NULL,
+    api             TEXT NOT NULL CHECK (api IN ('email', 'sms', 'console')),
+    user_name       TEXT NOT NULL,
+    account_id      INTEGER NOT NULL,
+    user_id         INTEGER NOT NULL,
+    outcome         TEXT NOT NULL CHECK (outcome IN ('success', 'failure', 'locked',
+                        'rate_limited', 'quota', 'forbidden')),
+    reason          TEXT NOT NULL,
+    key_fingerprint TEXT NOT NULL,
+    client_ip       TEXT NOT NULL,
+    user_agent      TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 1,
+    last_at_ms      INTEGER
+) STRICT;
+INSERT INTO auth_events_v8 SELECT id, at_ms, api, user_name, account_id, user_id, outcome,
+    reason, key_fingerprint, client_ip, user_agent, attempts, last_at_ms FROM auth_events;
+INSERT INTO sqlite_sequence (name, seq) SELECT 'auth_events_v8', 0
+    WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'auth_events_v8');
+UPDATE sqlite_sequence
+    SET seq = max(seq, coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'auth_events'), 0))
+    WHERE name = 'auth_events_v8';
+DROP TABLE auth_events;
+ALTER TABLE auth_events_v8 RENAME TO auth_events;
+CREATE INDEX auth_events_by_account ON auth_events(account_id, id);
+CREATE INDEX auth_events_by_time ON auth_events(at_ms);
+CREATE INDEX auth_events_by_key ON auth_events(user_id, key_fingerprint, at_ms);
+)sql"},
 };
 
 constexpr bool versionsAreContiguous() {

@@ -1,8 +1,11 @@
 #include "store/sqlite/sqlite_message_store.h"
 
+#include "domain/limits.h"
+
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -17,7 +20,6 @@ constexpr const char* kReleaseSavepoint = "RELEASE enqueue_message";
 constexpr const char* kRollbackToSavepoint = "ROLLBACK TO enqueue_message";
 
 // How long a sendRequestId keeps a retried request from being queued again.
-constexpr int64_t kSendRequestWindowMs = 60 * 60 * 1000;
 
 // One statement for both cases that let the message through: a new (user, id) is recorded,
 // and a record older than the window (parameter 5: the oldest created_at_ms that still counts)
@@ -80,13 +82,22 @@ int run(SQLite::Statement& statement) {
     return s->exec();
 }
 
+// The schema's CHECK constraints allow only the texts records.cpp knows; anything else is a
+// database written by something else, reported as an Internal error by the caller's catch.
+template <class E>
+E parsedColumn(const SQLite::Statement& s, int column, std::optional<E> (*parse)(std::string_view),
+               const char* what) {
+    if (auto value = parse(columnBytes(s, column))) return *value;
+    throw std::runtime_error(std::string("unknown ").append(what).append(" in the database"));
+}
+
 StoredRecipient readRecipient(const SQLite::Statement& s) {
     StoredRecipient r;
     r.id = columnBytes(s, 0);
     r.messageId = columnBytes(s, 1);
     r.address = columnBytes(s, 2);
-    r.role = columnBytes(s, 3);
-    r.state = columnBytes(s, 4);
+    r.role = parsedColumn(s, 3, parseRecipientRole, "recipient role");
+    r.state = parsedColumn(s, 4, parseRecipientState, "recipient state");
     r.createdAtMs = s.getColumn(5).getInt64();
     r.contentJson = columnBytes(s, 6);
     return r;
@@ -290,7 +301,7 @@ std::optional<StoreError> SqliteMessageStore::claimSendRequest(const NewMessage&
         bindTextNoCopy(*s, 2, m.sendRequestId);
         bindInt(*s, 3, m.createdAtMs);
         bindTextNoCopy(*s, 4, m.responseJson);
-        bindInt(*s, 5, m.createdAtMs - kSendRequestWindowMs);
+        bindInt(*s, 5, m.createdAtMs - domain::kSendRequestWindow.count());
         if (s->exec() > 0) return std::nullopt;
     }
     // Inside the window. The record may have been written earlier in this very transaction (the
@@ -332,14 +343,14 @@ void SqliteMessageStore::insertMessage(const NewMessage& m) {
     }
     // A test-mode message is queued like any other: the scheduler hands it to the sandbox agent
     // (docs/delivery.md), which records it as 'sandbox' without sending it anywhere.
-    const char* const state = "queued";
+    const std::string_view state = recipientStateName(RecipientState::Queued);
     for (const Recipient& r : m.recipients) {
         ScopedStatement s(*stmts_.insertRecipient);
         bindTextNoCopy(*s, 1, r.id);
         bindTextNoCopy(*s, 2, m.messageId);
         bindTextNoCopy(*s, 3, r.address);
-        bindTextNoCopy(*s, 4, r.role);
-        s->bindNoCopy(5, state);
+        bindText(*s, 4, recipientRoleName(r.role));
+        bindText(*s, 5, state);
         bindInt(*s, 6, m.createdAtMs);
         bindInt(*s, 7, m.createdAtMs);
         // NULL, not '': readers fall back to the message's content with coalesce().
@@ -480,20 +491,22 @@ Result<std::optional<std::string>, StoreError> SqliteMessageStore::findSendReque
     }
 }
 
-std::optional<StoredRecipient> SqliteMessageStore::findRecipient(std::string_view id) {
+Result<std::optional<StoredRecipient>, StoreError> SqliteMessageStore::findRecipient(
+    std::string_view id) {
     try {
         auto conn = readers_.acquire();
         ScopedStatement s(*conn, kFindRecipient);
         bindText(*s, 1, id);
-        if (!s->executeStep()) return std::nullopt;
-        return readRecipient(*s);
+        if (!s->executeStep()) return std::optional<StoredRecipient>();
+        return std::optional<StoredRecipient>(readRecipient(*s));
     } catch (const std::exception& e) {
         report("findRecipient", e.what());
-        return std::nullopt;
+        return fail(toStoreError(e));
     }
 }
 
-std::vector<StoredRecipient> SqliteMessageStore::recipientsOf(std::string_view messageId) {
+Result<std::vector<StoredRecipient>, StoreError> SqliteMessageStore::recipientsOf(
+    std::string_view messageId) {
     std::vector<StoredRecipient> out;
     try {
         auto conn = readers_.acquire();
@@ -503,7 +516,7 @@ std::vector<StoredRecipient> SqliteMessageStore::recipientsOf(std::string_view m
         return out;
     } catch (const std::exception& e) {
         report("recipientsOf", e.what());
-        return {};
+        return fail(toStoreError(e));
     }
 }
 
@@ -520,7 +533,7 @@ Result<std::vector<StoredMessageSummary>, StoreError> SqliteMessageStore::recent
             if (out.empty() || out.back().id != id) {
                 StoredMessageSummary m;
                 m.id = std::move(id);
-                m.kind = columnBytes(*s, 1);
+                m.kind = parsedColumn(*s, 1, parseUserKind, "message kind");
                 m.apiUserName = columnBytes(*s, 2);
                 m.createdAtMs = s->getColumn(3).getInt64();
                 m.testMode = s->getColumn(4).getInt64() != 0;
@@ -528,8 +541,8 @@ Result<std::vector<StoredMessageSummary>, StoreError> SqliteMessageStore::recent
             }
             RecipientStateRow r;
             r.address = columnBytes(*s, 5);
-            r.role = columnBytes(*s, 6);
-            r.state = columnBytes(*s, 7);
+            r.role = parsedColumn(*s, 6, parseRecipientRole, "recipient role");
+            r.state = parsedColumn(*s, 7, parseRecipientState, "recipient state");
             r.attempts = s->getColumn(8).getInt64();
             r.updatedAtMs = s->getColumn(9).getInt64();
             out.back().recipients.push_back(std::move(r));

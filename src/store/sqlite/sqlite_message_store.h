@@ -52,8 +52,9 @@ public:
     Result<std::optional<std::string>, StoreError> findSendRequest(int64_t apiUserId,
                                                                    std::string_view sendRequestId,
                                                                    int64_t sinceMs) override;
-    std::optional<StoredRecipient> findRecipient(std::string_view id) override;
-    std::vector<StoredRecipient> recipientsOf(std::string_view messageId) override;
+    Result<std::optional<StoredRecipient>, StoreError> findRecipient(std::string_view id) override;
+    Result<std::vector<StoredRecipient>, StoreError> recipientsOf(
+        std::string_view messageId) override;
     Result<std::vector<StoredMessageSummary>, StoreError> recentMessages(int64_t accountId,
                                                                          int64_t limit) override;
     bool ping() override;

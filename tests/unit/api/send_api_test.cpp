@@ -291,10 +291,10 @@ TEST_F(SendApiTest, TestModeAnswersAsUsualAndRecordsTheFlag) {
     auto r = email(emailKey_);
     ASSERT_EQ(r.status, 200);
     auto id = json::parse(r.body)["info"]["emailIdList"][0].get<std::string>();
-    auto stored = backend_.messages().findRecipient(id);
+    auto stored = backend_.messages().findRecipient(id).value();
     ASSERT_TRUE(stored);
     // Queued like any message; the scheduler's sandbox agent makes it 'sandbox' (never sent).
-    EXPECT_EQ(stored->state, "queued");
+    EXPECT_EQ(stored->state, store::RecipientState::Queued);
     auto live = issuer_.createUser("acme_live", store::UserKind::Email, "owner@acme.io");
     auto lr = call(false, {{"apiUser", "acme_live"},
                            {"apiKey", live->key},
@@ -303,7 +303,8 @@ TEST_F(SendApiTest, TestModeAnswersAsUsualAndRecordsTheFlag) {
                            {"subject", "s"},
                            {"plain", "p"}});
     auto liveId = json::parse(lr.body)["info"]["emailIdList"][0].get<std::string>();
-    EXPECT_EQ(backend_.messages().findRecipient(liveId)->state, "queued");
+    EXPECT_EQ(backend_.messages().findRecipient(liveId).value()->state,
+              store::RecipientState::Queued);
 }
 
 TEST_F(SendApiTest, LockoutEngagesExpiresAndSparesTheRightKeyFromElsewhere) {
@@ -418,7 +419,7 @@ TEST_F(SendApiTest, SignedSmsWithMd5AndSha256) {
         auto r = call(true, signedSms(smsKey_, clock_.nowMillis(), alg));
         ASSERT_EQ(r.status, 200) << r.body;
         auto id = json::parse(r.body)["info"]["smsIds"][0].get<std::string>();
-        auto stored = backend_.messages().findRecipient(id);
+        auto stored = backend_.messages().findRecipient(id).value();
         ASSERT_TRUE(stored);
         EXPECT_EQ(json::parse(stored->contentJson)["message"], "Your code is 1234");
     }
@@ -506,7 +507,7 @@ TEST_F(SendApiTest, SignedSmsWithAStoredTemplate) {
     auto r = call(true, p);
     ASSERT_EQ(r.status, 200) << r.body;
     auto id = json::parse(r.body)["info"]["smsIds"][0].get<std::string>();
-    EXPECT_EQ(json::parse(backend_.messages().findRecipient(id)->contentJson)["message"],
+    EXPECT_EQ(json::parse(backend_.messages().findRecipient(id).value()->contentJson)["message"],
               "Code 9876 for Acme");
     p[2].second = "999999";
     p.pop_back();
@@ -572,14 +573,15 @@ TEST_F(SendApiTest, XsmtpapiGivesEachRecipientItsOwnContent) {
     ASSERT_EQ(r.status, 200) << r.body;
     auto ids = json::parse(r.body)["info"]["emailIdList"];
     ASSERT_EQ(ids.size(), 2u);
-    auto ann =
-        json::parse(backend_.messages().findRecipient(ids[0].get<std::string>())->contentJson);
-    auto bob =
-        json::parse(backend_.messages().findRecipient(ids[1].get<std::string>())->contentJson);
+    auto ann = json::parse(
+        backend_.messages().findRecipient(ids[0].get<std::string>()).value()->contentJson);
+    auto bob = json::parse(
+        backend_.messages().findRecipient(ids[1].get<std::string>()).value()->contentJson);
     EXPECT_EQ(ann["subject"], "Hi Ann");
     EXPECT_EQ(bob["subject"], "Hi Bob");
     EXPECT_EQ(bob["html"], "<p>Bob, 10% off</p>");
-    EXPECT_EQ(backend_.messages().findRecipient(ids[1].get<std::string>())->address, "bob@x.io");
+    EXPECT_EQ(backend_.messages().findRecipient(ids[1].get<std::string>()).value()->address,
+              "bob@x.io");
 }
 
 TEST_F(SendApiTest, XsmtpapiCannotInjectHeaders) {
@@ -649,7 +651,7 @@ TEST_F(SendApiTest, TemplateSendUsesTheTemplatesSubjectWhenAbsent) {
     auto body = json::parse(r.body);
     EXPECT_EQ(body["message"], "success");  // the v1 shape
     auto id = body["email_id_list"][0].get<std::string>();
-    auto content = json::parse(backend_.messages().findRecipient(id)->contentJson);
+    auto content = json::parse(backend_.messages().findRecipient(id).value()->contentJson);
     EXPECT_EQ(content["subject"], "Welcome, Ann");
     EXPECT_EQ(content["html"], "<h1>Hello Ann</h1>");
 }
@@ -670,7 +672,7 @@ TEST_F(SendApiTest, SmsTemplateVarsByBareNameAndUnfilledPlaceholders) {
     auto bare = send(R"({"code":"99"})");
     ASSERT_EQ(bare.status, 200) << bare.body;
     auto id = json::parse(bare.body)["info"]["smsIds"][0].get<std::string>();
-    EXPECT_EQ(json::parse(backend_.messages().findRecipient(id)->contentJson)["message"],
+    EXPECT_EQ(json::parse(backend_.messages().findRecipient(id).value()->contentJson)["message"],
               "Code 99");
     auto missing = send(R"({"other":"1"})");
     EXPECT_EQ(errorCodeOf(missing), "sms.vars_invalid");
@@ -718,7 +720,7 @@ TEST_F(SendApiTest, SuccessAnswersAndStoredContentAreTheBytesNlohmannWrote) {
     form.params.add("headers", R"({"X-Campaign":"spring"})");
     auto expected = validateEmail(form, {});
     ASSERT_TRUE(expected.ok());
-    EXPECT_EQ(backend_.messages().findRecipient(ids[1].get<std::string>())->contentJson,
+    EXPECT_EQ(backend_.messages().findRecipient(ids[1].get<std::string>()).value()->contentJson,
               expected->contentJson().dump(-1, ' ', false, json::error_handler_t::replace));
 
     auto s = sms(smsKey_);
@@ -726,7 +728,7 @@ TEST_F(SendApiTest, SuccessAnswersAndStoredContentAreTheBytesNlohmannWrote) {
     auto smsIds = json::parse(s.body)["info"]["smsIds"];
     EXPECT_EQ(s.body,
               successResponse(json{{"successCount", 1}, {"smsIds", smsIds}, {"segments", 1}}).body);
-    EXPECT_EQ(backend_.messages().findRecipient(smsIds[0].get<std::string>())->contentJson,
+    EXPECT_EQ(backend_.messages().findRecipient(smsIds[0].get<std::string>()).value()->contentJson,
               json({{"message", "Hi"}, {"segments", 1}, {"encoding", "gsm7"}}).dump());
 
     http::Request req;

@@ -129,8 +129,8 @@ protected:
         m.testMode = testMode;
         m.contentJson = R"({"subject":"hi"})";
         for (size_t i = 0; i < addresses.size(); ++i)
-            m.recipients.push_back(
-                recipient(recipientId(id, static_cast<int>(i)), addresses[i], "to"));
+            m.recipients.push_back(recipient(recipientId(id, static_cast<int>(i)), addresses[i],
+                                             store::RecipientRole::To));
         must(enqueueAndWait(backend_->messages(), std::move(m)));
     }
 
@@ -143,7 +143,8 @@ protected:
     }
 
     std::string stateOf(const std::string& id) {
-        return backend_->messages().findRecipient(id)->state;
+        return std::string(
+            store::recipientStateName(backend_->messages().findRecipient(id).value()->state));
     }
 
     TempDir dir_;

@@ -428,8 +428,8 @@ TEST_F(SqliteAuditStoreTest, ConcurrentRecordersAndSendsAllCommit) {
         NewMessage m;
         m.messageId = test_support::cat("m", std::to_string(i));
         m.contentJson = "{}";
-        m.recipients.push_back(
-            test_support::recipient(test_support::cat(m.messageId, "-r0"), "a@example.com", "to"));
+        m.recipients.push_back(test_support::recipient(test_support::cat(m.messageId, "-r0"),
+                                                       "a@example.com", RecipientRole::To));
         ASSERT_TRUE(test_support::enqueueAndWait(backend_.messages(), std::move(m)).ok());
     }
     for (auto& th : threads) th.join();

@@ -332,8 +332,8 @@ TEST_F(SqliteCredentialStoreTest, DeleteUserRemovesItsRetiredKeysButNotItsMessag
     m.apiUserName = gone.name;
     m.createdAtMs = 3000;
     m.contentJson = "{}";
-    m.recipients.push_back(
-        test_support::recipient(test_support::recipientId("m1", 0), "user@example.com", "to"));
+    m.recipients.push_back(test_support::recipient(test_support::recipientId("m1", 0),
+                                                   "user@example.com", RecipientRole::To));
     ASSERT_TRUE(test_support::enqueueAndWait(backend_.messages(), m).ok());
 
     ASSERT_TRUE(store_.deleteUser(gone.id).ok());
@@ -342,7 +342,7 @@ TEST_F(SqliteCredentialStoreTest, DeleteUserRemovesItsRetiredKeysButNotItsMessag
     EXPECT_TRUE(must(store_.retiredKeys(gone.id)).empty());
     EXPECT_EQ(countRows(options().path, "retired_keys"), 1);
     EXPECT_EQ(must(store_.retiredKeys(kept.id)).size(), 1u);
-    EXPECT_EQ(backend_.messages().recipientsOf("m1").size(), 1u);
+    EXPECT_EQ(backend_.messages().recipientsOf("m1").value().size(), 1u);
 
     // A second delete finds nothing; the name is free again, under a new id.
     auto again = store_.deleteUser(gone.id);

@@ -47,7 +47,8 @@ NewMessage makeMessage(const std::string& id, int recipients = 3, bool testMode 
     m.createdAtMs = kCreatedAt;
     m.testMode = testMode;
     m.contentJson = R"({"from":"shop@example.com","subject":"Hi"})";
-    static const char* kRoles[] = {"to", "cc", "bcc"};
+    static const RecipientRole kRoles[] = {RecipientRole::To, RecipientRole::Cc,
+                                           RecipientRole::Bcc};
     for (int i = 0; i < recipients; ++i) {
         m.recipients.push_back(test_support::recipient(
             recipientId(id, i), cat("user", std::to_string(i), "@example.com"), kRoles[i % 3]));
@@ -162,21 +163,21 @@ TEST_F(SqliteMessageStoreTest, EnqueueStoresMessageAttachmentsAndRecipients) {
     ASSERT_TRUE(outcomes_.waitFor(1));
     EXPECT_FALSE(outcomes_.of("m1").has_value());
 
-    auto r = store().findRecipient(recipientId("m1", 1));
+    auto r = store().findRecipient(recipientId("m1", 1)).value();
     ASSERT_TRUE(r.has_value());
     EXPECT_EQ(r->id, recipientId("m1", 1));
     EXPECT_EQ(r->messageId, "m1");
     EXPECT_EQ(r->address, "user1@example.com");
-    EXPECT_EQ(r->role, "cc");
-    EXPECT_EQ(r->state, "queued");
+    EXPECT_EQ(r->role, RecipientRole::Cc);
+    EXPECT_EQ(r->state, RecipientState::Queued);
     EXPECT_EQ(r->createdAtMs, kCreatedAt);
 
-    auto all = store().recipientsOf("m1");
+    auto all = store().recipientsOf("m1").value();
     ASSERT_EQ(all.size(), 3u);
     EXPECT_EQ(all[0].id, recipientId("m1", 0));
     EXPECT_EQ(all[1].id, recipientId("m1", 1));
     EXPECT_EQ(all[2].id, recipientId("m1", 2));
-    EXPECT_EQ(all[2].role, "bcc");
+    EXPECT_EQ(all[2].role, RecipientRole::Bcc);
 
     SQLite::Database raw(path(), SQLite::OPEN_READONLY);
     SQLite::Statement msg(raw,
@@ -220,7 +221,8 @@ TEST_F(SqliteMessageStoreTest, TestModeRecipientsAreQueuedWithTheFlagOnTheMessag
     enqueue("t1", 2, /*testMode=*/true);
     ASSERT_TRUE(outcomes_.waitFor(1));
     EXPECT_FALSE(outcomes_.of("t1").has_value());
-    for (const auto& r : store().recipientsOf("t1")) EXPECT_EQ(r.state, "queued");
+    for (const auto& r : must(store().recipientsOf("t1")))
+        EXPECT_EQ(r.state, RecipientState::Queued);
 
     SQLite::Database raw(path(), SQLite::OPEN_READONLY);
     EXPECT_EQ(raw.execAndGet("SELECT count(*) FROM recipients WHERE message_id = 't1' "
@@ -231,8 +233,8 @@ TEST_F(SqliteMessageStoreTest, TestModeRecipientsAreQueuedWithTheFlagOnTheMessag
 }
 
 TEST_F(SqliteMessageStoreTest, UnknownIdsFindNothing) {
-    EXPECT_FALSE(store().findRecipient("nope").has_value());
-    EXPECT_TRUE(store().recipientsOf("nope").empty());
+    EXPECT_FALSE(store().findRecipient("nope").value().has_value());
+    EXPECT_TRUE(store().recipientsOf("nope").value().empty());
 }
 
 TEST_F(SqliteMessageStoreTest, CallbackRunsOnStoreThreadAfterTheCommit) {
@@ -272,7 +274,7 @@ TEST_F(SqliteMessageStoreTest, ConcurrentEnqueueFromManyThreadsAllCommit) {
     EXPECT_EQ(countRows(path(), "messages"), static_cast<int64_t>(kTotal));
     EXPECT_EQ(countRows(path(), "recipients"), static_cast<int64_t>(kTotal * 3));
     open();
-    auto rs = store().recipientsOf("t15-m199");
+    auto rs = store().recipientsOf("t15-m199").value();
     ASSERT_EQ(rs.size(), 3u);
     EXPECT_EQ(rs[2].id, recipientId("t15-m199", 2));
 }
@@ -323,10 +325,10 @@ TEST_F(SqliteMessageStoreTest, DuplicateMessageIdConflictsWhileRestOfBatchCommit
     EXPECT_FALSE(outcomes_.of("b").has_value());
     EXPECT_FALSE(outcomes_.of("c").has_value());
 
-    EXPECT_EQ(store().recipientsOf("a").size(), 2u);
-    EXPECT_FALSE(store().findRecipient(recipientId("dup", 0)).has_value());
-    EXPECT_EQ(store().recipientsOf("b").size(), 2u);
-    EXPECT_EQ(store().recipientsOf("c").size(), 2u);
+    EXPECT_EQ(store().recipientsOf("a").value().size(), 2u);
+    EXPECT_FALSE(store().findRecipient(recipientId("dup", 0)).value().has_value());
+    EXPECT_EQ(store().recipientsOf("b").value().size(), 2u);
+    EXPECT_EQ(store().recipientsOf("c").value().size(), 2u);
     EXPECT_EQ(countRows(path(), "messages"), 3);
 }
 
@@ -342,11 +344,11 @@ TEST_F(SqliteMessageStoreTest, DuplicateRecipientIdRollsBackTheWholeMessage) {
     store().enqueue(std::move(m), outcomes_.callback("second"));
     ASSERT_TRUE(outcomes_.waitFor(2));
     EXPECT_EQ(outcomes_.of("second"), StoreError::Kind::Conflict);
-    EXPECT_TRUE(store().recipientsOf("second").empty());
-    EXPECT_FALSE(store().findRecipient(recipientId("second", 0)).has_value());
+    EXPECT_TRUE(store().recipientsOf("second").value().empty());
+    EXPECT_FALSE(store().findRecipient(recipientId("second", 0)).value().has_value());
     EXPECT_EQ(countRows(path(), "messages"), 1);
     EXPECT_EQ(countRows(path(), "attachments"), 0);
-    EXPECT_EQ(store().findRecipient(recipientId("first", 0))->messageId, "first");
+    EXPECT_EQ(store().findRecipient(recipientId("first", 0)).value()->messageId, "first");
 }
 
 TEST_F(SqliteMessageStoreTest, StopDrainsPendingWorkThenRefusesNewWork) {
@@ -368,10 +370,10 @@ TEST_F(SqliteMessageStoreTest, StopDrainsPendingWorkThenRefusesNewWork) {
     });
     EXPECT_TRUE(answered);  // at once, on the caller's thread
     EXPECT_EQ(kind, StoreError::Kind::Unavailable);
-    EXPECT_TRUE(store().recipientsOf("late").empty());
+    EXPECT_TRUE(store().recipientsOf("late").value().empty());
 
     // Reads still work, and stopping again is harmless.
-    EXPECT_EQ(store().recipientsOf("s9").size(), 2u);
+    EXPECT_EQ(store().recipientsOf("s9").value().size(), 2u);
     EXPECT_TRUE(store().ping());
     store().stop();
 }
@@ -408,14 +410,14 @@ TEST_F(SqliteMessageStoreTest, PerRecipientContentRoundTripsAndFallsBackToTheMes
     m.recipients[2].contentJson = R"({"subject":"Hi \u00c9va","html":"<p>\n</p>"})";
     ASSERT_TRUE(enqueueAndWait(store(), m).ok());
 
-    auto all = store().recipientsOf("p1");
+    auto all = store().recipientsOf("p1").value();
     ASSERT_EQ(all.size(), 3u);
     EXPECT_EQ(all[0].contentJson, m.recipients[0].contentJson);
     EXPECT_EQ(all[1].contentJson, m.contentJson);  // none of its own
     EXPECT_EQ(all[2].contentJson, m.recipients[2].contentJson);
-    EXPECT_EQ(store().findRecipient(recipientId("p1", 0))->contentJson,
+    EXPECT_EQ(store().findRecipient(recipientId("p1", 0)).value()->contentJson,
               m.recipients[0].contentJson);
-    EXPECT_EQ(store().findRecipient(recipientId("p1", 1))->contentJson, m.contentJson);
+    EXPECT_EQ(store().findRecipient(recipientId("p1", 1)).value()->contentJson, m.contentJson);
 
     // Stored once: no copy of the message's content for recipients without their own.
     SQLite::Database raw(path(), SQLite::OPEN_READONLY);
@@ -446,7 +448,7 @@ TEST_F(SqliteMessageStoreTest, SameSendRequestIdTwiceIsADuplicateWithTheFirstRes
     EXPECT_EQ(second.error().existingResponse, R"({"first":1})");
 
     // Nothing of the second request was queued, and the record still answers the first.
-    EXPECT_TRUE(store().recipientsOf("s2").empty());
+    EXPECT_TRUE(store().recipientsOf("s2").value().empty());
     EXPECT_EQ(countRows(path(), "messages"), 1);
     EXPECT_EQ(countRows(path(), "recipients"), 3);
     EXPECT_EQ(countRows(path(), "send_requests"), 1);
@@ -482,7 +484,7 @@ TEST_F(SqliteMessageStoreTest, SendRequestIdIsAcceptedAgainAfterAnHour) {
     const int64_t later = kCreatedAt + kHourMs + 1;
     ASSERT_TRUE(
         enqueueAndWait(store(), withRequest(makeMessage("h3"), "req", "third", later)).ok());
-    EXPECT_EQ(store().recipientsOf("h3").size(), 3u);
+    EXPECT_EQ(store().recipientsOf("h3").value().size(), 3u);
     EXPECT_EQ(countRows(path(), "messages"), 2);
     EXPECT_EQ(countRows(path(), "send_requests"), 1);
     EXPECT_EQ(must(store().findSendRequest(2, "req", later)), "third");
@@ -548,7 +550,7 @@ TEST_F(SqliteMessageStoreTest, ConcurrentEnqueuesOfOneSendRequestIdQueueExactlyO
         }
         EXPECT_EQ(countRows(db, "messages"), 1);
         EXPECT_EQ(countRows(db, "recipients"), 3);
-        EXPECT_EQ(backend.messages().recipientsOf(winner).size(), 3u);
+        EXPECT_EQ(backend.messages().recipientsOf(winner).value().size(), 3u);
         EXPECT_EQ(must(backend.messages().findSendRequest(2, "same", 0)), cat("resp-", winner));
     }
 }
@@ -569,7 +571,7 @@ TEST_F(SqliteMessageStoreTest, SameSendRequestIdTwiceInOneBatchTheEarlierWins) {
     const StoreError dup = outcomes_.errorOf("b3");
     EXPECT_EQ(dup.kind, StoreError::Kind::Duplicate);
     EXPECT_EQ(dup.existingResponse, "first");
-    EXPECT_TRUE(store().recipientsOf("b3").empty());
+    EXPECT_TRUE(store().recipientsOf("b3").value().empty());
     EXPECT_EQ(countRows(path(), "messages"), 3);
     EXPECT_EQ(must(store().findSendRequest(2, "req", 0)), "first");
 }
@@ -580,7 +582,8 @@ TEST_F(SqliteMessageStoreTest, ARefusedMessageDoesNotClaimItsSendRequestId) {
     // The message id collides, so the message is refused: its request id must stay free, or
     // the client's corrected retry would be answered "duplicate" with nothing queued.
     NewMessage clash = withRequest(makeMessage("taken"), "req", "clash");
-    clash.recipients = {test_support::recipient(recipientId("clash", 0), "a@example.com", "to")};
+    clash.recipients = {
+        test_support::recipient(recipientId("clash", 0), "a@example.com", RecipientRole::To)};
     auto refused = enqueueAndWait(store(), clash);
     ASSERT_FALSE(refused.ok());
     EXPECT_EQ(refused.error().kind, StoreError::Kind::Conflict);
@@ -667,10 +670,10 @@ TEST_F(SqliteMessageStoreTest, OneBadMessageInABatchIsRefusedAloneAndLeavesNoReq
     EXPECT_EQ(outcomes_.errorOf("k3").existingResponse, "one");
 
     EXPECT_EQ(countRows(path(), "messages"), 4);  // taken, k1, k2, k4
-    EXPECT_EQ(store().recipientsOf("k1").size(), 3u);
-    EXPECT_EQ(store().recipientsOf("k4").size(), 3u);
-    EXPECT_FALSE(store().findRecipient(recipientId("clash", 0)).has_value());
-    EXPECT_TRUE(store().recipientsOf("k3").empty());
+    EXPECT_EQ(store().recipientsOf("k1").value().size(), 3u);
+    EXPECT_EQ(store().recipientsOf("k4").value().size(), 3u);
+    EXPECT_FALSE(store().findRecipient(recipientId("clash", 0)).value().has_value());
+    EXPECT_TRUE(store().recipientsOf("k3").value().empty());
     EXPECT_FALSE(must(store().findSendRequest(2, "req-clash", 0)).has_value());
     EXPECT_EQ(must(store().findSendRequest(2, "req-1", 0)), "one");
     EXPECT_EQ(must(store().findSendRequest(2, "req-2", 0)), "two");
@@ -843,7 +846,7 @@ TEST_F(SqliteMessageStoreTest, RowsWrittenWithoutForeignKeyChecksStillHoldThemAn
     raw.exec("DELETE FROM messages WHERE id = 'fk'");
     EXPECT_EQ(countRows(path(), "recipients"), 1);
     EXPECT_EQ(countRows(path(), "attachments"), 0);
-    EXPECT_EQ(store().recipientsOf("other").size(), 1u);
+    EXPECT_EQ(store().recipientsOf("other").value().size(), 1u);
 }
 
 // Message ids where one is a prefix of another (never so for real ids, which all end in
@@ -860,16 +863,16 @@ TEST_F(SqliteMessageStoreTest, RecipientsOfAMessageAreExactlyItsOwnInInsertionOr
     m2.createdAtMs = kCreatedAt + 3;
     for (const NewMessage& m : {m1, m10, m19, m2}) ASSERT_TRUE(enqueueAndWait(store(), m).ok());
 
-    auto all = store().recipientsOf("q1");
+    auto all = store().recipientsOf("q1").value();
     ASSERT_EQ(all.size(), 12u);
     for (int i = 0; i < 12; ++i) {
         EXPECT_EQ(all[i].id, recipientId("q1", i));
         EXPECT_EQ(all[i].messageId, "q1");
     }
-    ASSERT_EQ(store().recipientsOf("q10").size(), 2u);
-    EXPECT_EQ(store().recipientsOf("q10")[1].id, recipientId("q10", 1));
-    ASSERT_EQ(store().recipientsOf("q19").size(), 1u);
-    EXPECT_TRUE(store().recipientsOf("q").empty());
+    ASSERT_EQ(store().recipientsOf("q10").value().size(), 2u);
+    EXPECT_EQ(store().recipientsOf("q10").value()[1].id, recipientId("q10", 1));
+    ASSERT_EQ(store().recipientsOf("q19").value().size(), 1u);
+    EXPECT_TRUE(store().recipientsOf("q").value().empty());
 
     auto recent = must(store().recentMessages(1, 10));
     ASSERT_EQ(recent.size(), 4u);

@@ -36,8 +36,8 @@ protected:
         m.testMode = testMode;
         m.contentJson = R"({"subject":"s"})";
         for (int i = 0; i < n; ++i)
-            m.recipients.push_back(
-                recipient(recipientId(id, i), cat("u", std::to_string(i), "@x.io"), "to"));
+            m.recipients.push_back(recipient(
+                recipientId(id, i), cat("u", std::to_string(i), "@x.io"), RecipientRole::To));
         must(enqueueAndWait(backend_->messages(), std::move(m)));
     }
 
@@ -54,7 +54,8 @@ protected:
     }
 
     std::string stateOf(const std::string& id) {
-        return backend_->messages().findRecipient(id)->state;
+        return std::string(
+            store::recipientStateName(backend_->messages().findRecipient(id).value()->state));
     }
 
     OutcomeWrite outcome(const std::string& id, RecipientState s, int64_t at) {

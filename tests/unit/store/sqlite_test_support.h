@@ -55,12 +55,12 @@ inline std::string recipientId(std::string_view messageId, int index) {
 
 // A recipient, optionally with its own content. `Recipient{id, address, role}` leaves
 // contentJson out, which -Wextra (missing-field-initializers) rejects.
-inline Recipient recipient(std::string id, std::string address, std::string role,
+inline Recipient recipient(std::string id, std::string address, RecipientRole role,
                            std::string contentJson = {}) {
     Recipient r;
     r.id = std::move(id);
     r.address = std::move(address);
-    r.role = std::move(role);
+    r.role = role;
     r.contentJson = std::move(contentJson);
     return r;
 }

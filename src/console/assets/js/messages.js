@@ -4,9 +4,13 @@
 // recipient's state last changed.
 (() => {
   const { el, api, flash, describe, fmtTime } = SC;
+  // The recipient states of src/store/records.h (RecipientState).
   const STATES = {
-    queued: 'Queued (waiting for delivery)', sending: 'Being sent', sent: 'Sent',
-    deferred: 'Deferred (will retry)', failed: 'Failed', test: 'Test mode: accepted, never sent',
+    queued: 'Queued (waiting for delivery)', sending: 'Being sent', delivered: 'Delivered',
+    deferred: 'Deferred (will retry)', bounced: 'Bounced', expired: 'Expired (gave up)',
+    suppressed: 'Suppressed (address on the suppression list)',
+    sandbox: 'Test mode: accepted, never sent', submitted: 'Submitted to the SMS gateway',
+    undeliverable: 'Undeliverable', rejected: 'Rejected by the SMS gateway', failed: 'Failed',
   };
   async function load() {
     flash('');
