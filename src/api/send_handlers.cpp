@@ -514,7 +514,8 @@ void SendApi::sendEmail(const SendRoute& route, const http::Request& req,
                 if (!rendered) return emailSubstitutionTooLarge(limits_);
                 *to = std::move(*rendered);
             }
-            if (domain::hasLineBreak(out.subject) || out.subject.size() > domain::kMaxSubjectBytes) {
+            if (domain::hasLineBreak(out.subject) ||
+                out.subject.size() > domain::kMaxSubjectBytes) {
                 return badParam("email.xsmtpapi_invalid",
                                 "xsmtpapi substitution for recipient " + std::to_string(index) +
                                     " makes the subject invalid (a line break, or over " +
