@@ -49,8 +49,15 @@ class InstalledLibraryTest(harness.ServerTestCase):
             f.write(cmakelists)
         out = os.path.join(root, "example-build")
         env = {k: v for k, v in os.environ.items() if not k.startswith("CCACHE")}
+        # A sanitized build installs a sanitized library, which only a program built the same
+        # way can load (the ASan runtime must come first): build the example as the library was.
+        sanitize = []
+        with open(os.path.join(build_dir, "CMakeCache.txt")) as cache:
+            if any(line.strip() == "SC_SANITIZE:BOOL=ON" for line in cache):
+                sanitize = ["-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined",
+                            "-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined"]
         self.run_ok(["cmake", "-S", src, "-B", out, "-G", "Ninja",
-                     f"-DCMAKE_PREFIX_PATH={prefix}"], env=env)
+                     f"-DCMAKE_PREFIX_PATH={prefix}", *sanitize], env=env)
         self.run_ok(["cmake", "--build", out], env=env)
 
         # pkg-config finds the same installation.
