@@ -538,6 +538,7 @@ Result<json, ApiError> ManagementApi::userView(const store::ApiUser& u) {
               {"testMode", u.policy.testMode},
               {"ipAllowlist", u.policy.ipAllowlist}};
     if (u.kind == store::UserKind::Email) j["senderDomains"] = u.policy.senderDomains;
+    if (u.kind == store::UserKind::Sms) j["smsRoute"] = u.policy.smsRoute;
     j["rateLimitPerMinute"] = u.policy.rateLimitPerMinute;
     j["dailyQuota"] = u.policy.dailyQuota;
     j["keyFingerprint"] = u.keyFingerprint;
@@ -580,7 +581,8 @@ http::Response ManagementApi::createUser(const Context& ctx, store::UserKind kin
     if (name == ctx.body.end() || !name->is_string()) {
         return errorOut(badRequest("the body needs a \"name\" string"));
     }
-    auto patch = parsePolicyPatch(ctx.body, kind, /*allowDisabled=*/false, {"name"});
+    auto patch =
+        parsePolicyPatch(ctx.body, kind, /*allowDisabled=*/false, {"name"}, options_.smsRoutes);
     if (!patch) return errorOut(patch.error());
     store::UserPolicy policy;
     bool disabled = false;
@@ -609,7 +611,7 @@ http::Response ManagementApi::patchUser(const Context& ctx, store::UserKind kind
     // Ownership first: another account's user is a 404 whatever the body says.
     auto u = ownedUser(ctx, kind, name);
     if (!u) return errorOut(u.error());
-    auto patch = parsePolicyPatch(ctx.body, kind, /*allowDisabled=*/true, {});
+    auto patch = parsePolicyPatch(ctx.body, kind, /*allowDisabled=*/true, {}, options_.smsRoutes);
     if (!patch) return errorOut(patch.error());
     store::UserPolicy policy = u->policy;
     bool disabled = u->disabled;

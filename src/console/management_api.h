@@ -41,6 +41,8 @@ namespace sc::console {
 inline constexpr std::string_view kApiPrefix = "/console/api/";
 
 struct ManagementOptions {
+    // The server's [[sms_route]] names: the routes an SMS user may choose (smsRoute).
+    std::vector<std::string> smsRoutes;
     // Absolute lifetime of a session (Max-Age of the cookie and expiry in the store).
     std::chrono::seconds sessionTtl{12 * 3600};
     // Adds "; Secure" to the cookie. Wire it to "the listener speaks TLS" (or a TLS proxy).

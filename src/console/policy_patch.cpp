@@ -75,7 +75,7 @@ bool isHostname(std::string_view name) {
 
 Result<PolicyPatch, api::ApiError> parsePolicyPatch(
     const nlohmann::json& body, store::UserKind kind, bool allowDisabled,
-    std::initializer_list<std::string_view> otherKeys) {
+    std::initializer_list<std::string_view> otherKeys, const std::vector<std::string>& smsRoutes) {
     if (!body.is_object()) return fail(badRequest("the body must be a JSON object"));
     PolicyPatch p;
     for (const auto& [key, v] : body.items()) {
@@ -142,12 +142,35 @@ Result<PolicyPatch, api::ApiError> parsePolicyPatch(
             auto n = countField(v, "dailyQuota");
             if (!n) return fail(std::move(n).error());
             p.dailyQuota = *n;
+        } else if (key == "smsRoute") {
+            if (kind != store::UserKind::Sms) {
+                return fail(badRequest("smsRoute applies only to SMS users"));
+            }
+            if (!v.is_string()) return fail(badRequest("smsRoute must be a string"));
+            auto route = v.get<std::string>();
+            // Only a route this server has: a typo would otherwise leave the user's messages on
+            // the prefix/default route without anyone noticing.
+            if (!route.empty() &&
+                std::find(smsRoutes.begin(), smsRoutes.end(), route) == smsRoutes.end()) {
+                std::string names;
+                for (const auto& r : smsRoutes) names += (names.empty() ? "" : ", ") + r;
+                return fail(api::ApiError{
+                    400,
+                    "console.unknown_route",
+                    route.size() > 64
+                        ? std::string("no such SMS route")
+                        : strCat("no SMS route named ", quote(route), "; this server has ",
+                                 names.empty() ? std::string("none") : names),
+                    {}});
+            }
+            p.smsRoute = std::move(route);
         } else {
-            return fail(
-                badRequest(strCat("unknown field ", quote(key), "; the fields are purpose, ",
-                                  allowDisabled ? "disabled, " : "", "testMode, ipAllowlist, ",
-                                  kind == store::UserKind::Email ? "senderDomains, " : "",
-                                  "rateLimitPerMinute and dailyQuota")));
+            return fail(badRequest(
+                strCat("unknown field ", quote(key), "; the fields are purpose, ",
+                       allowDisabled ? "disabled, " : "", "testMode, ipAllowlist, ",
+                       kind == store::UserKind::Email ? "senderDomains, " : "",
+                       kind == store::UserKind::Sms ? "rateLimitPerMinute, dailyQuota and smsRoute"
+                                                    : "rateLimitPerMinute and dailyQuota")));
         }
     }
     return p;
@@ -161,6 +184,7 @@ void PolicyPatch::applyTo(store::UserPolicy& policy, bool& isDisabled) const {
     if (senderDomains) policy.senderDomains = *senderDomains;
     if (rateLimitPerMinute) policy.rateLimitPerMinute = *rateLimitPerMinute;
     if (dailyQuota) policy.dailyQuota = *dailyQuota;
+    if (smsRoute) policy.smsRoute = *smsRoute;
 }
 
 }  // namespace sc::console

@@ -30,6 +30,7 @@ struct PolicyPatch {
     std::optional<std::vector<std::string>> senderDomains;  // email users only
     std::optional<int64_t> rateLimitPerMinute;
     std::optional<int64_t> dailyQuota;
+    std::optional<std::string> smsRoute;  // SMS users only; "" clears the choice
 
     void applyTo(store::UserPolicy& policy, bool& disabled) const;
 };
@@ -38,10 +39,12 @@ struct PolicyPatch {
 // PATCH it afterwards); `otherKeys` are keys the caller reads itself (e.g. "name"). Unknown keys
 // are refused so that a typo ("ipAllowList") is not silently ignored.
 // Errors: console.bad_request (shape, type, unknown key), console.invalid_value (range),
-// console.invalid_cidr, console.invalid_domain.
+// console.invalid_cidr, console.invalid_domain, console.unknown_route (an `smsRoute` that is not
+// one of `smsRoutes`, the server's [[sms_route]] names).
 Result<PolicyPatch, api::ApiError> parsePolicyPatch(
     const nlohmann::json& body, store::UserKind kind, bool allowDisabled,
-    std::initializer_list<std::string_view> otherKeys);
+    std::initializer_list<std::string_view> otherKeys,
+    const std::vector<std::string>& smsRoutes = {});
 
 // RFC 1123 host name: dot-separated labels of 1..63 letters, digits and '-', not starting or
 // ending with '-', at most 253 characters, no trailing dot.

@@ -156,6 +156,7 @@ int runServer(const Settings& settings) {
     console::ManagementOptions consoleOptions;
     consoleOptions.secureCookies = settings.secureCookies;
     consoleOptions.sessionTtl = std::chrono::seconds(settings.sessionTtl);
+    for (const auto& r : settings.smsRoutes) consoleOptions.smsRoutes.push_back(r.name);
     console::ManagementApi consoleApi(
         {rt->backend->credentials(), rt->backend->sessions(), rt->backend->audit(), *rt->issuer,
          rt->backend->templates(), rt->clock, rt->random, consolePool},
@@ -240,6 +241,8 @@ int main(int argc, char** argv) {
         bool revokeOld = false;
     };
     UserCommands emailUser, smsUser;
+    CLI::App* smsSetRoute = nullptr;
+    std::string smsRouteName;
     for (auto [cmd, kind, desc, sms] :
          {std::tuple{&emailUser, "email-user", "Email API users (API_USER / API_KEY)", false},
           std::tuple{&smsUser, "sms-user", "SMS API users (SMS_USER / SMS_KEY)", true}}) {
@@ -259,6 +262,14 @@ int main(int argc, char** argv) {
         cmd->enable = group->add_subcommand("enable", "accept the user's requests again");
         for (auto* sub : {cmd->create, cmd->reset, cmd->disable, cmd->enable}) {
             sub->add_option("NAME", cmd->name, "user name: ^[a-z][a-z0-9_]{5,63}$")->required();
+        }
+        if (sms) {
+            smsSetRoute = group->add_subcommand(
+                "set-route", "send this user's SMS over a named [[sms_route]] (\"\" clears)");
+            smsSetRoute->add_option("NAME", cmd->name, "SMS_USER")->required();
+            smsSetRoute->add_option("ROUTE", smsRouteName, "an [[sms_route]] name, or \"\"")
+                ->required();
+            smsSetRoute->fallthrough();
         }
         cmd->list = group->add_subcommand("list", "list an account's users (never their keys)");
         cmd->list->add_option("--account", cmd->account, "owning account's e-mail")->required();
@@ -328,6 +339,8 @@ int main(int argc, char** argv) {
                           : sc::app::runEmailTemplate(*settings, what.second, templateAccount,
                                                       invokeName, fields);
     }
+    if (smsSetRoute->parsed())
+        return sc::app::runSmsUserSetRoute(*settings, smsUser.name, smsRouteName);
     for (auto [cmd, sms] : {std::pair{&emailUser, false}, std::pair{&smsUser, true}}) {
         if (cmd->create->parsed())
             return sc::app::runUserCreate(*settings, sms, cmd->name, cmd->account);

@@ -174,6 +174,39 @@ int runUserSetDisabled(const Settings& settings, bool sms, const std::string& na
     return 0;
 }
 
+int runSmsUserSetRoute(const Settings& settings, const std::string& name,
+                       const std::string& route) {
+    // The same rule as the management API: only a route this configuration has, or "" to clear.
+    if (!route.empty()) {
+        bool known = false;
+        for (const auto& r : settings.smsRoutes) known |= r.name == route;
+        if (!known) {
+            std::string names;
+            for (const auto& r : settings.smsRoutes) names += (names.empty() ? "" : ", ") + r.name;
+            std::cerr << "sendcloudd: no [[sms_route]] named " << route << " in the configuration"
+                      << (names.empty() ? std::string(" (it has none)") : " (it has " + names + ")")
+                      << "\n";
+            return 1;
+        }
+    }
+    auto rt = openRuntime(settings);
+    if (!rt) return 1;
+    auto user = findUserOfKind(*rt, /*sms=*/true, name);
+    if (!user) return 1;
+    store::UserPolicy policy = user->policy;
+    policy.smsRoute = route;
+    auto r = rt->backend->credentials().updateUser(user->id, policy, user->disabled);
+    if (!r) {
+        std::cerr << "sendcloudd: " << r.error().message << "\n";
+        return 1;
+    }
+    std::cout << "SMS_USER " << name
+              << (route.empty() ? std::string(" takes the route of each number's prefix again")
+                                : " sends over route " + route)
+              << " (a running server within 30 s)\n";
+    return 0;
+}
+
 int runUserList(const Settings& settings, bool sms, const std::string& accountEmail) {
     auto rt = openRuntime(settings);
     if (!rt) return 1;

@@ -16,6 +16,8 @@ int runUserCreate(const Settings& settings, bool sms, const std::string& name,
                   const std::string& accountEmail);
 int runUserReset(const Settings& settings, bool sms, const std::string& name, bool revokeOld);
 int runUserSetDisabled(const Settings& settings, bool sms, const std::string& name, bool disabled);
+// `sms-user set-route NAME ROUTE` ("" clears the choice): docs/delivery.md, "Which route".
+int runSmsUserSetRoute(const Settings& settings, const std::string& name, const std::string& route);
 int runUserList(const Settings& settings, bool sms, const std::string& accountEmail);
 
 }  // namespace sc::app

@@ -3,6 +3,10 @@
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
 #include <boost/asio/post.hpp>
 
 #include "delivery/sms/kannel_dlr.h"
@@ -21,6 +25,46 @@ std::string kannelDlrToken(const Runtime& rt, const std::string& route) {
     hex.pop_back();
     return hex;
 }
+
+namespace {
+
+// The route each SMS_USER chose (`sms-user set-route`, the console), read through the credential
+// store and kept 30 s, so an SMS costs no store read and a change reaches a running server (and
+// every node) within that time. A store failure answers the last known choice, or none.
+class SmsUserRoutes {
+public:
+    SmsUserRoutes(store::CredentialStore& credentials, const Clock& clock)
+        : credentials_(credentials), clock_(clock) {}
+
+    std::string routeOf(int64_t userId) {
+        const int64_t now = clock_.nowMillis();
+        std::lock_guard lock(mutex_);
+        auto it = cache_.find(userId);
+        if (it != cache_.end() && now - it->second.readAtMs < kCacheMs) return it->second.route;
+        auto user = credentials_.findUserById(userId);
+        if (!user) return it != cache_.end() ? it->second.route : std::string();
+        std::string route = user.value() ? user.value()->policy.smsRoute : std::string();
+        // Bounded: one entry per SMS user that sent in the last 30 s, dropped wholesale when the
+        // map grows past what any deployment has.
+        if (cache_.size() >= kMaxEntries) cache_.clear();
+        cache_[userId] = Entry{route, now};
+        return route;
+    }
+
+private:
+    static constexpr int64_t kCacheMs = 30'000;
+    static constexpr size_t kMaxEntries = 100'000;
+    struct Entry {
+        std::string route;
+        int64_t readAtMs = 0;
+    };
+    store::CredentialStore& credentials_;
+    const Clock& clock_;
+    std::mutex mutex_;
+    std::unordered_map<int64_t, Entry> cache_;
+};
+
+}  // namespace
 
 std::string dlrBaseUrlFor(const SmsRouteConfig& route, const Settings& settings) {
     std::string base = route.dlrBaseUrl.empty() ? settings.publicUrl : route.dlrBaseUrl;
@@ -49,6 +93,10 @@ std::string registerSmsAgent(Delivery& d, Runtime& rt, const Settings& settings)
         }
     }
     delivery::sms::SmsAgentOptions options;
+    auto userRoutes = std::make_shared<SmsUserRoutes>(rt.backend->credentials(), rt.clock);
+    options.userRoute = [userRoutes](const queue::MessageContent& m) {
+        return userRoutes->routeOf(m.apiUserId);
+    };
     const Runtime* runtime = &rt;
     options.dlrToken = [runtime](const std::string& route) {
         return kannelDlrToken(*runtime, route);

@@ -76,6 +76,9 @@ struct UserPolicy {
     std::vector<std::string> senderDomains;  // email users: allowed `from` domains; empty: any
     int64_t rateLimitPerMinute = 0;          // requests; 0: unlimited
     int64_t dailyQuota = 0;                  // accepted recipients per UTC day; 0: unlimited
+    // SMS users: the [[sms_route]] their messages take (docs/delivery.md, "Which route"); empty:
+    // the number's prefix, then the default route, decide.
+    std::string smsRoute;
 };
 
 // An API user as stored. The secret material is opaque here: only src/auth/ interprets it.

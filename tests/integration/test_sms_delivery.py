@@ -267,6 +267,47 @@ class SmppDeliveryTest(SmsDeliveryCase):
         self.wait_states(srv, [long_id], "delivered")
         self.assertEqual(srv.stop(), 0)
 
+    def test_an_sms_user_sends_over_the_route_it_chose(self):
+        default, chosen = self.start_smsc(), self.start_smsc()
+        # "premium" is no default and has no prefixes: only a user's choice sends over it.
+        routes = smpp_route(default.port, name="bulk") + smpp_route(
+            chosen.port, name="premium").replace("default = true", "default = false")
+        srv = self.start_sms_server(routes)
+        config = os.path.join(os.path.dirname(srv.data_dir), "sendcloud.toml")
+        creds = h.provision(srv)
+        default.next_event("bind")
+        chosen.next_event("bind")
+
+        [first] = self.send_sms(srv, creds, PHONE, "by default")
+        self.assertEqual(gsm_text(default.next_event("submit")["sm"]), "by default")
+
+        # An unknown route is refused, naming the routes there are.
+        r = subprocess.run([h.binary(), "sms-user", "set-route", creds.sms_user, "nope",
+                            "--data-dir", srv.data_dir, "--config", config],
+                           capture_output=True, text=True, env=h.child_env())
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("bulk, premium", r.stderr)
+
+        out = h.run_operator(srv.data_dir, "sms-user", "set-route", creds.sms_user, "premium",
+                             "--config", config)
+        self.assertIn("sends over route premium", out)
+        # A running server reads a user's choice at most 30 s old; a restart reads it at once.
+        self.assertEqual(srv.stop(), 0)
+        srv.start()
+        chosen.next_event("bind")
+        [second] = self.send_sms(srv, creds, PHONE, "by choice")
+        self.assertEqual(gsm_text(chosen.next_event("submit")["sm"]), "by choice")
+        self.wait_states(srv, [first, second], "submitted")
+        self.assertEqual([gsm_text(e["sm"]) for e in default.drain() if e["event"] == "submit"],
+                         ["by default"])
+
+        # "" gives the number's prefix and the default route back.
+        h.run_operator(srv.data_dir, "sms-user", "set-route", creds.sms_user, "",
+                       "--config", config)
+        self.assertEqual(db_rows(srv.db_path(), "SELECT sms_route FROM api_users WHERE name = ?",
+                                 (creds.sms_user,)), [("",)])
+        self.assertEqual(srv.stop(), 0)
+
     def test_a_receipt_before_the_submit_is_recorded_is_matched(self):
         # The SMSC sends each receipt (id in decimal) before its submit_sm_resp (id in hex).
         smsc = self.start_smsc("--ids", "hex", "--receipt-first")

@@ -387,6 +387,10 @@ CREATE INDEX auth_events_by_account ON auth_events(account_id, id);
 CREATE INDEX auth_events_by_time ON auth_events(at_ms);
 CREATE INDEX auth_events_by_key ON auth_events(user_id, key_fingerprint, at_ms);
 )sql"},
+    // An SMS user may name the route its messages take (sendcloudd sms-user set-route).
+    Migration{9, "the SMS route an SMS user chose", R"sql(
+ALTER TABLE api_users ADD COLUMN sms_route TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 constexpr bool versionsAreContiguous() {

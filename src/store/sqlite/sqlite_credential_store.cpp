@@ -17,9 +17,9 @@ namespace {
     t "id, " t "account_id, " t "name, " t "kind, " t "disabled, " t "key_hash, " t      \
       "key_cipher, " t "key_fingerprint, " t "key_created_at_ms, " t "created_at_ms, " t \
       "purpose, " t "test_mode, " t "ip_allowlist, " t "sender_domains, " t              \
-      "rate_limit_per_minute, " t "daily_quota"
+      "rate_limit_per_minute, " t "daily_quota, " t "sms_route"
 #define SC_USER_COLUMNS SC_USER_COLUMNS_OF("")
-constexpr int kUserColumnCount = 16;
+constexpr int kUserColumnCount = 17;
 constexpr const char* kFindUser = "SELECT " SC_USER_COLUMNS " FROM api_users WHERE name = ?";
 constexpr const char* kFindUserById = "SELECT " SC_USER_COLUMNS " FROM api_users WHERE id = ?";
 constexpr const char* kListUsers =
@@ -27,11 +27,11 @@ constexpr const char* kListUsers =
 constexpr const char* kInsertUser =
     "INSERT INTO api_users (account_id, name, kind, disabled, key_hash, key_cipher, "
     "key_fingerprint, key_created_at_ms, created_at_ms, purpose, test_mode, ip_allowlist, "
-    "sender_domains, rate_limit_per_minute, daily_quota) "
-    "VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING " SC_USER_COLUMNS;
+    "sender_domains, rate_limit_per_minute, daily_quota, sms_route) "
+    "VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING " SC_USER_COLUMNS;
 constexpr const char* kUpdateUser =
     "UPDATE api_users SET purpose = ?, test_mode = ?, ip_allowlist = ?, sender_domains = ?, "
-    "rate_limit_per_minute = ?, daily_quota = ?, disabled = ? "
+    "rate_limit_per_minute = ?, daily_quota = ?, sms_route = ?, disabled = ? "
     "WHERE id = ? RETURNING " SC_USER_COLUMNS;
 constexpr const char* kSetCurrentKey =
     "UPDATE api_users SET key_hash = ?, key_cipher = ?, key_fingerprint = ?, "
@@ -106,6 +106,7 @@ ApiUser readUser(const SQLite::Statement& s, int first = 0) {
     u.policy.senderDomains = fromJsonArray(columnBytes(s, first + 13));
     u.policy.rateLimitPerMinute = s.getColumn(first + 14).getInt64();
     u.policy.dailyQuota = s.getColumn(first + 15).getInt64();
+    u.policy.smsRoute = columnBytes(s, first + 16);
     return u;
 }
 
@@ -155,6 +156,7 @@ void bindPolicy(SQLite::Statement& s, int first, const UserPolicy& p) {
     bindText(s, first + 3, toJsonArray(p.senderDomains));
     bindInt(s, first + 4, p.rateLimitPerMinute);
     bindInt(s, first + 5, p.dailyQuota);
+    bindText(s, first + 6, p.smsRoute);
 }
 
 StoreError notFound(const char* what) {
@@ -335,8 +337,8 @@ Result<ApiUser, StoreError> SqliteCredentialStore::updateUser(int64_t userId,
         return inWriteTransactionIfOk(*conn, [&]() -> Result<ApiUser, StoreError> {
             ScopedStatement s(*conn, kUpdateUser);
             bindPolicy(*s, 1, policy);
-            bindInt(*s, 7, disabled ? 1 : 0);
-            bindInt(*s, 8, userId);
+            bindInt(*s, 8, disabled ? 1 : 0);
+            bindInt(*s, 9, userId);
             auto updated = stepOneUser(s);
             if (!updated) return fail(notFound("no such user"));
             return *std::move(updated);

@@ -129,6 +129,34 @@ TEST(PolicyPatchTest, AppliesOnlyWhatIsPresent) {
     EXPECT_TRUE(disabled);
 }
 
+TEST(PolicyPatchTest, SmsRouteIsOneOfTheServersRoutesAndOnlyForSmsUsers) {
+    const std::vector<std::string> routes{"bulk", "premium"};
+    auto p = parsePolicyPatch({{"smsRoute", "premium"}}, store::UserKind::Sms, true, {}, routes);
+    ASSERT_TRUE(p.ok()) << p.error().hint;
+    store::UserPolicy policy;
+    bool disabled = false;
+    p->applyTo(policy, disabled);
+    EXPECT_EQ(policy.smsRoute, "premium");
+    auto cleared = parsePolicyPatch({{"smsRoute", ""}}, store::UserKind::Sms, true, {}, routes);
+    ASSERT_TRUE(cleared.ok());
+    cleared->applyTo(policy, disabled);
+    EXPECT_EQ(policy.smsRoute, "");
+
+    auto unknown = parsePolicyPatch({{"smsRoute", "nope"}}, store::UserKind::Sms, true, {}, routes);
+    ASSERT_FALSE(unknown.ok());
+    EXPECT_EQ(unknown.error().code, "console.unknown_route");
+    EXPECT_NE(unknown.error().hint.find("bulk, premium"), std::string::npos)
+        << unknown.error().hint;
+    auto none = parsePolicyPatch({{"smsRoute", "bulk"}}, store::UserKind::Sms, true, {});
+    ASSERT_FALSE(none.ok());
+    EXPECT_NE(none.error().hint.find("none"), std::string::npos);
+    auto email = parsePolicyPatch({{"smsRoute", "bulk"}}, store::UserKind::Email, true, {}, routes);
+    ASSERT_FALSE(email.ok());
+    EXPECT_EQ(email.error().code, "console.bad_request");
+    auto notString = parsePolicyPatch({{"smsRoute", 3}}, store::UserKind::Sms, true, {}, routes);
+    ASSERT_FALSE(notString.ok());
+}
+
 TEST(PolicyPatchTest, BoundsListsAndPurpose) {
     nlohmann::json many = nlohmann::json::array();
     for (int i = 0; i < 101; ++i) many.push_back("10.0.0." + std::to_string(i % 250));

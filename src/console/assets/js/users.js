@@ -195,7 +195,9 @@
       isEmail ? el('dt', { text: 'Sender domains' }) : null,
       isEmail ? el('dd', { text: (u.senderDomains || []).join(', ') || 'any domain' }) : null,
       el('dt', { text: 'Rate limit' }), el('dd', { text: u.rateLimitPerMinute ? `${u.rateLimitPerMinute}/minute` : 'none' }),
-      el('dt', { text: 'Daily quota' }), el('dd', { text: u.dailyQuota ? String(u.dailyQuota) : 'none' })));
+      el('dt', { text: 'Daily quota' }), el('dd', { text: u.dailyQuota ? String(u.dailyQuota) : 'none' }),
+      isEmail ? null : el('dt', { text: 'SMS route' }),
+      isEmail ? null : el('dd', { text: u.smsRoute || "by the number's prefix, else the default route" })));
     box.hidden = false;
   }
 
