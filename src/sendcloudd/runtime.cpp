@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "queue/node_id.h"
+#include "sendcloudd/email_delivery.h"
 #include "sendcloudd/sms_delivery.h"
 
 namespace sc::app {
@@ -61,6 +62,7 @@ namespace {
 // Returns why an agent could not start ("" when all did).
 std::string registerDeliveryAgents(Delivery& d, Runtime& rt, const Settings& settings) {
     if (auto e = registerSmsAgent(d, rt, settings); !e.empty()) return e;
+    if (auto e = registerEmailAgent(d, rt, settings); !e.empty()) return e;
     return {};
 }
 

@@ -1,0 +1,26 @@
+#pragma once
+// Email delivery in the server (docs/delivery.md, docs/operations.md "Email delivery"): the SMTP
+// agent built from the --smtp-* settings, with the MIME builder as its message factory, handed to
+// the scheduler for the email channel.
+
+#include <functional>
+#include <string>
+
+#include "common/config.h"
+#include "common/result.h"
+#include "sendcloudd/runtime.h"
+
+namespace sc::app {
+
+// Signs one built message for its From domain (DKIM). Unset until sending domains hold keys the
+// server can load; the agent then sends unsigned. Answers the signed message or why it failed.
+using EmailSigner = std::function<Result<std::string, std::string>(const std::string& fromDomain,
+                                                                   const std::string& message)>;
+
+// With delivery on: creates the SMTP agent on the delivery io_context and registers it for the
+// email channel. Delivery off: nothing. Returns why it could not start (naming the flag or file,
+// never the relay password), or "" on success.
+std::string registerEmailAgent(Delivery& d, Runtime& rt, const Settings& settings,
+                               EmailSigner signer = nullptr);
+
+}  // namespace sc::app
