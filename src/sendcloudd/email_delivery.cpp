@@ -8,11 +8,28 @@
 #include <fstream>
 #include <sstream>
 
+#include "delivery/dkim/domain_keys.h"
+#include "delivery/dkim/opendkim_signer.h"
 #include "delivery/mime/message_builder.h"
 #include "delivery/smtp/mx_resolver.h"
 #include "delivery/smtp/smtp_agent.h"
 
 namespace sc::app {
+
+EmailSigner makeDkimSigner(Runtime& rt) {
+    // Owned by the signer (and so by the agent's message factory); Runtime outlives both.
+    struct Dkim {
+        explicit Dkim(Runtime& rt)
+            : domains(rt.backend->domains(), *rt.keys, rt.random, rt.clock),
+              signer(domains.keySource()) {}
+        delivery::dkim::DomainKeys domains;
+        delivery::dkim::OpenDkimSigner signer;
+    };
+    auto dkim = std::make_shared<Dkim>(rt);
+    return [dkim](const std::string& fromDomain, const std::string& message) {
+        return dkim->signer.sign(fromDomain, message);
+    };
+}
 
 namespace {
 

@@ -12,10 +12,14 @@
 
 namespace sc::app {
 
-// Signs one built message for its From domain (DKIM). Unset until sending domains hold keys the
-// server can load; the agent then sends unsigned. Answers the signed message or why it failed.
+// Signs one built message for its From domain (DKIM). Answers the signed message (unchanged when
+// the domain has no key) or why signing failed.
 using EmailSigner = std::function<Result<std::string, std::string>(const std::string& fromDomain,
                                                                    const std::string& message)>;
+
+// The server's signer: libopendkim with the keys of `sendcloudd domain add` (docs/operations.md,
+// "Sending domains and DKIM"), a rotation picked up within 30 s. Thread-safe.
+EmailSigner makeDkimSigner(Runtime& rt);
 
 // With delivery on: creates the SMTP agent on the delivery io_context and registers it for the
 // email channel. Delivery off: nothing. Returns why it could not start (naming the flag or file,

@@ -62,7 +62,7 @@ namespace {
 // Returns why an agent could not start ("" when all did).
 std::string registerDeliveryAgents(Delivery& d, Runtime& rt, const Settings& settings) {
     if (auto e = registerSmsAgent(d, rt, settings); !e.empty()) return e;
-    if (auto e = registerEmailAgent(d, rt, settings); !e.empty()) return e;
+    if (auto e = registerEmailAgent(d, rt, settings, makeDkimSigner(rt)); !e.empty()) return e;
     return {};
 }
 
