@@ -14,6 +14,7 @@
 
 #include "api/ids.h"
 #include "api/send_handlers.h"
+#include "api/status_handlers.h"
 #include "audit/audit_recorder.h"
 #include "auth/credential_verifier.h"
 #include "auth/lockout.h"
@@ -149,6 +150,14 @@ int runServer(const Settings& settings) {
                          sendLimits);
     http::Router router(api::routerError);
     sendApi.registerRoutes(router);
+    api::StatusApi statusApi(
+        [&sendApi](const api::SendRoute& r, const http::Request& q) {
+            return sendApi.authenticate(r, q);
+        },
+        [&delivery](const std::vector<std::string>& ids) {
+            return delivery->queue->statusOf(ids);
+        });
+    statusApi.registerRoutes(router);
     console::WorkPool consolePool(2);
     console::ManagementOptions consoleOptions;
     consoleOptions.secureCookies = settings.secureCookies;
