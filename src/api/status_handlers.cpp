@@ -58,27 +58,24 @@ Result<std::vector<std::string>, ApiError> parseIds(std::string_view text, std::
 
 // A non-negative integer parameter no larger than `max`; `fallback` when absent.
 Result<size_t, ApiError> sizeParam(const http::ParamMap& params, std::string_view name,
-                                   size_t fallback, size_t max) {
+                                   const char* code, size_t fallback, size_t max) {
     auto v = params.get(name);
     if (!v) return fallback;
     if (v->empty() || v->size() > 9) {
         return fail(badRequest(
-            "status.bad_" + std::string(name),
-            std::string(name) + " must be a whole number from 0 to " + std::to_string(max)));
+            code, std::string(name) + " must be a whole number from 0 to " + std::to_string(max)));
     }
     size_t n = 0;
     for (char c : *v) {
         if (c < '0' || c > '9') {
-            return fail(badRequest(
-                "status.bad_" + std::string(name),
-                std::string(name) + " must be a whole number from 0 to " + std::to_string(max)));
+            return fail(badRequest(code, std::string(name) + " must be a whole number from 0 to " +
+                                             std::to_string(max)));
         }
         n = n * 10 + static_cast<size_t>(c - '0');
     }
     if (n > max) {
         return fail(badRequest(
-            "status.bad_" + std::string(name),
-            std::string(name) + " must be a whole number from 0 to " + std::to_string(max)));
+            code, std::string(name) + " must be a whole number from 0 to " + std::to_string(max)));
     }
     return n;
 }
@@ -186,9 +183,10 @@ void StatusApi::answer(Form form, bool sms, const http::Request& req,
     size_t start = 0;
     size_t limit = limits_.maxPageSize;
     if (form != Form::PerId) {
-        auto s = sizeParam(params, "start", 0, limits_.maxIds);
+        auto s = sizeParam(params, "start", "status.bad_start", 0, limits_.maxIds);
         if (!s) return refuse(s.error());
-        auto l = sizeParam(params, "limit", limits_.maxPageSize, limits_.maxPageSize);
+        auto l = sizeParam(params, "limit", "status.bad_limit", limits_.maxPageSize,
+                           limits_.maxPageSize);
         if (!l) return refuse(l.error());
         start = s.value();
         limit = l.value();
