@@ -25,6 +25,7 @@
 #include "console/password_hasher.h"
 #include "domain/phone_number.h"
 #include "http/server.h"
+#include "metrics/metrics.h"
 #include "policy/daily_quota.h"
 #include "policy/rate_limiter.h"
 #include "sendcloudd/domain_commands.h"
@@ -158,6 +159,12 @@ int runServer(const Settings& settings) {
             return delivery->queue->statusOf(ids);
         });
     statusApi.registerRoutes(router);
+    metrics::DeliveryCounters deliveryCounters;
+    delivery->recorder->setObserver(metrics::countingObserver(deliveryCounters, rt->clock));
+    metrics::MetricsEndpoint metricsEndpoint(
+        rt->clock, [&delivery](int64_t now) { return delivery->queue->stats(now); },
+        deliveryCounters);
+    if (settings.metrics) metricsEndpoint.registerRoutes(router);
     console::WorkPool consolePool(2);
     console::ManagementOptions consoleOptions;
     consoleOptions.secureCookies = settings.secureCookies;
