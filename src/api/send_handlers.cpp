@@ -288,6 +288,18 @@ Result<SendApi::Admission, http::Response> SendApi::admit(const SendRoute& route
     return a;
 }
 
+Result<AuthenticatedRequest, http::Response> SendApi::authenticate(const SendRoute& route,
+                                                                   const http::Request& req) const {
+    auto admitted = admit(route, req);
+    if (!admitted) return fail(std::move(admitted).error());
+    Admission a = std::move(admitted).value();
+    return AuthenticatedRequest{std::move(a.form), std::move(a.ctx)};
+}
+
+void SendApi::finishAuthenticated(const AuthenticatedRequest& a, http::Response& resp) {
+    finishResponse(a.ctx.userName, a.ctx.keySunsetAtMs, resp);
+}
+
 void SendApi::finish(const Admission& a, http::Response& resp) const {
     finishResponse(a.ctx.userName, a.ctx.keySunsetAtMs, resp);
 }

@@ -56,9 +56,23 @@ struct SendRoute {
     ResponseShape shape = ResponseShape::V2;
 };
 
+// A request that passed the send paths' admission (parameters, lockout, credentials or the
+// signed SMS form, IP allowlist, rate limit), for the read APIs that share it (status_handlers.h).
+struct AuthenticatedRequest {
+    http::FormData form;
+    auth::AuthContext ctx;
+};
+
 class SendApi {
 public:
     SendApi(SendApiDeps deps, SendLimits limits);
+
+    // The send paths' authentication for another API's request: the refusal, answered in
+    // `route.shape`, is ready to send. `finishAuthenticated` adds what every answer to an
+    // admitted request carries (the log user, the Sunset header of a key in its grace period).
+    Result<AuthenticatedRequest, http::Response> authenticate(const SendRoute& route,
+                                                              const http::Request& req) const;
+    static void finishAuthenticated(const AuthenticatedRequest& a, http::Response& resp);
 
     void registerRoutes(http::Router& router);
 

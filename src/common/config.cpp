@@ -157,6 +157,9 @@ const std::vector<SettingDef>& settingDefs() {
         d.push_back(boolSetting("secure_cookies",
                                 "mark console cookies Secure (set when TLS terminates in front)",
                                 &Settings::secureCookies));
+        d.push_back(boolSetting("metrics",
+                                "serve GET /metrics (Prometheus; unauthenticated: firewall it)",
+                                &Settings::metrics));
         d.push_back(boolSetting("delivery", "off: accept and queue only (an API-only node)",
                                 &Settings::delivery));
         d.push_back(intSetting("retry_first", "seconds before the first retry of a deferral",

@@ -51,6 +51,8 @@ struct Settings {
     int64_t auditRetentionDays = 90;
     int64_t sessionTtl = 43200;
     bool secureCookies = false;
+    // GET /metrics, unauthenticated: operators firewall it (docs/operations.md "Metrics").
+    bool metrics = true;
     // Delivery (docs/delivery.md, docs/operations.md).
     bool delivery = true;            // off: accept and queue only (an API-only node)
     int64_t retryFirst = 60;         // seconds; doubles after each deferral...

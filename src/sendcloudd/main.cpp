@@ -14,6 +14,7 @@
 
 #include "api/ids.h"
 #include "api/send_handlers.h"
+#include "api/status_handlers.h"
 #include "audit/audit_recorder.h"
 #include "auth/credential_verifier.h"
 #include "auth/lockout.h"
@@ -25,6 +26,7 @@
 #include "domain/limits.h"
 #include "domain/phone_number.h"
 #include "http/server.h"
+#include "metrics/metrics.h"
 #include "policy/daily_quota.h"
 #include "policy/rate_limiter.h"
 #include "sendcloudd/domain_commands.h"
@@ -152,6 +154,20 @@ int runServer(const Settings& settings) {
                          sendLimits);
     http::Router router(api::routerError);
     sendApi.registerRoutes(router);
+    api::StatusApi statusApi(
+        [&sendApi](const api::SendRoute& r, const http::Request& q) {
+            return sendApi.authenticate(r, q);
+        },
+        [&delivery](const std::vector<std::string>& ids) {
+            return delivery->queue->statusOf(ids);
+        });
+    statusApi.registerRoutes(router);
+    metrics::DeliveryCounters deliveryCounters;
+    delivery->recorder->setObserver(metrics::countingObserver(deliveryCounters, rt->clock));
+    metrics::MetricsEndpoint metricsEndpoint(
+        rt->clock, [&delivery](int64_t now) { return delivery->queue->stats(now); },
+        deliveryCounters);
+    if (settings.metrics) metricsEndpoint.registerRoutes(router);
     console::WorkPool consolePool(2);
     console::ManagementOptions consoleOptions;
     consoleOptions.secureCookies = settings.secureCookies;

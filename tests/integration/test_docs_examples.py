@@ -25,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 DOC = os.path.join(ROOT, "docs", "api.md")
 PLACEHOLDERS = ("BASE", "API_USER", "API_KEY", "SMS_USER", "SMS_KEY", "SMS_TEMPLATE_ID")
-CODE_RE = r"(?:auth|email|sms|param|request|multipart|server|store|limit)\.[A-Za-z_]+"
+CODE_RE = r"(?:auth|email|sms|param|request|multipart|server|store|limit|status)\.[A-Za-z_]+"
 
 CURL_WRAPPER = r"""set -e
 curl() {

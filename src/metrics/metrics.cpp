@@ -1,0 +1,185 @@
+#include "metrics/metrics.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace sc::metrics {
+
+namespace {
+
+std::string number(double v) {
+    if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+    if (std::isnan(v)) return "NaN";
+    char buf[32];
+    // Integers as integers; others with enough digits to read back the same double.
+    if (v == std::floor(v) && std::fabs(v) < 1e15) {
+        std::snprintf(buf, sizeof buf, "%.0f", v);
+    } else {
+        std::snprintf(buf, sizeof buf, "%.17g", v);
+    }
+    return buf;
+}
+
+}  // namespace
+
+std::string PrometheusText::escapeLabelValue(std::string_view v) {
+    std::string out;
+    out.reserve(v.size());
+    for (char c : v) {
+        if (c == '\\') {
+            out += "\\\\";
+        } else if (c == '"') {
+            out += "\\\"";
+        } else if (c == '\n') {
+            out += "\\n";
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+void PrometheusText::family(std::string_view name, std::string_view help, std::string_view type) {
+    out_ += "# HELP ";
+    out_ += name;
+    out_ += ' ';
+    // HELP text escapes backslash and newline only.
+    for (char c : help) {
+        if (c == '\\') {
+            out_ += "\\\\";
+        } else if (c == '\n') {
+            out_ += "\\n";
+        } else {
+            out_ += c;
+        }
+    }
+    out_ += "\n# TYPE ";
+    out_ += name;
+    out_ += ' ';
+    out_ += type;
+    out_ += '\n';
+}
+
+void PrometheusText::sample(std::string_view name, const Labels& labels, double value) {
+    out_ += name;
+    if (!labels.empty()) {
+        out_ += '{';
+        for (size_t i = 0; i < labels.size(); ++i) {
+            if (i) out_ += ',';
+            out_ += labels[i].first;
+            out_ += "=\"";
+            out_ += escapeLabelValue(labels[i].second);
+            out_ += '"';
+        }
+        out_ += '}';
+    }
+    out_ += ' ';
+    out_ += number(value);
+    out_ += '\n';
+}
+
+void DeliveryCounters::record(store::UserKind channel, store::RecipientState state,
+                              int64_t acceptedAtMs, int64_t nowMs) {
+    const std::string ch(store::userKindName(channel));
+    std::lock_guard lock(mu_);
+    ++outcomes_[{ch, std::string(store::recipientStateName(state))}];
+    if (state != store::RecipientState::Delivered) return;
+    const double seconds = static_cast<double>(std::max<int64_t>(0, nowMs - acceptedAtMs)) / 1000.0;
+    Histogram& h = latency_[ch];
+    for (size_t i = 0; i < kLatencyBuckets.size(); ++i) {
+        if (seconds <= kLatencyBuckets[i]) ++h.buckets[i];
+    }
+    ++h.count;
+    h.sumSeconds += seconds;
+}
+
+void DeliveryCounters::write(PrometheusText& out) const {
+    std::lock_guard lock(mu_);
+    out.family("sendcloud_delivery_outcomes_total",
+               "Delivery outcomes recorded since start, by channel and resulting state", "counter");
+    for (const auto& [key, n] : outcomes_) {
+        out.sample("sendcloud_delivery_outcomes_total",
+                   {{"channel", key.first}, {"state", key.second}}, static_cast<double>(n));
+    }
+    out.family("sendcloud_delivery_latency_seconds",
+               "Time from acceptance to delivered, by channel", "histogram");
+    for (const auto& [ch, h] : latency_) {
+        for (size_t i = 0; i < kLatencyBuckets.size(); ++i) {
+            out.sample("sendcloud_delivery_latency_seconds_bucket",
+                       {{"channel", ch}, {"le", number(kLatencyBuckets[i])}},
+                       static_cast<double>(h.buckets[i]));
+        }
+        out.sample("sendcloud_delivery_latency_seconds_bucket", {{"channel", ch}, {"le", "+Inf"}},
+                   static_cast<double>(h.count));
+        out.sample("sendcloud_delivery_latency_seconds_sum", {{"channel", ch}}, h.sumSeconds);
+        out.sample("sendcloud_delivery_latency_seconds_count", {{"channel", ch}},
+                   static_cast<double>(h.count));
+    }
+}
+
+MetricsEndpoint::MetricsEndpoint(const Clock& clock, StatsReader stats,
+                                 const DeliveryCounters& counters)
+    : clock_(clock), stats_(std::move(stats)), counters_(counters) {}
+
+void MetricsEndpoint::addProvider(MetricsProvider p) {
+    std::lock_guard lock(mu_);
+    providers_.push_back(std::move(p));
+}
+
+std::string MetricsEndpoint::render() {
+    const int64_t now = clock_.nowMillis();
+    PrometheusText out;
+    std::lock_guard lock(mu_);
+    // The store is read at most once a second, however often (and by however many scrapers)
+    // this is asked.
+    if (!cached_ || now - cachedAtMs_ >= 1000 || now < cachedAtMs_) {
+        auto s = stats_(now);
+        lastReadOk_ = s.ok();
+        if (s) {
+            cached_ = std::move(s).value();
+            cachedAtMs_ = now;
+        }
+    }
+    out.family("sendcloud_store_up", "1 when the last read of the queue's statistics succeeded",
+               "gauge");
+    out.sample("sendcloud_store_up", {}, lastReadOk_ ? 1 : 0);
+    if (cached_) {
+        out.family("sendcloud_recipients", "Recipients in the queue, by state", "gauge");
+        for (const auto& [state, n] : cached_->recipientsByState) {
+            out.sample("sendcloud_recipients", {{"state", state}}, static_cast<double>(n));
+        }
+        out.family("sendcloud_queue_due", "Recipients queued or deferred and due now", "gauge");
+        out.sample("sendcloud_queue_due", {}, static_cast<double>(cached_->due));
+        out.family("sendcloud_queue_oldest_waiting_seconds",
+                   "Age of the oldest waiting recipient since its acceptance (0: none waits)",
+                   "gauge");
+        const double age =
+            cached_->oldestDueAtMs
+                ? static_cast<double>(std::max<int64_t>(0, cachedAtMs_ - *cached_->oldestDueAtMs)) /
+                      1000.0
+                : 0.0;
+        out.sample("sendcloud_queue_oldest_waiting_seconds", {}, age);
+    }
+    counters_.write(out);
+    for (const auto& p : providers_) p(out);
+    return out.text();
+}
+
+void MetricsEndpoint::registerRoutes(http::Router& router) {
+    router.add({http::Method::Get}, "/metrics",
+               [this](const http::Request&, http::Responder reply) {
+                   http::Response r;
+                   r.contentType = "text/plain; version=0.0.4; charset=utf-8";
+                   r.body = render();
+                   reply(std::move(r));
+               });
+}
+
+queue::OutcomeRecorder::Observer countingObserver(DeliveryCounters& counters, const Clock& clock) {
+    return [&counters, &clock](const queue::DeliveryOutcome&, store::RecipientState state,
+                               const queue::AttemptContext& ctx) {
+        counters.record(ctx.channel, state, ctx.acceptedAtMs, clock.nowMillis());
+    };
+}
+
+}  // namespace sc::metrics

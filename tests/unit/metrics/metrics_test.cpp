@@ -1,0 +1,93 @@
+// /metrics: the text format (HELP/TYPE lines, label escaping), the delivery counters and
+// histogram, and the once-a-second cache of the queue's statistics.
+
+#include "metrics/metrics.h"
+
+#include <gtest/gtest.h>
+
+#include "fakes/fake_clock.h"
+
+namespace sc::metrics {
+namespace {
+
+using store::RecipientState;
+using store::UserKind;
+
+TEST(PrometheusTextTest, FamiliesAndEscapedLabels) {
+    PrometheusText t;
+    t.family("x_total", "a help\\text\nwith newline", "counter");
+    t.sample("x_total", {{"a", "q\"uo\\te\nnl"}, {"b", "plain"}}, 3);
+    t.sample("x_total", {}, 0.5);
+    EXPECT_EQ(t.text(),
+              "# HELP x_total a help\\\\text\\nwith newline\n"
+              "# TYPE x_total counter\n"
+              "x_total{a=\"q\\\"uo\\\\te\\nnl\",b=\"plain\"} 3\n"
+              "x_total 0.5\n");
+}
+
+TEST(DeliveryCountersTest, OutcomesByChannelAndStateAndALatencyHistogram) {
+    DeliveryCounters c;
+    c.record(UserKind::Email, RecipientState::Deferred, 0, 1000);
+    c.record(UserKind::Email, RecipientState::Delivered, 0, 3000);   // 3 s
+    c.record(UserKind::Email, RecipientState::Delivered, 0, 70000);  // 70 s
+    c.record(UserKind::Sms, RecipientState::Sandbox, 0, 10);
+    PrometheusText t;
+    c.write(t);
+    const std::string& s = t.text();
+    EXPECT_NE(s.find("# TYPE sendcloud_delivery_outcomes_total counter\n"), std::string::npos);
+    EXPECT_NE(
+        s.find("sendcloud_delivery_outcomes_total{channel=\"email\",state=\"delivered\"} 2\n"),
+        std::string::npos)
+        << s;
+    EXPECT_NE(s.find("sendcloud_delivery_outcomes_total{channel=\"sms\",state=\"sandbox\"} 1\n"),
+              std::string::npos);
+    EXPECT_NE(s.find("# TYPE sendcloud_delivery_latency_seconds histogram\n"), std::string::npos);
+    // Buckets are cumulative: le=1 none, le=5 one, le=60 one, le=300 both.
+    EXPECT_NE(s.find("_bucket{channel=\"email\",le=\"1\"} 0\n"), std::string::npos) << s;
+    EXPECT_NE(s.find("_bucket{channel=\"email\",le=\"5\"} 1\n"), std::string::npos);
+    EXPECT_NE(s.find("_bucket{channel=\"email\",le=\"60\"} 1\n"), std::string::npos);
+    EXPECT_NE(s.find("_bucket{channel=\"email\",le=\"300\"} 2\n"), std::string::npos);
+    EXPECT_NE(s.find("_bucket{channel=\"email\",le=\"+Inf\"} 2\n"), std::string::npos);
+    EXPECT_NE(s.find("sendcloud_delivery_latency_seconds_sum{channel=\"email\"} 73\n"),
+              std::string::npos);
+    EXPECT_NE(s.find("sendcloud_delivery_latency_seconds_count{channel=\"email\"} 2\n"),
+              std::string::npos);
+    // Only delivered recipients have a latency.
+    EXPECT_EQ(s.find("latency_seconds_count{channel=\"sms\"}"), std::string::npos);
+}
+
+TEST(MetricsEndpointTest, ReadsTheStoreAtMostOnceASecondAndRunsProviders) {
+    sc::testing::FakeClock clock;
+    int reads = 0;
+    DeliveryCounters counters;
+    MetricsEndpoint m(
+        clock,
+        [&](int64_t now) -> Result<store::QueueStats, store::StoreError> {
+            ++reads;
+            store::QueueStats s;
+            s.recipientsByState["queued"] = reads;
+            s.due = 4;
+            s.oldestDueAtMs = now - 90000;
+            return s;
+        },
+        counters);
+    m.addProvider([](PrometheusText& t) {
+        t.family("sendcloud_smtp_connections", "open", "gauge");
+        t.sample("sendcloud_smtp_connections", {{"destination", "gmail"}}, 2);
+    });
+    std::string first = m.render();
+    EXPECT_NE(first.find("sendcloud_recipients{state=\"queued\"} 1\n"), std::string::npos) << first;
+    EXPECT_NE(first.find("sendcloud_queue_due 4\n"), std::string::npos);
+    EXPECT_NE(first.find("sendcloud_queue_oldest_waiting_seconds 90\n"), std::string::npos);
+    EXPECT_NE(first.find("sendcloud_smtp_connections{destination=\"gmail\"} 2\n"),
+              std::string::npos);
+    clock.advance(std::chrono::milliseconds(999));
+    m.render();
+    EXPECT_EQ(reads, 1);
+    clock.advance(std::chrono::milliseconds(1));
+    EXPECT_NE(m.render().find("sendcloud_recipients{state=\"queued\"} 2\n"), std::string::npos);
+    EXPECT_EQ(reads, 2);
+}
+
+}  // namespace
+}  // namespace sc::metrics
