@@ -66,7 +66,7 @@ protected:
                                              kind == UserKind::Sms
                                                  ? cat("1380000000", std::to_string(i))
                                                  : cat("u", std::to_string(i), "@x.io"),
-                                             "to"));
+                                             store::RecipientRole::To));
         }
         must(enqueueAndWait(backend_->messages(), std::move(m)));
     }
