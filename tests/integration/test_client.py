@@ -199,13 +199,26 @@ class ClientTest(harness.ServerTestCase):
         self.assertTrue(body["emailIds"][0].startswith(ids[0].split("$")[0][:10]), (body, ids))
 
     # ---- status ----------------------------------------------------------------------------
-    def test_status_on_a_server_without_it_says_so(self):
-        for api, env in (("email", self.env()), ("sms", self.env(email=False, sms=True))):
-            rc, out, err = self.run_cli(api, "status", "1234$a@example.com", env=env)
-            if rc == 0:
-                self.skipTest("this server serves the status endpoints")
-            self.assertEqual(rc, 5, err)
-            self.assertIn("does not serve", err)
+    def test_status_reports_each_id_with_its_state_and_other_accounts_ids_as_unknown(self):
+        rc, out, err = self.run_cli("--json", *self.email_args("status@example.com"))
+        self.assertEqual(rc, 0, err)
+        [email_id] = json.loads(out)["emailIds"]
+        rc, out, err = self.run_cli("--json", "email", "status", email_id)
+        self.assertEqual(rc, 0, err)
+        [entry] = [e for e in json.loads(out)["voList"] if e["id"] == email_id]
+        self.assertEqual(entry["recipient"], "status@example.com")
+        self.assertIn(entry["status"], {"queued", "sending", "deferred", "delivered",
+                                        "bounced", "sandbox"})
+        # Plain output: one line per id, tab-separated, never a key.
+        rc, out, err = self.run_cli("email", "status", email_id)
+        self.assertEqual(rc, 0, err)
+        self.assertTrue(out.startswith(email_id + "\tstatus@example.com\t"), out)
+        self.assertNotIn(self.creds.api_key, out + err)
+        # An id that is not this account's reads as not found, and tells nothing about it.
+        rc, out, err = self.run_cli("--json", "email", "status", "1234$a@example.com")
+        self.assertEqual(rc, 0, err)
+        [unknown] = json.loads(out)["voList"]
+        self.assertEqual((unknown["status"], unknown["recipient"]), ("not_found", ""))
 
     # ---- rotation --------------------------------------------------------------------------
     def test_key_rotation_is_picked_up_after_one_401_and_sunset_warns_once(self):
