@@ -80,8 +80,8 @@ std::string_view outcomeName(DeliveryOutcome::Kind k) {
 }
 }  // namespace
 
-Result<RecipientState, store::StoreError> OutcomeRecorder::record(const DeliveryOutcome& o,
-                                                                  const AttemptContext& c) {
+store::OutcomeWrite OutcomeRecorder::writeFor(const DeliveryOutcome& o,
+                                              const AttemptContext& c) const {
     const int64_t at = o.atMs != 0 ? o.atMs : clock_.nowMillis();
     store::OutcomeWrite w;
     w.recipientId = o.recipientId;
@@ -120,10 +120,36 @@ Result<RecipientState, store::StoreError> OutcomeRecorder::record(const Delivery
         w.route = o.route;
         for (const auto& id : o.smscMessageIds) w.smscIdForms.push_back(smscIdForms(id));
     }
-    auto r = store_.recordOutcome(w);
-    if (!r.ok()) return fail(r.error());
-    if (observer_) observer_(o, w.state, c);
-    return w.state;
+    return w;
+}
+
+Result<RecipientState, store::StoreError> OutcomeRecorder::record(const DeliveryOutcome& o,
+                                                                  const AttemptContext& c) {
+    Recording one{o, c};
+    auto results = recordAll(std::span<const Recording>(&one, 1));
+    return std::move(results.front());
+}
+
+std::vector<Result<RecipientState, store::StoreError>> OutcomeRecorder::recordAll(
+    std::span<const Recording> recordings) {
+    std::vector<store::OutcomeWrite> writes;
+    writes.reserve(recordings.size());
+    for (const auto& r : recordings) writes.push_back(writeFor(r.outcome, r.context));
+    std::vector<Result<RecipientState, store::StoreError>> results;
+    results.reserve(recordings.size());
+    auto written = store_.recordOutcomes(writes);
+    for (size_t i = 0; i < recordings.size(); ++i) {
+        if (!written.ok()) {
+            results.push_back(fail(written.error()));
+        } else if (!written.value()[i]) {
+            results.push_back(
+                fail(store::StoreError(store::StoreError::Kind::NotFound, "no such recipient")));
+        } else {
+            if (observer_) observer_(recordings[i].outcome, writes[i].state, recordings[i].context);
+            results.push_back(writes[i].state);
+        }
+    }
+    return results;
 }
 
 void OutcomeRecorder::receipt(SmsReceipt r) {

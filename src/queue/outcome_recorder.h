@@ -7,7 +7,9 @@
 #include <chrono>
 #include <functional>
 #include <mutex>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/result.h"
@@ -36,6 +38,12 @@ struct AttemptContext {
     std::string address;
 };
 
+// An outcome with the attempt it answers: what the scheduler hands the recorder.
+struct Recording {
+    DeliveryOutcome outcome;
+    AttemptContext context;
+};
+
 class OutcomeRecorder final : public ReceiptSink {
 public:
     // Sees every recorded outcome (for metrics); runs on the recording thread, must not block.
@@ -47,6 +55,12 @@ public:
     // The state written, or why nothing was (the recipient keeps its lease; record again).
     Result<store::RecipientState, store::StoreError> record(const DeliveryOutcome& outcome,
                                                             const AttemptContext& context);
+    // Many outcomes in one transaction (one fsync): the scheduler records whatever reports have
+    // arrived together, so recording keeps pace with fast agents and the window in which a
+    // delivered message is not yet recorded (delivered again after a crash) stays short.
+    // Answers one result per recording, in order; a failure of the transaction fails them all.
+    std::vector<Result<store::RecipientState, store::StoreError>> recordAll(
+        std::span<const Recording> recordings);
 
     // ReceiptSink. The write is one short transaction on the caller's thread.
     void receipt(SmsReceipt r) override;
@@ -62,6 +76,9 @@ public:
     static std::string eventKindFor(store::RecipientState state, store::UserKind channel);
 
 private:
+    store::OutcomeWrite writeFor(const DeliveryOutcome& outcome,
+                                 const AttemptContext& context) const;
+
     store::QueueStore& store_;
     Clock& clock_;
     const RetryPolicy policy_;

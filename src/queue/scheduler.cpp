@@ -75,19 +75,46 @@ void Scheduler::armTimer(std::chrono::milliseconds wait) {
     });
 }
 
-void Scheduler::retryUnrecorded() {
-    auto todo = std::move(unrecorded_);
-    unrecorded_.clear();
-    for (auto& [outcome, context] : todo) {
-        if (!recorder_.record(outcome, context).ok()) unrecorded_.emplace_back(outcome, context);
+void Scheduler::publishInFlight() {
+    {
+        std::lock_guard lock(mutex_);
+        // A report not yet recorded is still in flight: stop() must wait for its write too.
+        inFlightCount_ = pending_.size() + arrived_.size() + unrecorded_.size();
     }
+    drained_.notify_all();
+}
+
+void Scheduler::recordArrived() {
+    recordPosted_ = false;
+    writeRecordings();
+    if (!stopping_ && !claimPosted_) {
+        claimPosted_ = true;
+        asio::post(io_, [this] { claimOnce(); });
+    }
+}
+
+void Scheduler::writeRecordings() {
+    if (arrived_.empty() && unrecorded_.empty()) return;
+    std::vector<Recording> batch = std::move(unrecorded_);
+    unrecorded_.clear();
+    batch.insert(batch.end(), std::make_move_iterator(arrived_.begin()),
+                 std::make_move_iterator(arrived_.end()));
+    arrived_.clear();
+    auto results = recorder_.recordAll(batch);
+    for (size_t i = 0; i < batch.size(); ++i) {
+        // NotFound: the recipient is gone (an operator removed it); writing again cannot help.
+        if (!results[i].ok() && results[i].error().kind != store::StoreError::Kind::NotFound) {
+            unrecorded_.push_back(std::move(batch[i]));
+        }
+    }
+    publishInFlight();
 }
 
 void Scheduler::claimOnce() {
     claimPosted_ = false;
     claimRounds_.fetch_add(1);
     if (stopping_) return;
-    retryUnrecorded();
+    if (!unrecorded_.empty()) writeRecordings();
     const size_t open = pending_.size();
     if (open >= options_.maxInFlight) return;  // the next report claims again
     store::ClaimRequest req;
@@ -174,29 +201,20 @@ void Scheduler::dispatch(std::vector<store::ClaimedRecipient> claimed) {
         pending_[c.id] = Pending{std::move(ctx)};
         groups[{agent, job.destination}].push_back(std::move(job));
     }
-    {
-        std::lock_guard lock(mutex_);
-        inFlightCount_ = pending_.size();
-    }
+    publishInFlight();
     for (auto& [key, jobs] : groups) key.first->deliver(std::move(jobs), reporter());
 }
 
 void Scheduler::onReport(DeliveryOutcome outcome) {
     auto it = pending_.find(outcome.recipientId);
     if (it == pending_.end()) return;  // not ours (already answered, or released)
-    AttemptContext context = std::move(it->second.context);
+    arrived_.push_back(Recording{std::move(outcome), std::move(it->second.context)});
     pending_.erase(it);
-    if (!recorder_.record(outcome, context).ok()) {
-        unrecorded_.emplace_back(std::move(outcome), std::move(context));
-    }
-    {
-        std::lock_guard lock(mutex_);
-        inFlightCount_ = pending_.size();
-    }
-    drained_.notify_all();
-    if (!stopping_ && !claimPosted_) {
-        claimPosted_ = true;
-        asio::post(io_, [this] { claimOnce(); });
+    // Record after the reports already queued on this thread have joined arrived_: they are
+    // written together.
+    if (!recordPosted_) {
+        recordPosted_ = true;
+        asio::post(io_, [this] { recordArrived(); });
     }
 }
 
@@ -218,7 +236,7 @@ void Scheduler::stop(std::chrono::milliseconds drain) {
     if (emailAgent_ != nullptr) emailAgent_->stop();
     if (smsAgent_ != nullptr) smsAgent_->stop();
     asio::post(io_, [this] {
-        retryUnrecorded();
+        writeRecordings();
         io_.stop();
     });
     thread_.join();

@@ -4,8 +4,9 @@
 // recipient domain, hands each group to the agent of its channel (test-mode messages to the
 // built-in sandbox agent, whatever the channel), keeps at most maxInFlight attempts open, and
 // passes every reported outcome to the OutcomeRecorder. It claims when recipients fall due and
-// when poked (after an enqueue). stop() stops claiming, lets in-flight attempts finish within the
-// drain time and hands the remaining leases back.
+// when poked (after an enqueue). Reports that arrive together are recorded in one transaction.
+// stop() stops claiming, lets in-flight attempts finish within the drain time and hands the
+// remaining leases back.
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
@@ -86,7 +87,9 @@ private:
     void claimOnce();
     void dispatch(std::vector<store::ClaimedRecipient> claimed);
     void onReport(DeliveryOutcome outcome);
-    void retryUnrecorded();
+    void recordArrived();
+    void writeRecordings();
+    void publishInFlight();
     void armTimer(std::chrono::milliseconds wait);
     DeliveryAgent::Report reporter();
 
@@ -105,7 +108,11 @@ private:
 
     // Touched on the loop's thread only.
     std::map<std::string, Pending, std::less<>> pending_;
-    std::vector<std::pair<DeliveryOutcome, AttemptContext>> unrecorded_;
+    // Reports waiting to be recorded together (group commit), and those whose write failed
+    // (the store was busy or away), recorded again with the next group.
+    std::vector<Recording> arrived_;
+    std::vector<Recording> unrecorded_;
+    bool recordPosted_ = false;
     bool stopping_ = false;
     bool claimPosted_ = false;
 

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -134,9 +135,21 @@ public:
     // Hands every lease `owner` holds back to the queue, due at nowMs (start-up: the leases of the
     // node's previous life; shutdown: what did not finish). Answers how many.
     virtual Result<int64_t, StoreError> releaseLeases(std::string_view owner, int64_t nowMs) = 0;
-    // One transaction: the recipient's state, an attempt row, an event row and, for a submitted
-    // SMS, its SMSC ids (and any receipt that was waiting for them).
-    virtual Result<Ok, StoreError> recordOutcome(const OutcomeWrite& w) = 0;
+    // One transaction for all of `writes` (the queue's group commit: one fsync however many
+    // outcomes arrived together). Each write is the recipient's state, an attempt row, an event
+    // row and, for a submitted SMS, its SMSC ids (and any receipt that was waiting for them).
+    // Answers, per write, whether its recipient existed (a missing one is skipped, the others
+    // are written); an error means nothing was written.
+    virtual Result<std::vector<bool>, StoreError> recordOutcomes(
+        std::span<const OutcomeWrite> writes) = 0;
+    // One outcome; NotFound when its recipient does not exist.
+    Result<Ok, StoreError> recordOutcome(const OutcomeWrite& w) {
+        auto r = recordOutcomes(std::span<const OutcomeWrite>(&w, 1));
+        if (!r.ok()) return fail(r.error());
+        if (!r.value().front())
+            return fail(StoreError(StoreError::Kind::NotFound, "no such recipient"));
+        return Ok{};
+    }
     virtual Result<ReceiptResult, StoreError> recordReceipt(const ReceiptWrite& w) = 0;
     virtual Result<Ok, StoreError> recordInbound(const InboundRecord& r) = 0;
     // When the next waiting recipient becomes due (none: nothing waits).

@@ -514,6 +514,10 @@ class KillTest(EmailDeliveryCase):
         duplicates = len(arrived) - len(set(arrived))
         print(f"\nkill -9 run: {self.RECIPIENTS} accepted, {len(arrived)} arrived, "
               f"{duplicates} duplicate(s)")
+        # At-least-once: what the peer accepted but the store had not yet committed is sent
+        # again. Outcomes are group-committed, so that is at most a message per connection plus
+        # the group being written (3-8 here); one transaction per outcome left 50-350 behind.
+        self.assertLessEqual(duplicates, 50)
 
 
 if __name__ == "__main__":

@@ -177,49 +177,15 @@ public:
         }
     }
 
-    Result<Ok, StoreError> recordOutcome(const OutcomeWrite& w) override {
+    Result<std::vector<bool>, StoreError> recordOutcomes(
+        std::span<const OutcomeWrite> writes) override {
         try {
             auto conn = pool_.acquire();
-            return sqlite::inWriteTransactionIfOk(*conn, [&]() -> Result<Ok, StoreError> {
-                {
-                    ScopedStatement s(*conn, kRecordState);
-                    bindText(*s, 1, w.recipientId);
-                    bindText(*s, 2, recipientStateName(w.state));
-                    if (w.nextAttemptAtMs) {
-                        bindInt(*s, 3, *w.nextAttemptAtMs);
-                    } else {
-                        bindNull(*s, 3);
-                    }
-                    bindText(*s, 4, replySummary(w.attempt));
-                    bindInt(*s, 5, w.attempt.atMs);
-                    if (s->exec() == 0) {
-                        return fail(
-                            sqlite::storeError(StoreError::Kind::NotFound, "no such recipient"));
-                    }
-                }
-                insertAttempt(*conn, w.recipientId, w.attempt);
-                insertEvent(*conn, w.eventKind, w.recipientId, w.attempt.atMs, w.eventPayloadJson);
-                for (size_t part = 0; part < w.smscIdForms.size(); ++part) {
-                    const auto& forms = w.smscIdForms[part];
-                    for (size_t f = 0; f < forms.size(); ++f) {
-                        ScopedStatement s(*conn, kInsertSmscId);
-                        bindText(*s, 1, w.route);
-                        bindText(*s, 2, forms[f]);
-                        bindText(*s, 3, w.recipientId);
-                        bindInt(*s, 4, static_cast<int64_t>(part));
-                        bindInt(*s, 5, f == 0 ? 1 : 0);
-                        s->exec();
-                    }
-                }
-                // Receipts that overtook this submit, matched now under any of the id's forms.
-                for (const auto& forms : w.smscIdForms) {
-                    for (const auto& form : forms) {
-                        for (auto& pending : takePending(*conn, w.route, form)) {
-                            applyReceipt(*conn, pending);
-                        }
-                    }
-                }
-                return Ok{};
+            return sqlite::inWriteTransaction(*conn, [&] {
+                std::vector<bool> written;
+                written.reserve(writes.size());
+                for (const auto& w : writes) written.push_back(writeOutcome(*conn, w));
+                return written;
             });
         } catch (const std::exception& e) {
             return fail(sqlite::toStoreError(e));
@@ -379,6 +345,45 @@ private:
         if (!a.enhancedCode.empty()) out.append(a.enhancedCode).append(" ");
         out.append(a.replyText);
         return out;
+    }
+
+    // One outcome inside the caller's transaction; false (nothing written) when the recipient
+    // does not exist.
+    static bool writeOutcome(Connection& c, const OutcomeWrite& w) {
+        {
+            ScopedStatement s(c, kRecordState);
+            bindText(*s, 1, w.recipientId);
+            bindText(*s, 2, recipientStateName(w.state));
+            if (w.nextAttemptAtMs) {
+                bindInt(*s, 3, *w.nextAttemptAtMs);
+            } else {
+                bindNull(*s, 3);
+            }
+            bindText(*s, 4, replySummary(w.attempt));
+            bindInt(*s, 5, w.attempt.atMs);
+            if (s->exec() == 0) return false;
+        }
+        insertAttempt(c, w.recipientId, w.attempt);
+        insertEvent(c, w.eventKind, w.recipientId, w.attempt.atMs, w.eventPayloadJson);
+        for (size_t part = 0; part < w.smscIdForms.size(); ++part) {
+            const auto& forms = w.smscIdForms[part];
+            for (size_t f = 0; f < forms.size(); ++f) {
+                ScopedStatement s(c, kInsertSmscId);
+                bindText(*s, 1, w.route);
+                bindText(*s, 2, forms[f]);
+                bindText(*s, 3, w.recipientId);
+                bindInt(*s, 4, static_cast<int64_t>(part));
+                bindInt(*s, 5, f == 0 ? 1 : 0);
+                s->exec();
+            }
+        }
+        // Receipts that overtook this submit, matched now under any of the id's forms.
+        for (const auto& forms : w.smscIdForms) {
+            for (const auto& form : forms) {
+                for (auto& pending : takePending(c, w.route, form)) applyReceipt(c, pending);
+            }
+        }
+        return true;
     }
 
     static void insertAttempt(Connection& c, const std::string& recipientId,

@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <mutex>
+#include <span>
 
 #include "fakes/fake_clock.h"
 #include "queue/node_id.h"
@@ -288,6 +290,141 @@ TEST_F(SchedulerTest, ARestartedNodeTakesBackItsPreviousLeasesAtOnce) {
     auto a = makeScheduler();
     a->start();
     ASSERT_TRUE(eventually([&] { return stateOf(recipientId("m1", 0)) == "delivered"; }));
+}
+
+// Forwards to the real queue store; its outcome writes can be held at a gate (to let reports
+// pile up behind a write in progress) or failed (the store away), and are counted per call.
+class GatedQueueStore final : public store::QueueStore {
+public:
+    explicit GatedQueueStore(store::QueueStore& inner) : inner_(inner) {}
+
+    Result<std::vector<store::ClaimedRecipient>, store::StoreError> claimDue(
+        const store::ClaimRequest& req) override {
+        return inner_.claimDue(req);
+    }
+    Result<std::optional<store::QueuedMessageContent>, store::StoreError> messageContent(
+        std::string_view id) override {
+        return inner_.messageContent(id);
+    }
+    Result<int64_t, store::StoreError> releaseLeases(std::string_view owner,
+                                                     int64_t nowMs) override {
+        return inner_.releaseLeases(owner, nowMs);
+    }
+    Result<std::vector<bool>, store::StoreError> recordOutcomes(
+        std::span<const store::OutcomeWrite> writes) override {
+        std::unique_lock lock(mutex_);
+        ++entered_;
+        entry_.notify_all();
+        gate_.wait(lock, [&] { return open_; });
+        if (failuresLeft_ > 0) {
+            --failuresLeft_;
+            return fail(store::StoreError(store::StoreError::Kind::Unavailable, "disk away"));
+        }
+        batchSizes_.push_back(writes.size());
+        return inner_.recordOutcomes(writes);
+    }
+    Result<store::ReceiptResult, store::StoreError> recordReceipt(
+        const store::ReceiptWrite& w) override {
+        return inner_.recordReceipt(w);
+    }
+    Result<Ok, store::StoreError> recordInbound(const store::InboundRecord& r) override {
+        return inner_.recordInbound(r);
+    }
+    Result<std::optional<int64_t>, store::StoreError> nextDueAtMs() override {
+        return inner_.nextDueAtMs();
+    }
+    Result<std::vector<store::RecipientStatus>, store::StoreError> statusOf(
+        const std::vector<std::string>& ids) override {
+        return inner_.statusOf(ids);
+    }
+    Result<store::QueueStats, store::StoreError> stats(int64_t nowMs) override {
+        return inner_.stats(nowMs);
+    }
+
+    void close() {
+        std::lock_guard lock(mutex_);
+        open_ = false;
+    }
+    void open() {
+        {
+            std::lock_guard lock(mutex_);
+            open_ = true;
+        }
+        gate_.notify_all();
+    }
+    void failNext(int n) {
+        std::lock_guard lock(mutex_);
+        failuresLeft_ = n;
+    }
+    // Waits until a write has reached the gate (`n` writes in all).
+    bool waitEntered(int n) {
+        std::unique_lock lock(mutex_);
+        return entry_.wait_for(lock, 10s, [&] { return entered_ >= n; });
+    }
+    std::vector<size_t> batchSizes() {
+        std::lock_guard lock(mutex_);
+        return batchSizes_;
+    }
+
+private:
+    store::QueueStore& inner_;
+    std::mutex mutex_;
+    std::condition_variable gate_, entry_;
+    bool open_ = true;
+    int entered_ = 0;
+    int failuresLeft_ = 0;
+    std::vector<size_t> batchSizes_;
+};
+
+// Group commit: reports that arrive while a write is in progress are written together in the
+// next transaction, not one transaction each (one per outcome could not keep pace with a fast
+// SMTP peer, and every outcome waiting to be written is delivered again after a kill -9).
+TEST_F(SchedulerTest, OutcomesThatArriveTogetherAreRecordedInOneTransaction) {
+    std::vector<std::string> addresses;
+    for (int i = 0; i < 40; ++i) addresses.push_back("r" + std::to_string(i) + "@x.io");
+    enqueue("m1", addresses);
+    agent_.hold = true;
+    GatedQueueStore gated(*queue_);
+    recorder_ = std::make_unique<OutcomeRecorder>(gated, clock_, policy_);
+    SchedulerOptions o;
+    o.nodeId = "node-a";
+    o.pollInterval = 20ms;
+    Scheduler s(gated, *recorder_, clock_, o);
+    s.setAgent(store::UserKind::Email, agent_);
+    s.start();
+    ASSERT_TRUE(eventually([&] { return agent_.heldCount() == 40u; }));
+
+    gated.close();
+    agent_.releaseOne();                // its write starts and waits at the gate
+    ASSERT_TRUE(gated.waitEntered(1));  // the scheduler's thread is inside that write
+    while (agent_.heldCount() > 0) agent_.releaseOne();  // 39 reports queue up behind it
+    gated.open();
+
+    ASSERT_TRUE(eventually([&] { return s.inFlight() == 0u; }));
+    EXPECT_EQ(gated.batchSizes(), (std::vector<size_t>{1, 39}));
+    for (int i = 0; i < 40; ++i) EXPECT_EQ(stateOf(recipientId("m1", i)), "delivered");
+    s.stop(0ms);
+}
+
+// A write that fails (the store busy or away) loses nothing: its outcomes stay in flight and are
+// written with the next one.
+TEST_F(SchedulerTest, OutcomesWhoseWriteFailedAreWrittenLater) {
+    enqueue("m1", {"a@x.io", "b@x.io"});
+    GatedQueueStore gated(*queue_);
+    gated.failNext(1);
+    recorder_ = std::make_unique<OutcomeRecorder>(gated, clock_, policy_);
+    SchedulerOptions o;
+    o.nodeId = "node-a";
+    o.pollInterval = 20ms;
+    Scheduler s(gated, *recorder_, clock_, o);
+    s.setAgent(store::UserKind::Email, agent_);
+    s.start();
+    ASSERT_TRUE(eventually([&] {
+        return stateOf(recipientId("m1", 0)) == "delivered" &&
+               stateOf(recipientId("m1", 1)) == "delivered";
+    }));
+    EXPECT_EQ(agent_.jobCount(), 2u);  // recorded late, never delivered twice
+    s.stop(0ms);
 }
 
 TEST(NodeIdTest, CreatedOnceThenReadBack) {
