@@ -192,6 +192,43 @@ http::Response Pages::asset(std::string_view path) const {
 // The Messages page's data. It lives here rather than in ManagementApi, whose dependencies do
 // not include the message store; the management API's SessionGuard says whose messages these
 // are. A GET changes nothing, so no CSRF token is asked for.
+// Each recipient's attempt log (oldest first), read 100 ids at a time. Only this account's rows
+// are used, whatever the ids say; a failed read leaves the logs out (the states still show).
+std::map<std::string, json, std::less<>> Pages::attemptLogsOf(
+    int64_t accountId, const std::vector<store::StoredMessageSummary>& rows) const {
+    std::map<std::string, json, std::less<>> logs;
+    if (!attemptLog_) return logs;
+    std::vector<std::string> ids;
+    auto readLogs = [&] {
+        auto statuses = attemptLog_(ids);
+        ids.clear();
+        if (!statuses) return;
+        for (const auto& rs : statuses.value()) {
+            if (rs.accountId != accountId) continue;
+            json log = json::array();
+            for (const auto& a : rs.attempts) {
+                json e{{"at", formatTimeMs(a.atMs)}, {"outcome", a.outcome}};
+                if (!a.remoteHost.empty()) e["host"] = a.remoteHost;
+                if (a.replyCode != 0) e["replyCode"] = a.replyCode;
+                if (!a.enhancedCode.empty()) e["enhancedCode"] = a.enhancedCode;
+                if (!a.replyText.empty()) e["replyText"] = a.replyText;
+                if (!a.tlsVersion.empty()) e["tls"] = a.tlsVersion;
+                if (!a.smscMessageId.empty()) e["smscId"] = a.smscMessageId;
+                log.push_back(std::move(e));
+            }
+            logs[rs.id] = std::move(log);
+        }
+    };
+    for (const auto& m : rows) {
+        for (const auto& r : m.recipients) {
+            ids.push_back(r.id);
+            if (ids.size() == 100) readLogs();
+        }
+    }
+    if (!ids.empty()) readLogs();
+    return logs;
+}
+
 void Pages::recentMessages(const http::Request& req, http::Responder reply) {
     int64_t limit = kDefaultMessages;
     if (!req.query.empty()) {
@@ -224,15 +261,19 @@ void Pages::recentMessages(const http::Request& req, http::Responder reply) {
         reply(api::errorResponse(api::storeUnavailable(api::StoreCaller::Console)));
         return;
     }
+    const auto logs = attemptLogsOf(accountId, rows.value());
     json list = json::array();
     for (const auto& m : rows.value()) {
         json recipients = json::array();
         for (const auto& r : m.recipients) {
-            recipients.push_back({{"address", r.address},
+            auto log = logs.find(r.id);
+            recipients.push_back({{"id", r.id},
+                                  {"address", r.address},
                                   {"role", store::recipientRoleName(r.role)},
                                   {"state", store::recipientStateName(r.state)},
                                   {"attempts", r.attempts},
-                                  {"updatedAt", formatTimeMs(r.updatedAtMs)}});
+                                  {"updatedAt", formatTimeMs(r.updatedAtMs)},
+                                  {"attemptLog", log == logs.end() ? json::array() : log->second}});
         }
         list.push_back({{"id", m.id},
                         {"kind", store::userKindName(m.kind)},

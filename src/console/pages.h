@@ -14,7 +14,9 @@
 //
 // Pages also answers GET /console/api/messages (the Messages page's data); see RecentMessages.
 
+#include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
@@ -22,6 +24,7 @@
 #include "console/management_api.h"
 #include "http/router.h"
 #include "store/message_queries.h"
+#include "store/queue_store.h"
 
 namespace sc::console {
 
@@ -44,13 +47,24 @@ public:
     http::Response asset(std::string_view path) const;
     void recentMessages(const http::Request& req, http::Responder reply);
 
+    // Where the Messages page reads each recipient's attempt log (QueueStore::statusOf); unset,
+    // the page shows states only.
+    using AttemptLogReader =
+        std::function<Result<std::vector<store::RecipientStatus>, store::StoreError>(
+            const std::vector<std::string>&)>;
+    void setAttemptLogReader(AttemptLogReader r) { attemptLog_ = std::move(r); }
+
     // The security headers every console response carries.
     static void addSecurityHeaders(http::Response& r);
 
 private:
+    std::map<std::string, nlohmann::json, std::less<>> attemptLogsOf(
+        int64_t accountId, const std::vector<store::StoredMessageSummary>& rows) const;
+
     const Clock& clock_;
     ManagementApi& api_;
     store::MessageQueries& messages_;
+    AttemptLogReader attemptLog_;
     std::map<std::string, std::string, std::less<>> pages_;  // path → full HTML
 };
 

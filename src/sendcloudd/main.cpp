@@ -179,6 +179,9 @@ int runServer(const Settings& settings) {
         consoleOptions);
     consoleApi.registerRoutes(router);
     console::Pages consolePages(rt->clock, consoleApi, rt->backend->messages());
+    consolePages.setAttemptLogReader([&delivery](const std::vector<std::string>& ids) {
+        return delivery->queue->statusOf(ids);
+    });
     consolePages.registerRoutes(router);
     app::registerDlrRoutes(router, *delivery, *rt, settings);
     // Test-only routes: need both a build with SC_TEST_CONTROLS and --enable-test-controls=true.

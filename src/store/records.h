@@ -270,9 +270,9 @@ struct StoredRecipient {
 };
 
 // One message of an account's recent list (the console's Messages page): the message and the
-// current state of each recipient. Delivery keeps no per-attempt history yet, so "history" is
-// the creation time plus each recipient's last update.
+// current state of each recipient (its attempt log is the queue's: QueueStore::statusOf).
 struct RecipientStateRow {
+    std::string id;  // the emailId / smsId
     std::string address;
     RecipientRole role = RecipientRole::To;
     RecipientState state = RecipientState::Queued;

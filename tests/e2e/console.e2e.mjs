@@ -34,8 +34,11 @@ function cli(args, input) {
 
 function startServer() {
   return new Promise((resolve, reject) => {
+    // Mail for e2e.test goes to a loopback port where nothing listens: the connection is
+    // refused at once, so a message gets one deferred attempt for the Messages page to show.
     server = spawn(binary, ['--listen', '127.0.0.1:0', '--data-dir', dataDir, '--demo=false',
-      '--enable-test-controls=true'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      '--enable-test-controls=true', '--smtp-route', 'e2e.test=127.0.0.1:1', '--smtp-tls', 'none'],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
     const onData = (chunk) => {
       serverOutput += chunk.toString();
       const m = serverOutput.match(/sendcloudd listening on (http:\/\/[^\s]+)/);
@@ -190,6 +193,16 @@ test('console end to end', async (t) => {
     await loaded('#message-list');
     await page.waitForSelector('article.message .address:text("first@e2e.test")');
     assert.match(await page.textContent('article.message'), /e2e_mailer/);
+    // The attempt log appears once the refused connection is recorded (the page is reloaded
+    // until then; the deadline is the test's).
+    const deadline = Date.now() + 20000;
+    while (await page.locator('article.message ol.attempts li').count() === 0) {
+      assert.ok(Date.now() < deadline, 'no attempt shown for the refused delivery');
+      await page.waitForTimeout(200);
+      await go('/console/messages');
+      await loaded('#message-list');
+    }
+    assert.match(await page.textContent('article.message ol.attempts li'), /deferred/);
     await shot('messages');
   });
 

@@ -363,6 +363,28 @@ class RepliesTest(EmailDeliveryCase):
         self.assertIn("Mailbox busy", attempts[0][4])
         self.assertEqual([m["reply"] for m in peer.messages()], ["451 4.3.0 Mailbox busy", "250"])
 
+    def test_the_console_messages_page_shows_the_attempt_log(self):
+        from test_management_api import Console, set_password
+        peer = self.start_peer("--data-replies", "451 4.3.0 Mailbox busy|250")
+        srv, creds = self.server_for(peer)
+        [rid] = self.send(srv, creds, "erin@acme.test")
+        self.wait_state(srv, rid, "delivered")
+        set_password(srv, h.ACCOUNT_EMAIL, "console password of the owner")
+        console = Console(srv.port)
+        self.assertEqual(console.login(h.ACCOUNT_EMAIL, "console password of the owner").status,
+                         200)
+        r = console.get("messages?limit=10")
+        self.assertEqual(r.status, 200, r)
+        [message] = r.json["info"]["messages"]
+        [recipient] = message["recipients"]
+        self.assertEqual((recipient["id"], recipient["state"]), (rid, "delivered"))
+        log = recipient["attemptLog"]
+        self.assertEqual([(a["outcome"], a["replyCode"]) for a in log],
+                         [("deferred", 451), ("delivered", 250)], log)
+        self.assertIn("Mailbox busy", log[0]["replyText"])
+        self.assertEqual(log[0]["enhancedCode"], "4.3.0")
+        self.assertTrue(all(a["host"] for a in log), log)
+
     def test_550_bounces_and_keeps_the_reply(self):
         peer = self.start_peer("--data-replies", "550 5.1.1 No such user here")
         srv, creds = self.server_for(peer)

@@ -68,7 +68,7 @@ constexpr const char* kRecipientsOf =
 // one's message up.
 constexpr const char* kRecentMessages =
     "SELECT m.id, m.kind, m.api_user_name, m.created_at_ms, m.test_mode, "
-    "r.address, r.role, r.state, r.attempts, r.updated_at_ms "
+    "r.address, r.role, r.state, r.attempts, r.updated_at_ms, r.id "
     "FROM (SELECT id, kind, api_user_name, created_at_ms, test_mode "
     "      FROM messages WHERE account_id = ? "
     "      ORDER BY created_at_ms DESC, rowid DESC LIMIT ?) m "
@@ -545,6 +545,7 @@ Result<std::vector<StoredMessageSummary>, StoreError> SqliteMessageStore::recent
             r.state = parsedColumn(*s, 7, parseRecipientState, "recipient state");
             r.attempts = s->getColumn(8).getInt64();
             r.updatedAtMs = s->getColumn(9).getInt64();
+            r.id = columnBytes(*s, 10);
             out.back().recipients.push_back(std::move(r));
         }
         return out;

@@ -1,7 +1,6 @@
 'use strict';
-// Messages: the account's recent messages with each recipient's state. Delivery keeps no
-// attempt history yet, so the "history" is when the message was queued and when each
-// recipient's state last changed.
+// Messages: the account's recent messages with each recipient's state and its attempt log
+// (oldest first). Everything the server sends is set as text, never as HTML.
 (() => {
   const { el, api, flash, describe, fmtTime } = SC;
   // The recipient states of src/store/records.h (RecipientState).
@@ -12,6 +11,12 @@
     sandbox: 'Test mode: accepted, never sent', submitted: 'Submitted to the SMS gateway',
     undeliverable: 'Undeliverable', rejected: 'Rejected by the SMS gateway', failed: 'Failed',
   };
+  const attemptText = (a) => [fmtTime(a.at), a.outcome, a.host, a.replyCode, a.enhancedCode,
+    a.replyText, a.tls, a.smscId].filter((v) => v !== undefined && v !== '').join(' · ');
+  const attemptLog = (rc) => (rc.attemptLog && rc.attemptLog.length
+    ? el('ol', { class: 'attempts', 'aria-label': `Attempts for ${rc.address}` },
+      rc.attemptLog.map((a) => el('li', { text: attemptText(a) })))
+    : null);
   async function load() {
     flash('');
     const r = await api('GET', 'messages?limit=50');
@@ -28,7 +33,8 @@
       el('ul', { class: 'recipients', 'aria-label': 'Recipients' }, m.recipients.map((rc) => el('li', {},
         el('span', { class: 'address', text: rc.address }), ` (${rc.role}) — `,
         el('span', { class: 'state', 'data-state': rc.state, text: STATES[rc.state] || rc.state }),
-        `, since ${fmtTime(rc.updatedAt)}`, rc.attempts ? `, ${rc.attempts} attempt(s)` : ''))))));
+        `, since ${fmtTime(rc.updatedAt)}`, rc.attempts ? `, ${rc.attempts} attempt(s)` : '',
+        attemptLog(rc)))))));
     document.getElementById('messages-empty').hidden = r.info.messages.length > 0;
     list.dataset.loaded = String(Date.now());
   }
