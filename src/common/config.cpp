@@ -152,6 +152,16 @@ const std::vector<SettingDef>& settingDefs() {
         d.push_back(intSetting("audit_retention_days",
                                "authentication events older than this are pruned",
                                &Settings::auditRetentionDays, 1));
+        d.push_back(intSetting("message_retention_days",
+                               "message bodies (content, attachments) older than this are "
+                               "pruned once delivered; the message, its recipients, attempts "
+                               "and events stay",
+                               &Settings::messageRetentionDays, 1));
+        d.push_back(intSetting("usage_retention_days",
+                               "hourly usage rows older than this are pruned",
+                               &Settings::usageRetentionDays, 1));
+        d.push_back(intSetting("retention_interval", "seconds between retention runs",
+                               &Settings::retentionInterval, 1));
         d.push_back(intSetting("session_ttl", "seconds a console session lasts",
                                &Settings::sessionTtl, 60));
         d.push_back(boolSetting("secure_cookies",

@@ -49,6 +49,9 @@ struct Settings {
     int64_t lockoutWindow = 60;
     int64_t lockoutDuration = 300;
     int64_t auditRetentionDays = 90;
+    int64_t messageRetentionDays = 30;
+    int64_t usageRetentionDays = 400;
+    int64_t retentionInterval = 3600;  // seconds between retention runs
     int64_t sessionTtl = 43200;
     bool secureCookies = false;
     // GET /metrics, unauthenticated: operators firewall it (docs/operations.md "Metrics").

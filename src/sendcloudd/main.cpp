@@ -29,6 +29,7 @@
 #include "metrics/metrics.h"
 #include "policy/daily_quota.h"
 #include "policy/rate_limiter.h"
+#include "retention/retention_worker.h"
 #include "sendcloudd/domain_commands.h"
 #include "sendcloudd/operator_commands.h"
 #include "sendcloudd/runtime.h"
@@ -141,6 +142,13 @@ int runServer(const Settings& settings) {
     auditOptions.retention = std::chrono::hours(24 * settings.auditRetentionDays);
     audit::AuditRecorder recorder(auditStore, rt->clock, auditOptions);
     recorder.start();
+    retention::RetentionPolicy retentionPolicy;
+    retentionPolicy.messageBodies = std::chrono::hours(24 * settings.messageRetentionDays);
+    retentionPolicy.usage = std::chrono::hours(24 * settings.usageRetentionDays);
+    retentionPolicy.interval = std::chrono::seconds(settings.retentionInterval);
+    retention::RetentionWorker retentionWorker(rt->backend->retention(), rt->clock,
+                                               retentionPolicy);
+    retentionWorker.start();
     api::SendLimits sendLimits;
     sendLimits.maxRecipients = static_cast<size_t>(settings.maxRecipients);
     sendLimits.maxContentBytes = static_cast<size_t>(settings.maxContentBytes);
@@ -224,6 +232,7 @@ int runServer(const Settings& settings) {
     delivery->scheduler->stop(std::chrono::milliseconds(settings.drainTimeoutMs));
     app::stopDeliveryIo(*delivery);
     consolePool.stop();
+    retentionWorker.stop();
     rt->backend->messages().stop();
     recorder.stop();
     spdlog::info("stopped");

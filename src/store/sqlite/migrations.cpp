@@ -391,6 +391,15 @@ CREATE INDEX auth_events_by_key ON auth_events(user_id, key_fingerprint, at_ms);
     Migration{9, "the SMS route an SMS user chose", R"sql(
 ALTER TABLE api_users ADD COLUMN sms_route TEXT NOT NULL DEFAULT '';
 )sql"},
+    // Retention (store/retention_store.h) blanks old message bodies and never deletes messages
+    // or recipients, so migration 5's dropped index stays dropped: no ON DELETE CASCADE runs.
+    // The mark is how far the walk through messages (in rowid order) has gone.
+    Migration{10, "retention marks", R"sql(
+CREATE TABLE retention_marks (
+    name       TEXT NOT NULL PRIMARY KEY,
+    last_rowid INTEGER NOT NULL
+) STRICT;
+)sql"},
 };
 
 constexpr bool versionsAreContiguous() {

@@ -1,5 +1,7 @@
 #include "store/sqlite/sqlite_message_store.h"
 
+#include "store/sqlite/recipient_range.h"
+
 #include "domain/limits.h"
 
 #include <sqlite3.h>
@@ -51,16 +53,8 @@ constexpr const char* kFindSendRequest =
     "coalesce(r.content_json, m.content_json) "                         \
     "FROM recipients r JOIN messages m ON m.id = r.message_id "
 constexpr const char* kFindRecipient = "SELECT " SC_RECIPIENT_COLUMNS "WHERE r.id = ?";
-// A recipient's id is its message's id followed by a decimal digit (api/ids.cpp): the
-// recipients of message M are the primary-key range [M || '0', M || ':') (':' follows '9'), which
-// replaced an index on message_id (migration 5). The range may also hold the recipients of a
-// message whose id extends M with digits, hence the exact test on message_id; its unary + keeps
-// SQLite from choosing that column over the range and building an automatic index on it (a
-// scan of recipients) for want of the old one. rowid order is insertion order: recipients come
-// back as the request listed them.
-#define SC_RECIPIENTS_OF(m) "r.id >= " m " || '0' AND r.id < " m " || ':' AND +r.message_id = " m
 constexpr const char* kRecipientsOf =
-    "SELECT " SC_RECIPIENT_COLUMNS "WHERE " SC_RECIPIENTS_OF("?1") " ORDER BY r.rowid";
+    "SELECT " SC_RECIPIENT_COLUMNS "WHERE " SC_RECIPIENTS_OF("r", "?1") " ORDER BY r.rowid";
 #undef SC_RECIPIENT_COLUMNS
 // The newest messages are chosen first (the inner LIMIT), then joined to all their recipients,
 // so a message with many recipients never pushes another out of the page. CROSS JOIN keeps that
@@ -72,9 +66,8 @@ constexpr const char* kRecentMessages =
     "FROM (SELECT id, kind, api_user_name, created_at_ms, test_mode "
     "      FROM messages WHERE account_id = ? "
     "      ORDER BY created_at_ms DESC, rowid DESC LIMIT ?) m "
-    "CROSS JOIN recipients r ON " SC_RECIPIENTS_OF("m.id") " "
+    "CROSS JOIN recipients r ON " SC_RECIPIENTS_OF("r", "m.id") " "
     "ORDER BY m.created_at_ms DESC, m.id DESC, r.rowid";
-#undef SC_RECIPIENTS_OF
 
 // Runs a statement that returns no rows; answers the number of changed rows.
 int run(SQLite::Statement& statement) {

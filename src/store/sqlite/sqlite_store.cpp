@@ -8,6 +8,7 @@
 #include "store/sqlite/sqlite_credential_store.h"
 #include "store/sqlite/sqlite_domain_store.h"
 #include "store/sqlite/sqlite_message_store.h"
+#include "store/sqlite/sqlite_retention_store.h"
 #include "store/sqlite/sqlite_session_store.h"
 #include "store/sqlite/sqlite_template_store.h"
 
@@ -28,6 +29,7 @@ struct SqliteBackend::Impl {
             audit = std::make_unique<sqlite::SqliteAuditStore>(pool);
             templates = std::make_unique<sqlite::SqliteTemplateStore>(pool);
             domains = std::make_unique<sqlite::SqliteDomainStore>(pool);
+            retention = std::make_unique<sqlite::SqliteRetentionStore>(pool);
             messages = std::make_unique<sqlite::SqliteMessageStore>(
                 options.path, options.busyTimeoutMs, options.maxBatch, pool, options.onError);
         } catch (const std::exception& e) {
@@ -47,6 +49,7 @@ struct SqliteBackend::Impl {
     std::unique_ptr<sqlite::SqliteAuditStore> audit;
     std::unique_ptr<sqlite::SqliteTemplateStore> templates;
     std::unique_ptr<sqlite::SqliteDomainStore> domains;
+    std::unique_ptr<sqlite::SqliteRetentionStore> retention;
     std::unique_ptr<sqlite::SqliteMessageStore> messages;
 };
 
@@ -72,6 +75,10 @@ SessionStore& SqliteBackend::sessions() {
 
 AuditStore& SqliteBackend::audit() {
     return *impl_->audit;
+}
+
+RetentionStore& SqliteBackend::retention() {
+    return *impl_->retention;
 }
 
 TemplateStore& SqliteBackend::templates() {

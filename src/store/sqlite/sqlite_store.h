@@ -15,6 +15,7 @@
 #include "store/credential_store.h"
 #include "store/domain_store.h"
 #include "store/message_store.h"
+#include "store/retention_store.h"
 #include "store/template_store.h"
 
 namespace sc::store {
@@ -47,6 +48,7 @@ public:
     AuditStore& audit();
     TemplateStore& templates();
     DomainStore& domains();
+    RetentionStore& retention();
 
     // Group commits done by the message writer since open (for metrics and tests).
     size_t commitCount() const;
