@@ -93,8 +93,23 @@ void DeliveryCounters::record(store::UserKind channel, store::RecipientState sta
     h.sumSeconds += seconds;
 }
 
+void DeliveryCounters::recordSmtpAttempt(int replyCode, bool overTls) {
+    std::string replyClass = "none";
+    if (replyCode >= 200 && replyCode < 600) replyClass = std::to_string(replyCode / 100) + "xx";
+    std::lock_guard lock(mu_);
+    ++smtpAttempts_[{std::move(replyClass), overTls}];
+}
+
 void DeliveryCounters::write(PrometheusText& out) const {
     std::lock_guard lock(mu_);
+    out.family("sendcloud_smtp_attempts_total",
+               "SMTP delivery attempts since start, by reply class (none: no reply) and TLS",
+               "counter");
+    for (const auto& [key, n] : smtpAttempts_) {
+        out.sample("sendcloud_smtp_attempts_total",
+                   {{"reply_class", key.first}, {"tls", key.second ? "yes" : "no"}},
+                   static_cast<double>(n));
+    }
     out.family("sendcloud_delivery_outcomes_total",
                "Delivery outcomes recorded since start, by channel and resulting state", "counter");
     for (const auto& [key, n] : outcomes_) {
@@ -176,9 +191,14 @@ void MetricsEndpoint::registerRoutes(http::Router& router) {
 }
 
 queue::OutcomeRecorder::Observer countingObserver(DeliveryCounters& counters, const Clock& clock) {
-    return [&counters, &clock](const queue::DeliveryOutcome&, store::RecipientState state,
+    return [&counters, &clock](const queue::DeliveryOutcome& outcome, store::RecipientState state,
                                const queue::AttemptContext& ctx) {
         counters.record(ctx.channel, state, ctx.acceptedAtMs, clock.nowMillis());
+        // Test mode never connects: a sandbox outcome is no SMTP attempt.
+        if (ctx.channel == store::UserKind::Email &&
+            outcome.kind != queue::DeliveryOutcome::Kind::Sandbox) {
+            counters.recordSmtpAttempt(outcome.replyCode, !outcome.tlsVersion.empty());
+        }
     };
 }
 

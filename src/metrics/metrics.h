@@ -50,6 +50,9 @@ public:
 
     void record(store::UserKind channel, store::RecipientState state, int64_t acceptedAtMs,
                 int64_t nowMs);
+    // One SMTP attempt: counted by reply class (2xx, 4xx, 5xx, or none: no reply, e.g. the
+    // connection failed) and whether it ran over TLS (the TLS share of deliveries).
+    void recordSmtpAttempt(int replyCode, bool overTls);
     void write(PrometheusText& out) const;
 
 private:
@@ -60,7 +63,8 @@ private:
         uint64_t count = 0;
         double sumSeconds = 0;
     };
-    std::map<std::string, Histogram> latency_;  // by channel
+    std::map<std::string, Histogram> latency_;                       // by channel
+    std::map<std::pair<std::string, bool>, uint64_t> smtpAttempts_;  // (reply class, TLS)
 };
 
 // Adds samples to a scrape; runs on the HTTP thread, must be quick and must not block.

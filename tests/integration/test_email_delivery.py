@@ -443,6 +443,10 @@ class StartTlsTest(EmailDeliveryCase):
                         "WHERE recipient_id = ?", (rid,))
         self.assertTrue(tls[0].startswith("TLS"), tls)
         self.assertTrue(tls[1], tls)
+        # The TLS share on /metrics counts it.
+        metrics = h.get(srv.port, "/metrics").body.decode()
+        self.assertIn('sendcloud_smtp_attempts_total{reply_class="2xx",tls="yes"} 1\n', metrics)
+        self.assertNotIn('tls="no"', metrics)
 
     def test_verify_against_a_server_without_starttls_defers_and_sends_nothing(self):
         peer = self.start_peer()

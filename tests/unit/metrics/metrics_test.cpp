@@ -56,6 +56,31 @@ TEST(DeliveryCountersTest, OutcomesByChannelAndStateAndALatencyHistogram) {
     EXPECT_EQ(s.find("latency_seconds_count{channel=\"sms\"}"), std::string::npos);
 }
 
+TEST(DeliveryCountersTest, SmtpAttemptsByReplyClassAndTls) {
+    DeliveryCounters c;
+    c.recordSmtpAttempt(250, true);
+    c.recordSmtpAttempt(250, true);
+    c.recordSmtpAttempt(250, false);
+    c.recordSmtpAttempt(451, false);
+    c.recordSmtpAttempt(550, true);
+    c.recordSmtpAttempt(0, false);  // connection refused: no reply
+    PrometheusText t;
+    c.write(t);
+    const std::string& s = t.text();
+    EXPECT_NE(s.find("# TYPE sendcloud_smtp_attempts_total counter\n"), std::string::npos);
+    EXPECT_NE(s.find("sendcloud_smtp_attempts_total{reply_class=\"2xx\",tls=\"yes\"} 2\n"),
+              std::string::npos)
+        << s;
+    EXPECT_NE(s.find("sendcloud_smtp_attempts_total{reply_class=\"2xx\",tls=\"no\"} 1\n"),
+              std::string::npos);
+    EXPECT_NE(s.find("sendcloud_smtp_attempts_total{reply_class=\"4xx\",tls=\"no\"} 1\n"),
+              std::string::npos);
+    EXPECT_NE(s.find("sendcloud_smtp_attempts_total{reply_class=\"5xx\",tls=\"yes\"} 1\n"),
+              std::string::npos);
+    EXPECT_NE(s.find("sendcloud_smtp_attempts_total{reply_class=\"none\",tls=\"no\"} 1\n"),
+              std::string::npos);
+}
+
 TEST(MetricsEndpointTest, ReadsTheStoreAtMostOnceASecondAndRunsProviders) {
     sc::testing::FakeClock clock;
     int reads = 0;
