@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 20
 LISTEN ?= 127.0.0.1:8080
 DATA_DIR ?= ./var
 
-.PHONY: run test deps e2e-deps build build-release test-normal test-asan test-fuzz bench format check-format clean
+.PHONY: run test deps e2e-deps build build-release test-normal test-asan test-fuzz bench soak format check-format clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -51,6 +51,12 @@ test: test-normal test-asan test-fuzz check-format
 bench: deps
 	bash bench/run.sh
 	bash bench/delivery.sh
+
+# A bounded soak (30 minutes; SOAK_MINUTES to change): half of peak load with deliveries, key
+# resets and console use; samples RSS, descriptors, database size and p99 every minute into
+# bench/README.md, and fails on growth that does not level off.
+soak: deps
+	bash bench/soak.sh
 
 format:
 	find src tests bench -name '*.h' -o -name '*.cpp' | xargs clang-format -i
