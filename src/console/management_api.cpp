@@ -59,54 +59,6 @@ ApiError issueFailure(const auth::IssueError& e, store::UserKind kind, std::stri
     return api::storeUnavailable(api::StoreCaller::Console);
 }
 
-http::Response noStore(http::Response r) {
-    // Responses carry keys and account data: no cache of any kind may keep them.
-    r.headers.push_back({"cache-control", "no-store"});
-    return r;
-}
-
-http::Response errorOut(const ApiError& e) {
-    return noStore(api::errorResponse(e));
-}
-http::Response ok(json info) {
-    return noStore(api::successResponse(std::move(info)));
-}
-
-// ---- request shape ------------------------------------------------------------------------
-
-bool isJsonContentType(std::string_view ct) {
-    auto semi = ct.find(';');
-    std::string_view type = ct.substr(0, semi);
-    while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
-    while (!type.empty() && type.front() == ' ') type.remove_prefix(1);
-    constexpr std::string_view kJson = "application/json";
-    if (type.size() != kJson.size()) return false;
-    for (size_t i = 0; i < kJson.size(); ++i) {
-        char c = type[i];
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-        if (c != kJson[i]) return false;
-    }
-    return true;
-}
-
-// The body as a JSON object; an empty body is {} unless `required`. Requiring the JSON content
-// type also keeps cross-site HTML forms (which cannot send it without a CORS preflight) out.
-Result<json, ApiError> jsonBody(const http::Request& req, bool required) {
-    if (req.body.empty()) {
-        if (required) return fail(badRequest("the request needs a JSON object body"));
-        return json::object();
-    }
-    auto ct = req.header("content-type");
-    if (!ct || !isJsonContentType(*ct)) {
-        return fail(
-            err(415, "request.unsupported_media_type", "send the body as application/json"));
-    }
-    json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-    if (body.is_discarded()) return fail(badRequest("the body is not valid JSON"));
-    if (!body.is_object()) return fail(badRequest("the body must be a JSON object"));
-    return body;
-}
-
 Result<http::ParamMap, ApiError> queryParams(const http::Request& req,
                                              std::initializer_list<std::string_view> known) {
     http::ParamMap map;

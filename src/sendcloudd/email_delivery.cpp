@@ -109,6 +109,10 @@ Result<delivery::smtp::SmtpAgentConfig, std::string> agentConfig(const Settings&
 
 }  // namespace
 
+std::vector<std::string> dnsServers(const Settings& settings) {
+    return splitList(settings.dnsServers);
+}
+
 std::string registerEmailAgent(Delivery& d, Runtime& rt, const Settings& settings,
                                EmailSigner signer) {
     if (!settings.delivery) return {};
@@ -120,7 +124,7 @@ std::string registerEmailAgent(Delivery& d, Runtime& rt, const Settings& setting
     std::shared_ptr<const delivery::smtp::MxResolver> resolver;
     if (!config->relay || !isIpAddress(config->relay->host)) {
         resolver = std::make_shared<const delivery::smtp::MxResolver>(
-            splitList(settings.dnsServers), std::chrono::milliseconds(5000));
+            dnsServers(settings), std::chrono::milliseconds(5000));
     }
 
     const std::string hostname = machineHostName(settings);

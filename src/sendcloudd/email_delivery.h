@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "common/config.h"
 #include "common/result.h"
@@ -20,6 +21,9 @@ using EmailSigner = std::function<Result<std::string, std::string>(const std::st
 // The server's signer: libopendkim with the keys of `sendcloudd domain add` (docs/operations.md,
 // "Sending domains and DKIM"), a rotation picked up within 30 s. Thread-safe.
 EmailSigner makeDkimSigner(Runtime& rt);
+
+// The --dns-servers list ("HOST:PORT" entries; empty: the system resolver).
+std::vector<std::string> dnsServers(const Settings& settings);
 
 // With delivery on: creates the SMTP agent on the delivery io_context and registers it for the
 // email channel. Delivery off: nothing. Returns why it could not start (naming the flag or file,

@@ -20,6 +20,7 @@
 #include "auth/lockout.h"
 #include "common/config.h"
 #include "common/logging.h"
+#include "console/domains_api.h"
 #include "console/management_api.h"
 #include "console/pages.h"
 #include "console/password_hasher.h"
@@ -30,6 +31,7 @@
 #include "policy/daily_quota.h"
 #include "policy/rate_limiter.h"
 #include "retention/retention_worker.h"
+#include "sendcloudd/console_domains.h"
 #include "sendcloudd/domain_commands.h"
 #include "sendcloudd/operator_commands.h"
 #include "sendcloudd/runtime.h"
@@ -185,6 +187,10 @@ int runServer(const Settings& settings) {
         {rt->backend->credentials(), rt->backend->sessions(), rt->backend->audit(), *rt->issuer,
          rt->backend->templates(), rt->clock, rt->random, consolePool},
         consoleOptions);
+    // Before the management API: its /console/api/ prefix would take /console/api/domains too.
+    auto domainAdmin = app::makeConsoleDomainAdmin(*rt, settings);
+    console::DomainsApi domainsApi(*domainAdmin, consoleApi.sessionGuard(), consolePool);
+    domainsApi.registerRoutes(router);
     consoleApi.registerRoutes(router);
     console::Pages consolePages(rt->clock, consoleApi, rt->backend->messages());
     consolePages.setAttemptLogReader([&delivery](const std::vector<std::string>& ids) {

@@ -37,7 +37,9 @@ function startServer() {
     // Mail for e2e.test goes to a loopback port where nothing listens: the connection is
     // refused at once, so a message gets one deferred attempt for the Messages page to show.
     server = spawn(binary, ['--listen', '127.0.0.1:0', '--data-dir', dataDir, '--demo=false',
-      '--enable-test-controls=true', '--smtp-route', 'e2e.test=127.0.0.1:1', '--smtp-tls', 'none'],
+      '--enable-test-controls=true', '--smtp-route', 'e2e.test=127.0.0.1:1', '--smtp-tls', 'none',
+      // DNS at a port where nothing answers: the Domains page's DKIM check reads "unknown".
+      '--dns-servers', '127.0.0.1:1'],
     { stdio: ['ignore', 'pipe', 'pipe'] });
     const onData = (chunk) => {
       serverOutput += chunk.toString();
@@ -339,7 +341,14 @@ test('console end to end', async (t) => {
     await page.click('#ev-apply');
     await page.waitForFunction(() => [...document.querySelectorAll('#events-body tr')].every((r) => r.dataset.outcome === 'success'));
     await go('/console/domains');
-    await page.waitForSelector('text=Not available yet');
+    await loaded('#domain-list');
+    await page.fill('#add-domain', 'e2e.test');
+    await page.click('#add-submit');
+    const key = 'article[data-domain="e2e.test"] .dkim-key';
+    await page.waitForSelector(key);
+    assert.match(await page.textContent(`${key} .dns-name`), /^sc\w*\._domainkey\.e2e\.test$/);
+    assert.match(await page.textContent(`${key} .dns-value`), /^v=DKIM1; k=rsa; p=[A-Za-z0-9+/=]{300,}$/);
+    assert.equal(await page.getAttribute(`${key} .dns-status`, 'data-status'), 'unknown');
     await shot('domains');
   });
 
@@ -348,7 +357,7 @@ test('console end to end', async (t) => {
     await page.setViewportSize({ width: 390, height: 844 });
     for (const [path, ready] of [['/console/email-users', '#user-list'], ['/console/sms-users', '#user-list'],
       ['/console/messages', '#message-list'], ['/console/usage', '#usage-charts'],
-      ['/console/auth-events', '#events-body'], ['/console/domains', null]]) {
+      ['/console/auth-events', '#events-body'], ['/console/domains', '#domain-list']]) {
       await go(path);
       if (ready) await loaded(ready);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

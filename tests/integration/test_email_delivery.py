@@ -124,8 +124,8 @@ class Dnsmasq:
     """dnsmasq on a loopback port answering only what it is given (no upstream, no hosts file);
     `--local=/test/` makes every other name under .test NXDOMAIN rather than REFUSED."""
 
-    def __init__(self, *records):
-        self.port = free_port()
+    def __init__(self, *records, port=None):
+        self.port = port or free_port()
         self.proc = subprocess.Popen(
             ["/usr/sbin/dnsmasq", "--no-daemon", f"--port={self.port}",
              "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts",

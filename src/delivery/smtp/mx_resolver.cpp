@@ -257,4 +257,37 @@ MxRoute MxResolver::resolve(const std::string& domain) const {
     return route;
 }
 
+TxtAnswer MxResolver::lookupTxt(const std::string& name) const {
+    TxtAnswer out;
+    Channel ch(servers_, timeout_);
+    if (!ch.ok()) {
+        out.detail = "cannot set up the DNS resolver";
+        return out;
+    }
+    auto answer = ch.query(name, ns_t_txt);
+    if (answer.status == ARES_ENOTFOUND || answer.status == ARES_ENODATA) {
+        out.status = TxtAnswer::Status::NotFound;
+        out.detail = "no TXT record at " + name;
+        return out;
+    }
+    if (answer.status != ARES_SUCCESS) {
+        out.detail = "TXT look-up for " + name + " failed: " + statusText(answer.status);
+        return out;
+    }
+    ares_txt_ext* chunks = nullptr;
+    if (ares_parse_txt_reply_ext(answer.bytes.data(), static_cast<int>(answer.bytes.size()),
+                                 &chunks) != ARES_SUCCESS) {
+        out.detail = "malformed TXT answer for " + name;
+        return out;
+    }
+    for (auto* c = chunks; c; c = c->next) {
+        // record_start marks the first string of each record; the rest continue it.
+        if (c->record_start || out.records.empty()) out.records.emplace_back();
+        out.records.back().append(reinterpret_cast<const char*>(c->txt), c->length);
+    }
+    ares_free_data(chunks);
+    out.status = out.records.empty() ? TxtAnswer::Status::NotFound : TxtAnswer::Status::Found;
+    return out;
+}
+
 }  // namespace sc::delivery::smtp

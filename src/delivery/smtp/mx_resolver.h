@@ -33,6 +33,15 @@ struct MxRoute {
 // number below n), so that load spreads as RFC 5321 §5.1 asks. Pure, for tests.
 void orderByPreference(std::vector<MxHost>& hosts, const std::function<uint32_t(uint32_t)>& pick);
 
+// The TXT records at a name: each record's character-strings joined, since a DKIM key is longer
+// than one 255-byte string and is published split.
+struct TxtAnswer {
+    enum class Status { Found, NotFound, TryAgain };
+    Status status = Status::TryAgain;
+    std::vector<std::string> records;
+    std::string detail;  // NotFound/TryAgain: why
+};
+
 class MxResolver {
 public:
     // servers: "HOST:PORT" entries, empty for the system resolver's configuration.
@@ -41,6 +50,8 @@ public:
     MxRoute resolve(const std::string& domain) const;
     // A and AAAA of one host (a relay or a route's host); TryAgain/Bounce as above.
     MxRoute resolveHost(const std::string& host) const;
+    // TXT records (the console checks that a domain's DKIM record is published).
+    TxtAnswer lookupTxt(const std::string& name) const;
 
 private:
     std::vector<std::string> servers_;
