@@ -110,11 +110,14 @@ protected:
         policy_.queueLifetime = 432000s;
     }
 
-    std::unique_ptr<Scheduler> makeScheduler(SchedulerOptions o = {}) {
+    // On the real queue store, or on `store` (a wrapper of it).
+    std::unique_ptr<Scheduler> makeScheduler(SchedulerOptions o = {},
+                                             store::QueueStore* store = nullptr) {
         if (o.nodeId.empty()) o.nodeId = "node-a";
         o.pollInterval = 20ms;
-        recorder_ = std::make_unique<OutcomeRecorder>(*queue_, clock_, policy_);
-        auto s = std::make_unique<Scheduler>(*queue_, *recorder_, clock_, o);
+        store::QueueStore& q = store != nullptr ? *store : *queue_;
+        recorder_ = std::make_unique<OutcomeRecorder>(q, clock_, policy_);
+        auto s = std::make_unique<Scheduler>(q, *recorder_, clock_, o);
         s->setAgent(store::UserKind::Email, agent_);
         return s;
     }
@@ -385,13 +388,8 @@ TEST_F(SchedulerTest, OutcomesThatArriveTogetherAreRecordedInOneTransaction) {
     enqueue("m1", addresses);
     agent_.hold = true;
     GatedQueueStore gated(*queue_);
-    recorder_ = std::make_unique<OutcomeRecorder>(gated, clock_, policy_);
-    SchedulerOptions o;
-    o.nodeId = "node-a";
-    o.pollInterval = 20ms;
-    Scheduler s(gated, *recorder_, clock_, o);
-    s.setAgent(store::UserKind::Email, agent_);
-    s.start();
+    auto s = makeScheduler({}, &gated);
+    s->start();
     ASSERT_TRUE(eventually([&] { return agent_.heldCount() == 40u; }));
 
     gated.close();
@@ -400,10 +398,10 @@ TEST_F(SchedulerTest, OutcomesThatArriveTogetherAreRecordedInOneTransaction) {
     while (agent_.heldCount() > 0) agent_.releaseOne();  // 39 reports queue up behind it
     gated.open();
 
-    ASSERT_TRUE(eventually([&] { return s.inFlight() == 0u; }));
+    ASSERT_TRUE(eventually([&] { return s->inFlight() == 0u; }));
     EXPECT_EQ(gated.batchSizes(), (std::vector<size_t>{1, 39}));
     for (int i = 0; i < 40; ++i) EXPECT_EQ(stateOf(recipientId("m1", i)), "delivered");
-    s.stop(0ms);
+    s->stop(0ms);
 }
 
 // A write that fails (the store busy or away) loses nothing: its outcomes stay in flight and are
@@ -412,19 +410,14 @@ TEST_F(SchedulerTest, OutcomesWhoseWriteFailedAreWrittenLater) {
     enqueue("m1", {"a@x.io", "b@x.io"});
     GatedQueueStore gated(*queue_);
     gated.failNext(1);
-    recorder_ = std::make_unique<OutcomeRecorder>(gated, clock_, policy_);
-    SchedulerOptions o;
-    o.nodeId = "node-a";
-    o.pollInterval = 20ms;
-    Scheduler s(gated, *recorder_, clock_, o);
-    s.setAgent(store::UserKind::Email, agent_);
-    s.start();
+    auto s = makeScheduler({}, &gated);
+    s->start();
     ASSERT_TRUE(eventually([&] {
         return stateOf(recipientId("m1", 0)) == "delivered" &&
                stateOf(recipientId("m1", 1)) == "delivered";
     }));
     EXPECT_EQ(agent_.jobCount(), 2u);  // recorded late, never delivered twice
-    s.stop(0ms);
+    s->stop(0ms);
 }
 
 TEST(NodeIdTest, CreatedOnceThenReadBack) {
