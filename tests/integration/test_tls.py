@@ -20,6 +20,7 @@ import subprocess
 import time
 
 import harness as h
+from test_management_api import Console
 
 FROM = "news@example.com"
 
@@ -313,6 +314,28 @@ class TrustedProxyTest(h.ServerTestCase):
         lines = srv.access_lines()
         self.assertFalse(any("203.0.113.7" in l for l in lines), lines)
         self.assertTrue(all("ip=127.0.0.1 " in l for l in lines), lines)
+
+    def test_allowlist_checks_the_forwarded_client(self):
+        srv = self.start_server(args=["--trusted-proxies", "127.0.0.1/32"])
+        srv.create_account("owner@example.com")
+        set_password(srv, "owner@example.com", "owner console password")
+        console = Console(srv.port)
+        self.assertEqual(console.login("owner@example.com", "owner console password").status, 200)
+        created = console.post("email-users", {"name": "proxied_news"})
+        key = self.assertOk(created)["apiKey"]
+        self.assertOk(console.patch("email-users/proxied_news",
+                                    {"ipAllowlist": ["203.0.113.0/24"]}))
+
+        def send(forwarded_for=None):
+            hdrs = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+            return h.post_form(srv.port, "/email/send", [
+                ("apiUser", "proxied_news"), ("apiKey", key), ("from", FROM),
+                ("to", "a@example.com"), ("subject", "s"), ("plain", "p")], headers=hdrs)
+
+        self.assertOk(send("203.0.113.7"))
+        self.assertError(send("198.51.100.9"), 403, "auth.ip_not_allowed")
+        self.assertError(send(), 403, "auth.ip_not_allowed")  # the proxy itself
+        self.assertError(send("203.0.113.7, 198.51.100.9"), 403, "auth.ip_not_allowed")
 
     def test_malformed_forwarded_for_falls_back_to_the_proxy_and_is_logged_once(self):
         srv = self.start_server(args=["--trusted-proxies", "127.0.0.1/32", *self.LOCKOUT])
