@@ -701,6 +701,15 @@ struct Server::Impl {
             setBusy(*conn, false);
             if (ec || !keepAlive) break;
         }
+        if constexpr (Tls) {
+            // close_notify, so that the client can tell our close from a cut connection (OpenSSL
+            // 3 reports an EOF without it as an error). Asio then waits for the client's own
+            // close_notify or its FIN, which most send at once; a second at most.
+            deadline->arm(std::min<std::chrono::steady_clock::duration>(lim.writeTimeout,
+                                                                        std::chrono::seconds(1)));
+            co_await stream.async_shutdown(net::redirect_error(onStrand, ec));
+            deadline->disarm();
+        }
     }
 
     // The end of a session, whichever way it ends: a return, or an exception that unwinds the
