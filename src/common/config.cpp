@@ -81,6 +81,18 @@ const std::vector<SettingDef>& settingDefs() {
         std::vector<SettingDef> d;
         d.push_back(stringSetting("listen", "HOST:PORT to listen on (port 0 picks a free port)",
                                   &Settings::listen));
+        d.push_back(stringSetting("tls_listen",
+                                  "HOST:PORT for HTTPS (needs tls_cert and tls_key; empty: none)",
+                                  &Settings::tlsListen));
+        d.push_back(stringSetting("tls_cert",
+                                  "PEM certificate chain for tls_listen (re-read on SIGHUP)",
+                                  &Settings::tlsCert));
+        d.push_back(stringSetting("tls_key", "PEM private key for tls_listen (re-read on SIGHUP)",
+                                  &Settings::tlsKey));
+        d.push_back(stringSetting("trusted_proxies",
+                                  "CIDR,... of reverse proxies whose X-Forwarded-For and "
+                                  "X-Forwarded-Proto are believed (empty: nobody's)",
+                                  &Settings::trustedProxies));
         d.push_back(stringSetting(
             "data_dir", "folder for the database, the server secret and everything else written",
             &Settings::dataDir));
@@ -165,7 +177,8 @@ const std::vector<SettingDef>& settingDefs() {
         d.push_back(intSetting("session_ttl", "seconds a console session lasts",
                                &Settings::sessionTtl, 60));
         d.push_back(boolSetting("secure_cookies",
-                                "mark console cookies Secure (set when TLS terminates in front)",
+                                "mark console cookies Secure (set when TLS terminates in front; "
+                                "always on with tls_listen)",
                                 &Settings::secureCookies));
         d.push_back(boolSetting("metrics",
                                 "serve GET /metrics (Prometheus; unauthenticated: firewall it)",
@@ -344,15 +357,19 @@ bool isLoopbackHost(std::string_view host) {
 }  // namespace
 
 std::optional<std::string> exposureWarning(const Settings& settings) {
-    const std::string_view host = listenHost(settings.listen);
-    if (isLoopbackHost(host)) return std::nullopt;
+    std::string_view host = listenHost(settings.listen);
+    const bool plainExposed = !isLoopbackHost(host);
+    const bool tlsExposed =
+        !settings.tlsListen.empty() && !isLoopbackHost(listenHost(settings.tlsListen));
+    if (!plainExposed && !tlsExposed) return std::nullopt;
+    if (!plainExposed) host = listenHost(settings.tlsListen);
     std::string what;
     std::string fix;
     if (settings.demo) {
         what = "demo = true (an empty database gets a demo account whose keys are printed)";
         fix = "set demo = false";
     }
-    if (!settings.secureCookies) {
+    if (plainExposed && !settings.effectiveSecureCookies()) {
         if (!what.empty()) {
             what += " and ";
             fix += ", and ";

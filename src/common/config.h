@@ -23,6 +23,12 @@ namespace sc {
 
 struct Settings {
     std::string listen = "127.0.0.1:8080";
+    // The HTTPS listener (docs/operations.md "TLS"); empty: none. Needs tlsCert and tlsKey.
+    std::string tlsListen;
+    std::string tlsCert;  // PEM certificate chain, re-read on SIGHUP
+    std::string tlsKey;   // PEM private key, re-read on SIGHUP
+    // CIDR,... whose X-Forwarded-For / X-Forwarded-Proto are believed (src/http/forwarded.h).
+    std::string trustedProxies;
     std::string dataDir = "./var";
     int ioThreads = 0;  // 0: one per core
     int64_t maxConnections = 10000;
@@ -83,6 +89,9 @@ struct Settings {
     std::vector<SmsRouteConfig> smsRoutes;
 
     std::string secretFilePath() const;
+    // Console cookies are Secure: asked for, or implied by our own TLS listener (a console
+    // offered over TLS is meant to be used over TLS).
+    bool effectiveSecureCookies() const { return secureCookies || !tlsListen.empty(); }
     std::string databasePath() const;
 };
 
@@ -103,8 +112,9 @@ private:
 
 // The one warning line sendcloudd logs at start-up when a listener that other machines can reach
 // (not 127.0.0.0/8, ::1 or localhost) runs with `demo` on (an empty database gets an account
-// whose keys are printed) or console cookies without `Secure` (over plain HTTP a session cookie
-// crosses the network in clear); nullopt when neither applies.
+// whose keys are printed), or the plain listener does with console cookies without `Secure`
+// (over plain HTTP a session cookie crosses the network in clear; our own TLS listener turns
+// Secure on); nullopt when neither applies.
 std::optional<std::string> exposureWarning(const Settings& settings);
 
 }  // namespace sc

@@ -307,9 +307,13 @@ void ManagementApi::handle(const http::Request& req, http::Responder reply) {
 
 // ---- sessions ------------------------------------------------------------------------------
 
-std::string ManagementApi::sessionCookie(std::string_view token, int64_t maxAgeSeconds) const {
+// Secure when the settings ask for it, and on any request that came over TLS (our listener, or a
+// trusted proxy that said so): a browser then never sends the cookie over plain HTTP.
+std::string ManagementApi::sessionCookie(std::string_view token, int64_t maxAgeSeconds,
+                                         bool overTls) const {
     return strCat(kSessionCookie, '=', token, "; Path=/; Max-Age=", maxAgeSeconds,
-                  "; HttpOnly; SameSite=Strict", options_.secureCookies ? "; Secure" : "");
+                  "; HttpOnly; SameSite=Strict",
+                  options_.secureCookies || overTls ? "; Secure" : "");
 }
 
 void ManagementApi::login(const http::Request& req, http::Responder reply) {
@@ -354,9 +358,10 @@ void ManagementApi::login(const http::Request& req, http::Responder reply) {
     const std::string userAgent =
         loggable(req.header("user-agent").value_or(std::string_view()), kMaxUserAgentBytes);
     // The task owns copies: the request may be gone when it runs.
-    auto task = [this, emailText, passwordText, ip, userAgent, oldSessionHash, reply]() mutable {
+    auto task = [this, emailText, passwordText, ip, userAgent, oldSessionHash, reply,
+                 overTls = req.secure]() mutable {
         finishLogin(emailText, std::move(passwordText), ip, userAgent, std::move(oldSessionHash),
-                    reply);
+                    overTls, reply);
     };
     if (!deps_.pool.post(std::move(task))) {
         throttle_.finish(emailText, ip, LoginThrottle::Outcome::Aborted);
@@ -368,7 +373,8 @@ void ManagementApi::login(const http::Request& req, http::Responder reply) {
 
 void ManagementApi::finishLogin(const std::string& email, std::string password,
                                 const std::string& ip, const std::string& userAgent,
-                                std::string oldSessionHash, const http::Responder& reply) {
+                                std::string oldSessionHash, bool overTls,
+                                const http::Responder& reply) {
     auto account = deps_.credentials.findAccountByEmail(email);
     if (!account) {
         throttle_.finish(email, ip, LoginThrottle::Outcome::Aborted);
@@ -427,7 +433,8 @@ void ManagementApi::finishLogin(const std::string& email, std::string password,
                               {"csrfToken", csrf},
                               {"expiresAt", formatTimeMs(s.expiresAtMs)}});
     resp.headers.push_back(
-        {"set-cookie", sessionCookie(token, std::chrono::seconds(options_.sessionTtl).count())});
+        {"set-cookie",
+         sessionCookie(token, std::chrono::seconds(options_.sessionTtl).count(), overTls)});
     resp.logUser = strCat("account:", acc->id);
     reply(std::move(resp));
 }
@@ -453,7 +460,7 @@ http::Response ManagementApi::logout(const Context& ctx) {
         return errorOut(storeFailure(r.error()));
     }
     http::Response resp = ok({{"loggedOut", true}});
-    resp.headers.push_back({"set-cookie", sessionCookie("", 0)});
+    resp.headers.push_back({"set-cookie", sessionCookie("", 0, ctx.req.secure)});
     return resp;
 }
 

@@ -45,7 +45,8 @@ struct ManagementOptions {
     std::vector<std::string> smsRoutes;
     // Absolute lifetime of a session (Max-Age of the cookie and expiry in the store).
     std::chrono::seconds sessionTtl{12 * 3600};
-    // Adds "; Secure" to the cookie. Wire it to "the listener speaks TLS" (or a TLS proxy).
+    // Adds "; Secure" to every session cookie; a request that came over TLS (Request::secure)
+    // gets it whatever this says.
     bool secureCookies = false;
     ThrottleOptions lockout;
     // Argon2id cost of new hashes and of the dummy verify. Tests use PasswordLimits::minimum().
@@ -97,7 +98,7 @@ private:
 
     void login(const http::Request& req, http::Responder reply);
     void finishLogin(const std::string& email, std::string password, const std::string& ip,
-                     const std::string& userAgent, std::string oldSessionHash,
+                     const std::string& userAgent, std::string oldSessionHash, bool overTls,
                      const http::Responder& reply);
     http::Response logout(const Context& ctx);
     http::Response sessionInfo(const Context& ctx);
@@ -118,7 +119,7 @@ private:
     Result<nlohmann::json, api::ApiError> userView(const store::ApiUser& user);
     void recordLogin(const std::string& email, int64_t accountId, bool success,
                      const std::string& ip, const std::string& userAgent);
-    std::string sessionCookie(std::string_view token, int64_t maxAgeSeconds) const;
+    std::string sessionCookie(std::string_view token, int64_t maxAgeSeconds, bool overTls) const;
 
     ManagementDeps deps_;
     ManagementOptions options_;

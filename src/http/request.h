@@ -24,7 +24,12 @@ struct Request {
     std::string query;   // after '?', not decoded
     std::vector<Header> headers;
     std::string body;
+    // The client's address: the socket peer's, or, from a trusted proxy, the one its
+    // X-Forwarded-For names (src/http/forwarded.h). Lockout, allowlists and logs use this.
     std::string clientIp;
+    // Came over TLS: our TLS listener, or a trusted proxy that said X-Forwarded-Proto: https.
+    // Console cookies get Secure and console answers HSTS.
+    bool secure = false;
 
     // Case-insensitive lookup of the first header with this name.
     std::optional<std::string_view> header(std::string_view name) const;

@@ -6,6 +6,7 @@
 
 #include "http/request_reader.h"
 #include "http/response_head.h"
+#include "http/tls_context.h"
 
 #include "common/log_throttle.h"
 
@@ -14,6 +15,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -32,6 +34,7 @@
 #include <stdexcept>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <typeinfo>
 #include <unordered_map>
 #include <vector>
@@ -42,6 +45,7 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = net::ip::tcp;
+namespace ssl = net::ssl;
 
 bool splitHostPort(const std::string& text, std::string& host, uint16_t& port) {
     std::string portText;
@@ -262,6 +266,13 @@ struct Server::Impl {
 
     net::io_context ioc;
     tcp::acceptor acceptor{ioc};
+    tcp::acceptor tlsAcceptor{ioc};
+    // The context new TLS connections start with; each connection holds its own reference, so a
+    // reload swaps this one without touching open connections.
+    std::mutex tlsMu;
+    std::shared_ptr<TlsContext> tlsContext;
+    // A trusted proxy's unreadable X-Forwarded-For is logged once per process, not per request.
+    std::atomic<bool> forwardedMalformedLogged{false};
     std::vector<std::thread> threads;
     std::atomic<bool> stopping{false};
 
@@ -272,11 +283,9 @@ struct Server::Impl {
     std::unordered_map<std::string, size_t> perClient;
     std::atomic<size_t> busy{0};  // connections with a request in flight
 
-    // The accept loop's state (its coroutine only).
     static constexpr std::chrono::milliseconds kFirstAcceptBackoff{50};
     static constexpr std::chrono::milliseconds kMaxAcceptBackoff{1000};
-    std::chrono::milliseconds acceptBackoff = kFirstAcceptBackoff;
-    LogThrottle acceptLogThrottle{clock, 1};
+    LogThrottle acceptLogThrottle{clock, 1};  // both listeners' accept failures together
     std::atomic<uint64_t> acceptFailures{0};
 
     Impl(ServerOptions o, const Router& r, AccessLog& a, const Clock& c)
@@ -305,12 +314,15 @@ struct Server::Impl {
         }
     }
 
-    net::awaitable<void> acceptLoop() {
+    // One per listener. A TLS connection is counted from accept, before its handshake, so a
+    // client that opens TLS connections and sends nothing meets the same caps.
+    net::awaitable<void> acceptLoop(tcp::acceptor& listener, bool tls) {
+        std::chrono::milliseconds acceptBackoff = kFirstAcceptBackoff;
         for (;;) {
             beast::error_code ec;
             auto strand = net::make_strand(ioc);
             Socket socket(strand);
-            co_await acceptor.async_accept(socket, net::redirect_error(net::use_awaitable, ec));
+            co_await listener.async_accept(socket, net::redirect_error(net::use_awaitable, ec));
             if (ec) {
                 if (ec == net::error::operation_aborted || stopping) co_return;
                 // Out of descriptors (EMFILE, ENFILE) or memory: the pending connection stays in
@@ -344,6 +356,13 @@ struct Server::Impl {
                 }
                 if (!tooMany && !clientTooMany) connections.emplace(conn.get(), conn);
             }
+            if (tls && (tooMany || clientTooMany)) {
+                // A 503 would need a handshake first, the very work an overloaded server should
+                // not take on: the connection is closed unanswered.
+                beast::error_code ignored;
+                socket.close(ignored);
+                continue;
+            }
             if (tooMany) {
                 net::co_spawn(strand,
                               refuse(std::move(socket), "server.too_many_connections",
@@ -359,7 +378,18 @@ struct Server::Impl {
                               net::detached);
                 continue;
             }
-            net::co_spawn(strand, session(std::move(socket), conn), net::detached);
+            if (tls) {
+                std::shared_ptr<TlsContext> context;
+                {
+                    std::lock_guard lk(tlsMu);
+                    context = tlsContext;
+                }
+                net::co_spawn(strand, session<true>(std::move(socket), conn, std::move(context)),
+                              net::detached);
+            } else {
+                net::co_spawn(strand, session<false>(std::move(socket), conn, nullptr),
+                              net::detached);
+            }
         }
     }
 
@@ -390,7 +420,8 @@ struct Server::Impl {
     }
 
     // A response appendResponseHead() leaves to Beast; to HEAD, only its head.
-    Task<> writeBeast(Socket& socket, const http::Response& r, unsigned version, bool keepAlive,
+    template <class Stream>
+    Task<> writeBeast(Stream& socket, const http::Response& r, unsigned version, bool keepAlive,
                       bool headOnly, beast::error_code& ec) {
         auto res = toBeast(r, version, keepAlive);
         if (headOnly) {
@@ -418,7 +449,8 @@ struct Server::Impl {
 
     // Writes the response under the write timeout. `head` is the session's scratch string.
     // `headOnly` (the answer to HEAD) writes the head, Content-Length included, without the body.
-    Task<> writeResponse(Socket& socket, IoDeadline& deadline, std::string& head,
+    template <class Stream>
+    Task<> writeResponse(Stream& socket, IoDeadline& deadline, std::string& head,
                          const http::Response& r, unsigned version, bool keepAlive,
                          beast::error_code& ec, bool headOnly = false) {
         keepAlive = keepAlive && !r.closeConnection;
@@ -444,7 +476,33 @@ struct Server::Impl {
         accessLog.record(method, target, status, latency, ip, user);
     }
 
-    Task<> session(Socket socket, std::shared_ptr<Connection> conn) {
+    // A request from a trusted proxy: the client and the scheme its X-Forwarded-* headers name.
+    void applyForwarded(http::Request& req, const std::string& peerIp, bool tls) {
+        std::vector<std::string_view> forwardedFor, forwardedProto;
+        for (const auto& h : req.headers) {
+            if (h.name == "x-forwarded-for") {
+                forwardedFor.push_back(h.value);
+            } else if (h.name == "x-forwarded-proto") {
+                forwardedProto.push_back(h.value);
+            }
+        }
+        auto r = resolveForwarded(options.trustedProxies, peerIp, forwardedFor, forwardedProto);
+        if (r.malformed && !forwardedMalformedLogged.exchange(true)) {
+            spdlog::warn(
+                "the trusted proxy {} sent an X-Forwarded-For that is not a list of IP addresses; "
+                "such requests are accounted to the proxy itself (logged once)",
+                peerIp);
+        }
+        req.clientIp = std::move(r.clientIp);
+        req.secure = tls || r.secure;
+    }
+
+    // One session for both listeners: with `Tls` it first completes the handshake (under the
+    // header timeout) and then reads and writes through an ssl::stream over the same socket;
+    // the request loop is the same code.
+    template <bool Tls>
+    Task<> session(Socket socket, std::shared_ptr<Connection> conn,
+                   std::shared_ptr<TlsContext> tlsContext) {
         conn->socket = &socket;
         beast::error_code ec;
         const auto& lim = options.limits;
@@ -454,6 +512,13 @@ struct Server::Impl {
             auto ep = socket.remote_endpoint(ec);
             if (!ec) req.clientIp = ep.address().to_string();
         }
+        req.secure = Tls;
+        // Only a trusted proxy's forwarding headers are read, each request anew.
+        const std::string peerIp = req.clientIp;
+        const bool peerTrusted = !options.trustedProxies.empty() && [&] {
+            auto ip = IpBytes::parse(peerIp);
+            return ip && options.trustedProxies.contains(*ip);
+        }();
         std::string otherMethod;
         std::string head;
         beast::flat_buffer buffer;
@@ -467,6 +532,29 @@ struct Server::Impl {
         // Declared last: it runs first, while the objects above are still alive. `conn` is kept
         // alive by this frame's shared_ptr until after it.
         SessionEnd end{*this, *conn, socket, timer, *deadline};
+        // Declared after `end`, so destroyed before it closes the socket under it.
+        using Stream = std::conditional_t<Tls, ssl::stream<Socket&>, Socket&>;
+        auto makeStream = [&]() -> Stream {
+            if constexpr (Tls) {
+                return Stream(socket, *tlsContext);
+            } else {
+                return socket;
+            }
+        };
+        Stream stream = makeStream();
+        if constexpr (Tls) {
+            // A client that opens TLS and sends nothing holds its slot no longer than one that
+            // opens plain HTTP and sends nothing.
+            deadline->arm(lim.headerTimeout);
+            co_await stream.async_handshake(ssl::stream_base::server,
+                                            net::redirect_error(onStrand, ec));
+            deadline->disarm();
+            if (ec) {
+                spdlog::debug("TLS handshake with {} failed: {}", peerIp,
+                              deadline->expired() ? "timed out" : ec.message());
+                co_return;
+            }
+        }
 
         for (;;) {
             if (stopping) break;
@@ -480,7 +568,7 @@ struct Server::Impl {
             // Between requests the idle timeout applies; once a byte arrives the header timeout
             // does (a slow-loris sender cannot hold a connection by trickling one header).
             deadline->arm(buffer.size() == 0 && served > 0 ? lim.idleTimeout : lim.headerTimeout);
-            co_await bhttp::async_read_header(socket, buffer, parser,
+            co_await bhttp::async_read_header(stream, buffer, parser,
                                               net::redirect_error(onStrand, ec));
             deadline->disarm();
             if (ec == net::error::operation_aborted && deadline->expired()) {
@@ -494,25 +582,26 @@ struct Server::Impl {
                     auto r = errorFor(431, "request.header_too_large",
                                       "request headers may hold at most " +
                                           std::to_string(lim.maxHeaderBytes) + " bytes");
-                    co_await writeResponse(socket, *deadline, head, r, 11, false, ec);
-                    log("-", "-", 431, started, req.clientIp, "");
+                    co_await writeResponse(stream, *deadline, head, r, 11, false, ec);
+                    log("-", "-", 431, started, peerIp, "");
                 } else if (ec == beast::error::timeout && buffer.size() > 0) {
                     auto r = errorFor(408, "request.timeout",
                                       "the request header did not arrive in time");
-                    co_await writeResponse(socket, *deadline, head, r, 11, false, ec);
-                    log("-", "-", 408, started, req.clientIp, "");
+                    co_await writeResponse(stream, *deadline, head, r, 11, false, ec);
+                    log("-", "-", 408, started, peerIp, "");
                 } else if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout &&
                            ec != net::error::operation_aborted &&
                            ec != net::error::connection_reset && buffer.size() > 0) {
                     spdlog::debug("malformed request: {}", ec.message());
                     auto r =
                         errorFor(400, "request.malformed", "the request is not valid HTTP/1.1");
-                    co_await writeResponse(socket, *deadline, head, r, 11, false, ec);
-                    log("-", "-", 400, started, req.clientIp, "");
+                    co_await writeResponse(stream, *deadline, head, r, 11, false, ec);
+                    log("-", "-", 400, started, peerIp, "");
                 }
                 break;
             }
             setBusy(*conn, true);
+            if (peerTrusted) applyForwarded(req, peerIp, Tls);
             const unsigned version = parser.version();
             const std::string_view method = parser.methodText();
 
@@ -520,7 +609,7 @@ struct Server::Impl {
                 auto r = errorFor(413, "request.too_large",
                                   "the request body may hold at most " +
                                       std::to_string(lim.maxBodyBytes) + " bytes");
-                co_await writeResponse(socket, *deadline, head, r, version, false, ec,
+                co_await writeResponse(stream, *deadline, head, r, version, false, ec,
                                        req.method == http::Method::Head);
                 log(method, req.target, 413, started, req.clientIp, "");
                 break;
@@ -530,7 +619,7 @@ struct Server::Impl {
             if (parser.expectsContinue()) {
                 bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, version};
                 deadline->arm(lim.writeTimeout);
-                co_await bhttp::async_write(socket, cont, net::redirect_error(onStrand, ec));
+                co_await bhttp::async_write(stream, cont, net::redirect_error(onStrand, ec));
                 deadline->disarm();
                 if (ec) break;
             }
@@ -548,7 +637,7 @@ struct Server::Impl {
                 }
                 if (!ec && !parser.is_done()) {
                     deadline->arm(lim.bodyTimeout);
-                    co_await bhttp::async_read(socket, buffer, parser,
+                    co_await bhttp::async_read(stream, buffer, parser,
                                                net::redirect_error(onStrand, ec));
                     deadline->disarm();
                     if (ec == net::error::operation_aborted && deadline->expired()) {
@@ -561,12 +650,12 @@ struct Server::Impl {
                     auto r = errorFor(413, "request.too_large",
                                       "the request body may hold at most " +
                                           std::to_string(lim.maxBodyBytes) + " bytes");
-                    co_await writeResponse(socket, *deadline, head, r, version, false, ec);
+                    co_await writeResponse(stream, *deadline, head, r, version, false, ec);
                     log(method, req.target, 413, started, req.clientIp, "");
                 } else if (ec == beast::error::timeout) {
                     auto r =
                         errorFor(408, "request.timeout", "the request body did not arrive in time");
-                    co_await writeResponse(socket, *deadline, head, r, version, false, ec);
+                    co_await writeResponse(stream, *deadline, head, r, version, false, ec);
                     log(method, req.target, 408, started, req.clientIp, "");
                 }
                 break;
@@ -582,8 +671,12 @@ struct Server::Impl {
                 co_await net::async_initiate<const net::use_awaitable_t<Strand>&, void()>(
                     [&reply](auto handler) { reply->suspend(std::move(handler)); }, onStrand);
             }
-            const http::Response& response = reply->response;
+            http::Response& response = reply->response;
             if (response.dropConnection) break;
+            if (req.secure && !options.hstsPathPrefix.empty() &&
+                req.path.starts_with(options.hstsPathPrefix)) {
+                response.headers.push_back({"strict-transport-security", "max-age=31536000"});
+            }
             ++served;
             const bool keepAlive =
                 clientKeepAlive && !response.closeConnection && !stopping &&
@@ -599,14 +692,23 @@ struct Server::Impl {
                 std::array<net::const_buffer, 2> buffers{
                     net::buffer(head),
                     net::buffer(response.body.data(), headOnly ? 0 : response.body.size())};
-                co_await net::async_write(socket, buffers, net::redirect_error(onStrand, ec));
+                co_await net::async_write(stream, buffers, net::redirect_error(onStrand, ec));
             } else {
-                co_await writeBeast(socket, response, version, keepAlive, headOnly, ec);
+                co_await writeBeast(stream, response, version, keepAlive, headOnly, ec);
             }
             deadline->disarm();
             log(method, req.target, response.status, started, req.clientIp, response.logUser);
             setBusy(*conn, false);
             if (ec || !keepAlive) break;
+        }
+        if constexpr (Tls) {
+            // close_notify, so that the client can tell our close from a cut connection (OpenSSL
+            // 3 reports an EOF without it as an error). Asio then waits for the client's own
+            // close_notify or its FIN, which most send at once; a second at most.
+            deadline->arm(std::min<std::chrono::steady_clock::duration>(lim.writeTimeout,
+                                                                        std::chrono::seconds(1)));
+            co_await stream.async_shutdown(net::redirect_error(onStrand, ec));
+            deadline->disarm();
         }
     }
 
@@ -659,21 +761,35 @@ Server::~Server() {
     if (!impl_->threads.empty()) stop(std::chrono::milliseconds(0));
 }
 
+namespace {
+
+void listenOn(tcp::acceptor& acceptor, const std::string& host, uint16_t port) {
+    beast::error_code ec;
+    auto address = net::ip::make_address(host, ec);
+    if (ec) throw std::runtime_error("cannot listen on '" + host + "': not an IP address");
+    tcp::endpoint ep(address, port);
+    acceptor.open(ep.protocol(), ec);
+    if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor.bind(ep, ec);
+    if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+        throw std::runtime_error("cannot listen on " + host + ":" + std::to_string(port) + ": " +
+                                 ec.message());
+    }
+}
+
+}  // namespace
+
 uint16_t Server::start() {
     auto& im = *impl_;
-    beast::error_code ec;
-    auto address = net::ip::make_address(im.options.host, ec);
-    if (ec)
-        throw std::runtime_error("cannot listen on '" + im.options.host + "': not an IP address");
-    tcp::endpoint ep(address, im.options.port);
-    im.acceptor.open(ep.protocol(), ec);
-    if (!ec) im.acceptor.set_option(net::socket_base::reuse_address(true), ec);
-    if (!ec) im.acceptor.bind(ep, ec);
-    if (!ec) im.acceptor.listen(net::socket_base::max_listen_connections, ec);
-    if (ec) {
-        throw std::runtime_error("cannot listen on " + im.options.host + ":" +
-                                 std::to_string(im.options.port) + ": " + ec.message());
+    // The certificate first: a bad one stops the start before anything listens.
+    if (im.options.tls) {
+        auto context = loadTlsContext(im.options.tls->certFile, im.options.tls->keyFile);
+        if (!context) throw std::runtime_error(context.error());
+        im.tlsContext = std::move(context).value();
     }
+    listenOn(im.acceptor, im.options.host, im.options.port);
+    if (im.options.tls) listenOn(im.tlsAcceptor, im.options.tls->host, im.options.tls->port);
     // Raise the soft descriptor limit to the hard one (as nginx's worker_rlimit_nofile does),
     // then keep the connection cap inside it.
     if (rlimit rl{}; ::getrlimit(RLIMIT_NOFILE, &rl) == 0) {
@@ -693,7 +809,11 @@ uint16_t Server::start() {
         }
     }
     uint16_t port = im.acceptor.local_endpoint().port();
-    net::co_spawn(im.acceptor.get_executor(), im.acceptLoop(), net::detached);
+    net::co_spawn(im.acceptor.get_executor(), im.acceptLoop(im.acceptor, false), net::detached);
+    if (im.options.tls) {
+        net::co_spawn(im.tlsAcceptor.get_executor(), im.acceptLoop(im.tlsAcceptor, true),
+                      net::detached);
+    }
     int n = std::max(1, im.options.ioThreads);
     for (int i = 0; i < n; ++i) im.threads.emplace_back([&im] { im.ioc.run(); });
     return port;
@@ -707,6 +827,23 @@ uint64_t Server::acceptFailures() const {
     return impl_->acceptFailures.load();
 }
 
+uint16_t Server::tlsPort() const {
+    beast::error_code ec;
+    if (!impl_->tlsAcceptor.is_open()) return 0;
+    auto ep = impl_->tlsAcceptor.local_endpoint(ec);
+    return ec ? 0 : ep.port();
+}
+
+Status<std::string> Server::reloadTls() {
+    auto& im = *impl_;
+    if (!im.options.tls) return fail(std::string("no TLS listener is configured"));
+    auto context = loadTlsContext(im.options.tls->certFile, im.options.tls->keyFile);
+    if (!context) return fail(context.error());
+    std::lock_guard lk(im.tlsMu);
+    im.tlsContext = std::move(context).value();
+    return Ok{};
+}
+
 void Server::stop(std::chrono::milliseconds drain) {
     auto& im = *impl_;
     if (im.threads.empty()) return;
@@ -714,6 +851,7 @@ void Server::stop(std::chrono::milliseconds drain) {
     net::post(im.acceptor.get_executor(), [&im] {
         beast::error_code ec;
         im.acceptor.close(ec);
+        im.tlsAcceptor.close(ec);
     });
     // Idle connections are closed at once; busy ones finish their request and then close
     // because `stopping` turns keep-alive off.

@@ -2,16 +2,21 @@
 // The HTTP/1.1 server: Boost.Beast sessions with keep-alive and pipelining, a read timeout for
 // headers and for bodies, limits on header size, body size and open connections (each answered
 // with its status, 431/413/408/503, before the connection closes), and a graceful stop that lets
-// in-flight requests finish. Beast stays behind this header.
+// in-flight requests finish. Optionally a second, TLS listener served by the same sessions under
+// the same limits, its certificate reloadable while running; and trusted proxies whose
+// X-Forwarded-For / X-Forwarded-Proto are believed. Beast stays behind this header.
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
+#include "common/result.h"
 #include "http/access_log.h"
+#include "http/forwarded.h"
 #include "http/router.h"
 
 namespace sc::http {
@@ -33,11 +38,27 @@ struct ServerLimits {
     size_t maxRequestsPerConnection = 0;  // 0: unlimited
 };
 
+// The HTTPS listener (docs/operations.md "TLS"). Its connections count against the same caps as
+// the plain listener's from accept on, the handshake included, which must end within the header
+// timeout.
+struct TlsListenerOptions {
+    std::string host;
+    uint16_t port = 0;
+    std::string certFile;  // PEM: the certificate, then any intermediates
+    std::string keyFile;   // PEM, unencrypted
+};
+
 struct ServerOptions {
     std::string host = "127.0.0.1";
     uint16_t port = 8080;
     int ioThreads = 1;
     ServerLimits limits;
+    std::optional<TlsListenerOptions> tls;
+    // Peers whose X-Forwarded-For and X-Forwarded-Proto are believed (empty: nobody's).
+    TrustedProxies trustedProxies;
+    // Responses to paths starting with this, when the request came over TLS (ours, or a trusted
+    // proxy's), carry Strict-Transport-Security; empty: none do.
+    std::string hstsPathPrefix;
 };
 
 class Server {
@@ -46,8 +67,14 @@ public:
     ~Server();
 
     // Binds and listens; returns the bound port (useful with port 0). Throws std::runtime_error
-    // with a clear message when the address cannot be bound.
+    // with a clear message when the address cannot be bound or the TLS certificate or key cannot
+    // be used (the message names the file, never its content).
     uint16_t start();
+    // The TLS listener's bound port; 0 without one.
+    uint16_t tlsPort() const;
+    // Reads the TLS certificate and key files again (SIGHUP). New connections get the new
+    // certificate; open ones keep theirs. On an error the old certificate stays in use.
+    Status<std::string> reloadTls();
     // Stops accepting, closes idle connections, waits up to `drain` for in-flight requests to be
     // answered, then stops the I/O threads.
     void stop(std::chrono::milliseconds drain);

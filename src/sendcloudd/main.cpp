@@ -94,6 +94,29 @@ int runServer(const Settings& settings) {
         std::cerr << "sendcloudd: --listen wants HOST:PORT, got '" << settings.listen << "'\n";
         return 2;
     }
+    if (!settings.tlsListen.empty()) {
+        http::TlsListenerOptions tls;
+        if (!http::splitHostPort(settings.tlsListen, tls.host, tls.port)) {
+            std::cerr << "sendcloudd: --tls-listen wants HOST:PORT, got '" << settings.tlsListen
+                      << "'\n";
+            return 2;
+        }
+        if (settings.tlsCert.empty() || settings.tlsKey.empty()) {
+            std::cerr << "sendcloudd: --tls-listen needs --tls-cert and --tls-key\n";
+            return 2;
+        }
+        tls.certFile = settings.tlsCert;
+        tls.keyFile = settings.tlsKey;
+        options.tls = std::move(tls);
+    }
+    if (auto proxies = http::TrustedProxies::parse(settings.trustedProxies); !proxies) {
+        std::cerr << "sendcloudd: --trusted-proxies: " << proxies.error() << "\n";
+        return 2;
+    } else {
+        options.trustedProxies = std::move(proxies).value();
+    }
+    // HSTS on the console only: the API's clients are programs that were given their URL.
+    options.hstsPathPrefix = "/console";
     auto phoneMode = domain::parsePhoneValidation(settings.phoneValidation);
     if (!phoneMode) {
         std::cerr << "sendcloudd: phone_validation: " << phoneMode.error() << "\n";
@@ -111,11 +134,13 @@ int runServer(const Settings& settings) {
     lim.maxConnectionsPerClient = static_cast<size_t>(settings.maxConnectionsPerClient);
     lim.maxRequestsPerConnection = static_cast<size_t>(settings.maxRequestsPerConnection);
 
-    // Block the stop signals before any thread starts so that only sigwait() below sees them.
+    // Block the stop signals (and SIGHUP, the certificate reload) before any thread starts so
+    // that only sigwait() below sees them.
     sigset_t stopSignals;
     sigemptyset(&stopSignals);
     sigaddset(&stopSignals, SIGTERM);
     sigaddset(&stopSignals, SIGINT);
+    sigaddset(&stopSignals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
 
@@ -180,7 +205,7 @@ int runServer(const Settings& settings) {
     if (settings.metrics) metricsEndpoint.registerRoutes(router);
     console::WorkPool consolePool(2);
     console::ManagementOptions consoleOptions;
-    consoleOptions.secureCookies = settings.secureCookies;
+    consoleOptions.secureCookies = settings.effectiveSecureCookies();
     consoleOptions.sessionTtl = std::chrono::seconds(settings.sessionTtl);
     for (const auto& r : settings.smsRoutes) consoleOptions.smsRoutes.push_back(r.name);
     console::ManagementApi consoleApi(
@@ -220,17 +245,41 @@ int runServer(const Settings& settings) {
     std::string hostForUrl =
         options.host.find(':') != std::string::npos ? "[" + options.host + "]" : options.host;
     std::string baseUrl = "http://" + hostForUrl + ":" + std::to_string(port);
+    std::string tlsUrl;
+    if (options.tls) {
+        const auto& h = options.tls->host;
+        tlsUrl = "https://" + (h.find(':') != std::string::npos ? "[" + h + "]" : h) + ":" +
+                 std::to_string(server.tlsPort());
+    }
     if (settings.demo) createDemo(*rt, baseUrl);
     if (delivery->enabled) delivery->scheduler->start();
     // Before the "listening" line, which tests wait for.
     if (auto warning = exposureWarning(settings)) spdlog::warn("{}", *warning);
     spdlog::info("sendcloudd listening on {} (data dir {}, {} I/O threads)", baseUrl,
                  settings.dataDir, options.ioThreads);
+    if (!tlsUrl.empty()) {
+        spdlog::info("sendcloudd listening on {} (TLS, certificate {})", tlsUrl, settings.tlsCert);
+        // Before the plain line, which is the one tests wait for.
+        std::cout << "sendcloudd listening on " << tlsUrl << " (TLS)" << std::endl;
+    }
     std::cout << "sendcloudd listening on " << baseUrl << "\nconsole: " << baseUrl << "/console"
               << std::endl;
 
     int sig = 0;
-    sigwait(&stopSignals, &sig);
+    for (;;) {
+        sigwait(&stopSignals, &sig);
+        if (sig != SIGHUP) break;
+        // SIGHUP: new certificate files (a renewal). Open connections keep the old certificate.
+        if (!options.tls) {
+            spdlog::info("received SIGHUP: no TLS listener, nothing to reload");
+        } else if (auto r = server.reloadTls(); r) {
+            spdlog::info("received SIGHUP: TLS certificate reloaded from {}", settings.tlsCert);
+        } else {
+            spdlog::error(
+                "received SIGHUP: TLS certificate not reloaded, the old one stays in use: {}",
+                r.error());
+        }
+    }
     spdlog::info("received {}, draining", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     server.stop(std::chrono::milliseconds(settings.drainTimeoutMs));
     // No new sends now: the scheduler stops claiming, lets in-flight attempts finish within the

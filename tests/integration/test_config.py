@@ -36,7 +36,8 @@ SETTINGS = {
 # Settings whose default is computed at run time, or is "not set", so --help shows none.
 NO_DEFAULT = {"--server-secret-file", "--hostname", "--smtp-relay", "--smtp-relay-user",
               "--smtp-relay-password-file", "--smtp-route", "--dns-servers", "--smtp-ca-file",
-              "--ehlo-name", "--public-url"}
+              "--ehlo-name", "--public-url", "--tls-listen", "--tls-cert", "--tls-key",
+              "--trusted-proxies"}
 
 
 def help_options(text):

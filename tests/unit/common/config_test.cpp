@@ -130,5 +130,27 @@ TEST(ExposureWarningTest, OnlyAReachableListenerWithDemoOrPlainCookiesIsWarnedAb
     }
 }
 
+// Issue #11: our own TLS listener serves the console over TLS, so its cookies are Secure and the
+// cookie warning has nothing to say; `demo` is still worth a word on a reachable TLS listener.
+TEST(ExposureWarningTest, OwnTlsListenerTurnsSecureCookiesOnAndSilencesTheCookieWarning) {
+    Settings s;
+    s.demo = false;
+    s.listen = "0.0.0.0:8080";
+    EXPECT_FALSE(s.effectiveSecureCookies());
+    ASSERT_TRUE(exposureWarning(s));
+    s.tlsListen = "0.0.0.0:8443";
+    EXPECT_TRUE(s.effectiveSecureCookies());
+    EXPECT_FALSE(exposureWarning(s));
+
+    s.listen = "127.0.0.1:8080";  // plain on loopback, TLS reachable, demo on
+    s.demo = true;
+    auto demo = exposureWarning(s);
+    ASSERT_TRUE(demo);
+    EXPECT_NE(demo->find("0.0.0.0"), std::string::npos) << *demo;
+    EXPECT_EQ(demo->find("secure_cookies"), std::string::npos) << *demo;
+    s.tlsListen = "127.0.0.1:8443";
+    EXPECT_FALSE(exposureWarning(s));
+}
+
 }  // namespace
 }  // namespace sc
