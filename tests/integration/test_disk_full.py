@@ -178,10 +178,9 @@ class DiskFullTest(h.ServerTestCase):
         self.addCleanup(unmount, data)
         return data
 
-    def run_disk_full(self, args, while_full=None, settle=None):
-        """The run. while_full() is called while the file system is full and the sends go on,
-        and returns when it has seen what it waits for; settle(srv, acked) is called once the
-        server accepts sends again, before it is stopped and its database read."""
+    def run_disk_full(self, args, settle=None):
+        """The run; settle(srv, acked) is called once the server accepts sends again, before it
+        is stopped and its database read."""
         data = self.mounted_data_dir()
         reserve = os.path.join(data, "reserve.filler")
         rest = os.path.join(data, "rest.filler")
@@ -206,8 +205,6 @@ class DiskFullTest(h.ServerTestCase):
             full = len(load.replies)
             load.wait_for(lambda rs: len(rs) >= full + REPLIES_PER_PHASE,
                           "sends stopped being answered on a full file system")
-            if while_full:
-                while_full()
             refused_while_full = sum(1 for s, _ in load.replies[full:] if s == 503)
         finally:
             load.stop()
@@ -291,14 +288,13 @@ class DiskFullTest(h.ServerTestCase):
         # still be delivered, and recorded as such, once space is back.
         if self.needs_namespace():
             return self.run_in_namespace()
-        # The first deliveries are deferred, and retried a second later: then on a full disk.
+        # The first deliveries are deferred and retried a second later, while the disk fills or
+        # once it has space again. Whether an attempt's outcome meets the full disk depends on
+        # where SQLite still finds room (a restarted WAL is rewritten in place): that path is
+        # pinned down by the scheduler's unit test (NothingIsClaimedWhileOutcomesWaitToBeWritten);
+        # here every message must come out delivered, once.
         peer = SmtpPeer("--data-replies", "|".join(["451 4.3.0 Busy"] * DEFERRED) + "|250")
         self.addCleanup(peer.kill)
-
-        def retried_while_full():
-            seen = len(peer.messages())
-            wait_until(lambda: len(peer.messages()) >= max(seen, DEFERRED) + 20,
-                       DELIVERY_TIMEOUT, "deliveries while the disk is full")
 
         def all_delivered(srv, acked):
             db = os.path.join(srv.data_dir, "sendcloud.db")
@@ -313,7 +309,7 @@ class DiskFullTest(h.ServerTestCase):
 
         self.run_disk_full(["--smtp-relay", f"127.0.0.1:{peer.port}", "--smtp-tls", "none",
                             "--retry-first", "1", "--hostname", "node1.sendcloud.test"],
-                           while_full=retried_while_full, settle=all_delivered)
+                           settle=all_delivered)
 
 
 if __name__ == "__main__":
