@@ -116,7 +116,8 @@ SendApi::SendApi(SendApiDeps deps, SendLimits limits)
     : deps_(deps),
       limits_(limits),
       failureLog_(deps.clock, limits.authFailureLogLinesPerSecond),
-      lockedLog_(deps.clock, 1) {}
+      lockedLog_(deps.clock, 1),
+      storeFailureLog_(deps.clock, 1) {}
 
 void SendApi::registerRoutes(http::Router& router) {
     using http::Method;
@@ -409,7 +410,14 @@ void SendApi::queue(const Exchange& x, store::NewMessage msg, int64_t count, std
                 }
             }
             if (!answered) {
-                spdlog::error("enqueue failed for user={}: {}", refund.userName, r.error().message);
+                if (const auto line = storeFailureLog_.admit(); line.write) {
+                    spdlog::error(
+                        "enqueue failed for user={}: {}{}", refund.userName, r.error().message,
+                        line.omitted == 0 ? std::string()
+                                          : fmt::format(" ({} more sends refused since the last "
+                                                        "such line)",
+                                                        line.omitted));
+                }
                 failed = errorResponse(storeUnavailable(), refund.shape);
             }
             finishResponse(refund.userName, refund.keySunsetAtMs, failed);

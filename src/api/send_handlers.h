@@ -128,6 +128,10 @@ private:
     mutable LogThrottle failureLog_;
     // Requests refused because their address is locked: one line a second, with a count.
     mutable LogThrottle lockedLog_;
+    // Sends the store could not take (disk full, I/O errors): one line a second, with a count.
+    // A full disk refuses every send, and a line per refusal would fill the log's disk too,
+    // often the same one (docs/operations.md, "Disk full").
+    mutable LogThrottle storeFailureLog_;
 };
 
 // The error body of the router's own errors (404, 405, 500).

@@ -138,6 +138,22 @@ std::vector<Result<RecipientState, store::StoreError>> OutcomeRecorder::recordAl
     std::vector<Result<RecipientState, store::StoreError>> results;
     results.reserve(recordings.size());
     auto written = store_.recordOutcomes(writes);
+    if (!written.ok() && onError_) {
+        // The scheduler keeps them and writes them again; the operator should still know that
+        // delivery state lags behind (docs/operations.md, "Disk full").
+        if (const auto line = outcomeFailureLog_.admit(); line.write) {
+            std::string text = std::string("delivery outcomes not stored yet (")
+                                   .append(std::to_string(writes.size()))
+                                   .append(" waiting): ")
+                                   .append(written.error().message);
+            if (line.omitted > 0) {
+                text.append(" (")
+                    .append(std::to_string(line.omitted))
+                    .append(" more failed writes since the last such line)");
+            }
+            onError_(text);
+        }
+    }
     for (size_t i = 0; i < recordings.size(); ++i) {
         if (!written.ok()) {
             results.push_back(fail(written.error()));

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/log_throttle.h"
 #include "common/result.h"
 #include "queue/delivery.h"
 #include "store/queue_store.h"
@@ -67,7 +68,8 @@ public:
     void inbound(InboundSms sms) override;
 
     void setObserver(Observer o) { observer_ = std::move(o); }
-    // Receives failures that have no caller to answer (a receipt that could not be stored).
+    // Receives failures that have no caller to answer (a receipt that could not be stored), and
+    // outcome writes that failed (recordAll's caller keeps those and writes them again).
     void setErrorSink(std::function<void(std::string_view)> sink) { onError_ = std::move(sink); }
 
     // The state and event kind an outcome becomes (exposed for tests and docs).
@@ -84,6 +86,9 @@ private:
     const RetryPolicy policy_;
     Observer observer_;
     std::function<void(std::string_view)> onError_;
+    // Failed outcome writes reach onError_ at most once a second, with a count: they fail for
+    // every report while the disk is full.
+    LogThrottle outcomeFailureLog_{clock_, 1};
 };
 
 }  // namespace sc::queue

@@ -115,6 +115,14 @@ void Scheduler::claimOnce() {
     claimRounds_.fetch_add(1);
     if (stopping_) return;
     if (!unrecorded_.empty()) writeRecordings();
+    if (!unrecorded_.empty()) {
+        // Outcomes we could not write (the store away, a full disk) come first: the outcome of
+        // an attempt made now could not be written either, and a wait longer than the lease
+        // would let us claim the waiting recipients again and deliver them twice. Tried again
+        // at the next report or poll.
+        armTimer(options_.pollInterval);
+        return;
+    }
     const size_t open = pending_.size();
     if (open >= options_.maxInFlight) return;  // the next report claims again
     store::ClaimRequest req;

@@ -58,11 +58,21 @@ CredentialVersionFile::CredentialVersionFile(const std::string& databasePath,
         unavailableReason_ = errnoText("cannot stat", path);
     } else if (unavailableReason_.empty() && !S_ISREG(st.st_mode)) {
         unavailableReason_ = path + " is not a regular file";
-    } else if (unavailableReason_.empty() && st.st_size < static_cast<off_t>(sizeof(uint64_t)) &&
-               ::ftruncate(fd, sizeof(uint64_t)) != 0) {
-        // Growing only, never shrinking: several processes may race here, and a counter
-        // already written must survive. A new file reads as version 0.
-        unavailableReason_ = errnoText("cannot size", path);
+    } else if (unavailableReason_.empty() &&
+               (st.st_size < static_cast<off_t>(sizeof(uint64_t)) || st.st_blocks == 0)) {
+        // Allocated, not merely sized: ftruncate() would leave a hole, and the first store
+        // through the mapping would then need a block from the file system; on a full disk the
+        // kernel answers that with SIGBUS, which kills the process (docs/operations.md, "Disk
+        // full"). posix_fallocate() only grows, never shrinks: several processes may race here,
+        // and a counter already written must survive. A new file reads as version 0. A file
+        // without blocks (a hole, as older versions left it) has never been stored through, so
+        // that glibc's emulation on a file system without fallocate (a byte written per block)
+        // cannot overwrite a counter another process just moved.
+        const int rc = ::posix_fallocate(fd, 0, sizeof(uint64_t));
+        if (rc != 0) {
+            errno = rc;
+            unavailableReason_ = errnoText("cannot allocate", path);
+        }
     }
     if (unavailableReason_.empty()) {
         void* map = ::mmap(nullptr, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

@@ -420,6 +420,56 @@ TEST_F(SchedulerTest, OutcomesWhoseWriteFailedAreWrittenLater) {
     s->stop(0ms);
 }
 
+// While outcomes cannot be written (the store away, a full disk), nothing new is claimed: its
+// outcome could not be written either, and once the leases of the waiting ones ran out they
+// would be claimed again and delivered twice. Claiming resumes once they are written.
+TEST_F(SchedulerTest, NothingIsClaimedWhileOutcomesWaitToBeWritten) {
+    enqueue("m1", {"a@x.io"});
+    GatedQueueStore gated(*queue_);
+    gated.failNext(1000000);
+    std::vector<std::string> errors;
+    std::mutex errorsMutex;
+    recorder_ = std::make_unique<OutcomeRecorder>(gated, clock_, policy_);
+    recorder_->setErrorSink([&](std::string_view e) {
+        std::lock_guard lock(errorsMutex);
+        errors.emplace_back(e);
+    });
+    SchedulerOptions o;
+    o.nodeId = "node-a";
+    o.pollInterval = 20ms;
+    o.lease = 60s;
+    Scheduler s(gated, *recorder_, clock_, o);
+    s.setAgent(store::UserKind::Email, agent_);
+    s.start();
+    ASSERT_TRUE(gated.waitEntered(2));  // written, failed, and tried again
+    EXPECT_EQ(agent_.jobCount(), 1u);
+
+    enqueue("m2", {"b@x.io"});
+    clock_.advance(120s);  // m1's lease has run out
+    pokeAndWait(s);
+    pokeAndWait(s);
+    EXPECT_EQ(agent_.jobCount(), 1u) << "claimed while an outcome waited to be written";
+    EXPECT_EQ(stateOf(recipientId("m1", 0)), "sending");  // claimed, its outcome unwritten
+    // Every poll tries the write again; the log hears of it once a second (of the fake clock,
+    // which moved once).
+    ASSERT_TRUE(gated.waitEntered(6));
+    {
+        std::lock_guard lock(errorsMutex);
+        ASSERT_FALSE(errors.empty());
+        EXPECT_NE(errors.front().find("disk away"), std::string::npos) << errors.front();
+        EXPECT_LE(errors.size(), 2u);
+    }
+
+    gated.failNext(0);
+    s.poke();
+    ASSERT_TRUE(eventually([&] {
+        return stateOf(recipientId("m1", 0)) == "delivered" &&
+               stateOf(recipientId("m2", 0)) == "delivered";
+    }));
+    EXPECT_EQ(agent_.jobCount(), 2u);  // each once
+    s.stop(0ms);
+}
+
 TEST(NodeIdTest, CreatedOnceThenReadBack) {
     TempDir dir;
     SystemRandom random;
