@@ -520,6 +520,13 @@ default = true
         token = kannel_dlr_token(srv.data_dir, "kannel")
         self.assertNotIn(token, srv.stderr_text())
         self.assertNotIn("sendsms-pass", srv.stderr_text())
+        # The sendsms request and its answer in the route's latency; no bind to show.
+        text = scrape(srv)
+        self.assertEqual(metric(text, "sendcloud_sms_submit_seconds_count", '{route="kannel"}'),
+                         1.0, text)
+        self.assertEqual(metric(text, "sendcloud_sms_window_in_use", '{route="kannel"}'), 0.0,
+                         text)
+        self.assertIsNone(metric(text, "sendcloud_sms_route_bound", '{route="kannel"}'), text)
         self.assertEqual(srv.stop(), 0)
 
     def test_kannel_stopped_mid_run_defers_then_delivers_once_back(self):
