@@ -51,6 +51,7 @@ test: test-normal test-asan test-fuzz check-format
 bench: deps
 	bash bench/run.sh
 	bash bench/delivery.sh
+	bash bench/sms.sh
 
 format:
 	find src tests bench -name '*.h' -o -name '*.cpp' | xargs clang-format -i
