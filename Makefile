@@ -47,10 +47,12 @@ test-fuzz: deps
 test: test-normal test-asan test-fuzz check-format
 
 # Load test against the ceiling server and Kannel, then the micro-suite, then email delivery
-# against smtp-source's ceiling and a Postfix instance of its own; appends to bench/README.md.
+# against smtp-source's ceiling and a Postfix instance of its own, then SMS submission over SMPP
+# beside Kannel (bench/sms.sh); appends to bench/README.md.
 bench: deps
 	bash bench/run.sh
 	bash bench/delivery.sh
+	bash bench/sms.sh
 
 # A bounded soak (30 minutes; SOAK_MINUTES to change): half of peak load with deliveries, key
 # resets and console use; samples RSS, descriptors, database size and p99 every minute into

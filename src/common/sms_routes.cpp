@@ -17,7 +17,30 @@ bool validPrefix(std::string_view p) {
            std::all_of(p.begin() + 1, p.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+std::string durationName(std::chrono::milliseconds d) {
+    const int64_t ms = d.count();
+    if (ms % 3600000 == 0) return std::to_string(ms / 3600000) + "h";
+    if (ms % 60000 == 0) return std::to_string(ms / 60000) + "m";
+    if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+    return std::to_string(ms) + "ms";
+}
+
 }  // namespace
+
+std::optional<std::chrono::milliseconds> parseRouteDuration(std::string_view text) {
+    size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+    // Nine digits keep every unit's product inside int64.
+    if (digits == 0 || digits > 9) return std::nullopt;
+    int64_t n = 0;
+    for (size_t i = 0; i < digits; ++i) n = n * 10 + (text[i] - '0');
+    const std::string_view unit = text.substr(digits);
+    if (unit == "ms") return std::chrono::milliseconds(n);
+    if (unit == "s") return std::chrono::milliseconds(n * 1000);
+    if (unit == "m") return std::chrono::milliseconds(n * 60000);
+    if (unit == "h") return std::chrono::milliseconds(n * 3600000);
+    return std::nullopt;
+}
 
 const char* connectorName(SmsRouteConfig::Connector c) {
     switch (c) {
@@ -69,12 +92,26 @@ Result<std::vector<SmsRouteConfig>, std::string> parseSmsRoutes(const toml::node
             }
             out = static_cast<int>(*v);
         };
+        auto duration = [&](const char* key, std::optional<std::chrono::milliseconds>& out,
+                            std::chrono::milliseconds min, std::chrono::milliseconds max) {
+            const toml::node* n = t->get(key);
+            if (!n || !error.empty()) return;
+            auto v = n->value<std::string>();
+            auto d = v && v->size() <= 16 ? parseRouteDuration(*v) : std::nullopt;
+            if (!d || *d < min || *d > max) {
+                error = where + ": " + key +
+                        " must be a duration such as \"10s\" (ms, s, m or h) in " +
+                        durationName(min) + ".." + durationName(max);
+                return;
+            }
+            out = *d;
+        };
         for (const auto& [key, value] : *t) {
             static const std::set<std::string_view> known = {
-                "name",        "connector",     "host",   "port",     "system_id",
-                "system_type", "password_file", "window", "rate",     "source_addr",
-                "prefixes",    "default",       "url",    "username", "auth_header_file",
-                "dlr_base_url"};
+                "name",         "connector",       "host",         "port",     "system_id",
+                "system_type",  "password_file",   "window",       "rate",     "source_addr",
+                "prefixes",     "default",         "url",          "username", "auth_header_file",
+                "dlr_base_url", "reconnect_delay", "reconnect_max"};
             if (!known.contains(key.str())) {
                 return fail(where + ": unknown key '" + std::string(key.str()) + "'");
             }
@@ -105,6 +142,12 @@ Result<std::vector<SmsRouteConfig>, std::string> parseSmsRoutes(const toml::node
         text("system_type", r.systemType, 12);
         text("password_file", r.passwordFile, 4096);
         integer("window", r.window, 1, 1000);
+        duration("reconnect_delay", r.reconnectDelay, kMinReconnectDelay, kMaxReconnectDelay);
+        duration("reconnect_max", r.reconnectMax, kMinReconnectDelay, kMaxReconnectMax);
+        if (error.empty() && r.reconnectDelay && r.reconnectMax &&
+            *r.reconnectMax < *r.reconnectDelay) {
+            error = where + ": reconnect_max must be at least reconnect_delay";
+        }
         if (const toml::node* n = t->get("rate"); n && error.empty()) {
             auto v = n->value<double>();
             if (!v || !(*v >= 0 && *v <= 1e6))

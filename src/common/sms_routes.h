@@ -3,7 +3,9 @@
 // with limits and errors that name the file, the route and the key; the secrets they point to
 // (password_file, auth_header_file) are read by the SMS agent when it starts, never logged.
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,10 @@ struct SmsRouteConfig {
     std::string systemType;
     std::string passwordFile;  // smpp and kannel
     int window = 10;           // outstanding submit_sm
+    // The first wait before binding again after a failed bind (doubling each time) and its
+    // ceiling; unset: the agent's defaults, 10 s and 5 min.
+    std::optional<std::chrono::milliseconds> reconnectDelay;
+    std::optional<std::chrono::milliseconds> reconnectMax;
     // all connectors
     double rate = 0;         // message parts per second, 0: unlimited
     std::string sourceAddr;  // sender (E.164 or up to 11 alphanumerics); empty: SMSC default
@@ -37,8 +43,14 @@ struct SmsRouteConfig {
 };
 
 inline constexpr size_t kMaxSmsRoutes = 64;
+inline constexpr std::chrono::milliseconds kMinReconnectDelay{100};
+inline constexpr std::chrono::milliseconds kMaxReconnectDelay{3600000};  // 1 h
+inline constexpr std::chrono::milliseconds kMaxReconnectMax{86400000};   // 24 h
 
 const char* connectorName(SmsRouteConfig::Connector c);
+
+// "500ms", "10s", "5m", "1h": digits (at most 9) and one of those units; nullopt otherwise.
+std::optional<std::chrono::milliseconds> parseRouteDuration(std::string_view text);
 
 // The [[sms_route]] tables of a TOML document (other keys are ignored); config.cpp reads them
 // from the parsed --config file through sms_routes_toml.h.

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace sc::metrics {
 
@@ -11,11 +12,15 @@ std::string number(double v) {
     if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
     if (std::isnan(v)) return "NaN";
     char buf[32];
-    // Integers as integers; others with enough digits to read back the same double.
+    // Integers as integers; others with the fewest digits that read back the same double (a
+    // bucket bound of 0.05 is written "0.05", not "0.050000000000000003").
     if (v == std::floor(v) && std::fabs(v) < 1e15) {
         std::snprintf(buf, sizeof buf, "%.0f", v);
-    } else {
-        std::snprintf(buf, sizeof buf, "%.17g", v);
+        return buf;
+    }
+    for (int precision = 1; precision <= 17; ++precision) {
+        std::snprintf(buf, sizeof buf, "%.*g", precision, v);
+        if (std::strtod(buf, nullptr) == v) break;
     }
     return buf;
 }
@@ -188,6 +193,71 @@ void MetricsEndpoint::registerRoutes(http::Router& router) {
                    r.body = render();
                    reply(std::move(r));
                });
+}
+
+MetricsProvider smsRouteMetrics(std::vector<SmsRouteSource> routes) {
+    return [routes = std::move(routes)](PrometheusText& out) {
+        if (routes.empty()) return;
+        constexpr auto relaxed = std::memory_order_relaxed;
+        auto each = [&](auto&& f, bool bindingOnly = false) {
+            for (const auto& r : routes) {
+                if (r.counters && (r.binds || !bindingOnly)) f(r.route, *r.counters);
+            }
+        };
+        out.family("sendcloud_sms_route_bound", "1 while an smpp route's bind is up, else 0",
+                   "gauge");
+        each(
+            [&](const std::string& route, const queue::SmsRouteCounters& c) {
+                out.sample("sendcloud_sms_route_bound", {{"route", route}},
+                           c.bound.load(relaxed) ? 1 : 0);
+            },
+            true);
+        out.family("sendcloud_sms_binds_total",
+                   "smpp binds that came up (result=up) and bound sessions that ended (down)",
+                   "counter");
+        each(
+            [&](const std::string& route, const queue::SmsRouteCounters& c) {
+                out.sample("sendcloud_sms_binds_total", {{"route", route}, {"result", "up"}},
+                           static_cast<double>(c.bindsUp.load(relaxed)));
+                out.sample("sendcloud_sms_binds_total", {{"route", route}, {"result", "down"}},
+                           static_cast<double>(c.bindsDown.load(relaxed)));
+            },
+            true);
+        out.family("sendcloud_sms_window_in_use", "Submits sent and not answered yet, by route",
+                   "gauge");
+        each([&](const std::string& route, const queue::SmsRouteCounters& c) {
+            out.sample("sendcloud_sms_window_in_use", {{"route", route}},
+                       static_cast<double>(c.windowInUse.load(relaxed)));
+        });
+        out.family("sendcloud_sms_throttle_pauses_total",
+                   "Route pauses after a temporary submit error (throttled, queue full)",
+                   "counter");
+        each([&](const std::string& route, const queue::SmsRouteCounters& c) {
+            out.sample("sendcloud_sms_throttle_pauses_total", {{"route", route}},
+                       static_cast<double>(c.throttlePauses.load(relaxed)));
+        });
+        out.family("sendcloud_sms_submit_seconds",
+                   "Submit sent to its answer (submit_sm to submit_sm_resp, or the provider's "
+                   "HTTP reply), by route",
+                   "histogram");
+        each([&](const std::string& route, const queue::SmsRouteCounters& c) {
+            const auto& bounds = queue::SmsRouteCounters::kSubmitBuckets;
+            uint64_t cumulative = 0;
+            for (size_t i = 0; i < bounds.size(); ++i) {
+                cumulative += c.submitLatencyBuckets[i].load(relaxed);
+                out.sample("sendcloud_sms_submit_seconds_bucket",
+                           {{"route", route}, {"le", number(bounds[i])}},
+                           static_cast<double>(cumulative));
+            }
+            cumulative += c.submitLatencyBuckets[bounds.size()].load(relaxed);
+            out.sample("sendcloud_sms_submit_seconds_bucket", {{"route", route}, {"le", "+Inf"}},
+                       static_cast<double>(cumulative));
+            out.sample("sendcloud_sms_submit_seconds_sum", {{"route", route}},
+                       static_cast<double>(c.submitLatencyMicrosTotal.load(relaxed)) / 1e6);
+            out.sample("sendcloud_sms_submit_seconds_count", {{"route", route}},
+                       static_cast<double>(cumulative));
+        });
+    };
 }
 
 queue::OutcomeRecorder::Observer countingObserver(DeliveryCounters& counters, const Clock& clock) {

@@ -20,6 +20,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "http/router.h"
+#include "queue/delivery.h"
 #include "queue/outcome_recorder.h"
 #include "store/queue_store.h"
 
@@ -89,6 +90,17 @@ private:
     int64_t cachedAtMs_ = 0;
     bool lastReadOk_ = false;
 };
+
+// One SMS route as /metrics shows it: its connector's counters, which outlive the endpoint.
+struct SmsRouteSource {
+    std::string route;
+    bool binds = false;  // smpp: it holds a bind, so the bound gauge and binds counter apply
+    const queue::SmsRouteCounters* counters = nullptr;
+};
+
+// The SMS routes' gauges, counters and submit latency histogram (docs/operations.md,
+// "Metrics"), labelled by route; reads only atomics, so a scrape never waits on delivery.
+MetricsProvider smsRouteMetrics(std::vector<SmsRouteSource> routes);
 
 // The recorder's observer that feeds `counters`.
 queue::OutcomeRecorder::Observer countingObserver(DeliveryCounters& counters, const Clock& clock);

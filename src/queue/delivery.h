@@ -10,6 +10,9 @@
 // recorder is the one writer of delivery state. Agents run on the delivery io_context, never on
 // the HTTP threads.
 
+#include <algorithm>
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -127,6 +130,38 @@ public:
     virtual ~ReceiptSink() = default;
     virtual void receipt(SmsReceipt r) = 0;
     virtual void inbound(InboundSms sms) = 0;
+};
+
+// What an SMS route's connector counts for /metrics (docs/operations.md, "Metrics"). It lives in
+// the contract rather than in src/delivery/sms because src/metrics, which reads it, may use
+// `queue` but not `delivery` (docs/architecture.md, "Walls"). The connector writes from its
+// strand; a scrape reads from an HTTP thread: atomics with relaxed order, since each value stands
+// alone and a scrape that sees one a moment late is harmless.
+struct SmsRouteCounters {
+    // Upper bounds of the submit latency buckets, in seconds (+Inf is implicit): an SMSC on the
+    // same LAN answers in a millisecond, a carrier across the internet in tens to hundreds.
+    static constexpr std::array<double, 12> kSubmitBuckets = {
+        0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10};
+
+    std::atomic<bool> bound{false};          // smpp: a bind is up now
+    std::atomic<int64_t> bindsUp{0};         // smpp: binds that succeeded
+    std::atomic<int64_t> bindsDown{0};       // smpp: bound sessions that ended
+    std::atomic<int64_t> windowInUse{0};     // submits sent and not answered yet
+    std::atomic<int64_t> throttlePauses{0};  // pauses after a temporary submit error
+    std::atomic<int64_t> submitted{0};       // parts accepted by the SMSC or provider
+    // Submit sent -> its answer: one count per bucket (not cumulative; the last one is past the
+    // largest bound), so a scrape's +Inf and _count come from one sum and always agree.
+    std::array<std::atomic<uint64_t>, kSubmitBuckets.size() + 1> submitLatencyBuckets{};
+    std::atomic<int64_t> submitLatencyMicrosTotal{0};
+
+    void observeSubmitLatency(std::chrono::microseconds d) {
+        const int64_t us = std::max<int64_t>(0, d.count());
+        const double seconds = static_cast<double>(us) / 1e6;
+        size_t i = 0;
+        while (i < kSubmitBuckets.size() && seconds > kSubmitBuckets[i]) ++i;
+        submitLatencyBuckets[i].fetch_add(1, std::memory_order_relaxed);
+        submitLatencyMicrosTotal.fetch_add(us, std::memory_order_relaxed);
+    }
 };
 
 }  // namespace sc::queue

@@ -202,6 +202,7 @@ int runServer(const Settings& settings) {
     metrics::MetricsEndpoint metricsEndpoint(
         rt->clock, [&delivery](int64_t now) { return delivery->queue->stats(now); },
         deliveryCounters);
+    app::registerSmsMetrics(metricsEndpoint, *delivery);
     if (settings.metrics) metricsEndpoint.registerRoutes(router);
     console::WorkPool consolePool(2);
     console::ManagementOptions consoleOptions;

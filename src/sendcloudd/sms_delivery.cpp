@@ -114,6 +114,21 @@ std::string registerSmsAgent(Delivery& d, Runtime& rt, const Settings& settings)
     return {};
 }
 
+void registerSmsMetrics(metrics::MetricsEndpoint& endpoint, const Delivery& d) {
+    // Delivery keeps its agents as the queue's DeliveryAgent; the SMS one is found by its type
+    // rather than by a field of its own, so the agents' registration stays in one place.
+    for (const auto& a : d.agents) {
+        const auto* agent = dynamic_cast<const delivery::sms::SmsAgent*>(a.get());
+        if (!agent) continue;
+        std::vector<metrics::SmsRouteSource> sources;
+        for (const auto& r : agent->routes()) {
+            sources.push_back(
+                {r.name, r.connector == SmsRouteConfig::Connector::Smpp, agent->counters(r.name)});
+        }
+        endpoint.addProvider(metrics::smsRouteMetrics(std::move(sources)));
+    }
+}
+
 void registerDlrRoutes(http::Router& router, Delivery& d, Runtime& rt, const Settings& settings) {
     for (const auto& r : settings.smsRoutes) {
         if (r.connector != SmsRouteConfig::Connector::Kannel) continue;

@@ -9,6 +9,7 @@
 
 #include "common/config.h"
 #include "http/router.h"
+#include "metrics/metrics.h"
 #include "sendcloudd/runtime.h"
 
 namespace sc::app {
@@ -18,6 +19,10 @@ namespace sc::app {
 // one info line, and SMS stay queued. Returns why it could not start (naming the route and the
 // file, never a secret), or "" on success.
 std::string registerSmsAgent(Delivery& d, Runtime& rt, const Settings& settings);
+
+// Adds each SMS route's gauges, counters and submit latency (its connector's counters) to
+// /metrics; nothing when this node runs no SMS agent. `d` must outlive `endpoint`'s scrapes.
+void registerSmsMetrics(metrics::MetricsEndpoint& endpoint, const Delivery& d);
 
 // GET and POST /sms/dlr/kannel/<route> for every kannel route, whether or not this node
 // delivers (an API-only node behind the same address records the reports too). A report with

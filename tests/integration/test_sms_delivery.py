@@ -10,6 +10,7 @@ import hmac
 import json
 import os
 import queue
+import re
 import shutil
 import socket
 import sqlite3
@@ -145,7 +146,37 @@ system_id = "acme"
 source_addr = "Acme"
 window = {window}
 default = true
+# The restart tests wait one reconnect delay, not the default 10 s.
+reconnect_delay = "1s"
+reconnect_max = "4s"
 """
+
+
+def metric(text, name, labels=""):
+    """One sample's value from a Prometheus text exposition, or None."""
+    m = re.search(r"^" + re.escape(name + labels) + r" (\S+)$", text, re.M)
+    return float(m.group(1)) if m else None
+
+
+def scrape(srv):
+    r = h.get(srv.port, "/metrics")
+    assert r.status == 200, r
+    return r.body.decode()
+
+
+def wait_metric(srv, name, labels, predicate, what):
+    """Scrapes until `predicate(value)` holds; returns the exposition."""
+    found = {}
+
+    def check():
+        text = scrape(srv)
+        found["text"] = text
+        return predicate(metric(text, name, labels))
+    try:
+        wait_until(check, PEER_TIMEOUT, what)
+    except AssertionError as e:
+        raise AssertionError(f"{e}\n{found.get('text', '')}") from None
+    return found["text"]
 
 
 def db_rows(db, sql, args=()):
@@ -336,6 +367,18 @@ class SmppDeliveryTest(SmsDeliveryCase):
         outcomes = [r[0] for r in db_rows(srv.db_path(), "SELECT outcome FROM delivery_attempts")]
         self.assertIn("deferred", outcomes, "the long-throttled message went back to the queue")
         self.assertNotIn("failed", outcomes)
+        route = '{route="carrier"}'
+        text = scrape(srv)
+        self.assertEqual(metric(text, "sendcloud_sms_throttle_pauses_total", route), 8.0, text)
+        self.assertEqual(metric(text, "sendcloud_sms_route_bound", route), 1.0, text)
+        self.assertEqual(metric(text, "sendcloud_sms_binds_total",
+                                '{route="carrier",result="up"}'), 1.0, text)
+        # One latency observation per submit_sm_resp, the throttled ones too.
+        self.assertEqual(metric(text, "sendcloud_sms_submit_seconds_count", route),
+                         float(len(submits)), text)
+        self.assertEqual(metric(text, "sendcloud_sms_submit_seconds_bucket",
+                                '{route="carrier",le="+Inf"}'), float(len(submits)), text)
+        self.assertEqual(metric(text, "sendcloud_sms_window_in_use", route), 0.0, text)
 
     def test_the_smsc_stopped_mid_run_rebinds_and_loses_nothing(self):
         smsc = self.start_smsc("--answer", "3")
@@ -345,10 +388,23 @@ class SmppDeliveryTest(SmsDeliveryCase):
         ids = self.send_sms(srv, creds, ",".join(numbers), "through a restart")
         for _ in range(3 + 4):  # 3 answered, then a full window left hanging
             smsc.next_event("submit")
+        route = '{route="carrier"}'
+        wait_metric(srv, "sendcloud_sms_window_in_use", route, lambda v: v == 4,
+                    "the window of 4 unanswered submits in /metrics")
         port = smsc.port
         smsc.kill()
+        wait_metric(srv, "sendcloud_sms_route_bound", route, lambda v: v == 0,
+                    "the route to show unbound")
         smsc2 = self.start_smsc("--port", str(port))
-        smsc2.next_event("bind", timeout=45)  # rebinds (after its reconnect delay)
+        # Rebinds after the route's 1 s reconnect delay (the default of 10 s would take longer
+        # than this).
+        smsc2.next_event("bind", timeout=8)
+        text = wait_metric(srv, "sendcloud_sms_route_bound", route, lambda v: v == 1,
+                           "the route to show bound again")
+        self.assertGreaterEqual(metric(text, "sendcloud_sms_binds_total",
+                                       '{route="carrier",result="up"}'), 2.0, text)
+        self.assertGreaterEqual(metric(text, "sendcloud_sms_binds_total",
+                                       '{route="carrier",result="down"}'), 1.0, text)
         self.wait_states(srv, ids, "submitted", timeout=45)
         accepted = {e["dest"] for e in smsc.events + smsc2.drain()
                     if e["event"] == "submit" and e.get("status") == 0}
@@ -464,6 +520,13 @@ default = true
         token = kannel_dlr_token(srv.data_dir, "kannel")
         self.assertNotIn(token, srv.stderr_text())
         self.assertNotIn("sendsms-pass", srv.stderr_text())
+        # The sendsms request and its answer in the route's latency; no bind to show.
+        text = scrape(srv)
+        self.assertEqual(metric(text, "sendcloud_sms_submit_seconds_count", '{route="kannel"}'),
+                         1.0, text)
+        self.assertEqual(metric(text, "sendcloud_sms_window_in_use", '{route="kannel"}'), 0.0,
+                         text)
+        self.assertIsNone(metric(text, "sendcloud_sms_route_bound", '{route="kannel"}'), text)
         self.assertEqual(srv.stop(), 0)
 
     def test_kannel_stopped_mid_run_defers_then_delivers_once_back(self):

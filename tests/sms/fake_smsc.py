@@ -8,7 +8,8 @@ Listens on 127.0.0.1 (port 0: any free one), prints one JSON line per event on s
   {"cmd": "drop"}                                                    close every session
 Options: --throttle N (the first N submit_sm get ESME_RTHROTTLED 0x58), --status X (every
 submit_sm gets X), --ids hex|dec, --answer N (answer only the first N submit_sm, then stay
-silent), --password P (bind refused with 0x0E otherwise).
+silent), --password P (bind refused with 0x0E otherwise), --delay-ms N (each submit_sm_resp
+sent N ms after its submit_sm).
 """
 import argparse
 import asyncio
@@ -110,7 +111,11 @@ class Smsc:
         emit(event="submit", source=src, source_ton=src_ton, dest=dst, dest_ton=dst_ton,
              dest_npi=dst_npi, esm=esm, coding=coding, sm=sm.hex(), registered=registered,
              status=status, id=mid)
-        writer.write(pdu(SUBMIT_RESP, status, seq, (mid + "\0").encode() if status == 0 else b""))
+        resp = pdu(SUBMIT_RESP, status, seq, (mid + "\0").encode() if status == 0 else b"")
+        if self.args.delay_ms:
+            asyncio.get_running_loop().call_later(self.args.delay_ms / 1000, writer.write, resp)
+        else:
+            writer.write(resp)
 
     def deliver(self, esm, source, dest, short_message, tlvs=b""):
         self.seq += 1
@@ -146,7 +151,8 @@ class Smsc:
             emit(event="done", cmd=c["cmd"])
 
 
-async def main():
+def parser():
+    """The options above; tests/integration/peers/smsc.py adds its own to them."""
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--throttle", type=int, default=0)
@@ -154,7 +160,12 @@ async def main():
     p.add_argument("--ids", choices=["hex", "dec"], default="hex")
     p.add_argument("--answer", type=int, default=None)
     p.add_argument("--password", default=None)
-    smsc = Smsc(p.parse_args())
+    p.add_argument("--delay-ms", type=int, default=0)
+    return p
+
+
+async def main():
+    smsc = Smsc(parser().parse_args())
     server = await asyncio.start_server(smsc.session, "127.0.0.1", smsc.args.port)
     emit(event="listening", port=server.sockets[0].getsockname()[1])
     await smsc.commands()

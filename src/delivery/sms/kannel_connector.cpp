@@ -217,11 +217,8 @@ struct KannelConnector::State : std::enable_shared_from_this<State> {
             // Kannel gives no id of its own: the DLR comes back with ours.
             o.smscMessageIds = {s.job.recipientId};
             counters.submitted.fetch_add(1, std::memory_order_relaxed);
-            counters.submitLatencyMicrosTotal.fetch_add(
-                std::chrono::duration_cast<std::chrono::microseconds>(clock.monotonicNow() -
-                                                                      started)
-                    .count(),
-                std::memory_order_relaxed);
+            counters.observeSubmitLatency(std::chrono::duration_cast<std::chrono::microseconds>(
+                clock.monotonicNow() - started));
         } else if (status >= 500 || status == 429 || status == 408) {
             o.kind = Outcome::Kind::Deferred;
             o.replyText = body;

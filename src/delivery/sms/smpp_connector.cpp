@@ -31,8 +31,8 @@ constexpr auto kUseAwaitable = asio::use_awaitable;
 constexpr int kMaxTemporaryRetries = 5;
 constexpr size_t kMaxQueued = 100000;
 
-int64_t micros(std::chrono::steady_clock::duration d) {
-    return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+std::chrono::microseconds micros(std::chrono::steady_clock::duration d) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(d);
 }
 }  // namespace
 
@@ -303,6 +303,8 @@ struct SmppConnector::State : std::enable_shared_from_this<State> {
         if (it == inFlight.end()) return;
         InFlight f = it->second;
         inFlight.erase(it);
+        // Every answer counts, a refusal too: the latency is the SMSC's, whatever it said.
+        counters.observeSubmitLatency(micros(clock.monotonicNow() - f.sentAt));
         counters.windowInUse.store(static_cast<int64_t>(inFlight.size()),
                                    std::memory_order_relaxed);
         wake.cancel();
@@ -313,8 +315,6 @@ struct SmppConnector::State : std::enable_shared_from_this<State> {
             m.ids[f.part.index] = id ? *id : std::string();
             ++m.accepted;
             counters.submitted.fetch_add(1, std::memory_order_relaxed);
-            counters.submitLatencyMicrosTotal.fetch_add(micros(clock.monotonicNow() - f.sentAt),
-                                                        std::memory_order_relaxed);
             if (m.accepted == m.ids.size()) {
                 Outcome o = outcome(m, Outcome::Kind::Submitted);
                 o.replyCode = 0;

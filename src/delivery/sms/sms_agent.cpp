@@ -4,6 +4,7 @@
 
 #include "delivery/sms/kannel_connector.h"
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 
@@ -67,8 +68,13 @@ Result<std::unique_ptr<SmsAgent>, std::string> SmsAgent::create(
                     if (!p) return fail("sms_route '" + r.name + "': " + p.error());
                     password = std::move(*p);
                 }
+                SmppTimings timings = agent->options_.smppTimings;
+                if (r.reconnectDelay) timings.reconnectFirst = *r.reconnectDelay;
+                if (r.reconnectMax) timings.reconnectMax = *r.reconnectMax;
+                // A ceiling set below the default first delay lowers that too.
+                timings.reconnectFirst = std::min(timings.reconnectFirst, timings.reconnectMax);
                 auto c = std::make_unique<SmppConnector>(io, clock, r, std::move(password), sink,
-                                                         agent->options_.smppTimings);
+                                                         timings);
                 c->start();
                 agent->connectors_[r.name] = std::move(c);
                 break;

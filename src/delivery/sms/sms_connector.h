@@ -2,8 +2,6 @@
 // What the SMS agent hands a route's connector (docs/delivery.md): one job, already encoded,
 // and where its one outcome goes. Connectors run on the delivery io_context.
 
-#include <atomic>
-#include <cstdint>
 #include <string>
 
 #include "delivery/sms/sms_encoding.h"
@@ -18,16 +16,9 @@ struct SmsSubmission {
     queue::DeliveryAgent::Report report;
 };
 
-// Counters a connector keeps for /metrics; read with relaxed loads from any thread.
-struct RouteCounters {
-    std::atomic<int64_t> bindsUp{0};
-    std::atomic<int64_t> bindsDown{0};
-    std::atomic<int64_t> windowInUse{0};
-    std::atomic<int64_t> throttlePauses{0};
-    std::atomic<int64_t> submitted{0};  // parts accepted
-    std::atomic<int64_t> submitLatencyMicrosTotal{0};
-    std::atomic<bool> bound{false};
-};
+// Counters a connector keeps for /metrics (defined with the delivery contract, where
+// src/metrics can read them).
+using RouteCounters = queue::SmsRouteCounters;
 
 class SmsConnector {
 public:

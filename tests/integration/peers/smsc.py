@@ -13,7 +13,6 @@ bind_receiver (sendcloudd binds as a transceiver), its submit_sm_resp carries no
 sends no delivery receipts, and on the first bind it connects to a bearerbox on the fixed port
 13001 and panics when there is none.
 """
-import argparse
 import asyncio
 import os
 import struct
@@ -49,13 +48,7 @@ class Smsc(fake_smsc.Smsc):
 
 
 async def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--port", type=int, default=0)
-    p.add_argument("--throttle", type=int, default=0)
-    p.add_argument("--status", type=lambda s: int(s, 0), default=0)
-    p.add_argument("--ids", choices=["hex", "dec"], default="hex")
-    p.add_argument("--answer", type=int, default=None)
-    p.add_argument("--password", default=None)
+    p = fake_smsc.parser()
     p.add_argument("--receipt-first", action="store_true")
     smsc = Smsc(p.parse_args())
     server = await asyncio.start_server(smsc.session, "127.0.0.1", smsc.args.port)

@@ -55,6 +55,22 @@ TEST(SmsRoutes, DefaultsAndNoRoutes) {
     EXPECT_EQ((*r)[0].window, 10);
     EXPECT_EQ((*r)[0].port, 2775);
     EXPECT_EQ((*r)[0].rate, 0);
+    EXPECT_FALSE((*r)[0].reconnectDelay);  // the agent's 10 s and 5 min apply
+    EXPECT_FALSE((*r)[0].reconnectMax);
+}
+
+TEST(SmsRoutes, ReconnectDelayAndCeilingAreDurations) {
+    auto r = parseSmsRoutesToml(
+        "[[sms_route]]\nname=\"a\"\nconnector=\"smpp\"\nhost=\"h\"\nsystem_id=\"s\"\n"
+        "reconnect_delay = \"1s\"\nreconnect_max = \"2m\"\n");
+    ASSERT_TRUE(r) << r.error();
+    EXPECT_EQ((*r)[0].reconnectDelay, std::chrono::milliseconds(1000));
+    EXPECT_EQ((*r)[0].reconnectMax, std::chrono::milliseconds(120000));
+    EXPECT_EQ(parseRouteDuration("250ms"), std::chrono::milliseconds(250));
+    EXPECT_EQ(parseRouteDuration("1h"), std::chrono::milliseconds(3600000));
+    for (const char* bad : {"", "s", "10", "10 s", "-1s", "1.5s", "10sec", "1d", "1234567890s"}) {
+        EXPECT_FALSE(parseRouteDuration(bad)) << bad;
+    }
 }
 
 TEST(SmsRoutes, ClearErrors) {
@@ -72,6 +88,13 @@ TEST(SmsRoutes, ClearErrors) {
              {"passwd = \"x\"\n", "unknown key 'passwd'"},
              {"rate = -1\n", "rate must be a number"},
              {"system_type = \"0123456789abc\"\n", "system_type must be a string"},
+             {"reconnect_delay = \"50ms\"\n",
+              "reconnect_delay must be a duration such as \"10s\" (ms, s, m or h) in 100ms..1h"},
+             {"reconnect_delay = \"2h\"\n", "reconnect_delay must be a duration"},
+             {"reconnect_delay = 10\n", "reconnect_delay must be a duration"},
+             {"reconnect_max = \"25h\"\n", "in 100ms..24h"},
+             {"reconnect_delay = \"1m\"\nreconnect_max = \"30s\"\n",
+              "reconnect_max must be at least reconnect_delay"},
          }) {
         auto r = parseSmsRoutesToml(head + c.extra);
         ASSERT_FALSE(r) << c.extra;

@@ -5,6 +5,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -75,7 +76,8 @@ protected:
         return json::object();
     }
 
-    void startAgent(int window = 10, double rate = 0) {
+    void startAgent(int window = 10, double rate = 0,
+                    std::function<void(SmsRouteConfig&, SmsAgentOptions&)> adjust = {}) {
         SmsRouteConfig r;
         r.name = "carrier-a";
         r.connector = SmsRouteConfig::Connector::Smpp;
@@ -90,6 +92,7 @@ protected:
         options.smppTimings.reconnectFirst = 200ms;
         options.smppTimings.throttlePause = 100ms;
         options.smppTimings.responseTimeout = 2s;
+        if (adjust) adjust(r, options);
         auto agent = SmsAgent::create(io_, clock_, {r}, recorder_, options);
         ASSERT_TRUE(agent) << agent.error();
         agent_ = std::move(*agent);
@@ -160,6 +163,27 @@ TEST_F(SmppAgentTest, SubmitsTextAndNumberAndReportsTheSmscIdAfterTheResponse) {
     EXPECT_EQ(o.smscMessageIds, std::vector<std::string>{submit["id"].get<std::string>()});
     EXPECT_EQ(o.remoteIp, "127.0.0.1");
     EXPECT_EQ(agent_->counters("carrier-a")->bindsUp.load(), 1);
+    EXPECT_TRUE(agent_->counters("carrier-a")->bound.load());
+    EXPECT_EQ(agent_->counters("carrier-a")->windowInUse.load(), 0);
+}
+
+TEST_F(SmppAgentTest, SubmitLatencyIsObservedFromSubmitToResponse) {
+    startSmsc({"--delay-ms", "300"});
+    startAgent();
+    send({job("r1", "+14155550100", "one"), job("r2", "+14155550101", "two")});
+    ASSERT_TRUE(recorder_.waitFor([&] { return outcomes() == 2; }));
+    const auto* c = agent_->counters("carrier-a");
+    const auto& bounds = queue::SmsRouteCounters::kSubmitBuckets;
+    uint64_t below = 0, total = 0;
+    for (size_t i = 0; i < c->submitLatencyBuckets.size(); ++i) {
+        const uint64_t n = c->submitLatencyBuckets[i].load();
+        total += n;
+        if (i < bounds.size() && bounds[i] < 0.3) below += n;
+    }
+    EXPECT_EQ(total, 2u);  // one observation per submit_sm_resp
+    EXPECT_EQ(below, 0u);  // both waited the SMSC's 300 ms
+    EXPECT_GE(c->submitLatencyMicrosTotal.load(), 2 * 300'000);
+    EXPECT_LT(c->submitLatencyMicrosTotal.load(), 2 * 10'000'000);
 }
 
 TEST_F(SmppAgentTest, LongUcs2TextGoesAsConcatenatedPartsEachAskingForAReceipt) {
@@ -249,6 +273,29 @@ TEST_F(SmppAgentTest, DroppedSessionRebindsAndLosesNothing) {
     // Rebound at least once (the silent SMSC can cost a further rebind by now).
     EXPECT_GE(agent_->counters("carrier-a")->bindsUp.load(), 2);
     EXPECT_GE(agent_->counters("carrier-a")->bindsDown.load(), 1);
+}
+
+// The agent's own first delay is an hour here: a second bind attempt within the test's time
+// comes only from the route's settings.
+TEST_F(SmppAgentTest, RouteReconnectDelayOverridesTheDefault) {
+    startSmsc({"--password", "right"});  // the route sends none: every bind is refused
+    startAgent(10, 0, [](SmsRouteConfig& r, SmsAgentOptions& o) {
+        o.smppTimings.reconnectFirst = 1h;
+        r.reconnectDelay = 100ms;
+    });
+    EXPECT_EQ(nextEvent("bind")["ok"], false);  // the first retry, 100 ms later
+    EXPECT_EQ(agent_->counters("carrier-a")->bindsUp.load(), 0);
+    EXPECT_FALSE(agent_->counters("carrier-a")->bound.load());
+}
+
+TEST_F(SmppAgentTest, RouteReconnectCeilingBelowTheFirstDelayLowersIt) {
+    startSmsc({"--password", "right"});
+    startAgent(10, 0, [](SmsRouteConfig& r, SmsAgentOptions& o) {
+        o.smppTimings.reconnectFirst = 1h;
+        r.reconnectMax = 100ms;
+    });
+    nextEvent("bind");
+    nextEvent("bind");
 }
 
 TEST_F(SmppAgentTest, ReceiptsAndMobileOriginatedMessagesReachTheSink) {

@@ -79,6 +79,48 @@ TEST(DeliveryCountersTest, SmtpAttemptsByReplyClassAndTls) {
               std::string::npos);
     EXPECT_NE(s.find("sendcloud_smtp_attempts_total{reply_class=\"none\",tls=\"no\"} 1\n"),
               std::string::npos);
+
+TEST(SmsRouteMetricsTest, GaugesCountersAndACumulativeSubmitHistogramPerRoute) {
+    queue::SmsRouteCounters smpp, kannel;
+    smpp.bound = true;
+    smpp.bindsUp = 3;
+    smpp.bindsDown = 2;
+    smpp.windowInUse = 7;
+    smpp.throttlePauses = 4;
+    using std::chrono::microseconds;
+    smpp.observeSubmitLatency(microseconds(800));         // <= 1 ms
+    smpp.observeSubmitLatency(microseconds(1000));        // exactly on the 1 ms bound
+    smpp.observeSubmitLatency(microseconds(40'000));      // <= 50 ms
+    smpp.observeSubmitLatency(microseconds(60'000'000));  // past the largest bound
+    kannel.observeSubmitLatency(microseconds(200'000));
+    PrometheusText t;
+    smsRouteMetrics({{"carrier-a", true, &smpp}, {"kannel", false, &kannel}})(t);
+    const std::string& s = t.text();
+    auto has = [&](const std::string& line) {
+        EXPECT_NE(s.find(line + "\n"), std::string::npos) << line << "\nin:\n" << s;
+    };
+    has("# TYPE sendcloud_sms_route_bound gauge");
+    has("sendcloud_sms_route_bound{route=\"carrier-a\"} 1");
+    has("sendcloud_sms_binds_total{route=\"carrier-a\",result=\"up\"} 3");
+    has("sendcloud_sms_binds_total{route=\"carrier-a\",result=\"down\"} 2");
+    has("sendcloud_sms_window_in_use{route=\"carrier-a\"} 7");
+    has("sendcloud_sms_throttle_pauses_total{route=\"carrier-a\"} 4");
+    has("# TYPE sendcloud_sms_submit_seconds histogram");
+    has("sendcloud_sms_submit_seconds_bucket{route=\"carrier-a\",le=\"0.001\"} 2");
+    has("sendcloud_sms_submit_seconds_bucket{route=\"carrier-a\",le=\"0.025\"} 2");
+    has("sendcloud_sms_submit_seconds_bucket{route=\"carrier-a\",le=\"0.05\"} 3");
+    has("sendcloud_sms_submit_seconds_bucket{route=\"carrier-a\",le=\"10\"} 3");
+    has("sendcloud_sms_submit_seconds_bucket{route=\"carrier-a\",le=\"+Inf\"} 4");
+    has("sendcloud_sms_submit_seconds_count{route=\"carrier-a\"} 4");
+    has("sendcloud_sms_submit_seconds_sum{route=\"carrier-a\"} 60.0418");
+    has("sendcloud_sms_submit_seconds_count{route=\"kannel\"} 1");
+    has("sendcloud_sms_window_in_use{route=\"kannel\"} 0");
+    // A route without a bind (kannel, http) has no bound gauge or binds counter.
+    EXPECT_EQ(s.find("sendcloud_sms_route_bound{route=\"kannel\"}"), std::string::npos);
+    EXPECT_EQ(s.find("sendcloud_sms_binds_total{route=\"kannel\""), std::string::npos);
+    // Each family is announced once.
+    EXPECT_EQ(s.find("# TYPE sendcloud_sms_submit_seconds"),
+              s.rfind("# TYPE sendcloud_sms_submit_seconds"));
 }
 
 TEST(MetricsEndpointTest, ReadsTheStoreAtMostOnceASecondAndRunsProviders) {
