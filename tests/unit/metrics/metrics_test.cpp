@@ -79,83 +79,83 @@ TEST(DeliveryCountersTest, SmtpAttemptsByReplyClassAndTls) {
               std::string::npos);
     EXPECT_NE(s.find("sendcloud_smtp_attempts_total{reply_class=\"none\",tls=\"no\"} 1\n"),
               std::string::npos);
+}
 
-    TEST(SmsRouteMetricsTest, GaugesCountersAndACumulativeSubmitHistogramPerRoute) {
-        queue::SmsRouteCounters smpp, kannel;
-        smpp.bound = true;
-        smpp.bindsUp = 3;
-        smpp.bindsDown = 2;
-        smpp.windowInUse = 7;
-        smpp.throttlePauses = 4;
-        using std::chrono::microseconds;
-        smpp.observeSubmitLatency(microseconds(800));         // <= 1 ms
-        smpp.observeSubmitLatency(microseconds(1000));        // exactly on the 1 ms bound
-        smpp.observeSubmitLatency(microseconds(40'000));      // <= 50 ms
-        smpp.observeSubmitLatency(microseconds(60'000'000));  // past the largest bound
-        kannel.observeSubmitLatency(microseconds(200'000));
-        PrometheusText t;
-        smsRouteMetrics({{"carrier-a", true, &smpp}, {"kannel", false, &kannel}})(t);
-        const std::string& s = t.text();
-        auto has = [&](const std::string& line) {
-            EXPECT_NE(s.find(line + "\n"), std::string::npos) << line << "\nin:\n" << s;
-        };
-        has("# TYPE sendcloud_sms_route_bound gauge");
-        has("sendcloud_sms_route_bound{route=\"carrier-a\"} 1");
-        has("sendcloud_sms_binds_total{route=\"carrier-a\",result=\"up\"} 3");
-        has("sendcloud_sms_binds_total{route=\"carrier-a\",result=\"down\"} 2");
-        has("sendcloud_sms_window_in_use{route=\"carrier-a\"} 7");
-        has("sendcloud_sms_throttle_pauses_total{route=\"carrier-a\"} 4");
-        has("# TYPE sendcloud_sms_submit_seconds histogram");
-        has("sendcloud_sms_submit_seconds_bucket{route=\"carrier-a\",le=\"0.001\"} 2");
-        has("sendcloud_sms_submit_seconds_bucket{route=\"carrier-a\",le=\"0.025\"} 2");
-        has("sendcloud_sms_submit_seconds_bucket{route=\"carrier-a\",le=\"0.05\"} 3");
-        has("sendcloud_sms_submit_seconds_bucket{route=\"carrier-a\",le=\"10\"} 3");
-        has("sendcloud_sms_submit_seconds_bucket{route=\"carrier-a\",le=\"+Inf\"} 4");
-        has("sendcloud_sms_submit_seconds_count{route=\"carrier-a\"} 4");
-        has("sendcloud_sms_submit_seconds_sum{route=\"carrier-a\"} 60.0418");
-        has("sendcloud_sms_submit_seconds_count{route=\"kannel\"} 1");
-        has("sendcloud_sms_window_in_use{route=\"kannel\"} 0");
-        // A route without a bind (kannel, http) has no bound gauge or binds counter.
-        EXPECT_EQ(s.find("sendcloud_sms_route_bound{route=\"kannel\"}"), std::string::npos);
-        EXPECT_EQ(s.find("sendcloud_sms_binds_total{route=\"kannel\""), std::string::npos);
-        // Each family is announced once.
-        EXPECT_EQ(s.find("# TYPE sendcloud_sms_submit_seconds"),
-                  s.rfind("# TYPE sendcloud_sms_submit_seconds"));
-    }
+TEST(SmsRouteMetricsTest, GaugesCountersAndACumulativeSubmitHistogramPerRoute) {
+    queue::SmsRouteCounters smpp, kannel;
+    smpp.bound = true;
+    smpp.bindsUp = 3;
+    smpp.bindsDown = 2;
+    smpp.windowInUse = 7;
+    smpp.throttlePauses = 4;
+    using std::chrono::microseconds;
+    smpp.observeSubmitLatency(microseconds(800));         // <= 1 ms
+    smpp.observeSubmitLatency(microseconds(1000));        // exactly on the 1 ms bound
+    smpp.observeSubmitLatency(microseconds(40'000));      // <= 50 ms
+    smpp.observeSubmitLatency(microseconds(60'000'000));  // past the largest bound
+    kannel.observeSubmitLatency(microseconds(200'000));
+    PrometheusText t;
+    smsRouteMetrics({{"carrier-a", true, &smpp}, {"kannel", false, &kannel}})(t);
+    const std::string& s = t.text();
+    auto has = [&](const std::string& line) {
+        EXPECT_NE(s.find(line + "\n"), std::string::npos) << line << "\nin:\n" << s;
+    };
+    has("# TYPE sendcloud_sms_route_bound gauge");
+    has("sendcloud_sms_route_bound{route=\"carrier-a\"} 1");
+    has("sendcloud_sms_binds_total{route=\"carrier-a\",result=\"up\"} 3");
+    has("sendcloud_sms_binds_total{route=\"carrier-a\",result=\"down\"} 2");
+    has("sendcloud_sms_window_in_use{route=\"carrier-a\"} 7");
+    has("sendcloud_sms_throttle_pauses_total{route=\"carrier-a\"} 4");
+    has("# TYPE sendcloud_sms_submit_seconds histogram");
+    has("sendcloud_sms_submit_seconds_bucket{route=\"carrier-a\",le=\"0.001\"} 2");
+    has("sendcloud_sms_submit_seconds_bucket{route=\"carrier-a\",le=\"0.025\"} 2");
+    has("sendcloud_sms_submit_seconds_bucket{route=\"carrier-a\",le=\"0.05\"} 3");
+    has("sendcloud_sms_submit_seconds_bucket{route=\"carrier-a\",le=\"10\"} 3");
+    has("sendcloud_sms_submit_seconds_bucket{route=\"carrier-a\",le=\"+Inf\"} 4");
+    has("sendcloud_sms_submit_seconds_count{route=\"carrier-a\"} 4");
+    has("sendcloud_sms_submit_seconds_sum{route=\"carrier-a\"} 60.0418");
+    has("sendcloud_sms_submit_seconds_count{route=\"kannel\"} 1");
+    has("sendcloud_sms_window_in_use{route=\"kannel\"} 0");
+    // A route without a bind (kannel, http) has no bound gauge or binds counter.
+    EXPECT_EQ(s.find("sendcloud_sms_route_bound{route=\"kannel\"}"), std::string::npos);
+    EXPECT_EQ(s.find("sendcloud_sms_binds_total{route=\"kannel\""), std::string::npos);
+    // Each family is announced once.
+    EXPECT_EQ(s.find("# TYPE sendcloud_sms_submit_seconds"),
+              s.rfind("# TYPE sendcloud_sms_submit_seconds"));
+}
 
-    TEST(MetricsEndpointTest, ReadsTheStoreAtMostOnceASecondAndRunsProviders) {
-        sc::testing::FakeClock clock;
-        int reads = 0;
-        DeliveryCounters counters;
-        MetricsEndpoint m(
-            clock,
-            [&](int64_t now) -> Result<store::QueueStats, store::StoreError> {
-                ++reads;
-                store::QueueStats s;
-                s.recipientsByState["queued"] = reads;
-                s.due = 4;
-                s.oldestDueAtMs = now - 90000;
-                return s;
-            },
-            counters);
-        m.addProvider([](PrometheusText& t) {
-            t.family("sendcloud_smtp_connections", "open", "gauge");
-            t.sample("sendcloud_smtp_connections", {{"destination", "gmail"}}, 2);
-        });
-        std::string first = m.render();
-        EXPECT_NE(first.find("sendcloud_recipients{state=\"queued\"} 1\n"), std::string::npos)
-            << first;
-        EXPECT_NE(first.find("sendcloud_queue_due 4\n"), std::string::npos);
-        EXPECT_NE(first.find("sendcloud_queue_oldest_waiting_seconds 90\n"), std::string::npos);
-        EXPECT_NE(first.find("sendcloud_smtp_connections{destination=\"gmail\"} 2\n"),
-                  std::string::npos);
-        clock.advance(std::chrono::milliseconds(999));
-        m.render();
-        EXPECT_EQ(reads, 1);
-        clock.advance(std::chrono::milliseconds(1));
-        EXPECT_NE(m.render().find("sendcloud_recipients{state=\"queued\"} 2\n"), std::string::npos);
-        EXPECT_EQ(reads, 2);
-    }
+TEST(MetricsEndpointTest, ReadsTheStoreAtMostOnceASecondAndRunsProviders) {
+    sc::testing::FakeClock clock;
+    int reads = 0;
+    DeliveryCounters counters;
+    MetricsEndpoint m(
+        clock,
+        [&](int64_t now) -> Result<store::QueueStats, store::StoreError> {
+            ++reads;
+            store::QueueStats s;
+            s.recipientsByState["queued"] = reads;
+            s.due = 4;
+            s.oldestDueAtMs = now - 90000;
+            return s;
+        },
+        counters);
+    m.addProvider([](PrometheusText& t) {
+        t.family("sendcloud_smtp_connections", "open", "gauge");
+        t.sample("sendcloud_smtp_connections", {{"destination", "gmail"}}, 2);
+    });
+    std::string first = m.render();
+    EXPECT_NE(first.find("sendcloud_recipients{state=\"queued\"} 1\n"), std::string::npos) << first;
+    EXPECT_NE(first.find("sendcloud_queue_due 4\n"), std::string::npos);
+    EXPECT_NE(first.find("sendcloud_queue_oldest_waiting_seconds 90\n"), std::string::npos);
+    EXPECT_NE(first.find("sendcloud_smtp_connections{destination=\"gmail\"} 2\n"),
+              std::string::npos);
+    clock.advance(std::chrono::milliseconds(999));
+    m.render();
+    EXPECT_EQ(reads, 1);
+    clock.advance(std::chrono::milliseconds(1));
+    EXPECT_NE(m.render().find("sendcloud_recipients{state=\"queued\"} 2\n"), std::string::npos);
+    EXPECT_EQ(reads, 2);
+}
 
 }  // namespace
 }  // namespace sc::metrics
