@@ -241,6 +241,10 @@ const std::vector<SettingDef>& settingDefs() {
         d.push_back(intSetting("smtp_messages_per_connection",
                                "messages per SMTP connection, then QUIT and reconnect",
                                &Settings::smtpMessagesPerConnection, 1));
+        d.push_back(stringSetting("smtp_shaping_file",
+                                  "traffic shaping rules (TOML: [[site]], [[reply_rule]]) "
+                                  "replacing the built-in ones",
+                                  &Settings::smtpShapingFile));
         d.push_back(boolSetting("enable_test_controls",
                                 "test builds only: let the e2e tests move the server's clock",
                                 &Settings::enableTestControls));

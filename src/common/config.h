@@ -83,6 +83,7 @@ struct Settings {
     std::string ehloName;  // empty: hostname
     int64_t smtpConnectionsPerHost = 10;
     int64_t smtpMessagesPerConnection = 100;
+    std::string smtpShapingFile;  // traffic shaping rules (TOML); empty: the built-in rules
     // Only in builds with SC_TEST_CONTROLS: expose POST /test/clock/advance (e2e tests).
     bool enableTestControls = false;
     // [[sms_route]] tables of the config file (docs/operations.md); empty: SMS stay queued.

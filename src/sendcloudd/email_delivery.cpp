@@ -104,6 +104,12 @@ Result<delivery::smtp::SmtpAgentConfig, std::string> agentConfig(const Settings&
     config.caFile = settings.smtpCaFile;
     config.connectionsPerHost = static_cast<int>(settings.smtpConnectionsPerHost);
     config.messagesPerConnection = static_cast<int>(settings.smtpMessagesPerConnection);
+    // A rules file that does not parse stops start-up: the error names the file and line.
+    auto shaping = settings.smtpShapingFile.empty()
+                       ? delivery::smtp::builtInShapingRules()
+                       : delivery::smtp::loadShapingRules(settings.smtpShapingFile);
+    if (!shaping) return fail("--smtp-shaping-file: " + shaping.error());
+    config.shaping = std::move(shaping).value();
     return config;
 }
 
@@ -156,8 +162,10 @@ std::string registerEmailAgent(Delivery& d, Runtime& rt, const Settings& setting
                                                    std::move(factory), std::move(*config));
     if (!agent) return "email delivery: " + agent.error();
     d.scheduler->setAgent(store::UserKind::Email, **agent);
-    spdlog::info("email delivery: {} (tls {}, routes: {})", mode, settings.smtpTls,
-                 settings.smtpRoute.empty() ? std::string("none") : settings.smtpRoute);
+    spdlog::info(
+        "email delivery: {} (tls {}, routes: {}, shaping: {})", mode, settings.smtpTls,
+        settings.smtpRoute.empty() ? std::string("none") : settings.smtpRoute,
+        settings.smtpShapingFile.empty() ? std::string("built-in") : settings.smtpShapingFile);
     d.agents.push_back(std::move(*agent));
     return {};
 }

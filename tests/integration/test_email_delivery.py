@@ -412,6 +412,48 @@ class RepliesTest(EmailDeliveryCase):
         self.assertEqual(peer.connects(), 1, peer.drain())
 
 
+class TrafficShapingTest(EmailDeliveryCase):
+    """--smtp-shaping-file (docs/operations.md "Traffic shaping"): a reply rule matches the
+    reply's text, so a throttling 550 defers instead of bouncing; a bad file stops the start."""
+
+    def write_rules(self, text):
+        path = os.path.join(os.path.dirname(self.temp_dir()), "shaping.toml")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_a_reply_rule_turns_a_throttling_550_into_a_deferral(self):
+        rules = self.write_rules('[[reply_rule]]\ncode = 550\ntext = "frequency limited"\n'
+                                 'action = "throttle"\nduration = "10m"\n')
+        peer = self.start_peer("--data-replies", "550 Ip frequency limited [192.0.2.1]|250")
+        srv = self.start_mail_server(["--smtp-route", f"acme.test=127.0.0.1:{peer.port}",
+                                      "--smtp-tls", "none", "--smtp-shaping-file", rules,
+                                      "--enable-test-controls", "true"])
+        self.assertIn(f"shaping: {rules}", srv.stderr_text())
+        creds = h.provision(srv)
+        [rid] = self.send(srv, creds, "busy@acme.test")
+        [attempt] = self.wait_attempts(srv, rid, 1)
+        self.assertEqual((attempt[0], attempt[2]), ("deferred", 550), attempt)
+        self.assertIn("frequency limited", attempt[4])
+        self.assertEqual(state_of(srv.db_path(), rid), "deferred")
+        # The site is held for 10 minutes on the server's clock; past them the retry goes.
+        reply = h.post_form(srv.port, "/test/clock/advance?ms=660000")
+        self.assertEqual(reply.status, 200, reply)
+        self.wait_state(srv, rid, "delivered")
+        self.assertEqual([m["reply"] for m in peer.messages()],
+                         ["550 Ip frequency limited [192.0.2.1]", "250"])
+
+    def test_a_bad_rules_file_stops_the_start_naming_file_and_line(self):
+        rules = self.write_rules('[[site]]\nname = "big"\nmx_suffixes = [".big.test"]\n'
+                                 "conections = 3\n")
+        srv = h.Server(self.temp_dir(), args=["--smtp-shaping-file", rules])
+        self.watch(srv)
+        with self.assertRaises(h.ServerError) as e:
+            srv.start()
+        self.assertIn(f"{rules}:4:", str(e.exception))
+        self.assertIn("conections", str(e.exception))
+
+
 class StartTlsTest(EmailDeliveryCase):
     def make_ca_and_cert(self):
         d = os.path.dirname(self.temp_dir())

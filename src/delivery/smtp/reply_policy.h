@@ -14,8 +14,11 @@
 //                                                           the recipient's fault)
 //   timeout or lost connection during a transaction      -> Deferred
 //
-// The basic code decides; the RFC 3463 enhanced code is kept for the attempt log, and the
-// shaping rules (queue side) may match the reply text too.
+// The basic code decides; the RFC 3463 enhanced code is kept for the attempt log. The reply's
+// text is for the traffic shaping reply rules (traffic_shaping.h): the agent matches a negative
+// reply against them *before* calling classify(), and a matching rule wins (the recipient is
+// Deferred and the site held), so a provider's throttling 550 never reaches the 5xx -> Bounced
+// line below.
 
 #include <string>
 

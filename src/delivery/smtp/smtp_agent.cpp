@@ -12,8 +12,12 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <climits>
 #include <deque>
 #include <mutex>
+#include <set>
+
+#include <spdlog/spdlog.h>
 
 #include "delivery/smtp/mx_resolver.h"
 #include "delivery/smtp/smtp_session.h"
@@ -56,6 +60,8 @@ struct Target {
     std::string hostName;  // for SNI, verify, the attempt log, the pool key
     std::vector<std::string> addresses;
     int port = 25;
+    bool shaped = false;  // false for the relay: no site, only the per-host caps
+    Site site;
 };
 
 // A coroutine function, not a capturing coroutine lambda: g++ 12 destroys such a lambda's
@@ -69,11 +75,27 @@ struct PooledSession {
     std::chrono::steady_clock::time_point idleSince;
 };
 
+using Waiters = std::deque<std::shared_ptr<net::steady_timer>>;
+
 struct HostPool {
     int open = 0;
+    std::string site;  // empty: not shaped
     std::vector<PooledSession> idle;
-    std::deque<std::shared_ptr<net::steady_timer>> waiters;
+    Waiters waiters;  // for a connection to this host
 };
+
+// One site's shared budget (traffic_shaping.h).
+struct SiteState {
+    int open = 0;     // connections open over all the site's hosts
+    Waiters waiters;  // for room under the site's connection cap
+    // messages_per_minute bucket, in 1/60000 of a message so refills are exact integers: a
+    // message costs kTokenCost, a millisecond adds messages_per_minute.
+    int64_t tokens = -1;  // -1: not started (starts full)
+    int64_t refilledMs = 0;
+    int64_t blockedUntilMs = 0;  // a reply rule's throttle or suspension
+    std::string blockedBy;       // "throttled" or "suspended"
+};
+constexpr int64_t kTokenCost = 60000;
 
 }  // namespace
 
@@ -103,6 +125,7 @@ struct SmtpAgent::Impl : std::enable_shared_from_this<Impl> {
     std::map<std::string, HostPool> pools;            // key: host name + "/" + port
     std::map<std::string, int64_t> deadUntilMs;       // key: address + "/" + port
     std::map<std::string, int64_t> throttledUntilMs;  // key: destination domain
+    std::map<std::string, SiteState> sites;           // key: site name
 
     mutable std::mutex openMutex;  // guards openCount (read by metrics from other threads)
     std::map<std::string, int> openCount;
@@ -128,18 +151,48 @@ struct SmtpAgent::Impl : std::enable_shared_from_this<Impl> {
         openCount[host] += delta;
     }
 
+    static void wakeOne(Waiters& waiters) {
+        if (waiters.empty()) return;
+        waiters.front()->cancel();
+        waiters.pop_front();
+    }
+
+    // A connection of `pool` was freed (closed, or returned idle): one waiter for the host and
+    // one for the site look again.
     void wakeOne(HostPool& pool) {
-        if (pool.waiters.empty()) return;
-        pool.waiters.front()->cancel();
-        pool.waiters.pop_front();
+        wakeOne(pool.waiters);
+        if (!pool.site.empty()) wakeOne(sites[pool.site].waiters);
+    }
+
+    void opened(const std::string& host, HostPool& pool) {
+        ++pool.open;
+        countOpen(host, 1);
+        if (!pool.site.empty()) ++sites[pool.site].open;
+    }
+
+    void closed(const std::string& host, HostPool& pool) {
+        --pool.open;
+        countOpen(host, -1);
+        if (!pool.site.empty()) --sites[pool.site].open;
+        wakeOne(pool);
     }
 
     void retire(const std::string& host, HostPool& pool, std::shared_ptr<SmtpSession> s) {
-        --pool.open;
-        countOpen(host, -1);
         net::co_spawn(
             strand, [s]() -> awaitable<void> { co_await s->quit(); }, net::detached);
-        wakeOne(pool);
+        closed(host, pool);
+    }
+
+    // Makes room under a full site's cap by closing an idle connection to another of its hosts.
+    bool closeIdleOfSite(const std::string& site, const std::string& exceptKey) {
+        for (auto& [key, pool] : pools) {
+            if (key == exceptKey || pool.site != site || pool.idle.empty()) continue;
+            auto s = std::move(pool.idle.front().session);
+            pool.idle.erase(pool.idle.begin());
+            retire(key, pool, std::move(s));
+            return true;
+        }
+        return false;
     }
 
     // A session to `address` of target `t`: an idle pooled one, or a new one when the host has
@@ -149,6 +202,7 @@ struct SmtpAgent::Impl : std::enable_shared_from_this<Impl> {
         const std::string key = t.hostName + "/" + std::to_string(t.port);
         while (true) {
             HostPool& pool = pools[key];
+            if (t.shaped) pool.site = t.site.name;
             const auto now = std::chrono::steady_clock::now();
             while (!pool.idle.empty()) {
                 PooledSession p = std::move(pool.idle.back());
@@ -160,16 +214,18 @@ struct SmtpAgent::Impl : std::enable_shared_from_this<Impl> {
                 }
                 retire(key, pool, p.session);
             }
-            if (pool.open < config.connectionsPerHost) {
-                ++pool.open;
-                countOpen(key, 1);
+            const bool hostRoom = pool.open < config.connectionsPerHost;
+            bool siteRoom = !t.shaped || sites[t.site.name].open < t.site.limits.connections;
+            if (hostRoom && !siteRoom && closeIdleOfSite(t.site.name, key))
+                siteRoom = sites[t.site.name].open < t.site.limits.connections;
+            if (hostRoom && siteRoom) {
+                opened(key, pool);
                 reused = false;
                 auto s = SmtpSession::create(strand, sessionOptions(t, relay));
                 boost::system::error_code ec;
                 auto ip = net::ip::make_address(address, ec);
                 if (ec) {
-                    --pools[key].open;
-                    countOpen(key, -1);
+                    closed(key, pools[key]);
                     SessionFailure f;
                     f.kind = SessionFailure::Kind::ConnectFailed;
                     f.detail = "not an IP address: " + address;
@@ -178,18 +234,15 @@ struct SmtpAgent::Impl : std::enable_shared_from_this<Impl> {
                 auto opened = co_await s->open(
                     net::ip::tcp::endpoint(ip, static_cast<unsigned short>(t.port)));
                 if (!opened) {
-                    HostPool& p = pools[key];
-                    --p.open;
-                    countOpen(key, -1);
                     s->close();
-                    wakeOne(p);
+                    closed(key, pools[key]);
                     co_return fail(std::move(opened).error());
                 }
                 co_return s;
             }
             auto timer = std::make_shared<net::steady_timer>(strand);
             timer->expires_at(std::chrono::steady_clock::time_point::max());
-            pool.waiters.push_back(timer);
+            (hostRoom ? sites[t.site.name].waiters : pool.waiters).push_back(timer);
             boost::system::error_code ec;
             co_await timer->async_wait(net::redirect_error(use_awaitable, ec));
         }
@@ -198,7 +251,9 @@ struct SmtpAgent::Impl : std::enable_shared_from_this<Impl> {
     void release(const Target& t, std::shared_ptr<SmtpSession> s) {
         const std::string key = t.hostName + "/" + std::to_string(t.port);
         HostPool& pool = pools[key];
-        if (s->usable() && s->transactions() < config.messagesPerConnection && !stopping) {
+        const int perConnection = std::min(
+            config.messagesPerConnection, t.shaped ? t.site.limits.messagesPerConnection : INT_MAX);
+        if (s->usable() && s->transactions() < perConnection && !stopping) {
             pool.idle.push_back({std::move(s), std::chrono::steady_clock::now()});
             wakeOne(pool);
         } else {
@@ -271,20 +326,110 @@ struct SmtpAgent::Impl : std::enable_shared_from_this<Impl> {
         throttledUntilMs[destination] = clock.nowMillis() + config.throttleTime.count();
     }
 
+    std::optional<std::chrono::milliseconds> siteBlockedFor(const std::string& site) {
+        auto it = sites.find(site);
+        if (it == sites.end()) return std::nullopt;
+        const int64_t left = it->second.blockedUntilMs - clock.nowMillis();
+        if (left <= 0) return std::nullopt;
+        return std::chrono::milliseconds(left);
+    }
+
+    // Takes one message from the site's messages_per_minute bucket: 0 when taken, else the
+    // milliseconds until the bucket holds one again.
+    int64_t takeToken(const Target& t) {
+        const int64_t perMinute = t.site.limits.messagesPerMinute;
+        if (!t.shaped || perMinute <= 0) return 0;
+        SiteState& s = sites[t.site.name];
+        const int64_t now = clock.nowMillis();
+        const int64_t capacity = perMinute * kTokenCost;
+        if (s.tokens < 0)
+            s.tokens = capacity;
+        else if (now > s.refilledMs)
+            s.tokens = std::min(capacity, s.tokens + (now - s.refilledMs) * perMinute);
+        s.refilledMs = std::max(s.refilledMs, now);
+        if (s.tokens >= kTokenCost) {
+            s.tokens -= kTokenCost;
+            return 0;
+        }
+        return (kTokenCost - s.tokens + perMinute - 1) / perMinute;
+    }
+
+    // A reply rule matching `f` throttles or suspends the target's site; the recipient is
+    // Deferred until then whatever the reply's code. nullopt: no rule matched.
+    std::optional<queue::DeliveryOutcome> applyReplyRule(const Target& t, const SessionFailure& f,
+                                                         queue::DeliveryOutcome o) {
+        if (!t.shaped || f.kind != SessionFailure::Kind::Reply) return std::nullopt;
+        const ReplyRule* rule = config.shaping.matchReply(t.site.name, f.reply);
+        if (!rule) return std::nullopt;
+        SiteState& s = sites[t.site.name];
+        const int64_t now = clock.nowMillis();
+        const bool alreadyBlocked = s.blockedUntilMs > now;
+        const int64_t until =
+            now + std::chrono::duration_cast<std::chrono::milliseconds>(rule->duration).count();
+        if (until > s.blockedUntilMs) {
+            s.blockedUntilMs = until;
+            s.blockedBy = rule->action == ReplyRule::Action::Suspend ? "suspended" : "throttled";
+        }
+        if (!alreadyBlocked) {
+            // Once per throttle or suspension, not per recipient: the reply text comes from
+            // the remote server, never from us, so it holds no secret.
+            if (rule->action == ReplyRule::Action::Suspend)
+                spdlog::warn(
+                    "traffic shaping: site {} suspended for {} s: {} answered '{}' "
+                    "(reply_rule at line {})",
+                    t.site.name, rule->duration.count(), t.hostName, f.reply.summary(200),
+                    rule->line);
+            else
+                spdlog::info("traffic shaping: site {} throttled for {} s: {} answered '{}'",
+                             t.site.name, rule->duration.count(), t.hostName, f.reply.summary(200));
+        }
+        fillFailure(o, f);
+        o.kind = Kind::Deferred;
+        o.retryAfter = std::chrono::milliseconds(s.blockedUntilMs - now);
+        return o;
+    }
+
     // One recipient over the hosts of `route`, in order. Returns the outcome.
     awaitable<queue::DeliveryOutcome> deliverOne(const queue::DeliveryJob& job,
                                                  const std::vector<Target>& targets, bool relay) {
-        auto built = messages(job);
-        if (!built) {
-            auto o = outcome(job, Kind::Bounced);
-            o.replyText = "the message could not be built: " + built.error();
-            co_return o;
-        }
-        Envelope env{built->envelopeFrom, job.address, built->needsSmtpUtf8, built->has8bit};
-
+        // Built (and DKIM-signed) only once a host is about to be tried: a recipient deferred
+        // by shaping costs nothing.
+        std::optional<OutgoingMessage> built;
         std::optional<queue::DeliveryOutcome> last;
+        std::optional<queue::DeliveryOutcome> blocked;  // a site throttled by a reply rule
+        std::set<std::string> charged;                  // sites a token was taken from
         bool anyConnected = false;
         for (const auto& t : targets) {
+            if (t.shaped) {
+                if (auto left = siteBlockedFor(t.site.name)) {
+                    auto o = outcome(job, Kind::Deferred);
+                    o.remoteHost = t.hostName;
+                    o.replyText = "site " + t.site.name + " is " + sites[t.site.name].blockedBy;
+                    o.retryAfter = left;
+                    if (!blocked) blocked = o;
+                    continue;
+                }
+                if (charged.insert(t.site.name).second) {
+                    if (int64_t wait = takeToken(t); wait > 0) {
+                        auto o = outcome(job, Kind::Deferred);
+                        o.remoteHost = t.hostName;
+                        o.replyText = "site " + t.site.name + ": messages_per_minute (" +
+                                      std::to_string(t.site.limits.messagesPerMinute) + ") reached";
+                        o.retryAfter = std::chrono::milliseconds(wait);
+                        co_return o;
+                    }
+                }
+            }
+            if (!built) {
+                auto b = messages(job);
+                if (!b) {
+                    auto o = outcome(job, Kind::Bounced);
+                    o.replyText = "the message could not be built: " + b.error();
+                    co_return o;
+                }
+                built = std::move(b).value();
+            }
+            Envelope env{built->envelopeFrom, job.address, built->needsSmtpUtf8, built->has8bit};
             for (const auto& address : t.addresses) {
                 const std::string deadKey = address + "/" + std::to_string(t.port);
                 if (auto d = deadUntilMs.find(deadKey); d != deadUntilMs.end()) {
@@ -307,6 +452,7 @@ struct SmtpAgent::Impl : std::enable_shared_from_this<Impl> {
                     o.remoteIp = address;
                     if (!s) {
                         const auto& f = s.error();
+                        if (auto shaped = applyReplyRule(t, f, o)) co_return *shaped;
                         auto v = classify(f);
                         fillFailure(o, f);
                         o.kind = v.kind;
@@ -339,6 +485,7 @@ struct SmtpAgent::Impl : std::enable_shared_from_this<Impl> {
                     const auto& f = sent.error();
                     if (reused && f.stage == Stage::Rset && f.kind != SessionFailure::Kind::Reply)
                         continue;
+                    if (auto shaped = applyReplyRule(t, f, o)) co_return *shaped;
                     auto v = classify(f);
                     fillFailure(o, f);
                     o.kind = v.kind;
@@ -350,6 +497,7 @@ struct SmtpAgent::Impl : std::enable_shared_from_this<Impl> {
                 }
             }
         }
+        if (!last && blocked) co_return *blocked;
         if (!anyConnected && !job.destination.empty()) {
             // No host of the destination could be reached: back off the whole destination
             // rather than burn every recipient's attempt on the same dead hosts.
@@ -406,7 +554,11 @@ struct SmtpAgent::Impl : std::enable_shared_from_this<Impl> {
         }
         std::vector<Target> targets;
         const int port = portFor(relay, destination);
-        for (auto& h : r.hosts) targets.push_back({h.name, h.addresses, port});
+        for (auto& h : r.hosts) {
+            Target t{h.name, h.addresses, port, !relay, {}};
+            if (t.shaped) t.site = config.shaping.siteFor(h.name);
+            targets.push_back(std::move(t));
+        }
 
         // Workers share the batch; each holds at most one connection at a time, so the pool
         // cap holds per host whatever the batch size.

@@ -12,6 +12,18 @@
 // reached throttles the destination for `throttleTime`: its recipients are Deferred with
 // retryAfter, without a connection attempt, until then. All of that runs on the injected Clock.
 //
+// Traffic shaping (traffic_shaping.h, docs/operations.md): every MX or route host belongs to a
+// site (a suffix rule, or the host alone with the default limits); the relay is not shaped. On
+// top of the per-host caps above, a site has at most `connections` open over all its hosts (an
+// idle connection to another host of the site is closed to make room), closes a connection
+// after min(messagesPerConnection, the site's messages_per_connection) messages, and spends a
+// token per message from a messages_per_minute bucket: a recipient over budget is Deferred
+// with retryAfter = when the bucket holds a token again, never bounced. A negative reply is
+// matched against the reply rules *before* reply_policy.h classifies it: a matching rule
+// throttles or suspends the whole site for its duration (its recipients Deferred with
+// retryAfter, no connection made; a suspension is logged at warn level when it begins) and the
+// recipient is Deferred whatever the code, so a 550 a provider throttles with never bounces.
+//
 // Threads: deliver() and stop() may be called from any thread; everything else runs on one
 // strand of the delivery io_context. DNS look-ups run on the agent's own two-thread pool.
 
@@ -24,6 +36,7 @@
 
 #include "common/clock.h"
 #include "common/result.h"
+#include "delivery/smtp/traffic_shaping.h"
 #include "queue/delivery.h"
 
 namespace boost::asio {
@@ -58,6 +71,9 @@ struct SmtpAgentConfig {
     std::chrono::milliseconds idleTimeout{10000};  // an idle pooled connection is closed after
     std::chrono::milliseconds deadHostTime{std::chrono::minutes(5)};
     std::chrono::milliseconds throttleTime{std::chrono::minutes(5)};
+    // Sites and reply rules; the default (no sites, no rules) shapes each host alone with the
+    // default limits. The server passes builtInShapingRules() or --smtp-shaping-file.
+    ShapingRules shaping;
 };
 
 // What goes over the wire for one recipient: built by the MIME builder and signed by the DKIM

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <condition_variable>
@@ -13,6 +14,7 @@
 #include <thread>
 
 #include "delivery/smtp/mx_resolver.h"
+#include "delivery/smtp/traffic_shaping.h"
 #include "fakes/fake_clock.h"
 #include "unit/delivery/dns_server.h"
 #include "unit/delivery/smtp_peer.h"
@@ -76,27 +78,38 @@ public:
     // Delivers `addresses` as one batch and waits for every outcome.
     std::vector<queue::DeliveryOutcome> deliver(const std::vector<std::string>& addresses,
                                                 bool testMode = false) {
+        return deliverBatches({addresses}, testMode);
+    }
+
+    // Hands the agent every batch at once (as the scheduler does for several destinations)
+    // and waits for every outcome.
+    std::vector<queue::DeliveryOutcome> deliverBatches(
+        const std::vector<std::vector<std::string>>& batches, bool testMode = false) {
         auto message = std::make_shared<queue::MessageContent>();
         message->testMode = testMode;
-        std::vector<queue::DeliveryJob> jobs;
-        for (const auto& a : addresses) {
-            queue::DeliveryJob j;
-            j.recipientId = "r" + std::to_string(++ids_);
-            j.address = a;
-            j.destination = a.substr(a.find('@') + 1);
-            j.message = message;
-            jobs.push_back(std::move(j));
-        }
         std::mutex m;
         std::condition_variable cv;
         std::vector<queue::DeliveryOutcome> out;
-        agent_->deliver(jobs, [&](queue::DeliveryOutcome o) {
-            std::lock_guard lock(m);
-            out.push_back(std::move(o));
-            cv.notify_all();
-        });
+        std::size_t expected = 0;
+        for (const auto& addresses : batches) {
+            std::vector<queue::DeliveryJob> jobs;
+            for (const auto& a : addresses) {
+                queue::DeliveryJob j;
+                j.recipientId = "r" + std::to_string(++ids_);
+                j.address = a;
+                j.destination = a.substr(a.find('@') + 1);
+                j.message = message;
+                jobs.push_back(std::move(j));
+            }
+            expected += jobs.size();
+            agent_->deliver(jobs, [&](queue::DeliveryOutcome o) {
+                std::lock_guard lock(m);
+                out.push_back(std::move(o));
+                cv.notify_all();
+            });
+        }
         std::unique_lock lock(m);
-        cv.wait_for(lock, std::chrono::seconds(30), [&] { return out.size() == jobs.size(); });
+        cv.wait_for(lock, std::chrono::seconds(30), [&] { return out.size() == expected; });
         return out;
     }
 
@@ -326,6 +339,191 @@ TEST(SmtpAgent, TestModeNeverConnects) {
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(out[0].kind, Kind::Sandbox);
     EXPECT_EQ(out[0].remoteIp, "");
+}
+
+// The number of connections a peer started with --count-file has seen (0 before the first).
+int connectionsIn(const std::string& countFile) {
+    std::ifstream in(countFile);
+    int n = 0;
+    in >> n;
+    return n;
+}
+
+ShapingRules rulesFrom(const std::string& text) {
+    auto rules = parseShapingRules(text, "test rules");
+    if (!rules) throw std::runtime_error(rules.error());
+    return std::move(rules).value();
+}
+
+std::size_t countKind(const std::vector<queue::DeliveryOutcome>& out, Kind kind) {
+    return static_cast<std::size_t>(
+        std::count_if(out.begin(), out.end(), [&](const auto& o) { return o.kind == kind; }));
+}
+
+TEST(SmtpAgentShaping, DomainsWhoseMxShareASiteShareOneConnectionCap) {
+    TempDir d;
+    const auto countA = (d.path() / "a").string(), countB = (d.path() / "b").string();
+    SmtpPeer peerA({"--count-file", countA}, "127.0.0.2");
+    SmtpPeer peerB({"--count-file", countB, "--port", std::to_string(peerA.port())}, "127.0.0.3");
+    DnsServer dns(withReady(
+        {"--mx-host=a.test,mx.a.shared.test,10", "--host-record=mx.a.shared.test,127.0.0.2",
+         "--mx-host=b.test,mx.b.shared.test,10", "--host-record=mx.b.shared.test,127.0.0.3"}));
+    auto resolver = resolverFor(dns);
+    SmtpAgentConfig c = configFor(peerA.port());
+    c.shaping = rulesFrom(
+        "[[site]]\nname = \"shared\"\nmx_suffixes = [\".shared.test\"]\nconnections = 1\n");
+    AgentHarness h(resolver, c);
+
+    auto first = h.deliver({"a1@a.test", "a2@a.test"});
+    EXPECT_EQ(countKind(first, Kind::Delivered), 2u);
+    EXPECT_EQ(h.agent().openConnections("mx.a.shared.test"), 1);  // idle, kept for reuse
+    // b.test's MX is another host of the same site: a's idle connection is closed first.
+    auto second = h.deliver({"b1@b.test"});
+    EXPECT_EQ(countKind(second, Kind::Delivered), 1u);
+    EXPECT_EQ(h.agent().openConnections("mx.a.shared.test"), 0);
+    EXPECT_EQ(h.agent().openConnections("mx.b.shared.test"), 1);
+    auto third = h.deliver({"a3@a.test"});
+    EXPECT_EQ(countKind(third, Kind::Delivered), 1u);
+    EXPECT_EQ(connectionsIn(countA), 2);
+    EXPECT_EQ(connectionsIn(countB), 1);
+
+    // Both domains at once under a cap of one: everything still goes, one connection at a time.
+    auto both = h.deliverBatches(
+        {{"a4@a.test", "a5@a.test", "a6@a.test"}, {"b2@b.test", "b3@b.test", "b4@b.test"}});
+    ASSERT_EQ(both.size(), 6u);
+    EXPECT_EQ(countKind(both, Kind::Delivered), 6u);
+    EXPECT_LE(h.agent().openConnections("mx.a.shared.test") +
+                  h.agent().openConnections("mx.b.shared.test"),
+              1);
+    EXPECT_EQ(peerA.waitFor(6).size() + peerB.waitFor(4).size(), 10u);
+
+    // Without the site each host keeps its own idle connection: no reconnect for a.test.
+    SmtpAgentConfig unshaped = configFor(peerA.port());
+    AgentHarness h2(resolver, unshaped);
+    const int beforeA = connectionsIn(countA);
+    EXPECT_EQ(countKind(h2.deliver({"a7@a.test"}), Kind::Delivered), 1u);
+    EXPECT_EQ(countKind(h2.deliver({"b5@b.test"}), Kind::Delivered), 1u);
+    EXPECT_EQ(countKind(h2.deliver({"a8@a.test"}), Kind::Delivered), 1u);
+    EXPECT_EQ(connectionsIn(countA), beforeA + 1);
+}
+
+TEST(SmtpAgentShaping, MessagesPerSiteConnectionCloseTheConnection) {
+    TempDir d;
+    const auto count = (d.path() / "n").string();
+    SmtpPeer peer({"--count-file", count}, "127.0.0.2");
+    DnsServer dns(
+        withReady({"--mx-host=few.test,mx.few.test,10", "--host-record=mx.few.test,127.0.0.2"}));
+    SmtpAgentConfig c = configFor(peer.port());
+    c.connectionsPerHost = 1;
+    c.shaping = rulesFrom(
+        "[[site]]\nname = \"few\"\nmx_suffixes = [\"mx.few.test\"]\n"
+        "messages_per_connection = 2\n");
+    AgentHarness h(resolverFor(dns), c);
+    auto out = h.deliver({"a@few.test", "b@few.test", "c@few.test", "d@few.test", "e@few.test"});
+    EXPECT_EQ(countKind(out, Kind::Delivered), 5u);
+    EXPECT_EQ(connectionsIn(count), 3);  // 2 + 2 + 1 (the agent's own cap is 100)
+}
+
+TEST(SmtpAgentShaping, MessagesPerMinuteDefersTheExcessUntilTheBudgetAllows) {
+    SmtpPeer peer({}, "127.0.0.2");
+    DnsServer dns(
+        withReady({"--mx-host=rate.test,mx.rate.test,10", "--host-record=mx.rate.test,127.0.0.2"}));
+    SmtpAgentConfig c = configFor(peer.port());
+    c.shaping = rulesFrom(
+        "[[site]]\nname = \"rate\"\nmx_suffixes = [\".rate.test\"]\n"
+        "messages_per_minute = 2\n");
+    AgentHarness h(resolverFor(dns), c);
+    auto out = h.deliver({"a@rate.test", "b@rate.test", "c@rate.test"});
+    ASSERT_EQ(out.size(), 3u);
+    EXPECT_EQ(countKind(out, Kind::Delivered), 2u);
+    ASSERT_EQ(countKind(out, Kind::Deferred), 1u);
+    auto deferred = *std::find_if(out.begin(), out.end(),
+                                  [](const auto& o) { return o.kind == Kind::Deferred; });
+    ASSERT_TRUE(deferred.retryAfter.has_value());
+    EXPECT_EQ(*deferred.retryAfter, std::chrono::seconds(30));  // one message every 30 s
+    EXPECT_NE(deferred.replyText.find("messages_per_minute"), std::string::npos);
+    EXPECT_EQ(peer.waitFor(2).size(), 2u);
+
+    // Not a second earlier...
+    h.clock.advance(std::chrono::seconds(29));
+    EXPECT_EQ(h.deliver({"c@rate.test"}).at(0).kind, Kind::Deferred);
+    // ...and then it goes.
+    h.clock.advance(std::chrono::seconds(1));
+    auto later = h.deliver({"c@rate.test"});
+    ASSERT_EQ(later.size(), 1u);
+    EXPECT_EQ(later[0].kind, Kind::Delivered) << later[0].replyText;
+    EXPECT_EQ(peer.waitFor(3).size(), 3u);
+}
+
+TEST(SmtpAgentShaping, YahooTss04SuspendsTheWholeSiteForTwoHours) {
+    TempDir d;
+    const auto countA = (d.path() / "a").string(), countB = (d.path() / "b").string();
+    SmtpPeer peerA({"--count-file", countA, "--greeting",
+                    "421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to "
+                    "unexpected volume or user complaints"},
+                   "127.0.0.2");
+    SmtpPeer peerB({"--count-file", countB, "--port", std::to_string(peerA.port())}, "127.0.0.3");
+    // The shipped rules, with the real MX names served by dnsmasq on loopback.
+    DnsServer dns(withReady({"--mx-host=yahoo.test,mta5.am0.yahoodns.net,1",
+                             "--host-record=mta5.am0.yahoodns.net,127.0.0.2",
+                             "--mx-host=aol.test,mta6.am0.yahoodns.net,1",
+                             "--host-record=mta6.am0.yahoodns.net,127.0.0.3"}));
+    SmtpAgentConfig c = configFor(peerA.port());
+    auto builtIn = builtInShapingRules();
+    ASSERT_TRUE(builtIn) << builtIn.error();
+    c.shaping = *builtIn;
+    AgentHarness h(resolverFor(dns), c);
+
+    auto first = h.deliver({"x@yahoo.test"});
+    ASSERT_EQ(first.size(), 1u);
+    EXPECT_EQ(first[0].kind, Kind::Deferred);
+    EXPECT_EQ(first[0].replyCode, 421);
+    ASSERT_TRUE(first[0].retryAfter.has_value());
+    EXPECT_EQ(*first[0].retryAfter, std::chrono::hours(2));
+    EXPECT_EQ(connectionsIn(countA), 1);
+
+    // Another domain hosted by the same site: deferred without a connection.
+    h.clock.advance(std::chrono::minutes(30));
+    auto second = h.deliver({"y@aol.test"});
+    ASSERT_EQ(second.size(), 1u);
+    EXPECT_EQ(second[0].kind, Kind::Deferred);
+    EXPECT_NE(second[0].replyText.find("site yahoo is suspended"), std::string::npos)
+        << second[0].replyText;
+    ASSERT_TRUE(second[0].retryAfter.has_value());
+    EXPECT_EQ(*second[0].retryAfter, std::chrono::minutes(90));
+    EXPECT_EQ(connectionsIn(countB), 0);
+
+    h.clock.advance(std::chrono::minutes(90));
+    auto after = h.deliver({"y@aol.test"});
+    ASSERT_EQ(after.size(), 1u);
+    EXPECT_EQ(after[0].kind, Kind::Delivered) << after[0].replyText;
+    EXPECT_EQ(connectionsIn(countB), 1);
+}
+
+TEST(SmtpAgentShaping, QqThrottlingWith550IsDeferredNotBounced) {
+    TempDir d;
+    const auto count = (d.path() / "n").string();
+    SmtpPeer peer({"--count-file", count, "--rcpt-reply", "550 Ip frequency limited [192.0.2.1]"},
+                  "127.0.0.2");
+    DnsServer dns(withReady(
+        {"--mx-host=foxmail.test,mx3.qq.com,10", "--host-record=mx3.qq.com,127.0.0.2",
+         "--mx-host=other.test,mx.other.test,10", "--host-record=mx.other.test,127.0.0.2"}));
+    SmtpAgentConfig c = configFor(peer.port());
+    c.shaping = *builtInShapingRules();
+    AgentHarness h(resolverFor(dns), c);
+    auto out = h.deliver({"a@foxmail.test"});
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].kind, Kind::Deferred);
+    EXPECT_EQ(out[0].replyCode, 550);
+    EXPECT_EQ(out[0].replyText, "550 Ip frequency limited [192.0.2.1]");
+    ASSERT_TRUE(out[0].retryAfter.has_value());
+    EXPECT_EQ(*out[0].retryAfter, std::chrono::minutes(30));
+    const int afterFirst = connectionsIn(count);
+    // Throttled: the next recipient of the site waits without a connection.
+    EXPECT_EQ(h.deliver({"b@foxmail.test"}).at(0).kind, Kind::Deferred);
+    EXPECT_EQ(connectionsIn(count), afterFirst);
+    // The same reply from a host outside the qq site is a plain 5xx: bounced.
+    EXPECT_EQ(h.deliver({"c@other.test"}).at(0).kind, Kind::Bounced);
 }
 
 TEST(SmtpAgent, ParsesHostPort) {
