@@ -37,7 +37,7 @@ SETTINGS = {
 NO_DEFAULT = {"--server-secret-file", "--hostname", "--smtp-relay", "--smtp-relay-user",
               "--smtp-relay-password-file", "--smtp-route", "--dns-servers", "--smtp-ca-file",
               "--ehlo-name", "--public-url", "--tls-listen", "--tls-cert", "--tls-key",
-              "--trusted-proxies"}
+              "--trusted-proxies", "--smtp-shaping-file"}
 
 
 def help_options(text):
