@@ -111,6 +111,10 @@ const std::vector<SettingDef>& settingDefs() {
                                "open connections from one client address at most (loopback "
                                "exempt; 0: no cap); more get 503",
                                &Settings::maxConnectionsPerClient, 0));
+        d.push_back(intSetting("max_buffered_body_bytes",
+                               "request bodies held in memory at once, all clients together (0: "
+                               "no budget; at least max_body_bytes); past it 503 server.busy",
+                               &Settings::maxBufferedBodyBytes, 0));
         d.push_back(intSetting("max_header_bytes", "request header size limit (431 beyond)",
                                &Settings::maxHeaderBytes, 1024));
         d.push_back(intSetting("max_body_bytes", "request body size limit (413 beyond)",

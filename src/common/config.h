@@ -32,7 +32,8 @@ struct Settings {
     std::string dataDir = "./var";
     int ioThreads = 0;  // 0: one per core
     int64_t maxConnections = 10000;
-    int64_t maxConnectionsPerClient = 64;  // 0: no cap; loopback clients are exempt
+    int64_t maxConnectionsPerClient = 64;              // 0: no cap; loopback clients are exempt
+    int64_t maxBufferedBodyBytes = 256 * 1024 * 1024;  // 0: no budget
     int64_t maxHeaderBytes = 16 * 1024;
     int64_t maxBodyBytes = 12 * 1024 * 1024;
     int64_t headerTimeoutMs = 10000;

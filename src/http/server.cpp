@@ -244,6 +244,33 @@ private:
 };
 
 // One connection's state that stop() may need to reach from another thread.
+// A share of the server's budget for request bodies held in memory (ServerLimits::
+// maxBufferedBodyBytes), given back when the request is done.
+class BodyReservation {
+public:
+    explicit BodyReservation(std::atomic<size_t>& total) : total_(total) {}
+    ~BodyReservation() {
+        if (held_ > 0) total_.fetch_sub(held_, std::memory_order_relaxed);
+    }
+    BodyReservation(const BodyReservation&) = delete;
+    BodyReservation& operator=(const BodyReservation&) = delete;
+
+    // False, taking nothing, when `bytes` more would pass `budget`.
+    bool take(size_t bytes, size_t budget) {
+        size_t current = total_.load(std::memory_order_relaxed);
+        do {
+            if (bytes > budget || current > budget - bytes) return false;
+        } while (
+            !total_.compare_exchange_weak(current, current + bytes, std::memory_order_relaxed));
+        held_ = bytes;
+        return true;
+    }
+
+private:
+    std::atomic<size_t>& total_;
+    size_t held_ = 0;
+};
+
 struct Connection {
     Socket* socket = nullptr;
     Strand strand;
@@ -281,7 +308,8 @@ struct Server::Impl {
     std::unordered_map<Connection*, std::shared_ptr<Connection>> connections;
     // Open connections per client address (only those the per-client cap applies to).
     std::unordered_map<std::string, size_t> perClient;
-    std::atomic<size_t> busy{0};  // connections with a request in flight
+    std::atomic<size_t> busy{0};               // connections with a request in flight
+    std::atomic<size_t> bufferedBodyBytes{0};  // reserved by requests whose body is read or held
 
     static constexpr std::chrono::milliseconds kFirstAcceptBackoff{50};
     static constexpr std::chrono::milliseconds kMaxAcceptBackoff{1000};
@@ -613,6 +641,27 @@ struct Server::Impl {
                                        req.method == http::Method::Head);
                 log(method, req.target, 413, started, req.clientIp, "");
                 break;
+            }
+            // A body is held whole in memory until its request is answered, and before anyone
+            // has authenticated: all of them together stay within the budget, or the request is
+            // refused before its body is read (the connection closes: the body is not drained).
+            BodyReservation bodyReservation(bufferedBodyBytes);
+            if (lim.maxBufferedBodyBytes > 0) {
+                const auto declared = parser.content_length();
+                // Chunked: as much as the body limit allows.
+                const size_t want = declared           ? static_cast<size_t>(*declared)
+                                    : parser.chunked() ? lim.maxBodyBytes
+                                                       : 0;
+                if (want > 0 && !bodyReservation.take(want, lim.maxBufferedBodyBytes)) {
+                    auto r = errorFor(503, "server.busy",
+                                      "the server holds too many request bodies at once; retry "
+                                      "shortly");
+                    r.headers.push_back({"retry-after", "1"});
+                    co_await writeResponse(stream, *deadline, head, r, version, false, ec,
+                                           req.method == http::Method::Head);
+                    log(method, req.target, 503, started, req.clientIp, "");
+                    break;
+                }
             }
             // Beast does not answer Expect: 100-continue; curl would stall a second before
             // sending any large body.

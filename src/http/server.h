@@ -24,6 +24,10 @@ namespace sc::http {
 struct ServerLimits {
     size_t maxHeaderBytes = 16 * 1024;
     size_t maxBodyBytes = 12 * 1024 * 1024;
+    // Request bodies held in memory at once, all connections together (a body is read whole
+    // before authentication): past it a request gets 503 server.busy before its body is read.
+    // 0: no budget. At least maxBodyBytes, or a largest body could never be taken.
+    size_t maxBufferedBodyBytes = 256 * 1024 * 1024;
     std::chrono::milliseconds headerTimeout{10000};
     std::chrono::milliseconds bodyTimeout{30000};
     std::chrono::milliseconds idleTimeout{60000};

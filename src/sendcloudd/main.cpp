@@ -132,6 +132,10 @@ int runServer(const Settings& settings) {
     lim.idleTimeout = std::chrono::milliseconds(settings.idleTimeoutMs);
     lim.maxConnections = static_cast<size_t>(settings.maxConnections);
     lim.maxConnectionsPerClient = static_cast<size_t>(settings.maxConnectionsPerClient);
+    lim.maxBufferedBodyBytes =
+        settings.maxBufferedBodyBytes == 0
+            ? 0
+            : std::max(static_cast<size_t>(settings.maxBufferedBodyBytes), lim.maxBodyBytes);
     lim.maxRequestsPerConnection = static_cast<size_t>(settings.maxRequestsPerConnection);
 
     // Block the stop signals (and SIGHUP, the certificate reload) before any thread starts so

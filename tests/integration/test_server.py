@@ -134,6 +134,54 @@ class MaxConnectionsTest(h.ServerTestCase):
             self.assertIs(c.sock, sock)
 
 
+class BodyBudgetTest(h.ServerTestCase):
+    """Bodies are held whole before authentication; all of them together stay within
+    --max-buffered-body-bytes (issue #11: 12 MiB bodies on many connections had no global cap)."""
+
+    MIB = 1024 * 1024
+
+    def hold_body(self, port, length):
+        """A POST whose header is read (the 100 Continue proves it) and whose body never
+        comes: its reservation stays until the connection ends."""
+        s = h.connect(port)
+        self.addCleanup(s.close)
+        f = s.makefile("rb")
+        self.addCleanup(f.close)
+        s.sendall(h.raw_request_bytes("POST", "/email/send", [
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Content-Length", str(length)), ("Expect", "100-continue")]))
+        self.assertEqual(h.read_response(f).status, 100)
+        return s, f
+
+    def test_bodies_past_the_budget_get_503_before_they_are_read(self):
+        srv = self.start_server(args=["--max-body-bytes", str(self.MIB),
+                                      "--max-buffered-body-bytes", str(2 * self.MIB)])
+        first = self.hold_body(srv.port, self.MIB)
+        self.hold_body(srv.port, self.MIB)
+        # The budget is spent: a third body is refused at its header, whoever sends it...
+        r = h.post_form(srv.port, "/email/send", raw="apiUser=x&apiKey=y")
+        self.assertError(r, 503, "server.busy")
+        self.assertEqual(r.headers.get("retry-after"), "1")
+        # ...while requests without a body are served as ever.
+        self.assertEqual(h.get(srv.port, "/healthz").status, 200)
+        # A finished request gives its share back.
+        s, f = first
+        s.sendall(b"a" * self.MIB)
+        answer = h.read_response(f)
+        self.assertIsNotNone(answer, "the held request was not answered")
+        self.assertNotEqual(answer.status, 503, answer)
+        r = h.post_form(srv.port, "/email/send", raw="apiUser=x&apiKey=y")
+        self.assertNotEqual(r.status, 503, r)
+
+    def test_no_budget_with_zero(self):
+        srv = self.start_server(args=["--max-body-bytes", str(self.MIB),
+                                      "--max-buffered-body-bytes", "0"])
+        for _ in range(3):
+            self.hold_body(srv.port, self.MIB)
+        r = h.post_form(srv.port, "/email/send", raw="apiUser=x&apiKey=y")
+        self.assertNotEqual(r.status, 503, r)
+
+
 class GracefulShutdownTest(h.ServerTestCase):
     def test_in_flight_request_is_answered_after_sigterm(self):
         srv = self.start_server()
