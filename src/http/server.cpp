@@ -249,11 +249,14 @@ private:
 class BodyReservation {
 public:
     explicit BodyReservation(std::atomic<size_t>& total) : total_(total) {}
-    ~BodyReservation() {
-        if (held_ > 0) total_.fetch_sub(held_, std::memory_order_relaxed);
-    }
+    ~BodyReservation() { release(); }
     BodyReservation(const BodyReservation&) = delete;
     BodyReservation& operator=(const BodyReservation&) = delete;
+
+    void release() {
+        if (held_ > 0) total_.fetch_sub(held_, std::memory_order_relaxed);
+        held_ = 0;
+    }
 
     // False, taking nothing, when `bytes` more would pass `budget`.
     bool take(size_t bytes, size_t budget) {
@@ -720,6 +723,10 @@ struct Server::Impl {
                 co_await net::async_initiate<const net::use_awaitable_t<Strand>&, void()>(
                     [&reply](auto handler) { reply->suspend(std::move(handler)); }, onStrand);
             }
+            // Answered: the body is done with. Its share of the budget comes back before the
+            // answer is written, so a client that has the answer can count on it.
+            if (req.body.capacity() > kKeptBodyCapacity) std::string().swap(req.body);
+            bodyReservation.release();
             http::Response& response = reply->response;
             if (response.dropConnection) break;
             if (req.secure && !options.hstsPathPrefix.empty() &&
