@@ -115,6 +115,23 @@ Result<delivery::smtp::SmtpAgentConfig, std::string> agentConfig(const Settings&
 
 }  // namespace
 
+void registerEmailMetrics(metrics::MetricsEndpoint& endpoint, const Delivery& d) {
+    // As for SMS (sms_delivery.cpp): the agent is found among the queue's agents by its type.
+    for (const auto& a : d.agents) {
+        const auto* agent = dynamic_cast<const delivery::smtp::SmtpAgent*>(a.get());
+        if (!agent) continue;
+        endpoint.addProvider([agent](metrics::PrometheusText& out) {
+            out.family("sendcloud_smtp_open_connections",
+                       "SMTP connections open now, by destination host (MX, relay or route)",
+                       "gauge");
+            for (const auto& [host, n] : agent->openConnectionsByHost()) {
+                out.sample("sendcloud_smtp_open_connections", {{"host", host}},
+                           static_cast<double>(n));
+            }
+        });
+    }
+}
+
 std::vector<std::string> dnsServers(const Settings& settings) {
     return splitList(settings.dnsServers);
 }

@@ -9,6 +9,7 @@
 
 #include "common/config.h"
 #include "common/result.h"
+#include "metrics/metrics.h"
 #include "sendcloudd/runtime.h"
 
 namespace sc::app {
@@ -28,6 +29,9 @@ std::vector<std::string> dnsServers(const Settings& settings);
 // With delivery on: creates the SMTP agent on the delivery io_context and registers it for the
 // email channel. Delivery off: nothing. Returns why it could not start (naming the flag or file,
 // never the relay password), or "" on success.
+// /metrics: sendcloud_smtp_open_connections{host} from the email agent, if there is one.
+void registerEmailMetrics(metrics::MetricsEndpoint& endpoint, const Delivery& d);
+
 std::string registerEmailAgent(Delivery& d, Runtime& rt, const Settings& settings,
                                EmailSigner signer = nullptr);
 

@@ -33,6 +33,7 @@
 #include "retention/retention_worker.h"
 #include "sendcloudd/console_domains.h"
 #include "sendcloudd/domain_commands.h"
+#include "sendcloudd/email_delivery.h"
 #include "sendcloudd/operator_commands.h"
 #include "sendcloudd/runtime.h"
 #include "sendcloudd/sms_delivery.h"
@@ -207,6 +208,7 @@ int runServer(const Settings& settings) {
         rt->clock, [&delivery](int64_t now) { return delivery->queue->stats(now); },
         deliveryCounters);
     app::registerSmsMetrics(metricsEndpoint, *delivery);
+    app::registerEmailMetrics(metricsEndpoint, *delivery);
     if (settings.metrics) metricsEndpoint.registerRoutes(router);
     console::WorkPool consolePool(2);
     console::ManagementOptions consoleOptions;

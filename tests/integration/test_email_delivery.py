@@ -362,6 +362,9 @@ class RepliesTest(EmailDeliveryCase):
                          attempts)
         self.assertIn("Mailbox busy", attempts[0][4])
         self.assertEqual([m["reply"] for m in peer.messages()], ["451 4.3.0 Mailbox busy", "250"])
+        # The connection stays open for the next message, and /metrics counts it per host.
+        metrics = h.get(srv.port, "/metrics").body.decode()
+        self.assertIn('sendcloud_smtp_open_connections{host="127.0.0.1"} 1\n', metrics)
 
     def test_the_console_messages_page_shows_the_attempt_log(self):
         from test_management_api import Console, set_password

@@ -650,4 +650,14 @@ int SmtpAgent::openConnections(const std::string& host) const {
     return n;
 }
 
+std::map<std::string, int> SmtpAgent::openConnectionsByHost() const {
+    std::map<std::string, int> byHost;
+    std::lock_guard lock(impl_->openMutex);
+    for (const auto& [key, count] : impl_->openCount) {
+        if (count <= 0) continue;
+        byHost[key.substr(0, key.rfind('/'))] += count;
+    }
+    return byHost;
+}
+
 }  // namespace sc::delivery::smtp

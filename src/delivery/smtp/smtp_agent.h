@@ -100,6 +100,9 @@ public:
 
     // For metrics and tests: connections open now to `host` (MX name, relay or route host).
     int openConnections(const std::string& host) const;
+    // Every host with connections open now (host → how many, all its ports together): the
+    // open-connections-per-destination gauge of /metrics.
+    std::map<std::string, int> openConnectionsByHost() const;
 
 private:
     struct Impl;

@@ -382,6 +382,9 @@ TEST(SmtpAgentShaping, DomainsWhoseMxShareASiteShareOneConnectionCap) {
     EXPECT_EQ(countKind(second, Kind::Delivered), 1u);
     EXPECT_EQ(h.agent().openConnections("mx.a.shared.test"), 0);
     EXPECT_EQ(h.agent().openConnections("mx.b.shared.test"), 1);
+    // The /metrics gauge's view: only hosts with connections open.
+    EXPECT_EQ(h.agent().openConnectionsByHost(),
+              (std::map<std::string, int>{{"mx.b.shared.test", 1}}));
     auto third = h.deliver({"a3@a.test"});
     EXPECT_EQ(countKind(third, Kind::Delivered), 1u);
     EXPECT_EQ(connectionsIn(countA), 2);
