@@ -134,7 +134,10 @@ log "Postfix relaying: $POSTFIX msg/s"
 
 # 3. sendcloudd: accepted over HTTP, delivered by its SMTP agent.
 OURS="-"
-if "$SC_BIN" --help 2>&1 | grep -q -- '--smtp-relay'; then
+# (The help is read whole first: `grep -q` would stop reading early, and under pipefail the
+# SIGPIPE this gives sendcloudd would read as "no --smtp-relay".)
+SC_HELP=$("$SC_BIN" --help 2>&1 || true)
+if grep -q -- '--smtp-relay' <<<"$SC_HELP"; then
   start_sink "$SINK_C" "$BENCH_WORK/sink-c.out"
   DATA="$BENCH_WORK/sc-data"
   mkdir -p "$DATA"
