@@ -8,7 +8,8 @@
 #     (RSA-2048) and delivered by its own SMTP agent to an smtp-sink through --smtp-relay.
 # Every rate is messages that reached the sink per second, from the first submission to the last
 # arrival. Prints a table and, with BENCH_RECORD=1, appends it to bench/README.md.
-# Knobs: DELIVERY_MESSAGES (10000), DELIVERY_SESSIONS (20 parallel SMTP/HTTP clients).
+# Knobs: DELIVERY_MESSAGES (10000), DELIVERY_SESSIONS (20 parallel SMTP/HTTP clients),
+# DELIVERY_SC_ARGS (extra sendcloudd flags, e.g. "--smtp-connections-per-host 20").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -147,7 +148,7 @@ if grep -q -- '--smtp-relay' <<<"$SC_HELP"; then
   "$SC_BIN" domain add bench.example --account owner@bench.example --data-dir "$DATA" >/dev/null ||
     die "could not register bench.example for DKIM"
   start_sendcloudd "$SC_PORT" "$DATA" "$BENCH_WORK/sendcloudd.log" \
-    --smtp-relay "127.0.0.1:$SINK_C" --smtp-tls none
+    --smtp-relay "127.0.0.1:$SINK_C" --smtp-tls none ${DELIVERY_SC_ARGS:-}
   t0=$(now_ms)
   /usr/bin/python3 - "$SC_PORT" "$API_KEY" "$MESSAGES" "$SESSIONS" <<'PY'
 import http.client, sys, threading, urllib.parse

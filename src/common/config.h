@@ -81,8 +81,8 @@ struct Settings {
     int64_t smtpPort = 25;
     std::string smtpTls = "may";  // none | may | encrypt | verify
     std::string smtpCaFile;
-    std::string ehloName;  // empty: hostname
-    int64_t smtpConnectionsPerHost = 10;
+    std::string ehloName;                 // empty: hostname
+    int64_t smtpConnectionsPerHost = 20;  // Postfix's default_destination_concurrency_limit
     int64_t smtpMessagesPerConnection = 100;
     std::string smtpShapingFile;  // traffic shaping rules (TOML); empty: the built-in rules
     // Only in builds with SC_TEST_CONTROLS: expose POST /test/clock/advance (e2e tests).

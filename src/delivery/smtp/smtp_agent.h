@@ -63,7 +63,7 @@ struct SmtpAgentConfig {
     int mxPort = 25;
     std::string tlsPolicy = "may";  // none | may | encrypt | verify
     std::string caFile;             // extra trust anchors for verify
-    int connectionsPerHost = 10;
+    int connectionsPerHost = 20;
     int messagesPerConnection = 100;
     std::chrono::milliseconds connectTimeout{5000};
     std::chrono::milliseconds commandTimeout{300000};
