@@ -140,24 +140,26 @@ Result<int64_t, StoreError> SqliteRetentionStore::pruneMessageBodies(int64_t bef
         }
         // The batch: messages after the mark, up to the first one that is too young or still
         // being delivered (everything after it waits for the next run).
-        std::vector<std::string> ids;
-        int64_t last = mark;
+        struct Prunable {
+            int64_t rowid;
+            std::string id;
+        };
+        std::vector<Prunable> batch;
         {
             ScopedStatement s(*conn, kMessagesAfterMark);
             bindInt(*s, 1, mark);
             bindInt(*s, 2, limit);
             while (s->executeStep()) {
                 if (s->getColumn(2).getInt64() >= beforeMs || s->getColumn(3).getInt() != 0) break;
-                last = s->getColumn(0).getInt64();
-                ids.push_back(columnBytes(*s, 1));
+                batch.push_back({s->getColumn(0).getInt64(), columnBytes(*s, 1)});
             }
         }
-        if (ids.empty()) return int64_t{0};
+        if (batch.empty()) return int64_t{0};
         return inWriteTransaction(*conn, [&] {
             int64_t pruned = 0;
-            for (const auto& id : ids) {
+            for (const auto& message : batch) {
                 ScopedStatement m(*conn, kPruneMessage);
-                bindText(*m, 1, id);
+                bindText(*m, 1, message.id);
                 bindText(*m, 2, kPrunedContent);
                 bindInt(*m, 3, beforeMs);
                 if (m->exec() == 0) {
@@ -166,21 +168,18 @@ Result<int64_t, StoreError> SqliteRetentionStore::pruneMessageBodies(int64_t bef
                     break;
                 }
                 ScopedStatement a(*conn, kPruneAttachments);
-                bindText(*a, 1, id);
+                bindText(*a, 1, message.id);
                 a->exec();
                 ScopedStatement r(*conn, kPruneRecipientContent);
-                bindText(*r, 1, id);
+                bindText(*r, 1, message.id);
                 r->exec();
                 ++pruned;
             }
             if (pruned > 0) {
                 // The mark moves to the last message pruned.
-                ScopedStatement rowid(*conn, "SELECT rowid FROM messages WHERE id = ?");
-                bindText(*rowid, 1, ids[static_cast<size_t>(pruned - 1)]);
-                if (rowid->executeStep()) last = rowid->getColumn(0).getInt64();
                 ScopedStatement w(*conn, kWriteMark);
                 bindText(*w, 1, kMark);
-                bindInt(*w, 2, last);
+                bindInt(*w, 2, batch[static_cast<size_t>(pruned - 1)].rowid);
                 w->exec();
             }
             return pruned;
