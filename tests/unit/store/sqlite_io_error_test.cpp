@@ -140,20 +140,10 @@ void installFaultyVfs() {
     ASSERT_EQ(sqlite3_vfs_register(&gFaulty, /*makeDflt=*/1), SQLITE_OK);
 }
 
-NewMessage makeMessage(const std::string& id) {
-    NewMessage m;
-    m.messageId = id;
-    m.kind = UserKind::Email;
-    m.accountId = 1;
-    m.apiUserId = 2;
-    m.apiUserName = "shop_trigger";
-    m.createdAtMs = 1795827000000;
-    m.contentJson = R"({"from":"shop@example.com","subject":"Hi"})";
-    for (int i = 0; i < 2; ++i) {
-        m.recipients.push_back(test_support::recipient(
-            recipientId(id, i), cat("user", std::to_string(i), "@example.com"), RecipientRole::To));
-    }
-    // A large body, so that the transaction spills pages and writes more than the WAL header.
+// Two recipients and a large body, so that the transaction spills pages and writes more than
+// the WAL header.
+NewMessage makeLargeMessage(const std::string& id) {
+    NewMessage m = test_support::makeMessage(id, 2);
     m.contentJson = cat(R"({"subject":"Hi","plain":")", std::string(20000, 'x'), R"("})");
     return m;
 }
@@ -191,16 +181,16 @@ protected:
 
     // Refused while `error` is answered, then accepted again once the file system recovers.
     void refusedThenRecovers(std::atomic<int>& failure, int error) {
-        ASSERT_TRUE(enqueueAndWait(backend_->messages(), makeMessage("m1")).ok());
+        ASSERT_TRUE(enqueueAndWait(backend_->messages(), makeLargeMessage("m1")).ok());
         failure = error;
         for (const char* id : {"m2", "m3"}) {
-            auto r = enqueueAndWait(backend_->messages(), makeMessage(id));
+            auto r = enqueueAndWait(backend_->messages(), makeLargeMessage(id));
             ASSERT_FALSE(r.ok()) << id << " was acknowledged on a failing disk";
             EXPECT_EQ(r.error().kind, StoreError::Kind::Unavailable) << r.error().message;
         }
         failure = SQLITE_OK;
         // No restart: the same writer and readers go on.
-        auto r = enqueueAndWait(backend_->messages(), makeMessage("m4"));
+        auto r = enqueueAndWait(backend_->messages(), makeLargeMessage("m4"));
         ASSERT_TRUE(r.ok()) << r.error().message;
         EXPECT_TRUE(backend_->messages().ping());
         EXPECT_TRUE(stored("m1"));

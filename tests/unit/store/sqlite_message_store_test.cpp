@@ -30,31 +30,13 @@ using namespace std::chrono_literals;
 using test_support::cat;
 using test_support::countRows;
 using test_support::enqueueAndWait;
+using test_support::kCreatedAt;
+using test_support::makeMessage;
 using test_support::must;
 using test_support::recipientId;
 using test_support::TempDir;
 
-constexpr int64_t kCreatedAt = 1795827000000;
 constexpr int64_t kHourMs = 3600 * 1000;
-
-NewMessage makeMessage(const std::string& id, int recipients = 3, bool testMode = false) {
-    NewMessage m;
-    m.messageId = id;
-    m.kind = UserKind::Email;
-    m.accountId = 1;
-    m.apiUserId = 2;
-    m.apiUserName = "shop_trigger";
-    m.createdAtMs = kCreatedAt;
-    m.testMode = testMode;
-    m.contentJson = R"({"from":"shop@example.com","subject":"Hi"})";
-    static const RecipientRole kRoles[] = {RecipientRole::To, RecipientRole::Cc,
-                                           RecipientRole::Bcc};
-    for (int i = 0; i < recipients; ++i) {
-        m.recipients.push_back(test_support::recipient(
-            recipientId(id, i), cat("user", std::to_string(i), "@example.com"), kRoles[i % 3]));
-    }
-    return m;
-}
 
 // A message that carries a SendCloud sendRequestId and the response its first acceptance gave.
 NewMessage withRequest(NewMessage m, const std::string& requestId, const std::string& response,

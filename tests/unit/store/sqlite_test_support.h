@@ -65,6 +65,29 @@ inline Recipient recipient(std::string id, std::string address, RecipientRole ro
     return r;
 }
 
+// When the test messages were accepted.
+inline constexpr int64_t kCreatedAt = 1795827000000;
+
+// An email message of `recipients` recipients (To, Cc, Bcc, To, ...) from one API user.
+inline NewMessage makeMessage(const std::string& id, int recipients = 3, bool testMode = false) {
+    NewMessage m;
+    m.messageId = id;
+    m.kind = UserKind::Email;
+    m.accountId = 1;
+    m.apiUserId = 2;
+    m.apiUserName = "shop_trigger";
+    m.createdAtMs = kCreatedAt;
+    m.testMode = testMode;
+    m.contentJson = R"({"from":"shop@example.com","subject":"Hi"})";
+    static const RecipientRole kRoles[] = {RecipientRole::To, RecipientRole::Cc,
+                                           RecipientRole::Bcc};
+    for (int i = 0; i < recipients; ++i) {
+        m.recipients.push_back(recipient(
+            recipientId(id, i), cat("user", std::to_string(i), "@example.com"), kRoles[i % 3]));
+    }
+    return m;
+}
+
 // The value of a result that must be a success. A failure throws, and gtest reports the
 // exception, with the store's message, as the test's failure.
 template <class T>
