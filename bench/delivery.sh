@@ -33,26 +33,11 @@ fi
 
 now_ms() { date +%s%3N; }
 
-# start_sink PORT OUT: a counting smtp-sink.
-start_sink() {
-  smtp-sink -u postfix -c "127.0.0.1:$1" 1000 >"$2" 2>&1 &
-  BENCH_PIDS+=($!)
-  local i
-  for ((i = 0; i < 50; i++)); do
-    ss -ltn "sport = :$1" | grep -q LISTEN && return 0
-    sleep 0.1
-  done
-  die "smtp-sink did not listen on $1"
-}
-
-# smtp-sink -c rewrites one line "sess=N quit=N mesg=N" after each message.
-sink_count() { tr '\r' '\n' <"$1" | sed -n 's/.*mesg=\([0-9]*\).*/\1/p' | tail -1 || true; }
-
 # wait_count OUT N SECONDS: until the sink has counted N messages; prints the time (ms) it did.
 wait_count() {
   local out=$1 want=$2 limit=$3 i c
   for ((i = 0; i < limit * 20; i++)); do
-    c=$(sink_count "$out")
+    c=$(smtp_sink_count "$out")
     if [ "${c:-0}" -ge "$want" ]; then
       now_ms
       return 0
@@ -77,7 +62,7 @@ mapfile -t PORTS < <(free_ports 5)
 SINK_A=${PORTS[0]} SINK_B=${PORTS[1]} SINK_C=${PORTS[2]} PF_PORT=${PORTS[3]} SC_PORT=${PORTS[4]}
 
 # 1. The ceiling.
-start_sink "$SINK_A" "$BENCH_WORK/sink-a.out"
+start_smtp_sink "$SINK_A" "$BENCH_WORK/sink-a.out"
 t0=$(now_ms)
 smtp-source -s "$SESSIONS" -m "$MESSAGES" -l 2000 -f bench@bench.example -t rcpt@sink.example \
   "127.0.0.1:$SINK_A" >/dev/null
@@ -112,7 +97,7 @@ local_recipient_maps =
 EOF
 postconf -c "$PF_DIR/conf" -F '*/*/chroot = n'
 sed -i -E "s/^smtp[[:space:]]+inet/$PF_PORT inet/" "$PF_DIR/conf/master.cf"
-start_sink "$SINK_B" "$BENCH_WORK/sink-b.out"
+start_smtp_sink "$SINK_B" "$BENCH_WORK/sink-b.out"
 # In the foreground (its log on stdout: postlogd cannot write a file of ours), stopped by
 # `postfix stop` at the end.
 /usr/sbin/postfix -c "$PF_DIR/conf" start-fg >"$PF_DIR/postfix.log" 2>&1 &
@@ -139,7 +124,7 @@ OURS="-"
 # SIGPIPE this gives sendcloudd would read as "no --smtp-relay".)
 SC_HELP=$("$SC_BIN" --help 2>&1 || true)
 if grep -q -- '--smtp-relay' <<<"$SC_HELP"; then
-  start_sink "$SINK_C" "$BENCH_WORK/sink-c.out"
+  start_smtp_sink "$SINK_C" "$BENCH_WORK/sink-c.out"
   DATA="$BENCH_WORK/sc-data"
   mkdir -p "$DATA"
   setup_data_dir "$DATA"

@@ -181,6 +181,22 @@ EOF
   die "the fake SMSC did not come online in bearerbox"
 }
 
+# start_smtp_sink PORT OUT: Postfix's smtp-sink counting what it accepts into OUT.
+start_smtp_sink() {
+  smtp-sink -u postfix -c "127.0.0.1:$1" 1000 >"$2" 2>&1 &
+  BENCH_PIDS+=($!)
+  local i
+  for ((i = 0; i < 50; i++)); do
+    ss -ltn "sport = :$1" | grep -q LISTEN && return 0
+    sleep 0.1
+  done
+  die "smtp-sink did not listen on $1"
+}
+
+# smtp_sink_count OUT: messages the sink accepted so far (smtp-sink -c rewrites one line
+# "sess=N quit=N mesg=N" after each message).
+smtp_sink_count() { tr '\r' '\n' <"$1" | sed -n 's/.*mesg=\([0-9]*\).*/\1/p' | tail -1 || true; }
+
 # cpu_ticks PID...: utime+stime of the processes, in clock ticks.
 cpu_ticks() {
   local total=0 pid f

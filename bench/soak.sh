@@ -51,12 +51,7 @@ DATA="$BENCH_WORK/data"
 URL="http://127.0.0.1:$P_SC"
 
 # ---------------------------------------------------------------- the peers and the server
-smtp-sink -u postfix -c "127.0.0.1:$P_SINK" 1000 >"$BENCH_WORK/sink.out" 2>&1 &
-BENCH_PIDS+=($!)
-for ((i = 0; i < 50; i++)); do
-  ss -ltn "sport = :$P_SINK" | grep -q LISTEN && break
-  sleep 0.1
-done
+start_smtp_sink "$P_SINK" "$BENCH_WORK/sink.out"
 
 "$SC_BIN" account create --email owner@soak.example --data-dir "$DATA" >/dev/null
 key_of() { sed -n "s/^$1: *//p" | head -1; }
@@ -149,7 +144,7 @@ for ((m = 1; m <= MINUTES; m++)); do
   echo "$m $rss_kb $fds $db_bytes $messages $per_msg ${due:-0} $rps $p99_ms $errors" >>"$SAMPLES"
   log "minute $m: rss ${rss_kb} kB, fds $fds, db ${per_msg} B/message ($messages), due ${due:-0}, ${rps} req/s, p99 ${p99_ms} ms, errors $errors"
 done
-DELIVERED=$(tr '\r' '\n' <"$BENCH_WORK/sink.out" | sed -n 's/.*mesg=\([0-9]*\).*/\1/p' | tail -1)
+DELIVERED=$(smtp_sink_count "$BENCH_WORK/sink.out")
 
 # ---------------------------------------------------------------- did it level off?
 VERDICT=$(awk -v n="$MINUTES" '
@@ -178,7 +173,7 @@ TABLE="$BENCH_WORK/table"
 {
   echo "### Soak, $(date -u '+%Y-%m-%d %H:%M UTC'): $MINUTES min at $RATE sends/s (half the peak), $CONNS connections"
   echo
-  echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo), $(uname -r). sendcloudd Release, delivering through --smtp-relay to smtp-sink; an API_KEY reset every 30 s; a console session reading Messages and usage every 10 s. Delivered to the sink: ${DELIVERED:-0}. Verdict: **$VERDICT**"
+  echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo), $(uname -r). sendcloudd ($SC_BIN), delivering through --smtp-relay to smtp-sink; an API_KEY reset every 30 s; a console session reading Messages and usage every 10 s. Delivered to the sink: ${DELIVERED:-0}. Verdict: **$VERDICT**"
   echo
   echo "| minute | RSS MiB | open fds | DB MiB | messages | DB bytes/message | queue due | sends/s | p99 ms | errors |"
   echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
