@@ -3,7 +3,6 @@
 #include <nlohmann/json.hpp>
 
 #include "console/console_errors.h"
-#include "console/str_cat.h"
 #include "console/time_param.h"
 
 namespace sc::console {
@@ -11,7 +10,6 @@ namespace sc::console {
 namespace {
 
 using json = nlohmann::json;
-constexpr std::string_view kPath = "/console/api/domains";
 
 std::string_view checkName(DnsCheck c) {
     switch (c) {
@@ -43,9 +41,11 @@ json viewJson(const DomainView& d, const std::function<DnsCheck(const DomainKeyV
     return json{{"domain", d.domain}, {"createdAt", formatTimeMs(d.createdAtMs)}, {"keys", keys}};
 }
 
-http::Response withUser(http::Response r, int64_t accountId) {
-    r.logUser = strCat("account:", accountId);
-    return r;
+// A string field of the body: "" when absent, nullopt when not a string.
+std::optional<std::string> textField(const json& body, const char* name) {
+    if (!body.contains(name)) return std::string();
+    if (!body[name].is_string()) return std::nullopt;
+    return body[name].get<std::string>();
 }
 
 }  // namespace
@@ -54,76 +54,32 @@ DomainsApi::DomainsApi(DomainAdmin& admin, const SessionGuard& guard, WorkPool& 
     : admin_(admin), guard_(guard), pool_(pool) {}
 
 void DomainsApi::registerRoutes(http::Router& router) {
-    router.addPrefix(std::string(kPath), [this](const http::Request& req, http::Responder reply) {
-        handle(req, std::move(reply));
-    });
+    using M = http::Method;
+    SessionRoutes routes(router, guard_);
+    routes.addAsync({M::Get, M::Post}, "domains", BodyRule::RequiredOnPost,
+                    [this](const SessionCall& call, http::Responder reply) {
+                        if (call.req.method == M::Get) return list(call, std::move(reply));
+                        add(call, std::move(reply));
+                    });
+    routes.addAsync(
+        {M::Delete}, "domains/{domain}", BodyRule::Ignored,
+        [this](const SessionCall& call, http::Responder reply) { remove(call, std::move(reply)); });
+    routes.addAsync(
+        {M::Post}, "domains/{domain}/rotate", BodyRule::Optional,
+        [this](const SessionCall& call, http::Responder reply) { rotate(call, std::move(reply)); });
 }
 
-void DomainsApi::handle(const http::Request& req, http::Responder reply) {
-    using M = http::Method;
-    // /console/api/domains or /console/api/domains/<domain>[/rotate]; anything else that merely
-    // starts with the prefix is not ours.
-    std::string_view rest = std::string_view(req.path).substr(kPath.size());
-    std::string domain;
-    bool rotate = false;
-    if (!rest.empty()) {
-        if (rest.front() != '/' || rest.size() == 1) {
-            reply(errorOut(err(404, "request.not_found", "no such endpoint")));
-            return;
-        }
-        rest.remove_prefix(1);
-        const auto slash = rest.find('/');
-        domain = std::string(rest.substr(0, slash));
-        if (slash != std::string_view::npos) {
-            if (rest.substr(slash + 1) != "rotate") {
-                reply(errorOut(err(404, "request.not_found", "no such endpoint")));
-                return;
-            }
-            rotate = true;
-        }
+void DomainsApi::onPool(std::function<void()> work, const http::Responder& reply) {
+    if (!pool_.post(std::move(work))) {
+        api::ApiError busy = err(503, "console.busy", "the server is busy; retry in a moment");
+        busy.headers.push_back({"retry-after", "1"});
+        reply(errorOut(busy));
     }
-    const bool collection = domain.empty();
-    const bool allowed = collection ? (req.method == M::Get || req.method == M::Post)
-                         : rotate   ? req.method == M::Post
-                                    : req.method == M::Delete;
-    if (!allowed) {
-        const std::string methods = collection ? "GET, POST" : rotate ? "POST" : "DELETE";
-        api::ApiError e =
-            err(405, "request.method_not_allowed",
-                strCat(http::methodName(req.method), " is not allowed here; use ", methods));
-        e.headers.push_back({"allow", methods});
-        reply(errorOut(e));
-        return;
-    }
-    auto session = guard_.authenticate(req);
-    if (!session) {
-        reply(errorOut(session.error()));
-        return;
-    }
-    json body = json::object();
-    if (req.method == M::Post) {
-        auto b = jsonBody(req, /*required=*/collection);
-        if (!b) {
-            reply(errorOut(b.error()));
-            return;
-        }
-        body = std::move(b).value();
-    }
-    const int64_t accountId = session->accountId;
-    auto text = [&](const char* name) -> std::optional<std::string> {
-        if (!body.contains(name)) return std::string();
-        if (!body[name].is_string()) return std::nullopt;
-        return body[name].get<std::string>();
-    };
-    auto algorithm = text("algorithm");
-    auto newDomain = text("domain");
-    if (!algorithm || !newDomain) {
-        reply(errorOut(badRequest("domain and algorithm must be strings")));
-        return;
-    }
-    auto work = [this, accountId, collection, rotate, domain, method = req.method,
-                 algorithm = *algorithm, newDomain = *newDomain, reply]() {
-        if (collection && method == M::Get) {
+}
+
+void DomainsApi::list(const SessionCall& call, http::Responder reply) {
+    onPool(
+        [this, accountId = call.session.accountId, reply] {
             auto all = admin_.list(accountId);
             if (!all) return reply(errorOut(all.error()));
             json list = json::array();
@@ -132,35 +88,62 @@ void DomainsApi::handle(const http::Request& req, http::Responder reply) {
                     return admin_.check(k.dnsName, k.dnsValue);
                 }));
             }
-            return reply(withUser(ok({{"domains", std::move(list)}}), accountId));
-        }
-        if (collection) {
-            if (newDomain.empty()) return reply(errorOut(badRequest("domain is required")));
-            auto added = admin_.add(accountId, newDomain, algorithm.empty() ? "rsa" : algorithm);
+            reply(ok({{"domains", std::move(list)}}));
+        },
+        reply);
+}
+
+void DomainsApi::add(const SessionCall& call, http::Responder reply) {
+    auto algorithm = textField(call.body, "algorithm");
+    auto domain = textField(call.body, "domain");
+    if (!algorithm || !domain) {
+        return reply(errorOut(badRequest("domain and algorithm must be strings")));
+    }
+    if (domain->empty()) return reply(errorOut(badRequest("domain is required")));
+    onPool(
+        [this, accountId = call.session.accountId, domain = *domain,
+         algorithm = algorithm->empty() ? std::string("rsa") : *algorithm, reply] {
+            auto added = admin_.add(accountId, domain, algorithm);
             if (!added) return reply(errorOut(added.error()));
-            return reply(withUser(ok({{"domain", viewJson(added.value(), nullptr)}}), accountId));
-        }
-        // One domain: only its owner may see or change it; another account's reads as unknown.
-        auto found = admin_.find(domain);
-        if (!found) return reply(errorOut(found.error()));
-        if (!found.value() || found.value()->accountId != accountId) {
-            return reply(
-                errorOut(err(404, "console.not_found", "no such sending domain in this account")));
-        }
-        if (rotate) {
+            reply(ok({{"domain", viewJson(added.value(), nullptr)}}));
+        },
+        reply);
+}
+
+Result<Ok, api::ApiError> DomainsApi::owned(const std::string& domain, int64_t accountId) {
+    auto found = admin_.find(domain);
+    if (!found) return fail(found.error());
+    // Another account's domain reads as unknown.
+    if (!found.value() || found.value()->accountId != accountId) {
+        return fail(err(404, "console.not_found", "no such sending domain in this account"));
+    }
+    return Ok{};
+}
+
+void DomainsApi::rotate(const SessionCall& call, http::Responder reply) {
+    auto algorithm = textField(call.body, "algorithm");
+    if (!algorithm) return reply(errorOut(badRequest("domain and algorithm must be strings")));
+    onPool(
+        [this, accountId = call.session.accountId, domain = std::string(call.path.get("domain")),
+         algorithm = *algorithm, reply] {
+            if (auto r = owned(domain, accountId); !r) return reply(errorOut(r.error()));
             auto rotated = admin_.rotate(domain, algorithm);
             if (!rotated) return reply(errorOut(rotated.error()));
-            return reply(withUser(ok({{"domain", viewJson(rotated.value(), nullptr)}}), accountId));
-        }
-        auto removed = admin_.remove(domain);
-        if (!removed) return reply(errorOut(removed.error()));
-        return reply(withUser(ok({{"removed", domain}}), accountId));
-    };
-    if (!pool_.post(work)) {
-        api::ApiError busy = err(503, "console.busy", "the server is busy; retry in a moment");
-        busy.headers.push_back({"retry-after", "1"});
-        reply(errorOut(busy));
-    }
+            reply(ok({{"domain", viewJson(rotated.value(), nullptr)}}));
+        },
+        reply);
+}
+
+void DomainsApi::remove(const SessionCall& call, http::Responder reply) {
+    onPool(
+        [this, accountId = call.session.accountId, domain = std::string(call.path.get("domain")),
+         reply] {
+            if (auto r = owned(domain, accountId); !r) return reply(errorOut(r.error()));
+            auto removed = admin_.remove(domain);
+            if (!removed) return reply(errorOut(removed.error()));
+            reply(ok({{"removed", domain}}));
+        },
+        reply);
 }
 
 }  // namespace sc::console

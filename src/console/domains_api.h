@@ -6,6 +6,7 @@
 //   POST   /console/api/domains/<domain>/rotate {"algorithm"?} a new signing key; the old one
 //                                               stays published for mail already signed
 //   DELETE /console/api/domains/<domain>        removes the domain and its keys
+// (docs/api.md §15).
 // A session is required (and its CSRF token for changes); another account's domain reads as
 // unknown. Key generation and DNS look-ups block, so handlers run on the WorkPool. The DKIM code
 // lives in delivery/dkim, which the console may not include: it is reached through DomainAdmin,
@@ -18,7 +19,7 @@
 
 #include "api/api_error.h"
 #include "common/result.h"
-#include "console/session_guard.h"
+#include "console/api_room.h"
 #include "console/work_pool.h"
 #include "http/router.h"
 
@@ -62,12 +63,18 @@ class DomainsApi {
 public:
     DomainsApi(DomainAdmin& admin, const SessionGuard& guard, WorkPool& pool);
 
-    // /console/api/domains and /console/api/domains/<...>: exact and prefix routes, matched
-    // before the management API's /console/api/ prefix.
     void registerRoutes(http::Router& router);
-    void handle(const http::Request& req, http::Responder reply);
 
 private:
+    void list(const SessionCall& call, http::Responder reply);
+    void add(const SessionCall& call, http::Responder reply);
+    void rotate(const SessionCall& call, http::Responder reply);
+    void remove(const SessionCall& call, http::Responder reply);
+    // Runs `work` on the pool, or answers 503 console.busy when the pool is full.
+    void onPool(std::function<void()> work, const http::Responder& reply);
+    // Only its owner may see or change a domain.
+    Result<Ok, api::ApiError> owned(const std::string& domain, int64_t accountId);
+
     DomainAdmin& admin_;
     const SessionGuard& guard_;
     WorkPool& pool_;

@@ -1,15 +1,9 @@
 #pragma once
 // ManagementApi: the JSON API under /console/api/ that the web console and the CLI use to manage
-// an account's API users (docs/api.md §15), authenticated by a console session.
-//
-// Sessions: POST /console/api/login checks an e-mail and password (argon2id, on the WorkPool),
-// sets an HttpOnly, SameSite=Strict cookie and returns a CSRF token once; the store keeps only
-// hashes of both. Every state-changing call carries the token in X-CSRF-Token. Logins are
-// throttled per e-mail and per client IP.
-//
-// An account sees only its own users: another account's user, or a user of the other kind,
-// is a 404 indistinguishable from a missing one. Keys appear in exactly one response, the one
-// that created them; nothing here logs them.
+// an account (docs/api.md §15). It builds the rooms that share the session store around one
+// SessionGuard and registers their routes: LoginApi (login, logout, session), UsersApi (API users
+// and their keys), AuditApi (authentication log, usage) and TemplatesApi. The messages and
+// domains rooms have other dependencies and are built beside it (src/sendcloudd), on its guard.
 //
 // Store reads and writes other than the login's run on the calling (I/O) thread, as the send
 // path's do; only password hashing is moved to the pool.
@@ -22,14 +16,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include "api/api_error.h"
 #include "auth/credential_issuer.h"
 #include "common/clock.h"
 #include "common/random.h"
 #include "common/result.h"
-#include "console/login_throttle.h"
-#include "console/password_hasher.h"
+#include "console/audit_api.h"
+#include "console/login_api.h"
 #include "console/session_guard.h"
+#include "console/templates_api.h"
+#include "console/users_api.h"
 #include "console/work_pool.h"
 #include "http/router.h"
 #include "store/audit_store.h"
@@ -37,8 +32,6 @@
 #include "store/template_store.h"
 
 namespace sc::console {
-
-inline constexpr std::string_view kApiPrefix = "/console/api/";
 
 struct ManagementOptions {
     // The server's [[sms_route]] names: the routes an SMS user may choose (smsRoute).
@@ -76,15 +69,21 @@ class ManagementApi {
 public:
     // Computes the dummy password hash once (~180 ms at the interactive limits).
     ManagementApi(ManagementDeps deps, ManagementOptions options);
+    // Its own router's handlers point at its rooms.
+    ManagementApi(const ManagementApi&) = delete;
+    ManagementApi& operator=(const ManagementApi&) = delete;
 
-    // Installs handle() for every path under kApiPrefix.
+    // Installs every room's routes, and the console's shape for the router's 404s and 405s
+    // under kApiPrefix.
     void registerRoutes(http::Router& router);
 
-    // Answers one request whose path starts with kApiPrefix. Calls `reply` exactly once, maybe
-    // later and from a pool thread (login).
-    void handle(const http::Request& req, http::Responder reply);
+    // Answers one request as the routes registerRoutes installs would, on a router of its own:
+    // for callers without a server (the unit tests). Calls `reply` exactly once, maybe later
+    // and from a pool thread (login).
+    void handle(const http::Request& req, http::Responder reply) const;
 
-    // The session check every console request after the login passes; the pages use it too.
+    // The session check every console request after the login passes; the other rooms and the
+    // pages use it too.
     const SessionGuard& sessionGuard() const { return guard_; }
 
     // For `sendcloudd account set-password`: a new argon2id hash under `limits`, or why the
@@ -93,39 +92,12 @@ public:
         std::string_view password, const PasswordLimits& limits = PasswordLimits::interactive());
 
 private:
-    struct Route;
-    struct Context;
-
-    void login(const http::Request& req, http::Responder reply);
-    void finishLogin(const std::string& email, std::string password, const std::string& ip,
-                     const std::string& userAgent, std::string oldSessionHash, bool overTls,
-                     const http::Responder& reply);
-    http::Response logout(const Context& ctx);
-    http::Response sessionInfo(const Context& ctx);
-    http::Response listUsers(const Context& ctx, store::UserKind kind);
-    http::Response createUser(const Context& ctx, store::UserKind kind);
-    http::Response getUser(const Context& ctx, store::UserKind kind, const std::string& name);
-    http::Response patchUser(const Context& ctx, store::UserKind kind, const std::string& name);
-    http::Response deleteUser(const Context& ctx, store::UserKind kind, const std::string& name);
-    http::Response resetKey(const Context& ctx, store::UserKind kind, const std::string& name);
-    http::Response authEvents(const Context& ctx);
-    http::Response usage(const Context& ctx);
-    // Email templates by invokeName and SMS templates by id (id empty: the collection).
-    http::Response emailTemplates(const Context& ctx, const std::string& invokeName);
-    http::Response smsTemplates(const Context& ctx, const std::string& id);
-
-    Result<store::ApiUser, api::ApiError> ownedUser(const Context& ctx, store::UserKind kind,
-                                                    const std::string& name);
-    Result<nlohmann::json, api::ApiError> userView(const store::ApiUser& user);
-    void recordLogin(const std::string& email, int64_t accountId, bool success,
-                     const std::string& ip, const std::string& userAgent);
-    std::string sessionCookie(std::string_view token, int64_t maxAgeSeconds, bool overTls) const;
-
-    ManagementDeps deps_;
-    ManagementOptions options_;
     SessionGuard guard_;
-    PasswordHasher hasher_;
-    LoginThrottle throttle_;
+    LoginApi login_;
+    UsersApi users_;
+    AuditApi audit_;
+    TemplatesApi templates_;
+    http::Router router_;
 };
 
 }  // namespace sc::console

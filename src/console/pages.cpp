@@ -2,16 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include <nlohmann/json.hpp>
-
-#include <algorithm>
-#include <charconv>
 #include <cstdlib>
 #include <utility>
 
-#include "api/api_error.h"
 #include "console/str_cat.h"
-#include "console/time_param.h"
 
 namespace sc::console {
 
@@ -20,12 +14,7 @@ extern const std::size_t kEmbeddedAssetCount;
 
 namespace {
 
-using nlohmann::json;
-
 constexpr std::string_view kAssetPrefix = "/console/assets/";
-constexpr std::string_view kMessagesPath = "/console/api/messages";
-constexpr int64_t kDefaultMessages = 50;
-constexpr int64_t kMaxMessages = 200;
 
 // No inline script or style anywhere, nothing from another origin, no framing. connect-src
 // 'self' keeps a script (should one ever be injected) from posting data elsewhere.
@@ -101,8 +90,7 @@ http::Response notFoundPage() {
 
 }  // namespace
 
-Pages::Pages(const Clock& clock, ManagementApi& api, store::MessageQueries& messages)
-    : clock_(clock), api_(api), messages_(messages) {
+Pages::Pages(const Clock& clock) : clock_(clock) {
     const std::string layout = assetText("layout.html");
     const std::string nav = assetText("nav.html");
     for (const auto& p : kPages) {
@@ -149,10 +137,6 @@ void Pages::registerRoutes(http::Router& router) {
                          }
                          reply(asset(req.path));
                      });
-    router.add({M::Get}, std::string(kMessagesPath),
-               [this](const http::Request& req, http::Responder reply) {
-                   recentMessages(req, std::move(reply));
-               });
 }
 
 http::Response Pages::page(std::string_view path) const {
@@ -187,106 +171,6 @@ http::Response Pages::asset(std::string_view path) const {
     // never runs a new page with an old script.
     r.headers.push_back({"cache-control", "no-cache"});
     return r;
-}
-
-// The Messages page's data. It lives here rather than in ManagementApi, whose dependencies do
-// not include the message store; the management API's SessionGuard says whose messages these
-// are. A GET changes nothing, so no CSRF token is asked for.
-// Each recipient's attempt log (oldest first), read 100 ids at a time. Only this account's rows
-// are used, whatever the ids say; a failed read leaves the logs out (the states still show).
-std::map<std::string, json, std::less<>> Pages::attemptLogsOf(
-    int64_t accountId, const std::vector<store::StoredMessageSummary>& rows) const {
-    std::map<std::string, json, std::less<>> logs;
-    if (!attemptLog_) return logs;
-    std::vector<std::string> ids;
-    auto readLogs = [&] {
-        auto statuses = attemptLog_(ids);
-        ids.clear();
-        if (!statuses) return;
-        for (const auto& rs : statuses.value()) {
-            if (rs.accountId != accountId) continue;
-            json log = json::array();
-            for (const auto& a : rs.attempts) {
-                json e{{"at", formatTimeMs(a.atMs)}, {"outcome", a.outcome}};
-                if (!a.remoteHost.empty()) e["host"] = a.remoteHost;
-                if (a.replyCode != 0) e["replyCode"] = a.replyCode;
-                if (!a.enhancedCode.empty()) e["enhancedCode"] = a.enhancedCode;
-                if (!a.replyText.empty()) e["replyText"] = a.replyText;
-                if (!a.tlsVersion.empty()) e["tls"] = a.tlsVersion;
-                if (!a.smscMessageId.empty()) e["smscId"] = a.smscMessageId;
-                log.push_back(std::move(e));
-            }
-            logs[rs.id] = std::move(log);
-        }
-    };
-    for (const auto& m : rows) {
-        for (const auto& r : m.recipients) {
-            ids.push_back(r.id);
-            if (ids.size() == 100) readLogs();
-        }
-    }
-    if (!ids.empty()) readLogs();
-    return logs;
-}
-
-void Pages::recentMessages(const http::Request& req, http::Responder reply) {
-    int64_t limit = kDefaultMessages;
-    if (!req.query.empty()) {
-        std::string_view q = req.query;
-        constexpr std::string_view kKey = "limit=";
-        int64_t v = 0;
-        auto digits = q.substr(std::min(q.size(), kKey.size()));
-        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
-        if (q.substr(0, kKey.size()) != kKey || ec != std::errc() ||
-            end != digits.data() + digits.size() || v < 1) {
-            http::Response r = api::errorResponse(api::ApiError{
-                400, "console.bad_request", "the only query parameter is limit=N (N >= 1)", {}});
-            r.headers.push_back({"cache-control", "no-store"});
-            reply(std::move(r));
-            return;
-        }
-        limit = std::min(v, kMaxMessages);
-    }
-    auto session = api_.sessionGuard().authenticate(req);
-    if (!session) {
-        http::Response r = api::errorResponse(session.error());
-        r.headers.push_back({"cache-control", "no-store"});
-        reply(std::move(r));
-        return;
-    }
-    const int64_t accountId = session->accountId;
-    auto rows = messages_.recentMessages(accountId, limit);
-    if (!rows) {
-        spdlog::error("console: reading recent messages failed: {}", rows.error().message);
-        reply(api::errorResponse(api::storeUnavailable(api::StoreCaller::Console)));
-        return;
-    }
-    const auto logs = attemptLogsOf(accountId, rows.value());
-    json list = json::array();
-    for (const auto& m : rows.value()) {
-        json recipients = json::array();
-        for (const auto& r : m.recipients) {
-            auto log = logs.find(r.id);
-            recipients.push_back({{"id", r.id},
-                                  {"address", r.address},
-                                  {"role", store::recipientRoleName(r.role)},
-                                  {"state", store::recipientStateName(r.state)},
-                                  {"attempts", r.attempts},
-                                  {"updatedAt", formatTimeMs(r.updatedAtMs)},
-                                  {"attemptLog", log == logs.end() ? json::array() : log->second}});
-        }
-        list.push_back({{"id", m.id},
-                        {"kind", store::userKindName(m.kind)},
-                        {"apiUser", m.apiUserName},
-                        {"testMode", m.testMode},
-                        {"createdAt", formatTimeMs(m.createdAtMs)},
-                        {"recipients", std::move(recipients)}});
-    }
-    http::Response r = api::successResponse(
-        {{"messages", std::move(list)}, {"serverTime", formatTimeMs(clock_.nowMillis())}});
-    r.headers.push_back({"cache-control", "no-store"});
-    r.logUser = strCat("account:", accountId);
-    reply(std::move(r));
 }
 
 }  // namespace sc::console

@@ -22,6 +22,7 @@
 #include "common/logging.h"
 #include "console/domains_api.h"
 #include "console/management_api.h"
+#include "console/messages_api.h"
 #include "console/pages.h"
 #include "console/password_hasher.h"
 #include "domain/limits.h"
@@ -219,15 +220,16 @@ int runServer(const Settings& settings) {
         {rt->backend->credentials(), rt->backend->sessions(), rt->backend->audit(), *rt->issuer,
          rt->backend->templates(), rt->clock, rt->random, consolePool},
         consoleOptions);
-    // Before the management API: its /console/api/ prefix would take /console/api/domains too.
+    consoleApi.registerRoutes(router);
     auto domainAdmin = app::makeConsoleDomainAdmin(*rt, settings);
     console::DomainsApi domainsApi(*domainAdmin, consoleApi.sessionGuard(), consolePool);
     domainsApi.registerRoutes(router);
-    consoleApi.registerRoutes(router);
-    console::Pages consolePages(rt->clock, consoleApi, rt->backend->messages());
-    consolePages.setAttemptLogReader([&delivery](const std::vector<std::string>& ids) {
+    console::MessagesApi messagesApi(rt->clock, rt->backend->messages(), consoleApi.sessionGuard());
+    messagesApi.setAttemptLogReader([&delivery](const std::vector<std::string>& ids) {
         return delivery->queue->statusOf(ids);
     });
+    messagesApi.registerRoutes(router);
+    console::Pages consolePages(rt->clock);
     consolePages.registerRoutes(router);
     app::registerDlrRoutes(router, *delivery, *rt, settings);
     // Test-only routes: need both a build with SC_TEST_CONTROLS and --enable-test-controls=true.
