@@ -492,7 +492,7 @@ TEST_F(UsersTest, ManagementAnswersAreNeverCached) {
     EXPECT_EQ(err.header("cache-control"), "no-store");
 }
 
-TEST_F(UsersTest, RegisterRoutesHandsTheWholePrefixToTheApi) {
+TEST_F(UsersTest, RegisterRoutesInstallsTheRoomsOnAnotherRouter) {
     http::Router router([](int status, std::string code, std::string hint) {
         return api::errorResponse(api::ApiError{status, std::move(code), std::move(hint), {}});
     });
