@@ -657,7 +657,7 @@ struct Server::Impl {
     // True when the peer is one of the trusted proxies, whose forwarding headers are read.
     bool isTrustedProxy(const std::string& peerIp) const {
         if (options.trustedProxies.empty()) return false;
-        auto ip = IpBytes::parse(peerIp);
+        auto ip = common::IpAddress::parse(peerIp);
         return ip && options.trustedProxies.contains(*ip);
     }
 
