@@ -470,8 +470,10 @@ http::Response ManagementApi::sessionInfo(const Context& ctx) {
     if (!acc.value()) {
         return errorOut(sessionRequired("the session's account no longer exists; log in again"));
     }
+    // The grace an API_KEY reset gives the old key, so the console says what this server does.
     http::Response resp = ok({{"account", {{"id", acc.value()->id}, {"email", acc.value()->email}}},
-                              {"expiresAt", formatTimeMs(ctx.session.expiresAtMs)}});
+                              {"expiresAt", formatTimeMs(ctx.session.expiresAtMs)},
+                              {"emailKeyGraceSeconds", deps_.issuer.emailKeyGrace().count()}});
     return resp;
 }
 
@@ -503,6 +505,9 @@ Result<json, ApiError> ManagementApi::userView(const store::ApiUser& u) {
     j["keyFingerprint"] = u.keyFingerprint;
     j["keyCreatedAt"] = formatTimeMs(u.keyCreatedAtMs);
     j["createdAt"] = formatTimeMs(u.createdAtMs);
+    auto lastUse = deps_.audit.lastUseOf(u.id);
+    if (!lastUse) return fail(storeFailure(lastUse.error()));
+    j["lastUsedAt"] = lastUse.value() ? json(formatTimeMs(*lastUse.value())) : json(nullptr);
     if (u.kind != store::UserKind::Email) return j;  // an SMS key never has a grace period
 
     const int64_t now = deps_.clock.nowMillis();
