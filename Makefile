@@ -52,6 +52,7 @@ test: test-normal test-asan test-fuzz check-format
 bench: deps
 	bash bench/run.sh
 	bash bench/delivery.sh
+	bash bench/queue_drain.sh
 	bash bench/sms.sh
 
 # A bounded soak (30 minutes; SOAK_MINUTES to change): half of peak load with deliveries, key

@@ -1,5 +1,7 @@
 #include "api/api_error.h"
 
+#include <algorithm>
+
 #include "api/json_text.h"
 
 namespace sc::api {
@@ -33,6 +35,14 @@ std::string_view statusMessage(int status) {
         default:
             return status >= 500 ? "Internal server error" : "Request failed";
     }
+}
+
+ApiError badRequest(std::string code, std::string hint) {
+    return ApiError{400, std::move(code), std::move(hint), {}};
+}
+
+http::Header retryAfter(int64_t waitMs) {
+    return {"retry-after", std::to_string(std::max<int64_t>(1, (waitMs + 999) / 1000))};
 }
 
 http::Response errorResponse(const ApiError& error, ResponseShape shape) {

@@ -2,6 +2,7 @@
 // ApiError and the response envelope of docs/api.md §10. Handlers return ApiError values; this file
 // alone turns them (and successes) into JSON bodies, so every response has the same shape.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,11 @@ struct ApiError {
 // or SendCloud v1's ({"message":"success",...} / {"message":"error","errors":[...]}), which
 // the /webapi/*.json paths' clients parse.
 enum class ResponseShape { V2, V1 };
+
+// 400 for a parameter the caller must fix.
+ApiError badRequest(std::string code, std::string hint);
+// The Retry-After header for a wait of `waitMs`: whole seconds, rounded up, at least 1.
+http::Header retryAfter(int64_t waitMs);
 
 http::Response errorResponse(const ApiError& error, ResponseShape shape = ResponseShape::V2);
 http::Response successResponse(nlohmann::json info);

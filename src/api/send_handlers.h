@@ -10,8 +10,12 @@
 #include <memory>
 #include <optional>
 
+#include "api/admission.h"
 #include "api/api_error.h"
 #include "api/ids.h"
+#include "api/quota_reservation.h"
+#include "api/send_validation.h"
+#include "api/sms_composer.h"
 #include "api/wire_compat.h"
 #include "audit/audit_recorder.h"
 #include "auth/credential_verifier.h"
@@ -50,14 +54,8 @@ struct SendApiDeps {
     store::TemplateStore& templates;
 };
 
-// Which handler a path reaches and how it answers (SendCloud's paths, wire_compat.h).
-struct SendRoute {
-    Endpoint endpoint = Endpoint::EmailSend;
-    ResponseShape shape = ResponseShape::V2;
-};
-
-// A request that passed the send paths' admission (parameters, lockout, credentials or the
-// signed SMS form, IP allowlist, rate limit), for the read APIs that share it (status_handlers.h).
+// A request that passed the send paths' admission (admission.h), for the read APIs that share it
+// (status_handlers.h).
 struct AuthenticatedRequest {
     http::FormData form;
     auth::AuthContext ctx;
@@ -88,46 +86,58 @@ public:
     void readyz(const http::Request& req, http::Responder reply) const;
 
 private:
-    struct Admission;
+    struct EmailOptions;
+    struct ComposedEmail;
+    struct PendingSend;
     // What every send shares once admitted: the admission, the reply channel and the
     // sendRequestId if any. Answers go through answer() and refuse() (Sunset header, log user,
     // usage), with no per-request std::function of their own.
     struct Exchange {
-        std::shared_ptr<Admission> admission;
+        Admitted admitted;
         http::Responder reply;
         std::optional<std::string> requestId;
     };
-    // Admits the request; nullopt when it has been answered already (refused, or a repeat of
-    // an earlier sendRequestId).
+
+    // The steps every send takes before its content: admission, then the sendRequestId.
+    // nullopt when the request has been answered already (refused, or a repeat of an earlier
+    // sendRequestId).
     std::optional<Exchange> open(const SendRoute& route, const http::Request& req,
                                  http::Responder reply) const;
-    // Parameters, credentials, lockout, IP allowlist and rate limit: everything before content.
-    Result<Admission, http::Response> admit(const SendRoute& route, const http::Request& req) const;
-    void finish(const Admission& a, http::Response& resp) const;
     void answer(const Exchange& x, http::Response resp) const;
     // A refusal after admission: counted as a request, answered in the route's shape.
     void refuse(const Exchange& x, const ApiError& e) const;
     // sendRequestId: the first request's answer when this one repeats it within the hour.
-    Result<std::optional<std::string>, ApiError> sendRequestIdOf(const Admission& a) const;
-    std::optional<http::Response> priorAnswer(const Admission& a,
+    Result<std::optional<std::string>, ApiError> sendRequestIdOf(const Admitted& a) const;
+    std::optional<http::Response> priorAnswer(const Admitted& a,
                                               const std::string& requestId) const;
-    // The 429 when `count` more recipients would exceed the user's daily quota.
-    std::optional<http::Response> reserveQuota(const Admission& a, int64_t count) const;
-    store::NewMessage newMessage(const Admission& a, store::UserKind kind) const;
+
+    // The email send's steps, in order.
+    Result<EmailOptions, ApiError> emailOptions(const Admitted& a) const;
+    Result<ComposedEmail, ApiError> composeEmail(const Admitted& a,
+                                                 const EmailOptions& options) const;
+    // A template send's parameters with the template's subject, html and plain put in.
+    Result<http::FormData, ApiError> withEmailTemplate(const Admitted& a,
+                                                       const EmailOptions& options) const;
+    void queueEmail(const Exchange& x, ComposedEmail email, bool respEmailId,
+                    QuotaReservation reservation) const;
+    void queueSms(const Exchange& x, ValidatedSms sms, QuotaReservation reservation) const;
+
+    // `count` recipients of the user's daily quota, or the 429 that says it would be exceeded.
+    Result<QuotaReservation, http::Response> reserveQuota(const Admitted& a, int64_t count) const;
+    store::NewMessage newMessage(const Admitted& a, store::UserKind kind) const;
     // Enqueues and answers once the commit is done (or a repeated sendRequestId is found).
     // `infoJson` is the answer's info object (kept for a repeated sendRequestId) and `ok` the
     // whole answer, both made here on the I/O thread: the store runs the callback on its one
     // writer thread, the serial part of every send, which then only hands `ok` over.
-    void queue(const Exchange& x, store::NewMessage msg, int64_t count, std::string infoJson,
-               http::Response ok) const;
+    void queue(const Exchange& x, store::NewMessage msg, QuotaReservation reservation,
+               std::string infoJson, http::Response ok) const;
+    // On the writer thread: the enqueue's outcome, answered, and the reservation settled.
+    void settle(PendingSend& pending, const Result<Ok, store::StoreError>& outcome) const;
 
     SendApiDeps deps_;
     SendLimits limits_;
-    // Authentication failures are written to the log at most this often: a client can cause
-    // one per request. Every failure is still recorded in the authentication log (audit).
-    mutable LogThrottle failureLog_;
-    // Requests refused because their address is locked: one line a second, with a count.
-    mutable LogThrottle lockedLog_;
+    Admission admission_;
+    SmsComposer smsComposer_;
     // Sends the store could not take (disk full, I/O errors): one line a second, with a count.
     // A full disk refuses every send, and a line per refusal would fill the log's disk too,
     // often the same one (docs/operations.md, "Disk full").

@@ -49,6 +49,10 @@ struct ValidatedSms {
     std::vector<std::string> to;  // E.164
     std::string message;
     domain::SmsSegments segments;
+
+    // What the store keeps: {"encoding":"gsm7"|"ucs2","message":...,"segments":N}, the bytes
+    // nlohmann::json's dump() of those members gives.
+    std::string contentJsonText() const;
 };
 
 Result<ValidatedSms, ApiError> validateSms(const http::FormData& form,

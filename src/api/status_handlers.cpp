@@ -13,9 +13,7 @@ namespace sc::api {
 
 namespace {
 
-ApiError badRequest(std::string code, std::string hint) {
-    return ApiError{400, std::move(code), std::move(hint), {}};
-}
+using OwnRecipients = std::unordered_map<std::string, const store::RecipientStatus*>;
 
 // `text` split at ';' (SendCloud's list separator), blanks and repeats dropped, in order.
 Result<std::vector<std::string>, ApiError> parseIds(std::string_view text, std::string_view param,
@@ -105,6 +103,70 @@ int64_t lastReplyCode(const std::vector<store::AttemptRecord>& attempts) {
     return 0;
 }
 
+// Only the caller's own account and channel: anything else is as if it did not exist.
+OwnRecipients ownRecipients(const std::vector<store::RecipientStatus>& found, int64_t accountId,
+                            bool sms) {
+    const store::UserKind kind = sms ? store::UserKind::Sms : store::UserKind::Email;
+    OwnRecipients mine;
+    for (const auto& s : found) {
+        if (s.accountId == accountId && s.kind == kind) mine.emplace(s.id, &s);
+    }
+    return mine;
+}
+
+// /email/status and /smsapi/status: an entry per asked id, "not_found" for the unknown ones.
+nlohmann::json perIdInfo(const std::vector<std::string>& ids, const OwnRecipients& mine, bool sms) {
+    const char* idName = sms ? "smsId" : "emailId";
+    auto list = nlohmann::json::array();
+    for (const auto& id : ids) {
+        auto it = mine.find(id);
+        if (it == mine.end()) {
+            list.push_back({{idName, id}, {"status", "not_found"}});
+            continue;
+        }
+        const auto& s = *it->second;
+        list.push_back({{idName, s.id},
+                        {"recipient", s.address},
+                        {"status", s.state},
+                        {"requestTime", formatStatusTime(s.createdAtMs)},
+                        {"modifiedTime", formatStatusTime(s.updatedAtMs)},
+                        {"sendLog", sendLog(s.attempts)}});
+    }
+    return {{"voList", std::move(list)}};
+}
+
+// SendCloud's queries: a page of the known ids, in SendCloud's field names per channel.
+nlohmann::json pageInfo(const StatusApi::Query& query, const OwnRecipients& mine, bool sms) {
+    std::vector<const store::RecipientStatus*> rows;
+    for (const auto& id : query.ids) {
+        if (auto it = mine.find(id); it != mine.end()) rows.push_back(it->second);
+    }
+    auto list = nlohmann::json::array();
+    for (size_t i = query.start; i < rows.size() && list.size() < query.limit; ++i) {
+        const auto& s = *rows[i];
+        if (!sms) {
+            list.push_back({{"emailId", s.id},
+                            {"status", s.state},
+                            {"apiUser", s.apiUserName},
+                            {"recipients", s.address},
+                            {"requestTime", formatStatusTime(s.createdAtMs)},
+                            {"modifiedTime", formatStatusTime(s.updatedAtMs)},
+                            {"sendLog", sendLog(s.attempts)}});
+        } else {
+            list.push_back({{"smsId", s.id},
+                            {"msgType", 0},
+                            {"receiver", s.address},
+                            {"status", s.state},
+                            {"statusCode", lastReplyCode(s.attempts)},
+                            {"sendLog", sendLog(s.attempts)},
+                            {"requestTime", formatStatusTime(s.createdAtMs)},
+                            {"updateTime", formatStatusTime(s.updatedAtMs)}});
+        }
+    }
+    const size_t size = list.size();
+    return {{"total", rows.size()}, {"voListSize", size}, {"voList", std::move(list)}};
+}
+
 }  // namespace
 
 std::string formatStatusTime(int64_t epochMs) {
@@ -161,102 +223,50 @@ void StatusApi::answer(Form form, bool sms, const http::Request& req,
         SendApi::finishAuthenticated(a, r);
         reply(std::move(r));
     };
-    const auto& params = a.form.params;
-
-    // The SendCloud query's other selectors are not supported: a 400 rather than an answer
-    // that silently ignores them (docs/api.md).
-    if (form == Form::SendCloudEmail) {
-        for (const char* p : {"email", "days", "startDate", "endDate"}) {
-            if (params.get(p)) {
-                return refuse(badRequest("status.unsupported_param",
-                                         std::string(p) +
-                                             " is not supported here; ask by emailIds (see "
-                                             "docs/api.md)"));
-            }
-        }
-    }
-
-    const char* idParam =
-        form == Form::PerId ? (sms ? "smsId" : "emailId") : (sms ? "smsIds" : "emailIds");
-    auto ids = parseIds(params.get(idParam).value_or(""), idParam, limits_);
-    if (!ids) return refuse(ids.error());
-    size_t start = 0;
-    size_t limit = limits_.maxPageSize;
-    if (form != Form::PerId) {
-        auto s = sizeParam(params, "start", "status.bad_start", 0, limits_.maxIds);
-        if (!s) return refuse(s.error());
-        auto l = sizeParam(params, "limit", "status.bad_limit", limits_.maxPageSize,
-                           limits_.maxPageSize);
-        if (!l) return refuse(l.error());
-        start = s.value();
-        limit = l.value();
-    }
-
-    auto found = lookup_(ids.value());
+    auto query = readQuery(form, sms, a.form.params);
+    if (!query) return refuse(query.error());
+    auto found = lookup_(query->ids);
     if (!found) {
         return refuse(ApiError{503,
                                "store.unavailable",
                                "the status could not be read; it is safe to retry",
                                {{"retry-after", "1"}}});
     }
-    // Only the caller's own account and channel: anything else is as if it did not exist.
-    const store::UserKind kind = sms ? store::UserKind::Sms : store::UserKind::Email;
-    std::unordered_map<std::string, const store::RecipientStatus*> mine;
-    for (const auto& s : found.value()) {
-        if (s.accountId == a.ctx.accountId && s.kind == kind) mine.emplace(s.id, &s);
-    }
-
-    const char* idName = sms ? "smsId" : "emailId";
-    auto list = nlohmann::json::array();
-    nlohmann::json info;
-    if (form == Form::PerId) {
-        for (const auto& id : ids.value()) {
-            auto it = mine.find(id);
-            if (it == mine.end()) {
-                list.push_back({{idName, id}, {"status", "not_found"}});
-                continue;
-            }
-            const auto& s = *it->second;
-            list.push_back({{idName, s.id},
-                            {"recipient", s.address},
-                            {"status", s.state},
-                            {"requestTime", formatStatusTime(s.createdAtMs)},
-                            {"modifiedTime", formatStatusTime(s.updatedAtMs)},
-                            {"sendLog", sendLog(s.attempts)}});
-        }
-        info = {{"voList", std::move(list)}};
-    } else {
-        std::vector<const store::RecipientStatus*> rows;
-        for (const auto& id : ids.value()) {
-            if (auto it = mine.find(id); it != mine.end()) rows.push_back(it->second);
-        }
-        for (size_t i = start; i < rows.size() && list.size() < limit; ++i) {
-            const auto& s = *rows[i];
-            if (form == Form::SendCloudEmail) {
-                list.push_back({{"emailId", s.id},
-                                {"status", s.state},
-                                {"apiUser", s.apiUserName},
-                                {"recipients", s.address},
-                                {"requestTime", formatStatusTime(s.createdAtMs)},
-                                {"modifiedTime", formatStatusTime(s.updatedAtMs)},
-                                {"sendLog", sendLog(s.attempts)}});
-            } else {
-                list.push_back({{"smsId", s.id},
-                                {"msgType", 0},
-                                {"receiver", s.address},
-                                {"status", s.state},
-                                {"statusCode", lastReplyCode(s.attempts)},
-                                {"sendLog", sendLog(s.attempts)},
-                                {"requestTime", formatStatusTime(s.createdAtMs)},
-                                {"updateTime", formatStatusTime(s.updatedAtMs)}});
-            }
-        }
-        const size_t size = list.size();
-        info = {{"total", rows.size()}, {"voListSize", size}, {"voList", std::move(list)}};
-    }
-    http::Response ok = successResponse(std::move(info));
+    const OwnRecipients mine = ownRecipients(found.value(), a.ctx.accountId, sms);
+    http::Response ok = successResponse(form == Form::PerId ? perIdInfo(query->ids, mine, sms)
+                                                            : pageInfo(*query, mine, sms));
     SendApi::finishAuthenticated(a, ok);
     reply(std::move(ok));
+}
+
+Result<StatusApi::Query, ApiError> StatusApi::readQuery(Form form, bool sms,
+                                                        const http::ParamMap& params) const {
+    // The SendCloud query's other selectors are not supported: a 400 rather than an answer
+    // that silently ignores them (docs/api.md).
+    if (form == Form::SendCloudEmail) {
+        for (const char* p : {"email", "days", "startDate", "endDate"}) {
+            if (params.get(p)) {
+                return fail(badRequest("status.unsupported_param",
+                                       std::string(p) +
+                                           " is not supported here; ask by emailIds (see "
+                                           "docs/api.md)"));
+            }
+        }
+    }
+    const char* idParam =
+        form == Form::PerId ? (sms ? "smsId" : "emailId") : (sms ? "smsIds" : "emailIds");
+    auto ids = parseIds(params.get(idParam).value_or(""), idParam, limits_);
+    if (!ids) return fail(std::move(ids).error());
+    Query q{std::move(ids).value(), 0, limits_.maxPageSize};
+    if (form == Form::PerId) return q;
+    auto s = sizeParam(params, "start", "status.bad_start", 0, limits_.maxIds);
+    if (!s) return fail(std::move(s).error());
+    auto l =
+        sizeParam(params, "limit", "status.bad_limit", limits_.maxPageSize, limits_.maxPageSize);
+    if (!l) return fail(std::move(l).error());
+    q.start = s.value();
+    q.limit = l.value();
+    return q;
 }
 
 }  // namespace sc::api

@@ -41,9 +41,17 @@ public:
     void emailStatusQuery(const http::Request& req, http::Responder reply) const;
     void smsStatusQuery(const http::Request& req, http::Responder reply) const;
 
+    // What a status request asks for: the ids, and for SendCloud's queries the page of them.
+    struct Query {
+        std::vector<std::string> ids;
+        size_t start = 0;
+        size_t limit = 0;
+    };
+
 private:
     enum class Form { PerId, SendCloudEmail, SendCloudSms };
     void answer(Form form, bool sms, const http::Request& req, http::Responder& reply) const;
+    Result<Query, ApiError> readQuery(Form form, bool sms, const http::ParamMap& params) const;
 
     StatusAuthenticator authenticate_;
     StatusLookup lookup_;

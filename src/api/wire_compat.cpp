@@ -38,6 +38,16 @@ bool isList(std::string_view name, Endpoint e) {
 
 }  // namespace
 
+http::ParamMap withParam(const http::ParamMap& params, std::string_view name,
+                         const std::string& value) {
+    http::ParamMap out;
+    for (const auto& p : params.items()) {
+        if (p.name != name) out.add(p.name, p.value);
+    }
+    out.add(std::string(name), value);
+    return out;
+}
+
 std::optional<bool> parseBoolParam(std::string_view text) {
     if (text.size() == 4 && strncasecmp(text.data(), "true", 4) == 0) return true;
     if (text.size() == 5 && strncasecmp(text.data(), "false", 5) == 0) return false;

@@ -20,6 +20,11 @@ enum class Endpoint { EmailSend, EmailTemplateSend, SmsSend };
 // the duplicate rule to everything else, and renames `files` parts to `attachments`.
 Result<Ok, ApiError> normalizeParams(http::FormData& form, Endpoint endpoint);
 
+// `params` with `name` set to `value` (replacing any value it had), for a send whose content a
+// template fills in.
+http::ParamMap withParam(const http::ParamMap& params, std::string_view name,
+                         const std::string& value);
+
 // "true"/"false" in any case, plus 1/0; nullopt for anything else.
 std::optional<bool> parseBoolParam(std::string_view text);
 

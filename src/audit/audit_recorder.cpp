@@ -65,9 +65,18 @@ bool sameAttempt(const store::AuthEvent& a, const store::AuthEvent& b) {
 
 void AuditRecorder::record(store::AuthEvent event) {
     const uint64_t hash = coalescingHash(event);  // outside the lock
+    // Only a request that got past the key check is a use: a failure, a lockout or a refused
+    // address is not, and console logins (no user) are not a key's.
+    const bool use =
+        event.userId != 0 && event.outcome == store::authOutcomeName(store::AuthOutcome::Success);
     bool wake;
     {
         std::lock_guard lk(mu_);
+        if (use) {
+            const int64_t at = event.lastAttemptAtMs();
+            auto& d = pendingUsage(event.userId, event.accountId, event.userName, at);
+            d.lastUsedMs = std::max(d.lastUsedMs, at);
+        }
         const auto [first, last] = pendingByHash_.equal_range(hash);
         for (auto it = first; it != last; ++it) {
             store::AuthEvent& pending = events_[it->second];
@@ -93,11 +102,9 @@ void AuditRecorder::countUsage(int64_t userId, int64_t accountId, const std::str
     countUsage(userId, accountId, userName, inc, clock_.nowMillis());
 }
 
-void AuditRecorder::countUsage(int64_t userId, int64_t accountId, const std::string& userName,
-                               const UsageIncrement& inc, int64_t atMs) {
-    if (userId == 0) return;
+store::UsageDelta& AuditRecorder::pendingUsage(int64_t userId, int64_t accountId,
+                                               const std::string& userName, int64_t atMs) {
     const int64_t hour = atMs - atMs % 3600000;
-    std::lock_guard lk(mu_);
     auto& d = usage_[{userId, hour}];
     if (d.userId == 0) {
         d.userId = userId;
@@ -105,6 +112,14 @@ void AuditRecorder::countUsage(int64_t userId, int64_t accountId, const std::str
         d.userName = userName;
         d.hourStartMs = hour;
     }
+    return d;
+}
+
+void AuditRecorder::countUsage(int64_t userId, int64_t accountId, const std::string& userName,
+                               const UsageIncrement& inc, int64_t atMs) {
+    if (userId == 0) return;
+    std::lock_guard lk(mu_);
+    auto& d = pendingUsage(userId, accountId, userName, atMs);
     d.requests += inc.requests;
     d.recipients += inc.recipients;
     d.authFailures += inc.authFailures;
@@ -140,6 +155,7 @@ bool AuditRecorder::flush() {
                     mine.recipients += d.recipients;
                     mine.authFailures += d.authFailures;
                     mine.rateLimited += d.rateLimited;
+                    mine.lastUsedMs = std::max(mine.lastUsedMs, d.lastUsedMs);
                 }
             }
             ok = false;

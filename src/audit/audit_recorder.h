@@ -10,6 +10,10 @@
 // lastAtMs) and the latest User-Agent while they wait for the flush: every attempt is still
 // counted, but a busy client costs a row a second instead of a row a request, which was most of
 // the send path's database work and let the log grow without bound.
+//
+// A user's last use (the console's "Last use") rides with the usage counters: every successful
+// authentication recorded here moves the lastUsedMs of that user's hour forward, and the flush
+// writes it in the same statement that adds the counts (store::UsageDelta::lastUsedMs).
 
 #include <chrono>
 #include <condition_variable>
@@ -74,6 +78,9 @@ private:
     // Writes `events` in pieces of options_.eventsPerWrite; on a refusal, puts what was not
     // written back in front of events_ and answers false.
     bool writeEvents(std::vector<store::AuthEvent>& events);
+    // The pending counters of one user and hour, made on first use. Call with mu_ held.
+    store::UsageDelta& pendingUsage(int64_t userId, int64_t accountId, const std::string& userName,
+                                    int64_t atMs);
 
     store::AuditStore& store_;
     const Clock& clock_;

@@ -159,6 +159,148 @@ AuthContext contextFor(const store::ApiUser& user, const std::string& keyFingerp
                        keyFingerprint, user.policy, std::nullopt};
 }
 
+// A refusal of a user that exists: the audit log and the usage counters get its ids, and the
+// fingerprint of the key the request used when it is one of the user's.
+AuthFailure userFailure(AuthFailureReason reason, std::string hint, std::string detail,
+                        std::string_view presentedName, const store::ApiUser& user,
+                        std::string keyFingerprint = "") {
+    AuthFailure f = failure(reason, std::move(hint), std::move(detail), std::string(presentedName));
+    f.accountId = user.accountId;
+    f.userId = user.id;
+    f.keyFingerprint = std::move(keyFingerprint);
+    return f;
+}
+
+AuthFailure storeUnavailable(const store::StoreError& e) {
+    return failure(AuthFailureReason::StoreUnavailable,
+                   "credentials could not be checked just now; retry shortly",
+                   "store: " + e.message);
+}
+
+AuthFailure userDisabled(std::string_view userLabel, std::string_view presentedName,
+                         const store::ApiUser& user, std::string keyFingerprint) {
+    return userFailure(
+        AuthFailureReason::UserDisabled,
+        "this " + std::string(userLabel) + " is disabled; an account owner can enable it again",
+        "user disabled", presentedName, user, std::move(keyFingerprint));
+}
+
+// auth.failed: an unknown user, the other API's user, or a key that is none of the user's. The
+// caller gets one answer for all three; the log gets which.
+AuthFailure notAuthenticated(Api api, std::string_view presentedName,
+                             const std::optional<store::ApiUser>& record, bool kindMatches) {
+    const std::string userName(CredentialVerifier::userParam(api));
+    const std::string keyName(CredentialVerifier::keyParam(api));
+    const Api other = api == Api::Email ? Api::Sms : Api::Email;
+    std::string detail = !record        ? "unknown user"
+                         : !kindMatches ? "user belongs to the " + apiLabel(other)
+                                        : "wrong key";
+    std::string hint = "check " + userName + " and " + keyName;
+    if (api == Api::Sms) {
+        hint += "; the SMS API takes an SMS_USER and its SMS_KEY, not an email API_USER";
+    } else {
+        hint += "; the Email API takes an API_USER and its API_KEY, not an SMS_USER";
+    }
+    if (!record)
+        return failure(AuthFailureReason::Failed, hint, detail, std::string(presentedName));
+    return userFailure(AuthFailureReason::Failed, hint, detail, presentedName, *record);
+}
+
+// auth.key_expired: a reset key after its grace period, told when it was reset and ended.
+AuthFailure keyExpired(Api api, std::string_view presentedName, const store::ApiUser& user,
+                       const store::RetiredKey& old) {
+    std::string hint = "this " + std::string(CredentialVerifier::keyParam(api)) + " was reset at " +
+                       formatIso8601(Clock::TimePoint(Clock::Duration(old.resetAtMs)));
+    if (old.expiresAtMs > old.resetAtMs) {
+        hint += "; its grace period ended at " +
+                formatIso8601(Clock::TimePoint(Clock::Duration(old.expiresAtMs)));
+    } else {
+        hint += " and stopped working then";
+    }
+    hint += ". Use the new key";
+    return userFailure(AuthFailureReason::KeyExpired, hint, "reset key used", presentedName, user,
+                       old.keyFingerprint);
+}
+
+// A signed SMS request's own fields, checked before any lookup: present, without whitespace,
+// and a signature of an algorithm's length.
+Result<SignatureAlgorithm, AuthFailure> checkSignedFields(
+    const std::optional<std::string_view>& user, const std::optional<std::string_view>& signature,
+    const std::optional<std::string_view>& timestamp) {
+    if (!user || user->empty() || !signature || !timestamp) {
+        std::string missing = !user || user->empty() ? "smsUser"
+                              : !signature           ? "signature"
+                                                     : "timestamp";
+        return fail(failure(AuthFailureReason::MissingCredentials,
+                            "a signed SMS request needs smsUser, timestamp and signature; " +
+                                missing + " is missing",
+                            "signed request without " + missing));
+    }
+    if (hasOuterWhitespace(*user) || hasOuterWhitespace(*signature)) {
+        return fail(failure(AuthFailureReason::Whitespace,
+                            "smsUser and signature must not start or end with whitespace",
+                            "whitespace in signed request"));
+    }
+    const auto algorithm = signatureAlgorithmFor(*signature);
+    if (!algorithm) {
+        return fail(failure(AuthFailureReason::SignatureInvalid,
+                            "signature must be 32 hex characters (MD5) or 64 (SHA-256)",
+                            "signature of a wrong length", std::string(*user)));
+    }
+    return *algorithm;
+}
+
+// Whether `presented` (lower case) is the signature of `signedParams` under the SMS user's key.
+// Unknown users (smsUser null) are checked against a dummy key, so they cost what a real user
+// costs.
+bool signatureMatches(const KeyMaterial& keys, const store::ApiUser* smsUser,
+                      const std::string& presented,
+                      const std::vector<std::pair<std::string, std::string>>& signedParams,
+                      SignatureAlgorithm algorithm) {
+    std::optional<std::string> key = smsUser ? keys.open(smsUser->keyCipher) : std::nullopt;
+    std::string expected =
+        computeSmsSignature(key ? *key : std::string(kKeyLength, 'x'), signedParams, algorithm);
+    const bool opened = key.has_value();
+    if (key) std::fill(key->begin(), key->end(), '\0');
+    return KeyMaterial::hashesEqual(presented, expected) && smsUser && opened;
+}
+
+AuthFailure signatureMismatch(std::string_view presentedName,
+                              const std::optional<store::ApiUser>& record, bool usable) {
+    std::string hint =
+        "the signature does not match: sign every parameter except smsKey and signature, sorted "
+        "by name, joined raw as k=v&k=v, wrapped as SMS_KEY&...&SMS_KEY, with MD5 or SHA-256";
+    std::string detail = !record ? "unknown user" : !usable ? "not an SMS user" : "wrong signature";
+    if (!record) {
+        return failure(AuthFailureReason::SignatureInvalid, hint, detail,
+                       std::string(presentedName));
+    }
+    return userFailure(AuthFailureReason::SignatureInvalid, hint, detail, presentedName, *record);
+}
+
+AuthFailure signatureStale(std::string_view presentedName, const store::ApiUser& user,
+                           std::chrono::milliseconds window, const Clock& clock) {
+    return userFailure(AuthFailureReason::SignatureStale,
+                       "timestamp must be the current time in seconds or milliseconds, within " +
+                           std::to_string(window.count() / 1000) + " s of the server's clock (" +
+                           formatIso8601(clock.now()) + ")",
+                       "stale timestamp", presentedName, user, user.keyFingerprint);
+}
+
+AuthFailure signatureNotAdmitted(SignatureReplayCache::Admit admitted,
+                                 std::string_view presentedName, const store::ApiUser& user) {
+    if (admitted == SignatureReplayCache::Admit::Replay) {
+        return userFailure(AuthFailureReason::SignatureReplayed,
+                           "this signed request was accepted already; each signature is "
+                           "accepted once: sign a new request with the current timestamp",
+                           "signature replayed", presentedName, user, user.keyFingerprint);
+    }
+    return userFailure(AuthFailureReason::ReplayCacheFull,
+                       "too many signed requests in the last two minutes to check this one for "
+                       "a replay; retry shortly, or send smsKey instead",
+                       "replay cache full", presentedName, user, user.keyFingerprint);
+}
+
 }  // namespace
 
 Result<AuthContext, AuthFailure> CredentialVerifier::verify(Api api, const http::ParamMap& params,
@@ -182,76 +324,22 @@ Result<AuthContext, AuthFailure> CredentialVerifier::verify(Api api, const http:
             return contextFor(*cached, cached->keyFingerprint);
         }
     }
-    const KeyHash presented = keys_.hashBytes(*key);
-
-    // Unknown users, users of the other API and wrong keys all pay for the same work: one read
-    // (the user and the retired key with the presented hash, probed whether or not the user
-    // exists), one HMAC and one constant-time comparison, so timing does not tell them apart.
-    auto found = store_.findUserAndRetiredKey(*user, view(presented));
-    if (!found) {
-        return fail(failure(AuthFailureReason::StoreUnavailable,
-                            "credentials could not be checked just now; retry shortly",
-                            "store: " + found.error().message, ""));
-    }
-    auto& record = found.value().user;
-    const bool kindMatches = record && record->kind == kind;
-    const std::string& expected = kindMatches ? record->keyHash : dummyHash_;
-    const bool currentKey = KeyMaterial::hashesEqual(view(presented), expected);
-    // A retired key means something only for the right API's user whose current key did not
-    // match; elsewhere it is ignored, so that the rules below see what they always saw.
-    const std::optional<store::RetiredKey> old =
-        kindMatches && !currentKey ? std::move(found.value().retiredKey) : std::nullopt;
-    const int64_t now = clock_.nowMillis();
-    const bool graceKey = kindMatches && !currentKey && old && now < old->expiresAtMs;
+    auto match = matchKey(kind, *user, *key);
+    if (!match) return fail(storeUnavailable(match.error()));
+    auto& [record, kindMatches, currentKey, old] = match.value();
+    const bool graceKey =
+        kindMatches && !currentKey && old && clock_.nowMillis() < old->expiresAtMs;
 
     if (!kindMatches || (!currentKey && !old)) {
-        const std::string userName(userParam(api)), keyName(keyParam(api));
-        const Api other = api == Api::Email ? Api::Sms : Api::Email;
-        std::string detail = !record        ? "unknown user"
-                             : !kindMatches ? "user belongs to the " + apiLabel(other)
-                                            : "wrong key";
-        std::string hint = "check " + userName + " and " + keyName;
-        if (api == Api::Sms) {
-            hint += "; the SMS API takes an SMS_USER and its SMS_KEY, not an email API_USER";
-        } else {
-            hint += "; the Email API takes an API_USER and its API_KEY, not an SMS_USER";
-        }
-        AuthFailure f = failure(AuthFailureReason::Failed, hint, detail, std::string(*user));
-        if (record) {
-            f.accountId = record->accountId;
-            f.userId = record->id;
-        }
-        return fail(std::move(f));
+        return fail(notAuthenticated(api, *user, record, kindMatches));
     }
-    if (!currentKey && !graceKey) {
-        std::string hint = "this " + std::string(keyParam(api)) + " was reset at " +
-                           formatIso8601(Clock::TimePoint(Clock::Duration(old->resetAtMs)));
-        if (old->expiresAtMs > old->resetAtMs) {
-            hint += "; its grace period ended at " +
-                    formatIso8601(Clock::TimePoint(Clock::Duration(old->expiresAtMs)));
-        } else {
-            hint += " and stopped working then";
-        }
-        hint += ". Use the new key";
-        AuthFailure f =
-            failure(AuthFailureReason::KeyExpired, hint, "reset key used", std::string(*user));
-        f.accountId = record->accountId;
-        f.userId = record->id;
-        f.keyFingerprint = old->keyFingerprint;
-        return fail(std::move(f));
-    }
+    if (!currentKey && !graceKey) return fail(keyExpired(api, *user, *record, *old));
+    const std::string& fingerprint = currentKey ? record->keyFingerprint : old->keyFingerprint;
     if (record->disabled) {
-        AuthFailure f = failure(AuthFailureReason::UserDisabled,
-                                "this " + std::string(api == Api::Email ? "API_USER" : "SMS_USER") +
-                                    " is disabled; an account owner can enable it again",
-                                "user disabled", std::string(*user));
-        f.accountId = record->accountId;
-        f.userId = record->id;
-        f.keyFingerprint = currentKey ? record->keyFingerprint : old->keyFingerprint;
-        return fail(std::move(f));
+        return fail(
+            userDisabled(api == Api::Email ? "API_USER" : "SMS_USER", *user, *record, fingerprint));
     }
-    AuthContext ctx =
-        contextFor(*record, currentKey ? record->keyFingerprint : old->keyFingerprint);
+    AuthContext ctx = contextFor(*record, fingerprint);
     if (graceKey) {
         ctx.keySunsetAtMs = old->expiresAtMs;
     } else if (version) {
@@ -262,6 +350,25 @@ Result<AuthContext, AuthFailure> CredentialVerifier::verify(Api api, const http:
     return ctx;
 }
 
+Result<CredentialVerifier::KeyMatch, store::StoreError> CredentialVerifier::matchKey(
+    store::UserKind kind, std::string_view user, std::string_view key) const {
+    const KeyHash presented = keys_.hashBytes(key);
+    // Unknown users, users of the other API and wrong keys all pay for the same work: one read
+    // (the user and the retired key with the presented hash, probed whether or not the user
+    // exists), one HMAC and one constant-time comparison, so timing does not tell them apart.
+    auto found = store_.findUserAndRetiredKey(user, view(presented));
+    if (!found) return fail(found.error());
+    KeyMatch m;
+    m.record = std::move(found.value().user);
+    m.kindMatches = m.record && m.record->kind == kind;
+    const std::string& expected = m.kindMatches ? m.record->keyHash : dummyHash_;
+    m.currentKey = KeyMaterial::hashesEqual(view(presented), expected);
+    // A retired key means something only for the right API's user whose current key did not
+    // match; elsewhere it is ignored, so that the rules below see what they always saw.
+    if (m.kindMatches && !m.currentKey) m.retiredKey = std::move(found.value().retiredKey);
+    return m;
+}
+
 Result<AuthContext, AuthFailure> CredentialVerifier::verifySignedSms(
     const http::ParamMap& params,
     const std::vector<std::pair<std::string, std::string>>& signedParams,
@@ -269,102 +376,33 @@ Result<AuthContext, AuthFailure> CredentialVerifier::verifySignedSms(
     const auto user = params.get("smsUser");
     const auto signature = params.get("signature");
     const auto timestamp = params.get("timestamp");
-    if (!user || user->empty() || !signature || !timestamp) {
-        std::string missing = !user || user->empty() ? "smsUser"
-                              : !signature           ? "signature"
-                                                     : "timestamp";
-        return fail(failure(AuthFailureReason::MissingCredentials,
-                            "a signed SMS request needs smsUser, timestamp and signature; " +
-                                missing + " is missing",
-                            "signed request without " + missing));
-    }
-    if (hasOuterWhitespace(*user) || hasOuterWhitespace(*signature)) {
-        return fail(failure(AuthFailureReason::Whitespace,
-                            "smsUser and signature must not start or end with whitespace",
-                            "whitespace in signed request"));
-    }
-    const auto algorithm = signatureAlgorithmFor(*signature);
-    if (!algorithm) {
-        return fail(failure(AuthFailureReason::SignatureInvalid,
-                            "signature must be 32 hex characters (MD5) or 64 (SHA-256)",
-                            "signature of a wrong length", std::string(*user)));
-    }
+    const auto algorithm = checkSignedFields(user, signature, timestamp);
+    if (!algorithm) return fail(algorithm.error());
     const auto found = store_.findUser(*user);
-    if (!found) {
-        return fail(failure(AuthFailureReason::StoreUnavailable,
-                            "credentials could not be checked just now; retry shortly",
-                            "store: " + found.error().message));
-    }
+    if (!found) return fail(storeUnavailable(found.error()));
     const auto& record = found.value();
     const bool usable = record && record->kind == store::UserKind::Sms;
-    std::optional<std::string> key = usable ? keys_.open(record->keyCipher) : std::nullopt;
-    // Unknown users are checked against a dummy key, so they cost what a real user costs.
-    std::string expected =
-        computeSmsSignature(key ? *key : std::string(kKeyLength, 'x'), signedParams, *algorithm);
-    if (key) std::fill(key->begin(), key->end(), '\0');
     std::string presented(*signature);
     for (auto& c : presented) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    const bool match = KeyMaterial::hashesEqual(presented, expected) && usable && key;
-    if (!match) {
-        AuthFailure f = failure(AuthFailureReason::SignatureInvalid,
-                                "the signature does not match: sign every parameter except smsKey "
-                                "and signature, sorted by name, joined raw as k=v&k=v, wrapped as "
-                                "SMS_KEY&...&SMS_KEY, with MD5 or SHA-256",
-                                !record   ? "unknown user"
-                                : !usable ? "not an SMS user"
-                                          : "wrong signature",
-                                std::string(*user));
-        if (record) {
-            f.accountId = record->accountId;
-            f.userId = record->id;
-        }
-        return fail(std::move(f));
+    if (!signatureMatches(keys_, usable ? &*record : nullptr, presented, signedParams,
+                          *algorithm)) {
+        return fail(signatureMismatch(*user, record, usable));
     }
     const auto ts = timestampMillis(*timestamp);
     const int64_t now = clock_.nowMillis();
     if (!ts || *ts < now - window.count() || *ts > now + window.count()) {
-        AuthFailure f =
-            failure(AuthFailureReason::SignatureStale,
-                    "timestamp must be the current time in seconds or milliseconds, "
-                    "within " +
-                        std::to_string(window.count() / 1000) + " s of the server's clock (" +
-                        formatIso8601(clock_.now()) + ")",
-                    "stale timestamp", std::string(*user));
-        f.accountId = record->accountId;
-        f.userId = record->id;
-        f.keyFingerprint = record->keyFingerprint;
-        return fail(std::move(f));
+        return fail(signatureStale(*user, *record, window, clock_));
     }
     if (record->disabled) {
-        AuthFailure f = failure(AuthFailureReason::UserDisabled,
-                                "this SMS_USER is disabled; an account owner can enable it again",
-                                "user disabled", std::string(*user));
-        f.accountId = record->accountId;
-        f.userId = record->id;
-        f.keyFingerprint = record->keyFingerprint;
-        return fail(std::move(f));
+        return fail(userDisabled("SMS_USER", *user, *record, record->keyFingerprint));
     }
     // Last, so that only a request otherwise accepted uses its signature up. The entry lives
     // as long as the timestamp passes the check above.
     const auto admitted = replays_.admit(record->name, presented, *ts + window.count());
     if (admitted != SignatureReplayCache::Admit::First) {
-        const bool replay = admitted == SignatureReplayCache::Admit::Replay;
-        AuthFailure f =
-            replay ? failure(AuthFailureReason::SignatureReplayed,
-                             "this signed request was accepted already; each signature is "
-                             "accepted once: sign a new request with the current timestamp",
-                             "signature replayed", std::string(*user))
-                   : failure(AuthFailureReason::ReplayCacheFull,
-                             "too many signed requests in the last two minutes to check this "
-                             "one for a replay; retry shortly, or send smsKey instead",
-                             "replay cache full", std::string(*user));
-        f.accountId = record->accountId;
-        f.userId = record->id;
-        f.keyFingerprint = record->keyFingerprint;
-        return fail(std::move(f));
+        return fail(signatureNotAdmitted(admitted, *user, *record));
     }
-    return AuthContext{record->accountId,      record->id,     record->name, record->kind,
-                       record->keyFingerprint, record->policy, std::nullopt};
+    return contextFor(*record, record->keyFingerprint);
 }
 
 }  // namespace sc::auth

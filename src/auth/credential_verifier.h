@@ -96,6 +96,17 @@ public:
     static std::string_view keyParam(Api api);
 
 private:
+    // The presented key against the user's current key (or a dummy, for an unknown user or the
+    // other API's), and the retired key it may be.
+    struct KeyMatch {
+        std::optional<store::ApiUser> record;
+        bool kindMatches = false;  // the user exists and is of the API's kind
+        bool currentKey = false;
+        std::optional<store::RetiredKey> retiredKey;  // only when kindMatches && !currentKey
+    };
+    Result<KeyMatch, store::StoreError> matchKey(store::UserKind kind, std::string_view user,
+                                                 std::string_view key) const;
+
     store::CredentialStore& store_;
     const KeyMaterial& keys_;
     const Clock& clock_;

@@ -1,7 +1,6 @@
 #include "bulk.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,19 +17,6 @@
 
 namespace sendcloud::cli {
 namespace {
-
-std::string sha256Hex(const std::string& data) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned i = 0; i < len; ++i) {
-        out += hex[digest[i] >> 4];
-        out += hex[digest[i] & 15];
-    }
-    return out;
-}
 
 std::string stateDirectory(const std::string& given) {
     if (!given.empty()) return given;
@@ -54,82 +40,92 @@ std::string formatDuration(double seconds) {
     return buf;
 }
 
-}  // namespace
-
-BulkReport runBulk(const BulkOptions& o, bool sms, const RowSender& send,
-                   const std::atomic<bool>& stop, const std::function<int(const Error&)>& exitOf) {
-    std::ifstream in(o.csvPath, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read " + o.csvPath);
+std::string readWholeFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read " + path);
     std::stringstream buf;
     buf << in.rdbuf();
-    const std::string text = buf.str();
-    CsvTable table = parseCsv(text);
+    return buf.str();
+}
 
-    size_t recipientColumn = table.header.size();
+// The column holding the recipient: 'to', or 'phone' (SMS) / 'email' (email).
+size_t recipientColumnOf(const CsvTable& table, bool sms) {
     for (size_t i = 0; i < table.header.size(); ++i) {
         const auto& h = table.header[i];
-        if (h == "to" || (sms ? h == "phone" : h == "email")) {
-            recipientColumn = i;
-            break;
-        }
+        if (h == "to" || (sms ? h == "phone" : h == "email")) return i;
     }
-    if (recipientColumn == table.header.size()) {
-        throw std::runtime_error(std::string("the CSV header needs a '") +
-                                 (sms ? "to' (or 'phone')" : "to' (or 'email')") + " column");
-    }
+    throw std::runtime_error(std::string("the CSV header needs a '") +
+                             (sms ? "to' (or 'phone')" : "to' (or 'email')") + " column");
+}
 
-    // The identity of this bulk send: the file's bytes and everything that shapes the messages.
-    std::string identity = text;
+// The identity of this bulk send: the file's bytes and everything that shapes the messages.
+std::string runIdOf(const std::string& csvText, const BulkOptions& o, bool sms) {
+    std::string identity = csvText;
     for (const auto* part :
          {&o.from, &o.fromName, &o.subject, &o.html, &o.plain, &o.templateName, &o.message}) {
         identity += '\0';
         identity += *part;
     }
     identity += '\0' + std::to_string(o.smsTemplateId) + (sms ? "sms" : "email");
-    const std::string runId = sha256Hex(identity).substr(0, 24);
+    return sha256Hex(identity).substr(0, 24);
+}
 
-    BulkReport report;
-    report.total = table.rows.size();
-    const std::string dir = stateDirectory(o.stateDir);
-    makeDirs(dir);
-    report.stateFile = dir + "/bulk-" + runId + ".state";
-
-    std::set<size_t> done;
-    {
-        std::ifstream state(report.stateFile);
+// The state file: one line a row done ("<row> sent" or "<row> failed <errorCode>"), appended as
+// each row ends, so a run stopped anywhere is resumed from it.
+class StateFile {
+public:
+    explicit StateFile(const std::string& path) {
+        std::ifstream state(path);
         std::string line;
         while (std::getline(state, line)) {
             std::istringstream ls(line);
             size_t row = 0;
             std::string what;
-            if (ls >> row >> what) done.insert(row);
+            if (ls >> row >> what) done_.insert(row);
         }
+        fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (fd_ < 0) throw std::runtime_error("cannot write the state file " + path);
     }
-    int fd = ::open(report.stateFile.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0) throw std::runtime_error("cannot write the state file " + report.stateFile);
-    auto record = [fd](size_t row, const std::string& what) {
+    ~StateFile() { ::close(fd_); }
+    StateFile(const StateFile&) = delete;
+    StateFile& operator=(const StateFile&) = delete;
+
+    bool done(size_t row) const { return done_.count(row) != 0; }
+
+    void record(size_t row, const std::string& what) {
         std::string line = std::to_string(row) + " " + what + "\n";
-        if (::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+        if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
             throw std::runtime_error("cannot write the state file");
         }
-    };
+    }
 
-    const bool tty = ::isatty(STDERR_FILENO) == 1;
-    const auto started = std::chrono::steady_clock::now();
-    auto lastPrint = started;
-    size_t attempted = 0;
-    auto progress = [&](bool final) {
-        const auto now = std::chrono::steady_clock::now();
-        if (!final && now - lastPrint < std::chrono::milliseconds(tty ? 100 : 1000)) return;
-        lastPrint = now;
-        const double secs = std::chrono::duration<double>(now - started).count();
+    void sync() { ::fsync(fd_); }
+
+private:
+    std::set<size_t> done_;
+    int fd_ = -1;
+};
+
+// The progress line on stderr: a bar redrawn ten times a second on a terminal, else a plain
+// line a second.
+class Progress {
+public:
+    Progress() : tty_(::isatty(STDERR_FILENO) == 1), started_(Clock::now()), lastPrint_(started_) {}
+
+    bool tty() const { return tty_; }
+
+    void show(const BulkReport& report, size_t attempted, bool final) {
+        const auto now = Clock::now();
+        if (!final && now - lastPrint_ < std::chrono::milliseconds(tty_ ? 100 : 1000)) return;
+        lastPrint_ = now;
+        const double secs = std::chrono::duration<double>(now - started_).count();
         const double rate = secs > 0 ? static_cast<double>(attempted) / secs : 0;
         const size_t processed = report.sent + report.failed + report.skipped;
         const size_t left = report.total - processed;
         const std::string eta =
             rate > 0 ? formatDuration(static_cast<double>(left) / rate) : "--:--";
         char line[256];
-        if (tty) {
+        if (tty_) {
             const int width = 30;
             const int filled =
                 report.total ? static_cast<int>(width * processed / report.total) : width;
@@ -146,11 +142,47 @@ BulkReport runBulk(const BulkOptions& o, bool sms, const RowSender& send,
                 eta.c_str());
             std::cerr << line << std::endl;
         }
-    };
+    }
 
+private:
+    using Clock = std::chrono::steady_clock;
+    const bool tty_;
+    const Clock::time_point started_;
+    Clock::time_point lastPrint_;
+};
+
+// A row's template variables: every column but the recipient's, as %column%.
+std::vector<std::pair<std::string, std::string>> rowVars(const CsvTable& table, size_t row,
+                                                         size_t recipientColumn) {
+    std::vector<std::pair<std::string, std::string>> vars;
+    for (size_t c = 0; c < table.header.size(); ++c) {
+        if (c != recipientColumn)
+            vars.emplace_back("%" + table.header[c] + "%", table.rows[row][c]);
+    }
+    return vars;
+}
+
+}  // namespace
+
+BulkReport runBulk(const BulkOptions& o, bool sms, const RowSender& send,
+                   const std::atomic<bool>& stop, const std::function<int(const Error&)>& exitOf) {
+    const std::string text = readWholeFile(o.csvPath);
+    const CsvTable table = parseCsv(text);
+    const size_t recipientColumn = recipientColumnOf(table, sms);
+    const std::string runId = runIdOf(text, o, sms);
+
+    BulkReport report;
+    report.total = table.rows.size();
+    const std::string dir = stateDirectory(o.stateDir);
+    makeDirs(dir);
+    report.stateFile = dir + "/bulk-" + runId + ".state";
+    StateFile state(report.stateFile);
+
+    Progress progress;
+    size_t attempted = 0;
     for (size_t i = 0; i < table.rows.size(); ++i) {
         const size_t rowNumber = i + 1;  // data rows, from 1
-        if (done.count(rowNumber)) {
+        if (state.done(rowNumber)) {
             ++report.skipped;
             continue;
         }
@@ -158,30 +190,25 @@ BulkReport runBulk(const BulkOptions& o, bool sms, const RowSender& send,
             report.interrupted = true;
             break;
         }
-        std::vector<std::pair<std::string, std::string>> vars;
-        for (size_t c = 0; c < table.header.size(); ++c) {
-            if (c != recipientColumn)
-                vars.emplace_back("%" + table.header[c] + "%", table.rows[i][c]);
-        }
+        const auto vars = rowVars(table, i, recipientColumn);
         ++attempted;
         try {
             send(table.rows[i][recipientColumn], vars,
                  "bulk-" + runId + "-" + std::to_string(rowNumber));
-            record(rowNumber, "sent");
+            state.record(rowNumber, "sent");
             ++report.sent;
         } catch (const Error& e) {
             ++report.failed;
             report.lastFailureExit = exitOf(e);
-            if (!e.retryable()) record(rowNumber, "failed " + e.errorCode());
-            if (tty) std::cerr << "\n";
+            if (!e.retryable()) state.record(rowNumber, "failed " + e.errorCode());
+            if (progress.tty()) std::cerr << "\n";
             std::cerr << "sendcloud: row " << rowNumber << ": " << e.errorCode() << ": " << e.hint()
                       << std::endl;
         }
-        progress(false);
+        progress.show(report, attempted, false);
     }
-    ::fsync(fd);
-    ::close(fd);
-    progress(true);
+    state.sync();
+    progress.show(report, attempted, true);
     return report;
 }
 

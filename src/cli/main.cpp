@@ -8,9 +8,12 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 #include "bulk.h"
@@ -150,12 +153,36 @@ void printStatus(const Global& g, const std::vector<sc::StatusEntry>& entries) {
     std::cout << std::flush;
 }
 
-}  // namespace
+// The options of each command, bound to CLI11 by reference: they live as long as main().
+struct EmailSendArgs {
+    std::string from, fromName, subject, html, htmlFile, plain, templateName, vars;
+    std::vector<std::string> to, cc, bcc, attach;
+};
 
-int main(int argc, char** argv) {
-    CLI::App app{"sendcloud: send email and SMS through an Aurora SendCloud server"};
-    app.require_subcommand(1);
-    Global g;
+struct SmsSendArgs {
+    std::vector<std::string> to;
+    std::string message, vars;
+    int64_t templateId = 0;
+};
+
+struct BulkArgs {
+    sc::cli::BulkOptions options;
+    std::string htmlFile;
+};
+
+// The command line as parsed: which command was given, and its options.
+struct Commands {
+    Global global;
+    CLI::App *emailSend = nullptr, *smsSend = nullptr;
+    CLI::App *emailStatus = nullptr, *smsStatus = nullptr;
+    CLI::App *emailBulk = nullptr, *smsBulk = nullptr;
+    EmailSendArgs email;
+    SmsSendArgs sms;
+    std::vector<std::string> statusIds;
+    BulkArgs bulk;
+};
+
+void addGlobalOptions(CLI::App& app, Global& g) {
     const char* envServer = std::getenv("SENDCLOUD_URL");
     g.server = envServer && *envServer ? envServer : "http://127.0.0.1:8080";
     app.add_option("--server", g.server,
@@ -168,18 +195,9 @@ int main(int argc, char** argv) {
     app.footer(
         "Exit codes: 0 ok, 2 usage, 3 authentication, 4 rejected, 5 unavailable.\n"
         "Credentials: EMAIL_API_USER/EMAIL_API_KEY and SMS_API_USER/SMS_API_KEY.");
+}
 
-    auto* email = app.add_subcommand("email", "the Email API");
-    email->require_subcommand(1);
-    auto* sms = app.add_subcommand("sms", "the SMS API");
-    sms->require_subcommand(1);
-    for (auto* sub : {email, sms}) sub->fallthrough();
-
-    // email send
-    struct {
-        std::string from, fromName, subject, html, htmlFile, plain, templateName, vars;
-        std::vector<std::string> to, cc, bcc, attach;
-    } es;
+CLI::App* addEmailSend(CLI::App* email, EmailSendArgs& es) {
     auto* emailSend = email->add_subcommand("send", "send one email");
     emailSend->add_option("--from", es.from, "sender address")->required();
     emailSend->add_option("--from-name", es.fromName, "sender display name");
@@ -198,29 +216,28 @@ int main(int argc, char** argv) {
                                        "send the stored template with this invoke name");
     emailSend->add_option("--vars", es.vars, R"(template variables, JSON: {"%name%":"Ann"})");
     tmpl->excludes(html)->excludes(htmlFile)->excludes(plain);
+    return emailSend;
+}
 
-    // sms send
-    struct {
-        std::vector<std::string> to;
-        std::string message, vars;
-        int64_t templateId = 0;
-    } ss;
+CLI::App* addSmsSend(CLI::App* sms, SmsSendArgs& ss) {
     auto* smsSend = sms->add_subcommand("send", "send one SMS");
     smsSend->add_option("--to", ss.to, "E.164 numbers (repeat, or separate with ',')")->required();
     auto* msg = smsSend->add_option("--message", ss.message, "the text");
     auto* smsTmpl = smsSend->add_option("--template", ss.templateId, "an SMS template id");
     smsSend->add_option("--vars", ss.vars, R"(template variables, JSON: {"%code%":"1234"})");
     msg->excludes(smsTmpl);
+    return smsSend;
+}
 
-    // status
-    std::vector<std::string> statusIds;
-    auto* emailStatus = email->add_subcommand("status", "delivery status of email ids");
-    emailStatus->add_option("ID", statusIds, "emailIds")->required();
-    auto* smsStatus = sms->add_subcommand("status", "delivery status of SMS ids");
-    smsStatus->add_option("ID", statusIds, "smsIds")->required();
+void addStatus(CLI::App* email, CLI::App* sms, Commands& c) {
+    c.emailStatus = email->add_subcommand("status", "delivery status of email ids");
+    c.emailStatus->add_option("ID", c.statusIds, "emailIds")->required();
+    c.smsStatus = sms->add_subcommand("status", "delivery status of SMS ids");
+    c.smsStatus->add_option("ID", c.statusIds, "smsIds")->required();
+}
 
-    // bulk
-    sc::cli::BulkOptions bulk;
+void addBulk(CLI::App* email, CLI::App* sms, Commands& c) {
+    sc::cli::BulkOptions& bulk = c.bulk.options;
     auto* emailBulk = email->add_subcommand(
         "send-bulk", "one email per CSV row (column 'to'; the others are %column% variables)");
     emailBulk->add_option("--csv", bulk.csvPath, "the CSV file")
@@ -230,9 +247,8 @@ int main(int argc, char** argv) {
     emailBulk->add_option("--from-name", bulk.fromName, "sender display name");
     emailBulk->add_option("--subject", bulk.subject, "subject (may hold %column%)");
     auto* bHtml = emailBulk->add_option("--html", bulk.html, "HTML body (may hold %column%)");
-    std::string bulkHtmlFile;
     auto* bHtmlFile =
-        emailBulk->add_option("--html-file", bulkHtmlFile, "read the HTML body from a file");
+        emailBulk->add_option("--html-file", c.bulk.htmlFile, "read the HTML body from a file");
     auto* bPlain = emailBulk->add_option("--plain", bulk.plain, "plain-text body");
     auto* bTmpl =
         emailBulk->add_option("--template", bulk.templateName, "a stored template's invoke name");
@@ -250,12 +266,252 @@ int main(int argc, char** argv) {
         b->add_option("--state-dir", bulk.stateDir,
                       "where the resume state is kept (default ~/.local/state/sendcloud)");
     }
+    c.emailBulk = emailBulk;
+    c.smsBulk = smsBulk;
+}
 
+void defineCommands(CLI::App& app, Commands& c) {
+    app.require_subcommand(1);
+    addGlobalOptions(app, c.global);
+    auto* email = app.add_subcommand("email", "the Email API");
+    email->require_subcommand(1);
+    auto* sms = app.add_subcommand("sms", "the SMS API");
+    sms->require_subcommand(1);
+    for (auto* sub : {email, sms}) sub->fallthrough();
+    c.emailSend = addEmailSend(email, c.email);
+    c.smsSend = addSmsSend(sms, c.sms);
+    addStatus(email, sms, c);
+    addBulk(email, sms, c);
     // Global options are accepted after the command too: `sendcloud email send ... --json`.
-    for (auto* sub : {emailSend, smsSend, emailStatus, smsStatus, emailBulk, smsBulk}) {
+    for (auto* sub : {c.emailSend, c.smsSend, c.emailStatus, c.smsStatus, c.emailBulk, c.smsBulk}) {
         sub->fallthrough();
     }
+}
 
+// The sender, subject and X-SMTPAPI that an email and a template email both carry.
+template <class Request>
+Request emailFrom(const std::string& from, const std::string& fromName, const std::string& subject,
+                  std::string xsmtpapi) {
+    Request r;
+    r.from = from;
+    r.fromName = fromName;
+    r.subject = subject;
+    r.xsmtpapi = std::move(xsmtpapi);
+    return r;
+}
+
+int runEmailSend(const Global& g, const EmailSendArgs& es) {
+    if (es.templateName.empty() && es.html.empty() && es.htmlFile.empty() && es.plain.empty()) {
+        std::cerr << "sendcloud: email send needs --html, --html-file, --plain or --template\n";
+        return kUsage;
+    }
+    json vars = parseVars(es.vars);
+    sc::EmailClient client(clientOptions(g, sc::Api::Email));
+    std::vector<sc::Attachment> attachments;
+    for (const auto& f : es.attach) attachments.push_back(sc::Attachment::fromFile(f));
+    sc::EmailResult r;
+    if (!es.templateName.empty()) {
+        json x = {{"to", splitList(es.to)}};
+        if (!vars.empty()) x["pubsub"] = vars;
+        auto t = emailFrom<sc::TemplateEmailRequest>(es.from, es.fromName, es.subject, x.dump());
+        t.templateInvokeName = es.templateName;
+        t.attachments = std::move(attachments);
+        r = client.sendTemplate(t);
+    } else {
+        if (es.subject.empty()) {
+            std::cerr << "sendcloud: email send needs --subject\n";
+            return kUsage;
+        }
+        auto e = emailFrom<sc::EmailRequest>(es.from, es.fromName, es.subject,
+                                             vars.empty() ? "" : json{{"pubsub", vars}}.dump());
+        e.to = splitList(es.to);
+        e.cc = splitList(es.cc);
+        e.bcc = splitList(es.bcc);
+        e.html = es.htmlFile.empty() ? es.html : readFile(es.htmlFile);
+        e.plain = es.plain;
+        e.attachments = std::move(attachments);
+        r = client.send(e);
+    }
+    printIds(g, r.emailIds, r.sendRequestId, r.attempts, "emailIds");
+    return kOk;
+}
+
+int runSmsSend(const Global& g, const SmsSendArgs& ss) {
+    if (ss.message.empty() && ss.templateId == 0) {
+        std::cerr << "sendcloud: sms send needs --message or --template\n";
+        return kUsage;
+    }
+    parseVars(ss.vars);
+    sc::SmsClient client(clientOptions(g, sc::Api::Sms));
+    sc::SmsRequest s;
+    s.to = splitList(ss.to);
+    s.message = ss.message;
+    if (ss.templateId) s.templateId = ss.templateId;
+    s.vars = ss.vars;
+    auto r = client.send(s);
+    printIds(g, r.smsIds, r.sendRequestId, r.attempts, "smsIds");
+    return kOk;
+}
+
+int runStatus(const Global& g, bool sms, const std::vector<std::string>& statusIds) {
+    auto ids = splitList(statusIds);
+    if (sms) {
+        sc::SmsClient client(clientOptions(g, sc::Api::Sms));
+        printStatus(g, client.status(ids));
+    } else {
+        sc::EmailClient client(clientOptions(g, sc::Api::Email));
+        printStatus(g, client.status(ids));
+    }
+    return kOk;
+}
+
+// Ctrl-C (or SIGTERM) lets the row in flight finish, then the bulk run stops and says so.
+void stopBulkOnInterrupt() {
+    struct sigaction sa {};
+    sa.sa_handler = onInterrupt;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+}
+
+// Sends one CSV row: its columns are the template variables of an SMS, or X-SMTPAPI `sub`
+// values of an email to that one recipient.
+class BulkRowSender {
+public:
+    BulkRowSender(const Global& g, const sc::cli::BulkOptions& options, bool sms)
+        : options_(options) {
+        if (sms) {
+            smsClient_ = std::make_unique<sc::SmsClient>(clientOptions(g, sc::Api::Sms));
+        } else {
+            emailClient_ = std::make_unique<sc::EmailClient>(clientOptions(g, sc::Api::Email));
+        }
+    }
+
+    void operator()(const std::string& to,
+                    const std::vector<std::pair<std::string, std::string>>& vars,
+                    const std::string& requestId) const {
+        if (smsClient_) {
+            sendSms(to, vars, requestId);
+        } else {
+            sendEmail(to, vars, requestId);
+        }
+    }
+
+private:
+    void sendSms(const std::string& to,
+                 const std::vector<std::pair<std::string, std::string>>& vars,
+                 const std::string& requestId) const {
+        sc::SmsRequest s;
+        s.to = {to};
+        s.message = options_.message;
+        if (options_.smsTemplateId) s.templateId = options_.smsTemplateId;
+        json v = json::object();
+        for (const auto& [k, val] : vars) v[k] = val;
+        if (!vars.empty()) s.vars = v.dump();
+        s.sendRequestId = requestId;
+        smsClient_->send(s);
+    }
+
+    void sendEmail(const std::string& to,
+                   const std::vector<std::pair<std::string, std::string>>& vars,
+                   const std::string& requestId) const {
+        json sub = json::object();
+        for (const auto& [k, val] : vars) sub[k] = json::array({val});
+        json x = {{"to", json::array({to})}};
+        if (!vars.empty()) x["sub"] = sub;
+        const sc::cli::BulkOptions& o = options_;
+        if (!o.templateName.empty()) {
+            auto t = emailFrom<sc::TemplateEmailRequest>(o.from, o.fromName, o.subject, x.dump());
+            t.templateInvokeName = o.templateName;
+            t.sendRequestId = requestId;
+            emailClient_->sendTemplate(t);
+        } else {
+            auto e = emailFrom<sc::EmailRequest>(o.from, o.fromName, o.subject, x.dump());
+            e.html = o.html;
+            e.plain = o.plain;
+            e.sendRequestId = requestId;
+            emailClient_->send(e);
+        }
+    }
+
+    const sc::cli::BulkOptions& options_;
+    std::unique_ptr<sc::EmailClient> emailClient_;
+    std::unique_ptr<sc::SmsClient> smsClient_;
+};
+
+void printBulkReport(const Global& g, const sc::cli::BulkReport& report) {
+    if (g.json) {
+        std::cout << json{{"result", report.failed == 0 && !report.interrupted},
+                          {"total", report.total},
+                          {"sent", report.sent},
+                          {"skipped", report.skipped},
+                          {"failed", report.failed},
+                          {"interrupted", report.interrupted},
+                          {"stateFile", report.stateFile}}
+                         .dump()
+                  << std::endl;
+        return;
+    }
+    std::cout << (report.interrupted ? "interrupted: " : "done: ") << report.sent << " sent, "
+              << report.skipped << " already sent before, " << report.failed << " failed, of "
+              << report.total << " rows\n";
+    if (report.interrupted) {
+        std::cout << "run the same command again to send the rest (state: " << report.stateFile
+                  << ")\n";
+    }
+    std::cout << std::flush;
+}
+
+int runBulkSend(const Global& g, BulkArgs& args, bool isSms) {
+    sc::cli::BulkOptions& bulk = args.options;
+    bulk.json = g.json;
+    if (!args.htmlFile.empty()) bulk.html = readFile(args.htmlFile);
+    if (isSms && bulk.message.empty() && bulk.smsTemplateId == 0) {
+        std::cerr << "sendcloud: sms send-bulk needs --message or --template\n";
+        return kUsage;
+    }
+    if (!isSms && bulk.templateName.empty() &&
+        (bulk.subject.empty() || (bulk.html.empty() && bulk.plain.empty()))) {
+        std::cerr << "sendcloud: email send-bulk needs --subject and --html, "
+                     "--html-file or --plain, or --template\n";
+        return kUsage;
+    }
+    stopBulkOnInterrupt();
+    const BulkRowSender sender(g, bulk, isSms);
+    auto report = sc::cli::runBulk(bulk, isSms, std::cref(sender), interrupted, exitCodeOf);
+    printBulkReport(g, report);
+    if (report.interrupted) return 130;
+    return report.failed ? report.lastFailureExit : kOk;
+}
+
+// The API path the parsed command calls, named in its error messages.
+std::string pathOf(const Commands& c) {
+    if (c.emailSend->parsed() || c.emailBulk->parsed()) return "/email/send";
+    if (c.smsSend->parsed() || c.smsBulk->parsed()) return "/smsapi/send";
+    if (c.emailStatus->parsed()) return "/email/status";
+    if (c.smsStatus->parsed()) return "/smsapi/status";
+    return "";
+}
+
+int runCommand(Commands& c) {
+    const Global& g = c.global;
+    if (c.emailSend->parsed()) return runEmailSend(g, c.email);
+    if (c.smsSend->parsed()) return runSmsSend(g, c.sms);
+    if (c.emailStatus->parsed() || c.smsStatus->parsed()) {
+        return runStatus(g, c.smsStatus->parsed(), c.statusIds);
+    }
+    if (c.emailBulk->parsed() || c.smsBulk->parsed()) {
+        return runBulkSend(g, c.bulk, c.smsBulk->parsed());
+    }
+    return kUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"sendcloud: send email and SMS through an Aurora SendCloud server"};
+    Commands commands;
+    defineCommands(app, commands);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -266,177 +522,10 @@ int main(int argc, char** argv) {
         app.exit(e);
         return kUsage;
     }
-
-    std::string what;
     try {
-        if (emailSend->parsed()) {
-            what = "/email/send";
-            if (es.templateName.empty() && es.html.empty() && es.htmlFile.empty() &&
-                es.plain.empty()) {
-                std::cerr << "sendcloud: email send needs --html, --html-file, --plain or "
-                             "--template\n";
-                return kUsage;
-            }
-            json vars = parseVars(es.vars);
-            sc::EmailClient client(clientOptions(g, sc::Api::Email));
-            std::vector<sc::Attachment> attachments;
-            for (const auto& f : es.attach) attachments.push_back(sc::Attachment::fromFile(f));
-            sc::EmailResult r;
-            if (!es.templateName.empty()) {
-                sc::TemplateEmailRequest t;
-                t.templateInvokeName = es.templateName;
-                t.from = es.from;
-                t.fromName = es.fromName;
-                t.subject = es.subject;
-                t.attachments = std::move(attachments);
-                json x = {{"to", splitList(es.to)}};
-                if (!vars.empty()) x["pubsub"] = vars;
-                t.xsmtpapi = x.dump();
-                r = client.sendTemplate(t);
-            } else {
-                if (es.subject.empty()) {
-                    std::cerr << "sendcloud: email send needs --subject\n";
-                    return kUsage;
-                }
-                sc::EmailRequest e;
-                e.from = es.from;
-                e.fromName = es.fromName;
-                e.to = splitList(es.to);
-                e.cc = splitList(es.cc);
-                e.bcc = splitList(es.bcc);
-                e.subject = es.subject;
-                e.html = es.htmlFile.empty() ? es.html : readFile(es.htmlFile);
-                e.plain = es.plain;
-                e.attachments = std::move(attachments);
-                if (!vars.empty()) e.xsmtpapi = json{{"pubsub", vars}}.dump();
-                r = client.send(e);
-            }
-            printIds(g, r.emailIds, r.sendRequestId, r.attempts, "emailIds");
-            return kOk;
-        }
-        if (smsSend->parsed()) {
-            what = "/smsapi/send";
-            if (ss.message.empty() && ss.templateId == 0) {
-                std::cerr << "sendcloud: sms send needs --message or --template\n";
-                return kUsage;
-            }
-            parseVars(ss.vars);
-            sc::SmsClient client(clientOptions(g, sc::Api::Sms));
-            sc::SmsRequest s;
-            s.to = splitList(ss.to);
-            s.message = ss.message;
-            if (ss.templateId) s.templateId = ss.templateId;
-            s.vars = ss.vars;
-            auto r = client.send(s);
-            printIds(g, r.smsIds, r.sendRequestId, r.attempts, "smsIds");
-            return kOk;
-        }
-        if (emailStatus->parsed() || smsStatus->parsed()) {
-            what = emailStatus->parsed() ? "/email/status" : "/smsapi/status";
-            auto ids = splitList(statusIds);
-            if (emailStatus->parsed()) {
-                sc::EmailClient client(clientOptions(g, sc::Api::Email));
-                printStatus(g, client.status(ids));
-            } else {
-                sc::SmsClient client(clientOptions(g, sc::Api::Sms));
-                printStatus(g, client.status(ids));
-            }
-            return kOk;
-        }
-        if (emailBulk->parsed() || smsBulk->parsed()) {
-            const bool isSms = smsBulk->parsed();
-            what = isSms ? "/smsapi/send" : "/email/send";
-            bulk.json = g.json;
-            if (!bulkHtmlFile.empty()) bulk.html = readFile(bulkHtmlFile);
-            if (isSms && bulk.message.empty() && bulk.smsTemplateId == 0) {
-                std::cerr << "sendcloud: sms send-bulk needs --message or --template\n";
-                return kUsage;
-            }
-            if (!isSms && bulk.templateName.empty() &&
-                (bulk.subject.empty() || (bulk.html.empty() && bulk.plain.empty()))) {
-                std::cerr << "sendcloud: email send-bulk needs --subject and --html, "
-                             "--html-file or --plain, or --template\n";
-                return kUsage;
-            }
-            struct sigaction sa {};
-            sa.sa_handler = onInterrupt;
-            sigemptyset(&sa.sa_mask);
-            sigaction(SIGINT, &sa, nullptr);
-            sigaction(SIGTERM, &sa, nullptr);
-
-            std::unique_ptr<sc::EmailClient> emailClient;
-            std::unique_ptr<sc::SmsClient> smsClient;
-            if (isSms) {
-                smsClient = std::make_unique<sc::SmsClient>(clientOptions(g, sc::Api::Sms));
-            } else {
-                emailClient = std::make_unique<sc::EmailClient>(clientOptions(g, sc::Api::Email));
-            }
-            auto sender = [&](const std::string& to,
-                              const std::vector<std::pair<std::string, std::string>>& vars,
-                              const std::string& requestId) {
-                if (isSms) {
-                    sc::SmsRequest s;
-                    s.to = {to};
-                    s.message = bulk.message;
-                    if (bulk.smsTemplateId) s.templateId = bulk.smsTemplateId;
-                    json v = json::object();
-                    for (const auto& [k, val] : vars) v[k] = val;
-                    if (!vars.empty()) s.vars = v.dump();
-                    s.sendRequestId = requestId;
-                    smsClient->send(s);
-                    return;
-                }
-                json sub = json::object();
-                for (const auto& [k, val] : vars) sub[k] = json::array({val});
-                json x = {{"to", json::array({to})}};
-                if (!vars.empty()) x["sub"] = sub;
-                if (!bulk.templateName.empty()) {
-                    sc::TemplateEmailRequest t;
-                    t.templateInvokeName = bulk.templateName;
-                    t.from = bulk.from;
-                    t.fromName = bulk.fromName;
-                    t.subject = bulk.subject;
-                    t.xsmtpapi = x.dump();
-                    t.sendRequestId = requestId;
-                    emailClient->sendTemplate(t);
-                } else {
-                    sc::EmailRequest e;
-                    e.from = bulk.from;
-                    e.fromName = bulk.fromName;
-                    e.subject = bulk.subject;
-                    e.html = bulk.html;
-                    e.plain = bulk.plain;
-                    e.xsmtpapi = x.dump();
-                    e.sendRequestId = requestId;
-                    emailClient->send(e);
-                }
-            };
-            auto report = sc::cli::runBulk(bulk, isSms, sender, interrupted, exitCodeOf);
-            if (g.json) {
-                std::cout << json{{"result", report.failed == 0 && !report.interrupted},
-                                  {"total", report.total},
-                                  {"sent", report.sent},
-                                  {"skipped", report.skipped},
-                                  {"failed", report.failed},
-                                  {"interrupted", report.interrupted},
-                                  {"stateFile", report.stateFile}}
-                                 .dump()
-                          << std::endl;
-            } else {
-                std::cout << (report.interrupted ? "interrupted: " : "done: ") << report.sent
-                          << " sent, " << report.skipped << " already sent before, "
-                          << report.failed << " failed, of " << report.total << " rows\n";
-                if (report.interrupted) {
-                    std::cout << "run the same command again to send the rest (state: "
-                              << report.stateFile << ")\n";
-                }
-                std::cout << std::flush;
-            }
-            if (report.interrupted) return 130;
-            return report.failed ? report.lastFailureExit : kOk;
-        }
+        return runCommand(commands);
     } catch (const sc::Error& e) {
-        return reportError(g, e, what);
+        return reportError(commands.global, e, pathOf(commands));
     } catch (const CLI::ValidationError& e) {
         std::cerr << "sendcloud: " << e.what() << "\n";
         return kUsage;
@@ -444,5 +533,4 @@ int main(int argc, char** argv) {
         std::cerr << "sendcloud: " << e.what() << "\n";
         return kUsage;
     }
-    return kUsage;
 }

@@ -30,13 +30,7 @@ std::string randomHex(size_t bytes) {
         std::random_device rd;
         for (auto& b : buf) b = static_cast<unsigned char>(rd());
     }
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned char b : buf) {
-        out += hex[b >> 4];
-        out += hex[b & 15];
-    }
-    return out;
+    return hexOf(buf.data(), buf.size());
 }
 
 void fillHooks(Hooks& h) {

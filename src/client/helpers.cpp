@@ -1,5 +1,5 @@
-// The client's pure parts: backoff, Retry-After, which statuses retry, the SMS signature and the
-// log's masking. Tested without a server (tests/unit/client/).
+// The client's pure parts: backoff, Retry-After, which statuses retry, the SMS signature, hex
+// digests and the log's masking. Tested without a server (tests/unit/client/).
 
 #include <openssl/evp.h>
 
@@ -60,13 +60,25 @@ std::string smsSignature(const std::string& smsKey,
     unsigned int len = 0;
     EVP_Digest(text.data(), text.size(), digest, &len, md, nullptr);
     OPENSSL_cleanse(text.data(), text.size());
+    return hexOf(digest, len);
+}
+
+std::string hexOf(const unsigned char* bytes, size_t size) {
     static const char* hex = "0123456789abcdef";
     std::string out;
-    for (unsigned i = 0; i < len; ++i) {
-        out += hex[digest[i] >> 4];
-        out += hex[digest[i] & 15];
+    out.reserve(2 * size);
+    for (size_t i = 0; i < size; ++i) {
+        out += hex[bytes[i] >> 4];
+        out += hex[bytes[i] & 15];
     }
     return out;
+}
+
+std::string sha256Hex(const std::string& data) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+    return hexOf(digest, len);
 }
 
 std::string maskedParams(const std::vector<HttpPart>& params) {

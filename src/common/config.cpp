@@ -76,6 +76,9 @@ SettingDef boolSetting(std::string key, std::string help, bool Settings::*field)
             [field](Settings& s, const std::string& v) { return parseBool(v, s.*field); }};
 }
 
+// Every setting: its key, help and default, in the order --help lists them. Over 80 lines because
+// it is one table, one row a setting; split into parts, a reader would look in several places for
+// the one list of what can be set.
 const std::vector<SettingDef>& settingDefs() {
     static const std::vector<SettingDef> defs = [] {
         std::vector<SettingDef> d;

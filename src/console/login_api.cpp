@@ -204,8 +204,10 @@ http::Response LoginApi::sessionInfo(const SessionCall& call) {
     if (!acc.value()) {
         return errorOut(sessionRequired("the session's account no longer exists; log in again"));
     }
+    // The grace an API_KEY reset gives the old key, so the console says what this server does.
     http::Response resp = ok({{"account", {{"id", acc.value()->id}, {"email", acc.value()->email}}},
-                              {"expiresAt", formatTimeMs(call.session.expiresAtMs)}});
+                              {"expiresAt", formatTimeMs(call.session.expiresAtMs)},
+                              {"emailKeyGraceSeconds", deps_.issuer.emailKeyGrace().count()}});
     return resp;
 }
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "auth/credential_issuer.h"
 #include "common/clock.h"
 #include "common/random.h"
 #include "console/api_room.h"
@@ -28,6 +29,7 @@ struct LoginDeps {
     store::CredentialStore& credentials;
     store::SessionStore& sessions;
     store::AuditStore& audit;
+    const auth::CredentialIssuer& issuer;  // the email key grace the session reports
     const Clock& clock;
     Random& random;  // called from pool threads too: must be thread-safe (SystemRandom is)
     // Runs password hashing. Stop it before the LoginApi is destroyed: queued logins refer to it.

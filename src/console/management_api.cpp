@@ -9,6 +9,7 @@ ManagementApi::ManagementApi(ManagementDeps deps, ManagementOptions options)
       login_({.credentials = deps.credentials,
               .sessions = deps.sessions,
               .audit = deps.audit,
+              .issuer = deps.issuer,
               .clock = deps.clock,
               .random = deps.random,
               .pool = deps.pool},

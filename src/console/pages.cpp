@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <cstdlib>
 #include <utility>
 
@@ -23,24 +24,48 @@ constexpr const char* kCsp =
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'";
 
+// A fragment's {{name}} and the plain text it stands for on one page: how two pages share one
+// fragment (the user pages name their kind of user and key with it).
+using PageParam = std::pair<std::string_view, std::string_view>;
+
 struct PageDef {
     const char* path;
+    const char* page;      // <body data-page="...">: what the page's script reads
     const char* fragment;  // assets/pages/<fragment>.html
     const char* script;    // assets/js/<script>.js
     const char* title;
     bool signedIn;  // shows the navigation (every page but login and logout)
+    std::array<PageParam, 2> params{};
 };
 
 constexpr PageDef kPages[] = {
-    {"/console/login", "login", "login", "Log in", false},
-    {"/console/logout", "logout", "logout", "Log out", false},
-    // Both kinds of user share one script; it reads the kind from <body data-page>.
-    {"/console/email-users", "email-users", "users", "API_USER Management", true},
-    {"/console/sms-users", "sms-users", "users", "SMS Send Settings", true},
-    {"/console/usage", "usage", "usage", "Usage", true},
-    {"/console/auth-events", "auth-events", "auth-events", "Authentication log", true},
-    {"/console/messages", "messages", "messages", "Messages", true},
-    {"/console/domains", "domains", "domains", "Domains", true},
+    {"/console/login", "login", "login", "login", "Log in", false},
+    {"/console/logout", "logout", "logout", "logout", "Log out", false},
+    // Both kinds of user share one fragment and one script; the script reads the kind from
+    // <body data-page> and removes the other kind's parts (data-kind="email" | "sms").
+    {"/console/email-users",
+     "email-users",
+     "users",
+     "users",
+     "API_USER Management",
+     true,
+     {{{"{{user}}", "API_USER"}, {"{{key}}", "API_KEY"}}}},
+    {"/console/sms-users",
+     "sms-users",
+     "users",
+     "users",
+     "SMS Send Settings",
+     true,
+     {{{"{{user}}", "SMS_USER"}, {"{{key}}", "SMS_KEY"}}}},
+    {"/console/email-templates", "email-templates", "email-templates", "templates",
+     "Email Templates", true},
+    {"/console/sms-templates", "sms-templates", "sms-templates", "templates", "SMS Templates",
+     true},
+    {"/console/usage", "usage", "usage", "usage", "Usage", true},
+    {"/console/auth-events", "auth-events", "auth-events", "auth-events", "Authentication log",
+     true},
+    {"/console/messages", "messages", "messages", "messages", "Messages", true},
+    {"/console/domains", "domains", "domains", "domains", "Domains", true},
 };
 
 const EmbeddedAsset* findAsset(std::string_view name) {
@@ -97,8 +122,11 @@ Pages::Pages(const Clock& clock) : clock_(clock) {
         std::string html = layout;
         replaceAll(html, "{{nav}}", p.signedIn ? nav : std::string());
         replaceAll(html, "{{main}}", assetText(strCat("pages/", p.fragment, ".html")));
+        for (const auto& [name, text] : p.params) {
+            if (!name.empty()) replaceAll(html, name, text);
+        }
         replaceAll(html, "{{title}}", p.title);
-        replaceAll(html, "{{page}}", p.fragment);
+        replaceAll(html, "{{page}}", p.page);
         replaceAll(html, "{{script}}", p.script);
         pages_.emplace(p.path, std::move(html));
     }

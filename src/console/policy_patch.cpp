@@ -103,7 +103,7 @@ Result<PolicyPatch, api::ApiError> parsePolicyPatch(
             auto list = stringList(v, "ipAllowlist");
             if (!list) return fail(std::move(list).error());
             for (const auto& entry : *list) {
-                if (!policy::Cidr::parse(entry)) {
+                if (!policy::validAllowlistEntry(entry)) {
                     return fail(api::ApiError{
                         400,
                         "console.invalid_cidr",

@@ -119,6 +119,9 @@ Result<json, ApiError> UsersApi::userView(const store::ApiUser& u) {
     j["keyFingerprint"] = u.keyFingerprint;
     j["keyCreatedAt"] = formatTimeMs(u.keyCreatedAtMs);
     j["createdAt"] = formatTimeMs(u.createdAtMs);
+    auto lastUse = deps_.audit.lastUseOf(u.id);
+    if (!lastUse) return fail(storeFailure(lastUse.error()));
+    j["lastUsedAt"] = lastUse.value() ? json(formatTimeMs(*lastUse.value())) : json(nullptr);
     if (u.kind != store::UserKind::Email) return j;  // an SMS key never has a grace period
 
     const int64_t now = deps_.clock.nowMillis();

@@ -24,7 +24,7 @@ namespace sc::console {
 
 struct UsersDeps {
     store::CredentialStore& credentials;
-    store::AuditStore& audit;  // how often a key in its grace period is still used
+    store::AuditStore& audit;  // last use of a key, and how often one in its grace period is used
     auth::CredentialIssuer& issuer;
     const Clock& clock;
 };

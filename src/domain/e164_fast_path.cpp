@@ -166,35 +166,14 @@ E164FastPath::E164FastPath() {
     compileRegions(util, byRegion, nonGeographic);
 }
 
-// Every pattern that GetRegionCodeForNumber and GetNumberTypeHelper read, into automata_.
-// A calling code where anything is missing or not compiled keeps regionCount 0: the library
-// classifies its numbers, slower and never different.
-void E164FastPath::compileRegions(const PhoneNumberUtil& util,
-                                  const std::map<std::string, const PhoneMetadata*>& byRegion,
-                                  const std::map<int, const PhoneMetadata*>& nonGeographic) {
-    // Many regions share patterns (+1's regions, +7, +44, +262 ...): compile each once.
-    std::unordered_map<std::string, std::optional<DigitAutomata::State>> compiled;
-    const auto pattern = [&](const std::string& text) {
-        auto it = compiled.find(text);
-        if (it == compiled.end()) it = compiled.emplace(text, automata_.add(text)).first;
-        return it->second;
-    };
-    const auto desc = [&](const PhoneNumberDesc& from, Desc* to) {
-        *to = Desc{};
-        if (from.national_number_pattern().empty()) return true;  // never matches
-        const auto start = pattern(from.national_number_pattern());
-        if (!start) return false;
-        to->start = *start;
-        if (from.possible_length_size() == 0) {
-            to->lengths = ~uint32_t{0};
-        } else {
-            for (const int length : from.possible_length()) {
-                if (length >= 0 && length < 32) to->lengths |= uint32_t{1} << length;
-            }
-        }
-        return true;
-    };
-    const auto region = [&](const PhoneMetadata& metadata, Region* to) {
+// Compiles a region's patterns into the automata. Many regions share patterns (+1's regions,
+// +7, +44, +262 ...): each is compiled once.
+class E164FastPath::RegionCompiler {
+public:
+    explicit RegionCompiler(DigitAutomata& automata) : automata_(automata) {}
+
+    // False when some pattern did not compile (the library then classifies the calling code).
+    bool region(const PhoneMetadata& metadata, Region* to) {
         to->id = metadata.id();
         to->sameMobileAndFixedLine = metadata.same_mobile_and_fixed_line_pattern();
         bool ok = desc(metadata.general_desc(), &to->general);
@@ -215,8 +194,49 @@ void E164FastPath::compileRegions(const PhoneNumberUtil& util,
             to->leadingDigits = start.value_or(0);
         }
         return ok;
-    };
+    }
 
+    size_t patterns() const { return compiled_.size(); }
+    size_t notCompiled() const {
+        size_t n = 0;
+        for (const auto& [text, start] : compiled_) n += start ? 0 : 1;
+        return n;
+    }
+
+private:
+    std::optional<DigitAutomata::State> pattern(const std::string& text) {
+        auto it = compiled_.find(text);
+        if (it == compiled_.end()) it = compiled_.emplace(text, automata_.add(text)).first;
+        return it->second;
+    }
+
+    bool desc(const PhoneNumberDesc& from, Desc* to) {
+        *to = Desc{};
+        if (from.national_number_pattern().empty()) return true;  // never matches
+        const auto start = pattern(from.national_number_pattern());
+        if (!start) return false;
+        to->start = *start;
+        if (from.possible_length_size() == 0) {
+            to->lengths = ~uint32_t{0};
+        } else {
+            for (const int length : from.possible_length()) {
+                if (length >= 0 && length < 32) to->lengths |= uint32_t{1} << length;
+            }
+        }
+        return true;
+    }
+
+    DigitAutomata& automata_;
+    std::unordered_map<std::string, std::optional<DigitAutomata::State>> compiled_;
+};
+
+// Every pattern that GetRegionCodeForNumber and GetNumberTypeHelper read, into automata_.
+// A calling code where anything is missing or not compiled keeps regionCount 0: the library
+// classifies its numbers, slower and never different.
+void E164FastPath::compileRegions(const PhoneNumberUtil& util,
+                                  const std::map<std::string, const PhoneMetadata*>& byRegion,
+                                  const std::map<int, const PhoneMetadata*>& nonGeographic) {
+    RegionCompiler compiler(automata_);
     for (int code = 1; code < static_cast<int>(callingCodes_.size()); ++code) {
         CallingCode& entry = callingCodes_[static_cast<size_t>(code)];
         if (!entry.known) continue;
@@ -234,7 +254,7 @@ void E164FastPath::compileRegions(const PhoneNumberUtil& util,
                 break;
             }
             Region compiledRegion;
-            ok = region(*metadata, &compiledRegion) && ok;
+            ok = compiler.region(*metadata, &compiledRegion) && ok;
             regions_.push_back(std::move(compiledRegion));
         }
         if (!ok || regions_.size() - first > UINT16_MAX || regions_.size() > UINT16_MAX) {
@@ -247,8 +267,8 @@ void E164FastPath::compileRegions(const PhoneNumberUtil& util,
     }
     regions_.shrink_to_fit();
     automata_.shrinkToFit();
-    stats_.patterns = compiled.size();
-    for (const auto& [text, start] : compiled) stats_.notCompiled += start ? 0 : 1;
+    stats_.patterns = compiler.patterns();
+    stats_.notCompiled += compiler.notCompiled();
     stats_.dfaStates = automata_.stateCount();
     stats_.tableBytes = automata_.tableBytes();
 }

@@ -155,6 +155,7 @@ private:
     Choice chooseRegion(const CallingCode& entry, std::string_view nsn) const;
     // GetNumberType: the type in the region GetRegionCodeForNumber picks (UNKNOWN for "ZZ").
     i18n::phonenumbers::PhoneNumberUtil::PhoneNumberType typeOf(const Compiled& compiled) const;
+    class RegionCompiler;
     void compileRegions(
         const i18n::phonenumbers::PhoneNumberUtil& util,
         const std::map<std::string, const i18n::phonenumbers::PhoneMetadata*>& byRegion,

@@ -1,9 +1,5 @@
 #include "http/forwarded.h"
 
-#include <arpa/inet.h>
-
-#include <cstring>
-
 namespace sc::http {
 
 namespace {
@@ -44,34 +40,6 @@ void forEachFromRight(const std::vector<std::string_view>& fields, F&& f) {
 
 }  // namespace
 
-std::optional<IpBytes> IpBytes::parse(std::string_view text) {
-    // INET6_ADDRSTRLEN - 1: the longest an address can be written (a v4-mapped one).
-    if (text.empty() || text.size() > 45) return std::nullopt;
-    char buf[46];
-    std::memcpy(buf, text.data(), text.size());
-    buf[text.size()] = '\0';
-    IpBytes ip;
-    if (::inet_pton(AF_INET, buf, ip.bytes.data()) == 1) {
-        ip.v4 = true;
-        return ip;
-    }
-    if (::inet_pton(AF_INET6, buf, ip.bytes.data()) != 1) return std::nullopt;
-    static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (std::memcmp(ip.bytes.data(), kMapped, sizeof kMapped) == 0) {
-        IpBytes v4;
-        v4.v4 = true;
-        std::memcpy(v4.bytes.data(), ip.bytes.data() + 12, 4);
-        return v4;
-    }
-    return ip;
-}
-
-std::string IpBytes::toString() const {
-    char buf[INET6_ADDRSTRLEN] = {};
-    ::inet_ntop(v4 ? AF_INET : AF_INET6, bytes.data(), buf, sizeof buf);
-    return buf;
-}
-
 Result<TrustedProxies, std::string> TrustedProxies::parse(std::string_view text) {
     if (text.size() > kMaxTextBytes) {
         return fail("the list is longer than " + std::to_string(kMaxTextBytes) + " bytes");
@@ -89,48 +57,16 @@ Result<TrustedProxies, std::string> TrustedProxies::parse(std::string_view text)
         if (out.ranges_.size() == kMaxRanges) {
             return fail("more than " + std::to_string(kMaxRanges) + " ranges");
         }
-        const size_t slash = entry.find('/');
-        auto ip = IpBytes::parse(entry.substr(0, slash));
-        if (!ip) return fail("'" + shown + "' is not an IPv4 or IPv6 address or CIDR");
-        const int maxPrefix = ip->v4 ? 32 : 128;
-        int prefix = maxPrefix;
-        if (slash != std::string_view::npos) {
-            const std::string_view p = entry.substr(slash + 1);
-            if (p.empty() || p.size() > 3) {
-                return fail("'" + shown + "': the prefix length must be a number 0-" +
-                            std::to_string(maxPrefix));
-            }
-            prefix = 0;
-            for (char c : p) {
-                if (c < '0' || c > '9') {
-                    return fail("'" + shown + "': the prefix length must be a number 0-" +
-                                std::to_string(maxPrefix));
-                }
-                prefix = prefix * 10 + (c - '0');
-            }
-            if (prefix > maxPrefix) {
-                return fail("'" + shown + "': the prefix length must be at most " +
-                            std::to_string(maxPrefix));
-            }
-        }
-        // Bits past the prefix are cleared, so "10.1.2.3/8" means 10.0.0.0/8 as written.
-        for (int bit = prefix; bit < maxPrefix; ++bit) {
-            ip->bytes[static_cast<size_t>(bit / 8)] &= static_cast<uint8_t>(~(0x80u >> (bit % 8)));
-        }
-        out.ranges_.push_back({*ip, prefix});
+        auto range = common::IpRange::parse(entry);
+        if (!range) return fail("'" + shown + "': " + range.error());
+        out.ranges_.push_back(*range);
     }
     return out;
 }
 
-bool TrustedProxies::contains(const IpBytes& ip) const {
+bool TrustedProxies::contains(const common::IpAddress& ip) const {
     for (const auto& r : ranges_) {
-        if (r.network.v4 != ip.v4) continue;
-        const size_t full = static_cast<size_t>(r.prefix / 8);
-        const int rest = r.prefix % 8;
-        if (std::memcmp(ip.bytes.data(), r.network.bytes.data(), full) != 0) continue;
-        if (rest == 0) return true;
-        const auto mask = static_cast<uint8_t>(0xff << (8 - rest));
-        if ((ip.bytes[full] & mask) == r.network.bytes[full]) return true;
+        if (r.contains(ip)) return true;
     }
     return false;
 }
@@ -147,14 +83,14 @@ ForwardedClient resolveForwarded(const TrustedProxies& proxies, std::string_view
         return false;
     });
 
-    std::optional<IpBytes> chosen;
+    std::optional<common::IpAddress> chosen;
     size_t hops = 0;
     forEachFromRight(forwardedFor, [&](std::string_view element) {
         if (++hops > kMaxForwardedHops) {
             out.malformed = true;
             return false;
         }
-        auto ip = IpBytes::parse(element);
+        auto ip = common::IpAddress::parse(element);
         if (!ip) {
             out.malformed = true;
             return false;

@@ -6,7 +6,6 @@
 // X-Forwarded-Proto: https counts as TLS for cookies and HSTS. Anyone else's headers are ignored,
 // since a client can write any X-Forwarded-For it likes. No I/O: unit-tested and fuzzed.
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -14,20 +13,10 @@
 #include <string_view>
 #include <vector>
 
+#include "common/ip_range.h"
 #include "common/result.h"
 
 namespace sc::http {
-
-// An IPv4 or IPv6 address in network order; IPv4-mapped IPv6 (::ffff:a.b.c.d, as a dual-stack
-// listener reports IPv4 peers) is read as the IPv4 address.
-struct IpBytes {
-    bool v4 = false;
-    std::array<uint8_t, 16> bytes{};  // v4 uses the first 4
-
-    static std::optional<IpBytes> parse(std::string_view text);
-    std::string toString() const;
-    bool operator==(const IpBytes&) const = default;
-};
 
 // "--trusted-proxies 10.0.0.0/8,2001:db8::/32,127.0.0.1": CIDRs or bare addresses.
 class TrustedProxies {
@@ -40,14 +29,10 @@ public:
     static Result<TrustedProxies, std::string> parse(std::string_view text);
 
     bool empty() const { return ranges_.empty(); }
-    bool contains(const IpBytes& ip) const;
+    bool contains(const common::IpAddress& ip) const;
 
 private:
-    struct Range {
-        IpBytes network;
-        int prefix = 0;
-    };
-    std::vector<Range> ranges_;
+    std::vector<common::IpRange> ranges_;
 };
 
 struct ForwardedClient {

@@ -31,6 +31,7 @@
 #include <filesystem>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
@@ -478,24 +479,121 @@ struct Server::Impl {
         return res;
     }
 
-    // Writes the response under the write timeout. `head` is the session's scratch string.
-    // `headOnly` (the answer to HEAD) writes the head, Content-Length included, without the body.
+    // The head (written into `head`, the session's scratch string) and body of `r` as one
+    // gather write, or nothing when appendResponseHead() leaves the response to Beast.
+    // `headOnly` (the answer to HEAD) leaves the body out, Content-Length included.
+    static std::optional<std::array<net::const_buffer, 2>> responseBuffers(std::string& head,
+                                                                           const http::Response& r,
+                                                                           unsigned version,
+                                                                           bool keepAlive,
+                                                                           bool headOnly) {
+        head.clear();
+        if (!appendResponseHead(head, r, version, keepAlive)) return std::nullopt;
+        return std::array<net::const_buffer, 2>{
+            net::buffer(head), net::buffer(r.body.data(), headOnly ? 0 : r.body.size())};
+    }
+
+    // Writes the response under the write timeout.
     template <class Stream>
     Task<> writeResponse(Stream& socket, IoDeadline& deadline, std::string& head,
                          const http::Response& r, unsigned version, bool keepAlive,
                          beast::error_code& ec, bool headOnly = false) {
         keepAlive = keepAlive && !r.closeConnection;
         deadline.arm(options.limits.writeTimeout);
-        head.clear();
-        if (appendResponseHead(head, r, version, keepAlive)) {
-            std::array<net::const_buffer, 2> buffers{
-                net::buffer(head), net::buffer(r.body.data(), headOnly ? 0 : r.body.size())};
-            co_await net::async_write(socket, buffers, net::redirect_error(onStrand, ec));
+        if (auto buffers = responseBuffers(head, r, version, keepAlive, headOnly)) {
+            co_await net::async_write(socket, *buffers, net::redirect_error(onStrand, ec));
         } else {
             co_await writeBeast(socket, r, version, keepAlive, headOnly, ec);
         }
         deadline.disarm();
         if (ec == net::error::operation_aborted && deadline.expired()) ec = beast::error::timeout;
+    }
+
+    // A request the server itself refuses before any handler sees it; the connection closes.
+    struct Refusal {
+        int status;
+        const char* code;
+        std::string hint;
+        bool retryAfter = false;  // "come back in a second" (503: the server is busy)
+    };
+    // What a request line and headers that could not be read deserve, if anything: a client that
+    // closed or went quiet between requests gets no answer at all.
+    std::optional<Refusal> headerReadRefusal(const beast::error_code& ec, bool bytesArrived) const {
+        if (ec == bhttp::error::header_limit) {
+            return Refusal{431, "request.header_too_large",
+                           "request headers may hold at most " +
+                               std::to_string(options.limits.maxHeaderBytes) + " bytes"};
+        }
+        if (!bytesArrived) return std::nullopt;
+        if (ec == beast::error::timeout) {
+            return Refusal{408, "request.timeout", "the request header did not arrive in time"};
+        }
+        if (ec != bhttp::error::end_of_stream && ec != net::error::operation_aborted &&
+            ec != net::error::connection_reset) {
+            spdlog::debug("malformed request: {}", ec.message());
+            return Refusal{400, "request.malformed", "the request is not valid HTTP/1.1"};
+        }
+        return std::nullopt;
+    }
+    Refusal bodyTooLarge() const {
+        return Refusal{413, "request.too_large",
+                       "the request body may hold at most " +
+                           std::to_string(options.limits.maxBodyBytes) + " bytes"};
+    }
+    std::optional<Refusal> bodyReadRefusal(const beast::error_code& ec) const {
+        if (ec == bhttp::error::body_limit) return bodyTooLarge();
+        if (ec == beast::error::timeout) {
+            return Refusal{408, "request.timeout", "the request body did not arrive in time"};
+        }
+        return std::nullopt;
+    }
+
+    // Answers a refused request and logs it: one place for the build, write and log that every
+    // refusal shares.
+    template <class Stream>
+    Task<> refuseRequest(Stream& stream, IoDeadline& deadline, std::string& head, Refusal why,
+                         unsigned version, bool headOnly, std::string_view method,
+                         std::string_view target, std::string_view ip,
+                         std::chrono::steady_clock::time_point started, beast::error_code& ec) {
+        auto r = errorFor(why.status, why.code, why.hint);
+        if (why.retryAfter) r.headers.push_back({"retry-after", "1"});
+        co_await writeResponse(stream, deadline, head, r, version, false, ec, headOnly);
+        log(method, target, why.status, started, ip, "");
+    }
+
+    // Reserves the body's bytes from the budget of all bodies held in memory before anyone has
+    // authenticated; false when the budget is spent (the request is refused before its body is
+    // read). A chunked body may grow to the body limit.
+    bool reserveBody(const RequestReader& parser, BodyReservation& reservation) const {
+        const auto& lim = options.limits;
+        if (lim.maxBufferedBodyBytes == 0) return true;
+        const auto declared = parser.content_length();
+        const size_t want = declared           ? static_cast<size_t>(*declared)
+                            : parser.chunked() ? lim.maxBodyBytes
+                                               : 0;
+        return want == 0 || reservation.take(want, lim.maxBufferedBodyBytes);
+    }
+
+    // The body: what came with the header (all of a small request's) is parsed at once; only a
+    // body still on its way is read, under the body timeout.
+    template <class Stream>
+    Task<> readBody(Stream& stream, beast::flat_buffer& buffer, RequestReader& parser,
+                    IoDeadline& deadline, beast::error_code& ec) {
+        parser.eager(true);
+        while (!parser.is_done() && buffer.size() > 0) {
+            const size_t used = parser.put(buffer.data(), ec);
+            buffer.consume(used);
+            if (ec == bhttp::error::need_more) ec = {};
+            if (ec || used == 0) break;
+        }
+        if (!ec && !parser.is_done()) {
+            deadline.arm(options.limits.bodyTimeout);
+            co_await bhttp::async_read(stream, buffer, parser, net::redirect_error(onStrand, ec));
+            deadline.disarm();
+            if (ec == net::error::operation_aborted && deadline.expired()) {
+                ec = beast::error::timeout;
+            }
+        }
     }
 
     void log(std::string_view method, std::string_view target, int status,
@@ -528,9 +626,47 @@ struct Server::Impl {
         req.secure = tls || r.secure;
     }
 
-    // One session for both listeners: with `Tls` it first completes the handshake (under the
-    // header timeout) and then reads and writes through an ssl::stream over the same socket;
-    // the request loop is the same code.
+    // With TLS, the handshake first: a client that opens TLS and sends nothing holds its slot no
+    // longer than one that opens plain HTTP and sends nothing (the header timeout).
+    template <class Stream>
+    Task<bool> tlsHandshake(Stream& stream, IoDeadline& deadline, const std::string& peerIp) {
+        beast::error_code ec;
+        deadline.arm(options.limits.headerTimeout);
+        co_await stream.async_handshake(ssl::stream_base::server,
+                                        net::redirect_error(onStrand, ec));
+        deadline.disarm();
+        if (ec) {
+            spdlog::debug("TLS handshake with {} failed: {}", peerIp,
+                          deadline.expired() ? "timed out" : ec.message());
+        }
+        co_return !ec;
+    }
+
+    // close_notify, so that the client can tell our close from a cut connection (OpenSSL 3
+    // reports an EOF without it as an error). Asio then waits for the client's own close_notify
+    // or its FIN, which most send at once; a second at most.
+    template <class Stream>
+    Task<> tlsShutdown(Stream& stream, IoDeadline& deadline) {
+        beast::error_code ec;
+        deadline.arm(std::min<std::chrono::steady_clock::duration>(options.limits.writeTimeout,
+                                                                   std::chrono::seconds(1)));
+        co_await stream.async_shutdown(net::redirect_error(onStrand, ec));
+        deadline.disarm();
+    }
+
+    // True when the peer is one of the trusted proxies, whose forwarding headers are read.
+    bool isTrustedProxy(const std::string& peerIp) const {
+        if (options.trustedProxies.empty()) return false;
+        auto ip = common::IpAddress::parse(peerIp);
+        return ip && options.trustedProxies.contains(*ip);
+    }
+
+    // One session for both listeners: with `Tls` it first completes the handshake and then
+    // reads and writes through an ssl::stream over the same socket; the request loop is the
+    // same code. Over 80 lines because the request loop is the hot path: each step that waits
+    // on the network stays in this one coroutine frame (a nested coroutine per request costs a
+    // frame and a resumption); the rarer steps (refusals, a body still on its way, TLS) are
+    // helpers.
     template <bool Tls>
     Task<> session(Socket socket, std::shared_ptr<Connection> conn,
                    std::shared_ptr<TlsContext> tlsContext) {
@@ -539,17 +675,11 @@ struct Server::Impl {
         const auto& lim = options.limits;
         // The request is reused from one to the next (see RequestReader).
         http::Request req;
-        {
-            auto ep = socket.remote_endpoint(ec);
-            if (!ec) req.clientIp = ep.address().to_string();
-        }
+        if (auto ep = socket.remote_endpoint(ec); !ec) req.clientIp = ep.address().to_string();
         req.secure = Tls;
         // Only a trusted proxy's forwarding headers are read, each request anew.
         const std::string peerIp = req.clientIp;
-        const bool peerTrusted = !options.trustedProxies.empty() && [&] {
-            auto ip = IpBytes::parse(peerIp);
-            return ip && options.trustedProxies.contains(*ip);
-        }();
+        const bool peerTrusted = isTrustedProxy(peerIp);
         std::string otherMethod;
         std::string head;
         beast::flat_buffer buffer;
@@ -574,17 +704,7 @@ struct Server::Impl {
         };
         Stream stream = makeStream();
         if constexpr (Tls) {
-            // A client that opens TLS and sends nothing holds its slot no longer than one that
-            // opens plain HTTP and sends nothing.
-            deadline->arm(lim.headerTimeout);
-            co_await stream.async_handshake(ssl::stream_base::server,
-                                            net::redirect_error(onStrand, ec));
-            deadline->disarm();
-            if (ec) {
-                spdlog::debug("TLS handshake with {} failed: {}", peerIp,
-                              deadline->expired() ? "timed out" : ec.message());
-                co_return;
-            }
+            if (!co_await tlsHandshake(stream, *deadline, peerIp)) co_return;
         }
 
         for (;;) {
@@ -609,25 +729,9 @@ struct Server::Impl {
             const auto started = accessLog.enabled() ? clock.monotonicNow()
                                                      : std::chrono::steady_clock::time_point();
             if (ec) {
-                if (ec == bhttp::error::header_limit) {
-                    auto r = errorFor(431, "request.header_too_large",
-                                      "request headers may hold at most " +
-                                          std::to_string(lim.maxHeaderBytes) + " bytes");
-                    co_await writeResponse(stream, *deadline, head, r, 11, false, ec);
-                    log("-", "-", 431, started, peerIp, "");
-                } else if (ec == beast::error::timeout && buffer.size() > 0) {
-                    auto r = errorFor(408, "request.timeout",
-                                      "the request header did not arrive in time");
-                    co_await writeResponse(stream, *deadline, head, r, 11, false, ec);
-                    log("-", "-", 408, started, peerIp, "");
-                } else if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout &&
-                           ec != net::error::operation_aborted &&
-                           ec != net::error::connection_reset && buffer.size() > 0) {
-                    spdlog::debug("malformed request: {}", ec.message());
-                    auto r =
-                        errorFor(400, "request.malformed", "the request is not valid HTTP/1.1");
-                    co_await writeResponse(stream, *deadline, head, r, 11, false, ec);
-                    log("-", "-", 400, started, peerIp, "");
+                if (auto why = headerReadRefusal(ec, buffer.size() > 0)) {
+                    co_await refuseRequest(stream, *deadline, head, std::move(*why), 11, false, "-",
+                                           "-", peerIp, started, ec);
                 }
                 break;
             }
@@ -635,36 +739,25 @@ struct Server::Impl {
             if (peerTrusted) applyForwarded(req, peerIp, Tls);
             const unsigned version = parser.version();
             const std::string_view method = parser.methodText();
+            const bool headOnly = req.method == http::Method::Head;
 
-            if (auto len = parser.content_length(); len && *len > lim.maxBodyBytes) {
-                auto r = errorFor(413, "request.too_large",
-                                  "the request body may hold at most " +
-                                      std::to_string(lim.maxBodyBytes) + " bytes");
-                co_await writeResponse(stream, *deadline, head, r, version, false, ec,
-                                       req.method == http::Method::Head);
-                log(method, req.target, 413, started, req.clientIp, "");
-                break;
-            }
             // A body is held whole in memory until its request is answered, and before anyone
             // has authenticated: all of them together stay within the budget, or the request is
             // refused before its body is read (the connection closes: the body is not drained).
             BodyReservation bodyReservation(bufferedBodyBytes);
-            if (lim.maxBufferedBodyBytes > 0) {
-                const auto declared = parser.content_length();
-                // Chunked: as much as the body limit allows.
-                const size_t want = declared           ? static_cast<size_t>(*declared)
-                                    : parser.chunked() ? lim.maxBodyBytes
-                                                       : 0;
-                if (want > 0 && !bodyReservation.take(want, lim.maxBufferedBodyBytes)) {
-                    auto r = errorFor(503, "server.busy",
-                                      "the server holds too many request bodies at once; retry "
-                                      "shortly");
-                    r.headers.push_back({"retry-after", "1"});
-                    co_await writeResponse(stream, *deadline, head, r, version, false, ec,
-                                           req.method == http::Method::Head);
-                    log(method, req.target, 503, started, req.clientIp, "");
-                    break;
-                }
+            std::optional<Refusal> refused;
+            if (auto len = parser.content_length(); len && *len > lim.maxBodyBytes) {
+                refused = bodyTooLarge();
+            } else if (!reserveBody(parser, bodyReservation)) {
+                refused = Refusal{503, "server.busy",
+                                  "the server holds too many request bodies at once; retry "
+                                  "shortly",
+                                  true};
+            }
+            if (refused) {
+                co_await refuseRequest(stream, *deadline, head, std::move(*refused), version,
+                                       headOnly, method, req.target, req.clientIp, started, ec);
+                break;
             }
             // Beast does not answer Expect: 100-continue; curl would stall a second before
             // sending any large body.
@@ -675,40 +768,12 @@ struct Server::Impl {
                 deadline->disarm();
                 if (ec) break;
             }
-
             parser.body_limit(lim.maxBodyBytes);
-            if (!parser.is_done()) {
-                // The body that came with the header (all of a small request's) is parsed at
-                // once; only a body still on its way needs a read and the body timeout.
-                parser.eager(true);
-                while (!parser.is_done() && buffer.size() > 0) {
-                    const size_t used = parser.put(buffer.data(), ec);
-                    buffer.consume(used);
-                    if (ec == bhttp::error::need_more) ec = {};
-                    if (ec || used == 0) break;
-                }
-                if (!ec && !parser.is_done()) {
-                    deadline->arm(lim.bodyTimeout);
-                    co_await bhttp::async_read(stream, buffer, parser,
-                                               net::redirect_error(onStrand, ec));
-                    deadline->disarm();
-                    if (ec == net::error::operation_aborted && deadline->expired()) {
-                        ec = beast::error::timeout;
-                    }
-                }
-            }
+            if (!parser.is_done()) co_await readBody(stream, buffer, parser, *deadline, ec);
             if (ec) {
-                if (ec == bhttp::error::body_limit) {
-                    auto r = errorFor(413, "request.too_large",
-                                      "the request body may hold at most " +
-                                          std::to_string(lim.maxBodyBytes) + " bytes");
-                    co_await writeResponse(stream, *deadline, head, r, version, false, ec);
-                    log(method, req.target, 413, started, req.clientIp, "");
-                } else if (ec == beast::error::timeout) {
-                    auto r =
-                        errorFor(408, "request.timeout", "the request body did not arrive in time");
-                    co_await writeResponse(stream, *deadline, head, r, version, false, ec);
-                    log(method, req.target, 408, started, req.clientIp, "");
+                if (auto why = bodyReadRefusal(ec)) {
+                    co_await refuseRequest(stream, *deadline, head, std::move(*why), version, false,
+                                           method, req.target, req.clientIp, started, ec);
                 }
                 break;
             }
@@ -737,18 +802,12 @@ struct Server::Impl {
             const bool keepAlive =
                 clientKeepAlive && !response.closeConnection && !stopping &&
                 (lim.maxRequestsPerConnection == 0 || served < lim.maxRequestsPerConnection);
-            // The write is spelled out here rather than calling writeResponse(): this is the path
-            // every request takes, and a nested coroutine costs a frame and a resumption.
-            // A HEAD answer is the GET answer's head alone: a body after it would be read as
-            // the start of the next response.
-            const bool headOnly = req.method == http::Method::Head;
+            // writeResponse() spelled out: this is the path every request takes, and a nested
+            // coroutine costs a frame and a resumption. A HEAD answer is the GET answer's head
+            // alone: a body after it would be read as the start of the next response.
             deadline->arm(lim.writeTimeout);
-            head.clear();
-            if (appendResponseHead(head, response, version, keepAlive)) {
-                std::array<net::const_buffer, 2> buffers{
-                    net::buffer(head),
-                    net::buffer(response.body.data(), headOnly ? 0 : response.body.size())};
-                co_await net::async_write(stream, buffers, net::redirect_error(onStrand, ec));
+            if (auto buffers = responseBuffers(head, response, version, keepAlive, headOnly)) {
+                co_await net::async_write(stream, *buffers, net::redirect_error(onStrand, ec));
             } else {
                 co_await writeBeast(stream, response, version, keepAlive, headOnly, ec);
             }
@@ -757,15 +816,7 @@ struct Server::Impl {
             setBusy(*conn, false);
             if (ec || !keepAlive) break;
         }
-        if constexpr (Tls) {
-            // close_notify, so that the client can tell our close from a cut connection (OpenSSL
-            // 3 reports an EOF without it as an error). Asio then waits for the client's own
-            // close_notify or its FIN, which most send at once; a second at most.
-            deadline->arm(std::min<std::chrono::steady_clock::duration>(lim.writeTimeout,
-                                                                        std::chrono::seconds(1)));
-            co_await stream.async_shutdown(net::redirect_error(onStrand, ec));
-            deadline->disarm();
-        }
+        if constexpr (Tls) co_await tlsShutdown(stream, *deadline);
     }
 
     // The end of a session, whichever way it ends: a return, or an exception that unwinds the

@@ -56,19 +56,6 @@ void printDns(const store::SendingDomain& d) {
               << d.domain << "\"\n";
 }
 
-std::optional<int64_t> accountIdOf(Runtime& rt, const std::string& email) {
-    auto account = rt.backend->credentials().findAccountByEmail(email);
-    if (!account) {
-        std::cerr << "sendcloudd: " << account.error().message << "\n";
-        return std::nullopt;
-    }
-    if (!account.value()) {
-        std::cerr << "sendcloudd: no account with e-mail " << email << "\n";
-        return std::nullopt;
-    }
-    return account.value()->id;
-}
-
 // False after printing why; `out` stays empty when no --algorithm was given.
 bool algorithmOf(const std::string& text, std::optional<DkimAlgorithm>& out) {
     out.reset();

@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "delivery/dkim/domain_keys.h"
-#include "delivery/dkim/opendkim_signer.h"
+#include "delivery/dkim/openssl_signer.h"
 #include "delivery/mime/message_builder.h"
 #include "delivery/smtp/mx_resolver.h"
 #include "delivery/smtp/smtp_agent.h"
@@ -23,7 +23,7 @@ EmailSigner makeDkimSigner(Runtime& rt) {
             : domains(rt.backend->domains(), *rt.keys, rt.random, rt.clock),
               signer(domains.keySource()) {}
         delivery::dkim::DomainKeys domains;
-        delivery::dkim::OpenDkimSigner signer;
+        delivery::dkim::OpenSslDkimSigner signer;
     };
     auto dkim = std::make_shared<Dkim>(rt);
     return [dkim](const std::string& fromDomain, const std::string& message) {

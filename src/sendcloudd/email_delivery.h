@@ -19,8 +19,8 @@ namespace sc::app {
 using EmailSigner = std::function<Result<std::string, std::string>(const std::string& fromDomain,
                                                                    const std::string& message)>;
 
-// The server's signer: libopendkim with the keys of `sendcloudd domain add` (docs/operations.md,
-// "Sending domains and DKIM"), a rotation picked up within 30 s. Thread-safe.
+// The server's signer: OpenSslDkimSigner with the keys of `sendcloudd domain add`
+// (docs/operations.md, "Sending domains and DKIM"), a rotation picked up within 30 s. Thread-safe.
 EmailSigner makeDkimSigner(Runtime& rt);
 
 // The --dns-servers list ("HOST:PORT" entries; empty: the system resolver).

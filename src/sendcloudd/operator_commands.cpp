@@ -35,20 +35,6 @@ std::optional<store::ApiUser> findUserOfKind(Runtime& rt, bool sms, const std::s
     return user;
 }
 
-// The account's id, or nullopt after saying why (no such account, or the store failed).
-std::optional<int64_t> accountIdOf(Runtime& rt, const std::string& email) {
-    auto account = rt.backend->credentials().findAccountByEmail(email);
-    if (!account) {
-        std::cerr << "sendcloudd: " << account.error().message << "\n";
-        return std::nullopt;
-    }
-    if (!account.value()) {
-        std::cerr << "sendcloudd: no account with e-mail " << email << "\n";
-        return std::nullopt;
-    }
-    return account.value()->id;
-}
-
 // A password from standard input: one line, without its newline. Never echoed.
 std::optional<std::string> readPassword() {
     std::string password;

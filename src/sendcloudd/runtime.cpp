@@ -49,6 +49,19 @@ std::unique_ptr<Runtime> openRuntime(const Settings& settings,
     return rt;
 }
 
+std::optional<int64_t> accountIdOf(Runtime& rt, const std::string& email) {
+    auto account = rt.backend->credentials().findAccountByEmail(email);
+    if (!account) {
+        std::cerr << "sendcloudd: " << account.error().message << "\n";
+        return std::nullopt;
+    }
+    if (!account.value()) {
+        std::cerr << "sendcloudd: no account with e-mail " << email << "\n";
+        return std::nullopt;
+    }
+    return account.value()->id;
+}
+
 namespace {
 
 // THE place where delivery agents are plugged in: one per channel, owned by `d.agents`, handed

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -46,6 +47,10 @@ struct Runtime {
 // onError; by default they are printed to stderr.
 std::unique_ptr<Runtime> openRuntime(const Settings& settings,
                                      std::function<void(std::string_view)> onError = nullptr);
+
+// The id of the account with this e-mail, for the operator commands; nullopt after printing why
+// to stderr (no such account, or the store failed).
+std::optional<int64_t> accountIdOf(Runtime& rt, const std::string& email);
 
 // Delivery (docs/delivery.md): the queue store, the one outcome recorder, the scheduler and the
 // agents it hands work to. Built for the server only; the status API reads `queue` even when

@@ -51,40 +51,21 @@ constexpr Named<RecipientState> kStateNames[] = {
 };
 }  // namespace
 
-std::string_view userKindName(UserKind k) {
-    return nameOf(kKindNames, k);
-}
-std::optional<UserKind> parseUserKind(std::string_view text) {
-    return parse(kKindNames, text);
-}
+// Each enum's pair of conversions over its table, under the names records.h declares.
+#define SC_TEXT_CONVERSIONS(Enum, table, nameFunction, parseFunction) \
+    std::string_view nameFunction(Enum value) {                       \
+        return nameOf(table, value);                                  \
+    }                                                                 \
+    std::optional<Enum> parseFunction(std::string_view text) {        \
+        return parse(table, text);                                    \
+    }
 
-std::string_view recipientRoleName(RecipientRole r) {
-    return nameOf(kRoleNames, r);
-}
-std::optional<RecipientRole> parseRecipientRole(std::string_view text) {
-    return parse(kRoleNames, text);
-}
-
-std::string_view authApiName(AuthApi a) {
-    return nameOf(kApiNames, a);
-}
-std::optional<AuthApi> parseAuthApi(std::string_view text) {
-    return parse(kApiNames, text);
-}
-
-std::string_view authOutcomeName(AuthOutcome o) {
-    return nameOf(kOutcomeNames, o);
-}
-std::optional<AuthOutcome> parseAuthOutcome(std::string_view text) {
-    return parse(kOutcomeNames, text);
-}
-
-std::string_view recipientStateName(RecipientState s) {
-    return nameOf(kStateNames, s);
-}
-std::optional<RecipientState> parseRecipientState(std::string_view text) {
-    return parse(kStateNames, text);
-}
+SC_TEXT_CONVERSIONS(UserKind, kKindNames, userKindName, parseUserKind)
+SC_TEXT_CONVERSIONS(RecipientRole, kRoleNames, recipientRoleName, parseRecipientRole)
+SC_TEXT_CONVERSIONS(AuthApi, kApiNames, authApiName, parseAuthApi)
+SC_TEXT_CONVERSIONS(AuthOutcome, kOutcomeNames, authOutcomeName, parseAuthOutcome)
+SC_TEXT_CONVERSIONS(RecipientState, kStateNames, recipientStateName, parseRecipientState)
+#undef SC_TEXT_CONVERSIONS
 
 bool isFinal(RecipientState s) {
     switch (s) {

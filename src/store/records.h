@@ -173,6 +173,10 @@ struct UsageDelta {
     int64_t recipients = 0;  // accepted recipients
     int64_t authFailures = 0;
     int64_t rateLimited = 0;
+    // The latest successful authentication of the user in this hour (0: none in this delta).
+    // Kept with the counters so that a user's last use is one indexed read, not a search of
+    // the authentication log; a row keeps the larger of what it has and what a delta brings.
+    int64_t lastUsedMs = 0;
 };
 
 struct UsageRow {

@@ -79,90 +79,18 @@ constexpr const char* kSendPaths[] = {
 
 void TestControls::registerRoutes([[maybe_unused]] http::Router& router) {
 #ifdef SC_TEST_CONTROLS
-    router.add(
-        {http::Method::Post}, "/test/clock/advance",
-        [this](const http::Request& req, http::Responder reply) {
-            int64_t ms = 0;
-            if (!parseMs(req.query, ms)) {
-                reply(jsonReply(400, R"({"result":false,"message":"use ?ms=N, 1..2592000000"})"));
-                return;
-            }
-            clock_.advance(ms);
-            spdlog::warn("test controls: clock advanced by {} ms (offset now {} ms)", ms,
-                         clock_.offsetMillis());
-            reply(jsonReply(200, "{\"result\":true,\"offsetMs\":" +
-                                     std::to_string(clock_.offsetMillis()) + "}"));
-        });
-    router.add(
-        {http::Method::Post, http::Method::Get}, "/test/faults",
-        [this](const http::Request& req, http::Responder reply) {
-            std::vector<std::pair<std::string, int64_t>> counts;
-            if (!parseCounts(req.query, counts)) {
-                reply(jsonReply(
-                    400,
-                    R"({"result":false,"message":"use ?fail=N&status=503|429&retryAfter=S or ?drop=N"})"));
-                return;
-            }
-            std::lock_guard lk(faultsMu_);
-            for (const auto& [name, v] : counts) {
-                if (name == "fail")
-                    faults_.fail = v;
-                else if (name == "status" && (v == 503 || v == 429))
-                    faults_.status = v;
-                else if (name == "retryAfter")
-                    faults_.retryAfter = v;
-                else if (name == "drop")
-                    faults_.drop = v;
-                else {
-                    reply(jsonReply(
-                        400, R"({"result":false,"message":"unknown or invalid fault parameter"})"));
-                    return;
-                }
-            }
-            reply(jsonReply(200, "{\"result\":true,\"fail\":" + std::to_string(faults_.fail) +
-                                     ",\"drop\":" + std::to_string(faults_.drop) +
-                                     ",\"failed\":" + std::to_string(faults_.failed) +
-                                     ",\"dropped\":" + std::to_string(faults_.dropped) + "}"));
-        });
+    router.add({http::Method::Post}, "/test/clock/advance",
+               [this](const http::Request& req, http::Responder reply) {
+                   advanceClock(req, std::move(reply));
+               });
+    router.add({http::Method::Post, http::Method::Get}, "/test/faults",
+               [this](const http::Request& req, http::Responder reply) {
+                   setFaults(req, std::move(reply));
+               });
     const http::ErrorResponder errors = router.errors();
     for (const char* path : kSendPaths) {
-        router.wrap(path, [this, errors](http::Handler inner) -> http::Handler {
-            return [this, errors, inner](const http::Request& req, http::Responder reply) {
-                int64_t failStatus = 0, retryAfter = 0;
-                bool drop = false;
-                {
-                    std::lock_guard lk(faultsMu_);
-                    if (faults_.fail > 0) {
-                        --faults_.fail;
-                        ++faults_.failed;
-                        failStatus = faults_.status;
-                        retryAfter = faults_.retryAfter;
-                    } else if (faults_.drop > 0) {
-                        --faults_.drop;
-                        ++faults_.dropped;
-                        drop = true;
-                    }
-                }
-                if (failStatus != 0) {
-                    http::Response r =
-                        failStatus == 429
-                            ? errors(429, "limit.rate_exceeded",
-                                     "test controls: this request was refused on purpose")
-                            : errors(503, "store.unavailable",
-                                     "test controls: this request was refused on purpose");
-                    r.headers.push_back({"retry-after", std::to_string(retryAfter)});
-                    reply(std::move(r));
-                    return;
-                }
-                if (!drop) {
-                    inner(req, std::move(reply));
-                    return;
-                }
-                inner(req, http::Responder([reply](http::Response r) {
-                          r.dropConnection = true;
-                          reply(std::move(r));
-                      }));
-            };
+        router.wrap(path, [this, errors](http::Handler inner) {
+            return withFaults(std::move(inner), errors);
         });
     }
     spdlog::warn(
@@ -170,5 +98,91 @@ void TestControls::registerRoutes([[maybe_unused]] http::Router& router) {
         "/test/faults injects faults into sends");
 #endif
 }
+
+#ifdef SC_TEST_CONTROLS
+void TestControls::advanceClock(const http::Request& req, http::Responder reply) {
+    int64_t ms = 0;
+    if (!parseMs(req.query, ms)) {
+        reply(jsonReply(400, R"({"result":false,"message":"use ?ms=N, 1..2592000000"})"));
+        return;
+    }
+    clock_.advance(ms);
+    spdlog::warn("test controls: clock advanced by {} ms (offset now {} ms)", ms,
+                 clock_.offsetMillis());
+    reply(jsonReply(
+        200, "{\"result\":true,\"offsetMs\":" + std::to_string(clock_.offsetMillis()) + "}"));
+}
+
+void TestControls::setFaults(const http::Request& req, http::Responder reply) {
+    std::vector<std::pair<std::string, int64_t>> counts;
+    if (!parseCounts(req.query, counts)) {
+        reply(jsonReply(
+            400,
+            R"({"result":false,"message":"use ?fail=N&status=503|429&retryAfter=S or ?drop=N"})"));
+        return;
+    }
+    std::lock_guard lk(faultsMu_);
+    for (const auto& [name, v] : counts) {
+        if (name == "fail")
+            faults_.fail = v;
+        else if (name == "status" && (v == 503 || v == 429))
+            faults_.status = v;
+        else if (name == "retryAfter")
+            faults_.retryAfter = v;
+        else if (name == "drop")
+            faults_.drop = v;
+        else {
+            reply(jsonReply(400,
+                            R"({"result":false,"message":"unknown or invalid fault parameter"})"));
+            return;
+        }
+    }
+    reply(jsonReply(200, "{\"result\":true,\"fail\":" + std::to_string(faults_.fail) +
+                             ",\"drop\":" + std::to_string(faults_.drop) +
+                             ",\"failed\":" + std::to_string(faults_.failed) +
+                             ",\"dropped\":" + std::to_string(faults_.dropped) + "}"));
+}
+
+TestControls::Fault TestControls::takeFault() {
+    std::lock_guard lk(faultsMu_);
+    Fault f;
+    if (faults_.fail > 0) {
+        --faults_.fail;
+        ++faults_.failed;
+        f.failStatus = faults_.status;
+        f.retryAfter = faults_.retryAfter;
+    } else if (faults_.drop > 0) {
+        --faults_.drop;
+        ++faults_.dropped;
+        f.drop = true;
+    }
+    return f;
+}
+
+http::Handler TestControls::withFaults(http::Handler inner, http::ErrorResponder errors) {
+    return [this, errors = std::move(errors), inner = std::move(inner)](const http::Request& req,
+                                                                        http::Responder reply) {
+        const Fault fault = takeFault();
+        if (fault.failStatus != 0) {
+            http::Response r = fault.failStatus == 429
+                                   ? errors(429, "limit.rate_exceeded",
+                                            "test controls: this request was refused on purpose")
+                                   : errors(503, "store.unavailable",
+                                            "test controls: this request was refused on purpose");
+            r.headers.push_back({"retry-after", std::to_string(fault.retryAfter)});
+            reply(std::move(r));
+            return;
+        }
+        if (!fault.drop) {
+            inner(req, std::move(reply));
+            return;
+        }
+        inner(req, http::Responder([reply](http::Response r) {
+                  r.dropConnection = true;
+                  reply(std::move(r));
+              }));
+    };
+}
+#endif
 
 }  // namespace sc::test_controls

@@ -31,6 +31,18 @@ public:
     void registerRoutes(http::Router& router);
 
 private:
+    // What the next send gets: a refusal with this status, its connection dropped, or nothing.
+    struct Fault {
+        int64_t failStatus = 0, retryAfter = 0;
+        bool drop = false;
+    };
+    void advanceClock(const http::Request& req, http::Responder reply);
+    void setFaults(const http::Request& req, http::Responder reply);
+    // Counts the next send against the pending faults.
+    Fault takeFault();
+    // A send route's handler with the pending faults applied before it.
+    http::Handler withFaults(http::Handler inner, http::ErrorResponder errors);
+
     struct Faults {
         int64_t fail = 0, status = 503, retryAfter = 1, drop = 0;
         int64_t failed = 0, dropped = 0;

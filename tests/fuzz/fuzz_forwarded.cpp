@@ -40,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string peer = "10.0.0.1";
     auto r = sc::http::resolveForwarded(*proxies, peer, fields, fields);
     if (r.malformed || r.clientIp == peer) return 0;
-    auto ip = sc::http::IpBytes::parse(r.clientIp);
+    auto ip = sc::common::IpAddress::parse(r.clientIp);
     check(ip.has_value() && ip->toString() == r.clientIp);
     return 0;
 }

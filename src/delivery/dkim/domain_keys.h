@@ -17,7 +17,7 @@
 #include "common/random.h"
 #include "common/result.h"
 #include "delivery/dkim/dkim_keys.h"
-#include "delivery/dkim/opendkim_signer.h"
+#include "delivery/dkim/dkim_signer.h"
 #include "store/domain_store.h"
 
 namespace sc::delivery::dkim {

@@ -295,6 +295,59 @@ bool isServiceHeaderName(std::string_view name) {
     return false;
 }
 
+namespace {
+
+// The caller's extra headers ("headers" of the stored content): none a service or transport
+// header, each value one line.
+Status<std::string> appendCallerHeaders(std::string& out, const nlohmann::json& content) {
+    auto h = content.find("headers");
+    if (h == content.end() || h->is_null()) return Ok{};
+    if (!h->is_object() || h->size() > kMaxExtraHeaders) {
+        return fail(std::string("stored content: 'headers' is not an object of at most 100"));
+    }
+    for (const auto& [name, value] : h->items()) {
+        if (name.empty() || name.size() > 76 ||
+            !std::all_of(name.begin(), name.end(), isHeaderNameChar)) {
+            return fail("stored content: '" + name.substr(0, 80) + "' is not a header name");
+        }
+        if (isServiceHeaderName(name)) {
+            return fail("the header " + name +
+                        " is written by the service (or belongs to transport) and may not "
+                        "be given by the caller");
+        }
+        if (!value.is_string()) {
+            return fail("stored content: the value of header " + name + " is not a string");
+        }
+        const auto& v = value.get_ref<const std::string&>();
+        if (hasLineBreak(v)) {
+            return fail("stored content: the value of header " + name + " holds a line break");
+        }
+        appendUnstructuredHeader(out, name, v);
+    }
+    return Ok{};
+}
+
+// The body: the text parts alone, or inside multipart/mixed with the attachments after them.
+void appendContent(std::string& out, const std::string& plain, const std::string& html,
+                   const queue::DeliveryJob& job) {
+    const auto& attachments = job.message->attachments;
+    if (attachments.empty()) {
+        appendBody(out, plain, html, job.recipientId);
+        return;
+    }
+    std::string b = boundary(job.recipientId, 'm');
+    out += "Content-Type: multipart/mixed; boundary=\"" + b + "\"\r\n\r\n";
+    out += "--" + b + "\r\n";
+    appendBody(out, plain, html, job.recipientId);
+    for (const auto& a : attachments) {
+        out += "--" + b + "\r\n";
+        appendAttachmentPart(out, a);
+    }
+    out += "--" + b + "--\r\n";
+}
+
+}  // namespace
+
 Result<BuiltMessage, std::string> buildEmail(const queue::DeliveryJob& job,
                                              const BuildOptions& options) {
     if (!job.message) return fail(std::string("the job has no message"));
@@ -355,45 +408,8 @@ Result<BuiltMessage, std::string> buildEmail(const queue::DeliveryJob& job,
            messageIdDomain(options.hostname, built.fromDomain) + ">\r\n";
     out += "MIME-Version: 1.0\r\n";
 
-    if (auto h = content.find("headers"); h != content.end() && !h->is_null()) {
-        if (!h->is_object() || h->size() > kMaxExtraHeaders) {
-            return fail(std::string("stored content: 'headers' is not an object of at most 100"));
-        }
-        for (const auto& [name, value] : h->items()) {
-            if (name.empty() || name.size() > 76 ||
-                !std::all_of(name.begin(), name.end(), isHeaderNameChar)) {
-                return fail("stored content: '" + name.substr(0, 80) + "' is not a header name");
-            }
-            if (isServiceHeaderName(name)) {
-                return fail("the header " + name +
-                            " is written by the service (or belongs to transport) and may not "
-                            "be given by the caller");
-            }
-            if (!value.is_string()) {
-                return fail("stored content: the value of header " + name + " is not a string");
-            }
-            const auto& v = value.get_ref<const std::string&>();
-            if (hasLineBreak(v)) {
-                return fail("stored content: the value of header " + name + " holds a line break");
-            }
-            appendUnstructuredHeader(out, name, v);
-        }
-    }
-
-    const auto& attachments = job.message->attachments;
-    if (attachments.empty()) {
-        appendBody(out, *plain, *html, job.recipientId);
-    } else {
-        std::string b = boundary(job.recipientId, 'm');
-        out += "Content-Type: multipart/mixed; boundary=\"" + b + "\"\r\n\r\n";
-        out += "--" + b + "\r\n";
-        appendBody(out, *plain, *html, job.recipientId);
-        for (const auto& a : attachments) {
-            out += "--" + b + "\r\n";
-            appendAttachmentPart(out, a);
-        }
-        out += "--" + b + "--\r\n";
-    }
+    if (auto extra = appendCallerHeaders(out, content); !extra) return fail(extra.error());
+    appendContent(out, *plain, *html, job);
 
     built.needsSmtpUtf8 = hasNonAscii(*from) || hasNonAscii(job.address);
     for (const auto* list : {&*replyTo, &*to, &*cc}) {

@@ -389,6 +389,108 @@ struct SmtpAgent::Impl : std::enable_shared_from_this<Impl> {
         return o;
     }
 
+    // What one step of a recipient's delivery came to: a final outcome (delivered, bounced, or
+    // a deferral that ends this turn), or one after which the next address or host is tried.
+    struct StepResult {
+        queue::DeliveryOutcome outcome;
+        bool final;
+    };
+
+    // Traffic shaping before a shaped site's host is tried: nothing when it may be tried; a
+    // non-final deferral when a reply rule blocks the site (another site's host may still take
+    // the message); a final one when the site's messages per minute are spent. A site is charged
+    // one token per recipient, however many of its hosts are tried.
+    std::optional<StepResult> shapingGate(const queue::DeliveryJob& job, const Target& t,
+                                          std::set<std::string>& charged) {
+        if (!t.shaped) return std::nullopt;
+        if (auto left = siteBlockedFor(t.site.name)) {
+            auto o = outcome(job, Kind::Deferred);
+            o.remoteHost = t.hostName;
+            o.replyText = "site " + t.site.name + " is " + sites[t.site.name].blockedBy;
+            o.retryAfter = left;
+            return StepResult{std::move(o), false};
+        }
+        if (!charged.insert(t.site.name).second) return std::nullopt;
+        if (int64_t wait = takeToken(t); wait > 0) {
+            auto o = outcome(job, Kind::Deferred);
+            o.remoteHost = t.hostName;
+            o.replyText = "site " + t.site.name + ": messages_per_minute (" +
+                          std::to_string(t.site.limits.messagesPerMinute) + ") reached";
+            o.retryAfter = std::chrono::milliseconds(wait);
+            return StepResult{std::move(o), true};
+        }
+        return std::nullopt;
+    }
+
+    // The outcome of a failed connection or transaction, as the reply rules and the classifier
+    // read it; throttles the destination when the failure says so.
+    queue::DeliveryOutcome failed(const queue::DeliveryJob& job, const SessionFailure& f,
+                                  const Verdict& v, queue::DeliveryOutcome o) {
+        fillFailure(o, f);
+        o.kind = v.kind;
+        if (v.throttleDestination) {
+            throttle(job.destination);
+            o.retryAfter = config.throttleTime;
+        }
+        return o;
+    }
+
+    // One recipient to one address of a host: skipped while the address is marked dead; a
+    // pooled connection the server has meanwhile closed fails at RSET and gets one retry with a
+    // fresh connection. `anyConnected` is set when the host answered at all.
+    awaitable<StepResult> tryAddress(const queue::DeliveryJob& job, const Target& t,
+                                     const std::string& address, bool relay,
+                                     const OutgoingMessage& built, bool& anyConnected) {
+        const std::string deadKey = address + "/" + std::to_string(t.port);
+        if (auto d = deadUntilMs.find(deadKey); d != deadUntilMs.end()) {
+            if (d->second > clock.nowMillis()) {
+                auto o = outcome(job, Kind::Deferred);
+                o.remoteHost = t.hostName;
+                o.replyText = "connect: " + address + " is marked unreachable";
+                co_return StepResult{std::move(o), false};
+            }
+            deadUntilMs.erase(d);
+        }
+        const Envelope env{built.envelopeFrom, job.address, built.needsSmtpUtf8, built.has8bit};
+        for (int tryNo = 0;; ++tryNo) {
+            bool reused = false;
+            auto s = co_await acquire(t, address, relay, reused);
+            auto o = outcome(job, Kind::Deferred);
+            o.remoteHost = t.hostName;
+            o.remoteIp = address;
+            if (!s) {
+                const auto& f = s.error();
+                if (auto shaped = applyReplyRule(t, f, o)) co_return StepResult{*shaped, true};
+                const auto v = classify(f);
+                if (v.markHostDead)
+                    deadUntilMs[deadKey] = clock.nowMillis() + config.deadHostTime.count();
+                else
+                    anyConnected = true;
+                o = failed(job, f, v, std::move(o));
+                co_return StepResult{std::move(o), v.throttleDestination || !v.tryNextHost};
+            }
+            anyConnected = true;
+            auto session = std::move(s).value();
+            o.tlsVersion = session->tlsVersion();
+            o.tlsCipher = session->tlsCipher();
+            auto sent = co_await session->send(env, built.bytes);
+            release(t, session);
+            if (sent) {
+                o.kind = Kind::Delivered;
+                o.replyCode = sent->code;
+                o.enhancedCode = sent->enhancedCode;
+                o.replyText = sent->summary();
+                co_return StepResult{std::move(o), true};
+            }
+            const auto& f = sent.error();
+            if (tryNo == 0 && reused && f.stage == Stage::Rset &&
+                f.kind != SessionFailure::Kind::Reply)
+                continue;
+            if (auto shaped = applyReplyRule(t, f, o)) co_return StepResult{*shaped, true};
+            co_return StepResult{failed(job, f, classify(f), std::move(o)), true};
+        }
+    }
+
     // One recipient over the hosts of `route`, in order. Returns the outcome.
     awaitable<queue::DeliveryOutcome> deliverOne(const queue::DeliveryJob& job,
                                                  const std::vector<Target>& targets, bool relay) {
@@ -400,25 +502,10 @@ struct SmtpAgent::Impl : std::enable_shared_from_this<Impl> {
         std::set<std::string> charged;                  // sites a token was taken from
         bool anyConnected = false;
         for (const auto& t : targets) {
-            if (t.shaped) {
-                if (auto left = siteBlockedFor(t.site.name)) {
-                    auto o = outcome(job, Kind::Deferred);
-                    o.remoteHost = t.hostName;
-                    o.replyText = "site " + t.site.name + " is " + sites[t.site.name].blockedBy;
-                    o.retryAfter = left;
-                    if (!blocked) blocked = o;
-                    continue;
-                }
-                if (charged.insert(t.site.name).second) {
-                    if (int64_t wait = takeToken(t); wait > 0) {
-                        auto o = outcome(job, Kind::Deferred);
-                        o.remoteHost = t.hostName;
-                        o.replyText = "site " + t.site.name + ": messages_per_minute (" +
-                                      std::to_string(t.site.limits.messagesPerMinute) + ") reached";
-                        o.retryAfter = std::chrono::milliseconds(wait);
-                        co_return o;
-                    }
-                }
+            if (auto gate = shapingGate(job, t, charged)) {
+                if (gate->final) co_return std::move(gate->outcome);
+                if (!blocked) blocked = std::move(gate->outcome);
+                continue;
             }
             if (!built) {
                 auto b = messages(job);
@@ -429,72 +516,10 @@ struct SmtpAgent::Impl : std::enable_shared_from_this<Impl> {
                 }
                 built = std::move(b).value();
             }
-            Envelope env{built->envelopeFrom, job.address, built->needsSmtpUtf8, built->has8bit};
             for (const auto& address : t.addresses) {
-                const std::string deadKey = address + "/" + std::to_string(t.port);
-                if (auto d = deadUntilMs.find(deadKey); d != deadUntilMs.end()) {
-                    if (d->second > clock.nowMillis()) {
-                        auto o = outcome(job, Kind::Deferred);
-                        o.remoteHost = t.hostName;
-                        o.replyText = "connect: " + address + " is marked unreachable";
-                        last = o;
-                        continue;
-                    }
-                    deadUntilMs.erase(d);
-                }
-                // A pooled connection the server has meanwhile closed fails at RSET: one retry
-                // with a fresh connection.
-                for (int tryNo = 0; tryNo < 2; ++tryNo) {
-                    bool reused = false;
-                    auto s = co_await acquire(t, address, relay, reused);
-                    auto o = outcome(job, Kind::Deferred);
-                    o.remoteHost = t.hostName;
-                    o.remoteIp = address;
-                    if (!s) {
-                        const auto& f = s.error();
-                        if (auto shaped = applyReplyRule(t, f, o)) co_return *shaped;
-                        auto v = classify(f);
-                        fillFailure(o, f);
-                        o.kind = v.kind;
-                        if (v.markHostDead)
-                            deadUntilMs[deadKey] = clock.nowMillis() + config.deadHostTime.count();
-                        else
-                            anyConnected = true;
-                        if (v.throttleDestination) {
-                            throttle(job.destination);
-                            o.retryAfter = config.throttleTime;
-                            co_return o;
-                        }
-                        last = o;
-                        if (!v.tryNextHost) co_return o;
-                        break;  // next address / host
-                    }
-                    anyConnected = true;
-                    auto session = std::move(s).value();
-                    o.tlsVersion = session->tlsVersion();
-                    o.tlsCipher = session->tlsCipher();
-                    auto sent = co_await session->send(env, built->bytes);
-                    release(t, session);
-                    if (sent) {
-                        o.kind = Kind::Delivered;
-                        o.replyCode = sent->code;
-                        o.enhancedCode = sent->enhancedCode;
-                        o.replyText = sent->summary();
-                        co_return o;
-                    }
-                    const auto& f = sent.error();
-                    if (reused && f.stage == Stage::Rset && f.kind != SessionFailure::Kind::Reply)
-                        continue;
-                    if (auto shaped = applyReplyRule(t, f, o)) co_return *shaped;
-                    auto v = classify(f);
-                    fillFailure(o, f);
-                    o.kind = v.kind;
-                    if (v.throttleDestination) {
-                        throttle(job.destination);
-                        o.retryAfter = config.throttleTime;
-                    }
-                    co_return o;
-                }
+                auto step = co_await tryAddress(job, t, address, relay, *built, anyConnected);
+                if (step.final) co_return std::move(step.outcome);
+                last = std::move(step.outcome);
             }
         }
         if (!last && blocked) co_return *blocked;
@@ -508,6 +533,19 @@ struct SmtpAgent::Impl : std::enable_shared_from_this<Impl> {
         auto o = outcome(job, Kind::Deferred);
         o.replyText = "no host to try";
         co_return o;
+    }
+
+    // The hosts of a route with their port and, for MX hosts (never the relay or a route),
+    // the shaping site they belong to.
+    std::vector<Target> targetsOf(const MxRoute& r, bool relay, const std::string& destination) {
+        std::vector<Target> targets;
+        const int port = portFor(relay, destination);
+        for (const auto& h : r.hosts) {
+            Target t{h.name, h.addresses, port, !relay, {}};
+            if (t.shaped) t.site = config.shaping.siteFor(h.name);
+            targets.push_back(std::move(t));
+        }
+        return targets;
     }
 
     awaitable<void> run(std::vector<queue::DeliveryJob> jobs, Report report) {
@@ -552,13 +590,7 @@ struct SmtpAgent::Impl : std::enable_shared_from_this<Impl> {
             }
             co_return;
         }
-        std::vector<Target> targets;
-        const int port = portFor(relay, destination);
-        for (auto& h : r.hosts) {
-            Target t{h.name, h.addresses, port, !relay, {}};
-            if (t.shaped) t.site = config.shaping.siteFor(h.name);
-            targets.push_back(std::move(t));
-        }
+        const std::vector<Target> targets = targetsOf(r, relay, destination);
 
         // Workers share the batch; each holds at most one connection at a time, so the pool
         // cap holds per host whatever the batch size.

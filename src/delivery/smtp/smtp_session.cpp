@@ -333,6 +333,88 @@ awaitable<Status<SessionFailure>> SmtpSession::open(tcp::endpoint peer) {
     co_return Ok{};
 }
 
+// A message this server cannot take, told before anything is sent, as the reply a server would
+// give: one that needs SMTPUTF8 where it is not offered, or one over the announced SIZE.
+std::optional<SessionFailure> SmtpSession::refusedBeforeSending(bool utf8,
+                                                                size_t messageBytes) const {
+    SmtpReply r;
+    if (utf8 && !offers("SMTPUTF8")) {
+        r.code = 553;
+        r.enhancedCode = "5.6.7";
+        r.lines = {"5.6.7 the message needs SMTPUTF8 and the server does not offer it"};
+    } else if (maxSize_ > 0 && messageBytes > maxSize_) {
+        r.code = 552;
+        r.enhancedCode = "5.3.4";
+        r.lines = {"5.3.4 message larger than the server's SIZE limit of " +
+                   std::to_string(maxSize_)};
+    } else {
+        return std::nullopt;
+    }
+    return replyFailure(Stage::Mail, std::move(r));
+}
+
+// MAIL FROM with the parameters the server offers and the message needs.
+std::string SmtpSession::mailCommand(const Envelope& envelope, size_t messageBytes,
+                                     bool utf8) const {
+    std::string mail = "MAIL FROM:<" + envelope.mailFrom + ">";
+    if (offers("SIZE")) mail += " SIZE=" + std::to_string(messageBytes);
+    if (envelope.has8bit && offers("8BITMIME")) mail += " BODY=8BITMIME";
+    if (utf8) mail += " SMTPUTF8";
+    mail += "\r\n";
+    return mail;
+}
+
+// MAIL, RCPT and DATA up to the server's 354. With PIPELINING (RFC 2920) the three go in one
+// write and their replies come back in order; without it, one at a time.
+awaitable<Status<SessionFailure>> SmtpSession::envelopeCommands(const std::string& mail,
+                                                                const std::string& rcpt) {
+    auto accepted = [](Stage stage, const SmtpReply& r) {
+        switch (stage) {
+            case Stage::Mail:
+                return r.code == 250;
+            case Stage::Rcpt:
+                return r.code == 250 || r.code == 251;
+            default:
+                return r.code == 354;
+        }
+    };
+    if (!offers("PIPELINING")) {
+        const std::pair<Stage, const std::string*> steps[] = {
+            {Stage::Mail, &mail}, {Stage::Rcpt, &rcpt}, {Stage::Data, nullptr}};
+        static const std::string kData = "DATA\r\n";
+        for (const auto& [stage, line] : steps) {
+            auto r = co_await command(
+                stage, line ? *line : kData,
+                stage == Stage::Data ? options_.timeouts.dataInit : options_.timeouts.command);
+            if (!r) co_return fail(std::move(r).error());
+            if (!accepted(stage, *r)) co_return fail(replyFailure(stage, std::move(r).value()));
+        }
+        co_return Ok{};
+    }
+    arm(options_.timeouts.command);
+    if (auto w = co_await writeAll(Stage::Mail, mail + rcpt + "DATA\r\n"); !w) {
+        disarm();
+        co_return fail(std::move(w).error());
+    }
+    // All three replies are read before any is judged: they are on their way regardless.
+    SmtpReply replies[3];
+    const Stage stages[3] = {Stage::Mail, Stage::Rcpt, Stage::Data};
+    for (int i = 0; i < 3; ++i) {
+        auto r = co_await readReply(stages[i]);
+        if (!r) {
+            disarm();
+            co_return fail(std::move(r).error());
+        }
+        replies[i] = std::move(r).value();
+    }
+    disarm();
+    for (int i = 0; i < 3; ++i) {
+        if (!accepted(stages[i], replies[i]))
+            co_return fail(replyFailure(stages[i], std::move(replies[i])));
+    }
+    co_return Ok{};
+}
+
 awaitable<Result<SmtpReply, SessionFailure>> SmtpSession::send(const Envelope& envelope,
                                                                const std::string& message) {
     if (transactions_ > 0) {
@@ -347,73 +429,12 @@ awaitable<Result<SmtpReply, SessionFailure>> SmtpSession::send(const Envelope& e
 
     const bool utf8 =
         envelope.needsSmtpUtf8 || !isAscii(envelope.mailFrom) || !isAscii(envelope.rcptTo);
-    if (utf8 && !offers("SMTPUTF8")) {
-        SmtpReply r;
-        r.code = 553;
-        r.enhancedCode = "5.6.7";
-        r.lines = {"5.6.7 the message needs SMTPUTF8 and the server does not offer it"};
-        co_return fail(replyFailure(Stage::Mail, std::move(r)));
-    }
-    const std::string body = dotStuff(message);
-    if (maxSize_ > 0 && message.size() > maxSize_) {
-        SmtpReply r;
-        r.code = 552;
-        r.enhancedCode = "5.3.4";
-        r.lines = {"5.3.4 message larger than the server's SIZE limit of " +
-                   std::to_string(maxSize_)};
-        co_return fail(replyFailure(Stage::Mail, std::move(r)));
-    }
-
-    std::string mail = "MAIL FROM:<" + envelope.mailFrom + ">";
-    if (offers("SIZE")) mail += " SIZE=" + std::to_string(message.size());
-    if (envelope.has8bit && offers("8BITMIME")) mail += " BODY=8BITMIME";
-    if (utf8) mail += " SMTPUTF8";
-    mail += "\r\n";
+    if (auto refused = refusedBeforeSending(utf8, message.size())) co_return fail(*refused);
     const std::string rcpt = "RCPT TO:<" + envelope.rcptTo + ">\r\n";
+    if (auto e = co_await envelopeCommands(mailCommand(envelope, message.size(), utf8), rcpt); !e)
+        co_return fail(std::move(e).error());
 
-    SmtpReply mailReply, rcptReply, dataReply;
-    if (offers("PIPELINING")) {
-        // RFC 2920: MAIL, RCPT and DATA in one write; the replies come back in order.
-        arm(options_.timeouts.command);
-        auto w = co_await writeAll(Stage::Mail, mail + rcpt + "DATA\r\n");
-        if (!w) {
-            disarm();
-            co_return fail(std::move(w).error());
-        }
-        auto m = co_await readReply(Stage::Mail);
-        if (!m) {
-            disarm();
-            co_return fail(std::move(m).error());
-        }
-        auto r = co_await readReply(Stage::Rcpt);
-        if (!r) {
-            disarm();
-            co_return fail(std::move(r).error());
-        }
-        auto d = co_await readReply(Stage::Data);
-        disarm();
-        if (!d) co_return fail(std::move(d).error());
-        mailReply = std::move(m).value();
-        rcptReply = std::move(r).value();
-        dataReply = std::move(d).value();
-        if (mailReply.code != 250) co_return fail(replyFailure(Stage::Mail, std::move(mailReply)));
-        if (rcptReply.code != 250 && rcptReply.code != 251)
-            co_return fail(replyFailure(Stage::Rcpt, std::move(rcptReply)));
-        if (dataReply.code != 354) co_return fail(replyFailure(Stage::Data, std::move(dataReply)));
-    } else {
-        auto m = co_await command(Stage::Mail, mail, options_.timeouts.command);
-        if (!m) co_return m;
-        if (m->code != 250) co_return fail(replyFailure(Stage::Mail, std::move(m).value()));
-        auto r = co_await command(Stage::Rcpt, rcpt, options_.timeouts.command);
-        if (!r) co_return r;
-        if (r->code != 250 && r->code != 251)
-            co_return fail(replyFailure(Stage::Rcpt, std::move(r).value()));
-        auto d = co_await command(Stage::Data, "DATA\r\n", options_.timeouts.dataInit);
-        if (!d) co_return d;
-        if (d->code != 354) co_return fail(replyFailure(Stage::Data, std::move(d).value()));
-    }
-
-    auto done = co_await command(Stage::Dot, body, options_.timeouts.dataDone);
+    auto done = co_await command(Stage::Dot, dotStuff(message), options_.timeouts.dataDone);
     if (!done) co_return done;
     if (done->code / 100 != 2) co_return fail(replyFailure(Stage::Dot, std::move(done).value()));
     co_return done;

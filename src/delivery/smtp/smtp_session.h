@@ -109,6 +109,10 @@ private:
     boost::asio::awaitable<Status<SessionFailure>> hello();
     boost::asio::awaitable<Status<SessionFailure>> startTls();
     boost::asio::awaitable<Status<SessionFailure>> authenticate();
+    std::optional<SessionFailure> refusedBeforeSending(bool utf8, size_t messageBytes) const;
+    std::string mailCommand(const Envelope& envelope, size_t messageBytes, bool utf8) const;
+    boost::asio::awaitable<Status<SessionFailure>> envelopeCommands(const std::string& mail,
+                                                                    const std::string& rcpt);
 
     void arm(std::chrono::milliseconds d);
     void disarm();

@@ -180,6 +180,102 @@ const ReplyRule* ShapingRules::matchReply(std::string_view site, const SmtpReply
     return nullptr;
 }
 
+namespace {
+
+// One [[site]] table. `names` and `suffixes` are those of the sites read before it: a name or a
+// suffix may belong to one site only.
+Result<SiteRule, std::string> parseSite(const toml::table& t, const std::string& source,
+                                        const SiteLimits& defaults, std::set<std::string>& names,
+                                        std::set<std::string>& suffixes) {
+    TableReader r(t, source, "[[site]]");
+    if (auto ok = r.onlyKeys({"name", "mx_suffixes", "connections", "messages_per_connection",
+                              "messages_per_minute"});
+        !ok)
+        return fail(ok.error());
+    SiteRule site;
+    site.limits = defaults;
+    auto name = r.text("name");
+    if (!name) return fail(name.error());
+    if (!*name || !validName(**name))
+        return fail(r.here() + "[[site]]: name is required: a-z, 0-9, '.', '_' or '-', at most 64");
+    site.name = **name;
+    if (!names.insert(site.name).second)
+        return fail(r.here() + "[[site]]: name '" + site.name + "' is used twice");
+    const toml::node* list = t.get("mx_suffixes");
+    const toml::array* array = list ? list->as_array() : nullptr;
+    if (!array || array->empty() || array->size() > kMaxSuffixesPerSite)
+        return fail((list ? r.at(*list) : r.here()) + "[[site]] " + site.name +
+                    ": mx_suffixes must be a list of 1.." + std::to_string(kMaxSuffixesPerSite) +
+                    " host name suffixes");
+    for (const auto& item : *array) {
+        auto v = item.value<std::string>();
+        std::string suffix = v ? lower(*v) : std::string();
+        if (!v || !validSuffix(suffix))
+            return fail(r.at(item) + "[[site]] " + site.name +
+                        ": mx_suffixes holds host names or '.suffixes' (a-z, 0-9, '-', '.')");
+        if (!suffixes.insert(suffix).second)
+            return fail(r.at(item) + "[[site]] " + site.name + ": suffix '" + suffix +
+                        "' belongs to two sites");
+        site.mxSuffixes.push_back(std::move(suffix));
+    }
+    if (auto ok = r.limits(site.limits); !ok) return fail(ok.error());
+    return site;
+}
+
+// A reply rule's duration: a string like "2h" or a number of seconds.
+Result<std::chrono::seconds, std::string> ruleDuration(const TableReader& r, const toml::table& t) {
+    const toml::node* d = t.get("duration");
+    if (!d) return fail(r.here() + "[[reply_rule]]: duration is required (e.g. \"2h\")");
+    Result<std::chrono::seconds, std::string> duration =
+        fail(std::string("must be a string like \"2h\" or a number of seconds"));
+    if (auto s = d->value<std::string>(); s && d->is_string())
+        duration = parseShapingDuration(*s);
+    else if (auto n = d->value<int64_t>(); n && d->is_integer())
+        duration = parseShapingDuration(std::to_string(*n));
+    if (!duration) return fail(r.at(*d) + "[[reply_rule]]: duration: " + duration.error());
+    return duration;
+}
+
+// One [[reply_rule]] table; `names` are the sites of the file, the only ones it may name.
+Result<ReplyRule, std::string> parseReplyRule(const toml::table& t, const std::string& source,
+                                              const std::set<std::string>& names) {
+    TableReader r(t, source, "[[reply_rule]]");
+    if (auto ok = r.onlyKeys({"site", "code", "text", "action", "duration"}); !ok)
+        return fail(ok.error());
+    ReplyRule rule;
+    rule.line = r.line();
+    auto site = r.text("site");
+    if (!site) return fail(site.error());
+    if (*site) {
+        if (!names.contains(**site))
+            return fail(r.here() + "[[reply_rule]]: site '" + (*site)->substr(0, 64) +
+                        "' is not a [[site]] of this file");
+        rule.site = **site;
+    }
+    auto code = r.integer("code", 200, 599);
+    if (!code) return fail(code.error());
+    if (*code) rule.code = **code;
+    auto text = r.text("text");
+    if (!text) return fail(text.error());
+    if (*text) rule.text = lower(**text);
+    if (rule.code == 0 && rule.text.empty())
+        return fail(r.here() + "[[reply_rule]]: needs a code, a text or both");
+    auto action = r.text("action");
+    if (!action) return fail(action.error());
+    if (*action && **action == "suspend")
+        rule.action = ReplyRule::Action::Suspend;
+    else if (*action && **action == "throttle")
+        rule.action = ReplyRule::Action::Throttle;
+    else
+        return fail(r.here() + "[[reply_rule]]: action must be \"throttle\" or \"suspend\"");
+    auto duration = ruleDuration(r, t);
+    if (!duration) return fail(duration.error());
+    rule.duration = *duration;
+    return rule;
+}
+
+}  // namespace
+
 Result<ShapingRules, std::string> parseShapingRules(std::string_view text,
                                                     const std::string& source) {
     if (text.size() > kMaxShapingFileBytes)
@@ -214,95 +310,25 @@ Result<ShapingRules, std::string> parseShapingRules(std::string_view text,
                         "' (expected [default], [[site]] or [[reply_rule]])");
         }
     }
-
+    // Sites after [default] (whatever the order in the file): a site starts from the defaults.
     std::set<std::string> names;
     std::set<std::string> suffixes;
     if (siteNode) {
         auto tables = tablesOf(*siteNode, source, "site", kMaxShapingSites);
         if (!tables) return fail(tables.error());
         for (const toml::table* t : *tables) {
-            TableReader r(*t, source, "[[site]]");
-            if (auto ok = r.onlyKeys({"name", "mx_suffixes", "connections",
-                                      "messages_per_connection", "messages_per_minute"});
-                !ok)
-                return fail(ok.error());
-            SiteRule site;
-            site.limits = rules.defaults;
-            auto name = r.text("name");
-            if (!name) return fail(name.error());
-            if (!*name || !validName(**name))
-                return fail(r.here() +
-                            "[[site]]: name is required: a-z, 0-9, '.', '_' or '-', at most 64");
-            site.name = **name;
-            if (!names.insert(site.name).second)
-                return fail(r.here() + "[[site]]: name '" + site.name + "' is used twice");
-            const toml::node* list = t->get("mx_suffixes");
-            const toml::array* array = list ? list->as_array() : nullptr;
-            if (!array || array->empty() || array->size() > kMaxSuffixesPerSite)
-                return fail((list ? r.at(*list) : r.here()) + "[[site]] " + site.name +
-                            ": mx_suffixes must be a list of 1.." +
-                            std::to_string(kMaxSuffixesPerSite) + " host name suffixes");
-            for (const auto& item : *array) {
-                auto v = item.value<std::string>();
-                std::string suffix = v ? lower(*v) : std::string();
-                if (!v || !validSuffix(suffix))
-                    return fail(r.at(item) + "[[site]] " + site.name +
-                                ": mx_suffixes holds host names or '.suffixes' (a-z, 0-9, "
-                                "'-', '.')");
-                if (!suffixes.insert(suffix).second)
-                    return fail(r.at(item) + "[[site]] " + site.name + ": suffix '" + suffix +
-                                "' belongs to two sites");
-                site.mxSuffixes.push_back(std::move(suffix));
-            }
-            if (auto ok = r.limits(site.limits); !ok) return fail(ok.error());
-            rules.sites.push_back(std::move(site));
+            auto site = parseSite(*t, source, rules.defaults, names, suffixes);
+            if (!site) return fail(site.error());
+            rules.sites.push_back(std::move(site).value());
         }
     }
     if (ruleNode) {
         auto tables = tablesOf(*ruleNode, source, "reply_rule", kMaxReplyRules);
         if (!tables) return fail(tables.error());
         for (const toml::table* t : *tables) {
-            TableReader r(*t, source, "[[reply_rule]]");
-            if (auto ok = r.onlyKeys({"site", "code", "text", "action", "duration"}); !ok)
-                return fail(ok.error());
-            ReplyRule rule;
-            rule.line = r.line();
-            auto site = r.text("site");
-            if (!site) return fail(site.error());
-            if (*site) {
-                if (!names.contains(**site))
-                    return fail(r.here() + "[[reply_rule]]: site '" + (*site)->substr(0, 64) +
-                                "' is not a [[site]] of this file");
-                rule.site = **site;
-            }
-            auto code = r.integer("code", 200, 599);
-            if (!code) return fail(code.error());
-            if (*code) rule.code = **code;
-            auto text = r.text("text");
-            if (!text) return fail(text.error());
-            if (*text) rule.text = lower(**text);
-            if (rule.code == 0 && rule.text.empty())
-                return fail(r.here() + "[[reply_rule]]: needs a code, a text or both");
-            auto action = r.text("action");
-            if (!action) return fail(action.error());
-            if (*action && **action == "suspend")
-                rule.action = ReplyRule::Action::Suspend;
-            else if (*action && **action == "throttle")
-                rule.action = ReplyRule::Action::Throttle;
-            else
-                return fail(r.here() +
-                            "[[reply_rule]]: action must be \"throttle\" or \"suspend\"");
-            const toml::node* d = t->get("duration");
-            if (!d) return fail(r.here() + "[[reply_rule]]: duration is required (e.g. \"2h\")");
-            Result<std::chrono::seconds, std::string> duration =
-                fail(std::string("must be a string like \"2h\" or a number of seconds"));
-            if (auto s = d->value<std::string>(); s && d->is_string())
-                duration = parseShapingDuration(*s);
-            else if (auto n = d->value<int64_t>(); n && d->is_integer())
-                duration = parseShapingDuration(std::to_string(*n));
-            if (!duration) return fail(r.at(*d) + "[[reply_rule]]: duration: " + duration.error());
-            rule.duration = *duration;
-            rules.replyRules.push_back(std::move(rule));
+            auto rule = parseReplyRule(*t, source, names);
+            if (!rule) return fail(rule.error());
+            rules.replyRules.push_back(std::move(rule).value());
         }
     }
     return rules;

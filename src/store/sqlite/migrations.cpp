@@ -400,6 +400,21 @@ CREATE TABLE retention_marks (
     last_rowid INTEGER NOT NULL
 ) STRICT;
 )sql"},
+    // A user's last use (the console's "Last use") kept with the hourly counters, written by the
+    // same statement that counts them (store/audit_store.h, lastUseOf). A database that had the
+    // authentication log only takes each user's latest success from it, into that hour's row
+    // (made when missing), so that no user reads "never" after the upgrade: one pass over
+    // auth_events. SQLite takes the bare columns from the row that has the max(); "WHERE true"
+    // keeps the upsert's ON from being read as a join constraint.
+    Migration{11, "a user's last use with the usage counters", R"sql(
+ALTER TABLE usage_hourly ADD COLUMN last_used_ms INTEGER;
+INSERT INTO usage_hourly (user_id, account_id, user_name, hour_start_ms, last_used_ms)
+SELECT user_id, account_id, user_name, at_ms - at_ms % 3600000, at_ms
+FROM (SELECT user_id, account_id, user_name, max(coalesce(last_at_ms, at_ms)) AS at_ms
+      FROM auth_events WHERE outcome = 'success' AND user_id != 0 GROUP BY user_id)
+WHERE true
+ON CONFLICT (user_id, hour_start_ms) DO UPDATE SET last_used_ms = excluded.last_used_ms;
+)sql"},
 };
 
 constexpr bool versionsAreContiguous() {

@@ -37,14 +37,18 @@ const std::string& insertEventsSql(size_t rows) {
     return texts[i];
 }
 
+// last_used_ms is NULL until a delta brings a use (a delta's 0 is bound as NULL). SQL's max() of
+// NULL and a value is NULL, hence the coalesce, and the nullif that turns two NULLs back into one.
 constexpr const char* kAddUsage =
     "INSERT INTO usage_hourly (user_id, account_id, user_name, hour_start_ms, requests, "
-    "recipients, auth_failures, rate_limited) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "recipients, auth_failures, rate_limited, last_used_ms) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, nullif(?, 0)) "
     "ON CONFLICT (user_id, hour_start_ms) DO UPDATE SET "
     "requests = requests + excluded.requests, "
     "recipients = recipients + excluded.recipients, "
     "auth_failures = auth_failures + excluded.auth_failures, "
-    "rate_limited = rate_limited + excluded.rate_limited";
+    "rate_limited = rate_limited + excluded.rate_limited, "
+    "last_used_ms = nullif(max(coalesce(last_used_ms, 0), coalesce(excluded.last_used_ms, 0)), 0)";
 
 // The optional filters are added to the text rather than written as "(? = '' OR col = ?)",
 // which would hide them from the planner; each of the four texts is prepared once per
@@ -163,6 +167,7 @@ Result<Ok, StoreError> SqliteAuditStore::addUsage(const std::vector<UsageDelta>&
                 bindInt(*s, 6, d.recipients);
                 bindInt(*s, 7, d.authFailures);
                 bindInt(*s, 8, d.rateLimited);
+                bindInt(*s, 9, d.lastUsedMs);
                 s->exec();
             }
             return Ok{};
@@ -253,6 +258,22 @@ Result<int64_t, StoreError> SqliteAuditStore::countKeyUses(int64_t userId,
         bindInt(*s, 3, fromMs);
         s->executeStep();
         return s->getColumn(0).getInt64();
+    } catch (const std::exception& e) {
+        return fail(toStoreError(e));
+    }
+}
+
+Result<std::optional<int64_t>, StoreError> SqliteAuditStore::lastUseOf(int64_t userId) {
+    try {
+        auto conn = pool_.acquire();
+        // A use is counted in the hour it happened, so the newest hour that holds one holds the
+        // latest: the primary key walks the user's hours backwards and stops at the first.
+        ScopedStatement s(*conn,
+                          "SELECT last_used_ms FROM usage_hourly WHERE user_id = ? AND "
+                          "last_used_ms > 0 ORDER BY hour_start_ms DESC LIMIT 1");
+        bindInt(*s, 1, userId);
+        if (!s->executeStep()) return std::optional<int64_t>();
+        return std::optional<int64_t>(s->getColumn(0).getInt64());
     } catch (const std::exception& e) {
         return fail(toStoreError(e));
     }

@@ -24,6 +24,7 @@ public:
     Result<std::vector<UsageRow>, StoreError> queryUsage(const UsageQuery& query) override;
     Result<int64_t, StoreError> countKeyUses(int64_t userId, std::string_view fingerprint,
                                              int64_t fromMs) override;
+    Result<std::optional<int64_t>, StoreError> lastUseOf(int64_t userId) override;
     Result<int64_t, StoreError> recipientsBetween(int64_t userId, int64_t fromMs,
                                                   int64_t toMs) override;
     Result<int64_t, StoreError> pruneEvents(int64_t olderThanMs) override;

@@ -35,11 +35,48 @@ constexpr const char* kWriteMark =
     "ON CONFLICT (name) DO UPDATE SET last_rowid = excluded.last_rowid";
 #undef SC_NOT_FINAL
 
+// A row's key: one integer (a rowid or id), or a user id with a second column. Read from the
+// select's columns 0.., bound to the delete's parameters 1..; bindKey answers the next index.
+using UserAndText = std::pair<int64_t, std::string>;
+using UserAndInt = std::pair<int64_t, int64_t>;
+
+void readColumn(SQLite::Statement& s, int index, int64_t& out) {
+    out = s.getColumn(index).getInt64();
+}
+void readColumn(SQLite::Statement& s, int index, std::string& out) {
+    out = columnBytes(s, index);
+}
+void bindColumn(SQLite::Statement& s, int index, int64_t value) {
+    bindInt(s, index, value);
+}
+void bindColumn(SQLite::Statement& s, int index, const std::string& value) {
+    bindText(s, index, value);
+}
+
+void readKey(SQLite::Statement& s, int64_t& key) {
+    readColumn(s, 0, key);
+}
+template <class Second>
+void readKey(SQLite::Statement& s, std::pair<int64_t, Second>& key) {
+    readColumn(s, 0, key.first);
+    readColumn(s, 1, key.second);
+}
+int bindKey(SQLite::Statement& s, int64_t key) {
+    bindColumn(s, 1, key);
+    return 2;
+}
+template <class Second>
+int bindKey(SQLite::Statement& s, const std::pair<int64_t, Second>& key) {
+    bindColumn(s, 1, key.first);
+    bindColumn(s, 2, key.second);
+    return 3;
+}
+
 // Reads a batch of keys with `select` (bound: beforeMs, limit), then deletes each with `remove`
 // (bound: the key's columns, then beforeMs) in one write transaction.
-template <class Key, class Read, class Bind>
+template <class Key>
 Result<int64_t, StoreError> pruneByKey(ConnectionPool& pool, const char* select, const char* remove,
-                                       int64_t beforeMs, int64_t limit, Read read, Bind bind) {
+                                       int64_t beforeMs, int64_t limit) {
     try {
         auto conn = pool.acquire();
         std::vector<Key> keys;
@@ -47,14 +84,14 @@ Result<int64_t, StoreError> pruneByKey(ConnectionPool& pool, const char* select,
             ScopedStatement s(*conn, select);
             bindInt(*s, 1, beforeMs);
             bindInt(*s, 2, limit);
-            while (s->executeStep()) keys.push_back(read(*s));
+            while (s->executeStep()) readKey(*s, keys.emplace_back());
         }
         if (keys.empty()) return int64_t{0};
         return inWriteTransaction(*conn, [&] {
             int64_t removed = 0;
             for (const auto& key : keys) {
                 ScopedStatement s(*conn, remove);
-                const int next = bind(*s, key);
+                const int next = bindKey(*s, key);
                 bindInt(*s, next, beforeMs);
                 removed += s->exec();
             }
@@ -65,9 +102,6 @@ Result<int64_t, StoreError> pruneByKey(ConnectionPool& pool, const char* select,
     }
 }
 
-using UserAndText = std::pair<int64_t, std::string>;
-using UserAndInt = std::pair<int64_t, int64_t>;
-
 }  // namespace
 
 SqliteRetentionStore::SqliteRetentionStore(ConnectionPool& pool) : pool_(pool) {}
@@ -77,54 +111,28 @@ Result<int64_t, StoreError> SqliteRetentionStore::pruneSendRequests(int64_t befo
     return pruneByKey<UserAndText>(
         pool_, "SELECT api_user_id, request_id FROM send_requests WHERE created_at_ms < ? LIMIT ?",
         "DELETE FROM send_requests WHERE api_user_id = ? AND request_id = ? AND created_at_ms < ?",
-        beforeMs, limit,
-        [](SQLite::Statement& s) {
-            return UserAndText{s.getColumn(0).getInt64(), columnBytes(s, 1)};
-        },
-        [](SQLite::Statement& s, const UserAndText& k) {
-            bindInt(s, 1, k.first);
-            bindText(s, 2, k.second);
-            return 3;
-        });
+        beforeMs, limit);
 }
 
 Result<int64_t, StoreError> SqliteRetentionStore::pruneRetiredKeys(int64_t beforeMs,
                                                                    int64_t limit) {
     return pruneByKey<int64_t>(
         pool_, "SELECT rowid FROM retired_keys WHERE expires_at_ms < ? LIMIT ?",
-        "DELETE FROM retired_keys WHERE rowid = ? AND expires_at_ms < ?", beforeMs, limit,
-        [](SQLite::Statement& s) { return s.getColumn(0).getInt64(); },
-        [](SQLite::Statement& s, int64_t rowid) {
-            bindInt(s, 1, rowid);
-            return 2;
-        });
+        "DELETE FROM retired_keys WHERE rowid = ? AND expires_at_ms < ?", beforeMs, limit);
 }
 
 Result<int64_t, StoreError> SqliteRetentionStore::pruneUsage(int64_t beforeMs, int64_t limit) {
     return pruneByKey<UserAndInt>(
         pool_, "SELECT user_id, hour_start_ms FROM usage_hourly WHERE hour_start_ms < ? LIMIT ?",
         "DELETE FROM usage_hourly WHERE user_id = ? AND hour_start_ms = ? AND hour_start_ms < ?",
-        beforeMs, limit,
-        [](SQLite::Statement& s) {
-            return UserAndInt{s.getColumn(0).getInt64(), s.getColumn(1).getInt64()};
-        },
-        [](SQLite::Statement& s, const UserAndInt& k) {
-            bindInt(s, 1, k.first);
-            bindInt(s, 2, k.second);
-            return 3;
-        });
+        beforeMs, limit);
 }
 
 Result<int64_t, StoreError> SqliteRetentionStore::prunePendingReceipts(int64_t beforeMs,
                                                                        int64_t limit) {
     return pruneByKey<int64_t>(
         pool_, "SELECT id FROM pending_receipts WHERE received_at_ms < ? LIMIT ?",
-        "DELETE FROM pending_receipts WHERE id = ? AND received_at_ms < ?", beforeMs, limit,
-        [](SQLite::Statement& s) { return s.getColumn(0).getInt64(); },
-        [](SQLite::Statement& s, int64_t id) {
-            bindInt(s, 1, id);
-            return 2;
-        });
+        "DELETE FROM pending_receipts WHERE id = ? AND received_at_ms < ?", beforeMs, limit);
 }
 
 Result<int64_t, StoreError> SqliteRetentionStore::pruneMessageBodies(int64_t beforeMs,

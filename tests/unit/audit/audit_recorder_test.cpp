@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -42,6 +43,9 @@ public:
     }
     Result<int64_t, store::StoreError> countKeyUses(int64_t, std::string_view, int64_t) override {
         return int64_t{0};
+    }
+    Result<std::optional<int64_t>, store::StoreError> lastUseOf(int64_t) override {
+        return std::optional<int64_t>();
     }
     Result<int64_t, store::StoreError> recipientsBetween(int64_t, int64_t, int64_t) override {
         return int64_t{0};
@@ -294,6 +298,57 @@ TEST(AuditRecorderTest, UsageCountedAtAnInstantLandsInThatHour) {
     EXPECT_EQ(store.usage[0].requests, 1);
     EXPECT_EQ(store.usage[0].recipients, 0);
     EXPECT_EQ(store.usage[0].userName, "acme_api");
+}
+
+// The last use a flush writes for a user and hour, 0 when that delta brings none.
+int64_t lastUseIn(const std::vector<store::UsageDelta>& usage, int64_t userId, int64_t hour) {
+    int64_t last = 0;
+    for (const auto& d : usage) {
+        if (d.userId == userId && d.hourStartMs == hour) last = std::max(last, d.lastUsedMs);
+    }
+    return last;
+}
+
+TEST(AuditRecorderTest, ASuccessfulAuthenticationIsTheUsersLastUseInTheUsageWrite) {
+    constexpr int64_t kHourStart = 1795827600000;
+    testing::FakeClock clock(kHourStart + 1000);
+    RecordingAuditStore store;
+    AuditRecorder recorder(store, clock, {});
+    auto attempt = [&](int64_t userId, const char* outcome) {
+        store::AuthEvent e = event("acme_api");
+        e.userId = userId;
+        e.accountId = 9;
+        e.outcome = outcome;
+        e.atMs = clock.nowMillis();
+        recorder.record(e);
+    };
+    attempt(1, "success");
+    clock.advance(std::chrono::milliseconds(1500));
+    attempt(1, "success");  // the later one wins
+    clock.advance(std::chrono::milliseconds(200));
+    for (const char* refused : {"failure", "locked", "forbidden", "rate_limited"}) {
+        attempt(1, refused);  // not uses: the last use stays where it was
+    }
+    attempt(0, "success");  // a console login: no user, no usage row
+    ASSERT_TRUE(recorder.flush());
+    EXPECT_EQ(lastUseIn(store.usage, 1, kHourStart), kHourStart + 2500);
+    ASSERT_EQ(store.usage.size(), 1u);
+    // A use alone counts nothing.
+    EXPECT_EQ(store.usage[0].requests, 0);
+    EXPECT_EQ(store.usage[0].accountId, 9);
+
+    // In the hour it happened, beside what countUsage counts there; kept across a refused write.
+    clock.advance(std::chrono::hours(1));
+    recorder.countUsage(1, 9, "acme_api", {.requests = 1, .recipients = 2});
+    attempt(1, "success");
+    const int64_t secondUse = clock.nowMillis();
+    store.down = true;
+    EXPECT_FALSE(recorder.flush());
+    store.down = false;
+    ASSERT_TRUE(recorder.flush());
+    EXPECT_EQ(lastUseIn(store.usage, 1, kHourStart + 3600000), secondUse);
+    EXPECT_EQ(store.usage.back().requests, 1);
+    EXPECT_EQ(store.usage.back().recipients, 2);
 }
 
 TEST(AuditRecorderTest, StopFlushesWhatIsPending) {

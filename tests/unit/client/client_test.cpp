@@ -129,6 +129,15 @@ TEST(SmsSignature, MatchesTheWorkedExampleOfTheApiDocs) {
               "35ce01fe2ad0937f55a7acc6f50b7732");
 }
 
+TEST(Hex, LowerCaseTwoDigitsAByteAndSha256OfTheStandardVector) {
+    const unsigned char bytes[] = {0x00, 0x0f, 0xa5, 0xff};
+    EXPECT_EQ(sendcloud::hexOf(bytes, sizeof bytes), "000fa5ff");
+    EXPECT_EQ(sendcloud::hexOf(bytes, 0), "");
+    // FIPS 180-2's example "abc".
+    EXPECT_EQ(sendcloud::sha256Hex("abc"),
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
 TEST(Masking, KeysAndSignaturesAreStars) {
     std::string m = sendcloud::maskedParams({{"apiUser", "u1", "", ""},
                                              {"apiKey", "SECRETKEY", "", ""},

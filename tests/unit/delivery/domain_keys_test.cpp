@@ -12,7 +12,7 @@
 #include "auth/key_material.h"
 #include "auth/server_secret.h"
 #include "common/random.h"
-#include "delivery/dkim/opendkim_signer.h"
+#include "delivery/dkim/openssl_signer.h"
 #include "fakes/fake_clock.h"
 #include "store/sqlite/sqlite_store.h"
 #include "unit/store/sqlite_test_support.h"
@@ -81,7 +81,7 @@ TEST_F(DomainKeysTest, AddedKeysSignAndVerifyAgainstTheirRecord) {
         EXPECT_EQ(records[0].name, std::string("sc1._domainkey.") + domain);
         EXPECT_FALSE(records[0].retired);
 
-        OpenDkimSigner signer(domains_.keySource());
+        OpenSslDkimSigner signer(domains_.keySource());
         std::string msg = kMessage;
         msg.replace(msg.find("acme.io"), 7, domain);
         auto signed_ = signer.sign(domain, msg);
@@ -106,7 +106,7 @@ TEST_F(DomainKeysTest, PrivateKeysAreSealedAtRest) {
 
 TEST_F(DomainKeysTest, RotateSignsWithTheNewKeyAndKeepsTheOldPublished) {
     ASSERT_TRUE(domains_.add("acme.io", accountId_, DkimAlgorithm::Rsa, ""));
-    OpenDkimSigner signer(domains_.keySource());
+    OpenSslDkimSigner signer(domains_.keySource());
     auto before = signer.sign("acme.io", kMessage);
     ASSERT_TRUE(before);
 

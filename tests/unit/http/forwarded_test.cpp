@@ -18,7 +18,7 @@ TrustedProxies proxies(std::string_view text) {
 }
 
 bool trusted(const TrustedProxies& p, std::string_view ip) {
-    auto parsed = IpBytes::parse(ip);
+    auto parsed = common::IpAddress::parse(ip);
     EXPECT_TRUE(parsed) << ip;
     return parsed && p.contains(*parsed);
 }

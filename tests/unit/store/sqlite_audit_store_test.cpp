@@ -352,6 +352,52 @@ TEST_F(SqliteAuditStoreTest, RecipientsBetweenSumsTheUsersHoursInTheWindow) {
     EXPECT_EQ(must(store_.recipientsBetween(1, kT0, kT0 + 24 * kHour)), 13);
 }
 
+UsageDelta use(int64_t userId, std::string userName, int64_t atMs, int64_t requests = 1) {
+    UsageDelta d = delta(userId, std::move(userName), atMs - atMs % kHour, requests, 0);
+    d.lastUsedMs = atMs;
+    return d;
+}
+
+TEST_F(SqliteAuditStoreTest, LastUseOfIsTheLatestUseKeptWithTheCounters) {
+    EXPECT_EQ(must(store_.lastUseOf(1)), std::nullopt);
+    // A delta without a use (an authentication failure) makes a row but no last use.
+    ASSERT_TRUE(store_.addUsage({delta(1, "alice_user", kT0, 1, 0, 1)}).ok());
+    EXPECT_EQ(must(store_.lastUseOf(1)), std::nullopt);
+
+    ASSERT_TRUE(store_
+                    .addUsage({use(1, "alice_user", kT0 + 5000), use(2, "bob_user", kT0 + 9000),
+                               use(1, "alice_user", kT0 + 2 * kHour + 70)})
+                    .ok());
+    EXPECT_EQ(must(store_.lastUseOf(1)), kT0 + 2 * kHour + 70);
+    EXPECT_EQ(must(store_.lastUseOf(2)), kT0 + 9000);
+    EXPECT_EQ(must(store_.lastUseOf(3)), std::nullopt);
+
+    // A row keeps the larger time: a batch written late with an earlier use lowers nothing, and
+    // counting without a use (a refund, a failure) keeps what the row has.
+    ASSERT_TRUE(store_
+                    .addUsage({use(1, "alice_user", kT0 + 2 * kHour + 10),
+                               delta(1, "alice_user", kT0 + 2 * kHour, 0, -1)})
+                    .ok());
+    EXPECT_EQ(must(store_.lastUseOf(1)), kT0 + 2 * kHour + 70);
+    ASSERT_TRUE(store_.addUsage({use(1, "alice_user", kT0 + 2 * kHour + 900)}).ok());
+    EXPECT_EQ(must(store_.lastUseOf(1)), kT0 + 2 * kHour + 900);
+
+    // A later hour with failures only does not hide the last use before it.
+    ASSERT_TRUE(store_.addUsage({delta(1, "alice_user", kT0 + 3 * kHour, 4, 0, 4)}).ok());
+    EXPECT_EQ(must(store_.lastUseOf(1)), kT0 + 2 * kHour + 900);
+
+    // The counters themselves are unchanged by the column beside them.
+    UsageQuery q;
+    q.accountId = 1;
+    q.userName = "alice_user";
+    q.fromMs = kT0 + 2 * kHour;
+    q.toMs = kT0 + 3 * kHour;
+    auto rows = must(store_.queryUsage(q));
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].requests, 3);
+    EXPECT_EQ(rows[0].recipients, -1);
+}
+
 TEST_F(SqliteAuditStoreTest, PruneEventsDeletesOlderEventsAndIdsKeepGrowing) {
     std::vector<AuthEvent> batch;
     for (int i = 0; i < 5; ++i) batch.push_back(event(kT0 + i, 1, 1, "alice_user", "success"));

@@ -484,6 +484,47 @@ DELETE FROM auth_events WHERE id = 3;
     EXPECT_EQ(raw.execAndGet("PRAGMA integrity_check").getString(), "ok");
 }
 
+TEST_F(SqliteBackendTest, Migration11TakesEachUsersLastUseFromTheAuthenticationLog) {
+    constexpr int64_t kHour = 3600 * 1000;
+    constexpr int64_t kT0 = 1795824000000;  // an hour boundary; the SQL below spells it out
+    {
+        sqlite::Connection c(path(), 5000);
+        sqlite::migrate(c, 10);
+        // User 3: a usage row in the hour of its latest success (a coalesced event whose last
+        // attempt is the latest), an older success, and a later failure. User 4: a success in an
+        // hour that has no usage row. User 5: failures only. User 0: an unknown user's success.
+        c.db().exec(R"sql(
+INSERT INTO usage_hourly (user_id, account_id, user_name, hour_start_ms, requests)
+VALUES (3, 7, 'old_mailer', 1795824000000, 9),
+       (3, 7, 'old_mailer', 1795827600000, 2);
+INSERT INTO auth_events (at_ms, api, user_name, account_id, user_id, outcome, reason,
+                         key_fingerprint, client_ip, user_agent, attempts, last_at_ms)
+VALUES (1795824000100, 'email', 'old_mailer', 7, 3, 'success', '', '', '', '', 1, NULL),
+       (1795827600010, 'email', 'old_mailer', 7, 3, 'success', '', '', '', '', 5, 1795827600800),
+       (1795827605000, 'email', 'old_mailer', 7, 3, 'failure', '', '', '', '', 1, NULL),
+       (1795824000300, 'sms', 'old_texter', 7, 4, 'success', '', '', '', '', 1, NULL),
+       (1795824000400, 'email', 'bad_mailer', 7, 5, 'failure', '', '', '', '', 1, NULL),
+       (1795824000500, 'console', 'old@example.com', 7, 0, 'success', '', '', '', '', 1, NULL);
+)sql");
+    }
+    SqliteBackend backend(optionsFor(path()));
+    EXPECT_EQ(must(backend.audit().lastUseOf(3)), kT0 + kHour + 800);
+    EXPECT_EQ(must(backend.audit().lastUseOf(4)), kT0 + 300);
+    EXPECT_EQ(must(backend.audit().lastUseOf(5)), std::nullopt);
+    EXPECT_EQ(must(backend.audit().lastUseOf(0)), std::nullopt);
+    // The counters are as they were; user 4 got a row of its own, with no counts.
+    UsageQuery q;
+    q.accountId = 7;
+    auto rows = must(backend.audit().queryUsage(q));
+    ASSERT_EQ(rows.size(), 3u);
+    EXPECT_EQ(rows[0].userId, 3);
+    EXPECT_EQ(rows[0].requests, 9);
+    EXPECT_EQ(rows[1].userId, 4);
+    EXPECT_EQ(rows[1].requests, 0);
+    EXPECT_EQ(rows[2].userId, 3);
+    EXPECT_EQ(rows[2].requests, 2);
+}
+
 TEST_F(SqliteBackendTest, MigrateToAnOlderOrUnknownVersionChangesNothing) {
     { SqliteBackend backend(optionsFor(path())); }
     const auto schemaBefore = schemaObjects(path());

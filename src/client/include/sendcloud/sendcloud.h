@@ -245,6 +245,10 @@ bool retryableStatus(int httpStatus);
 std::string smsSignature(const std::string& smsKey,
                          const std::vector<std::pair<std::string, std::string>>& params,
                          SignatureAlgorithm algorithm);
+// Lower-case hex of `size` bytes: request ids and signatures are written this way.
+std::string hexOf(const unsigned char* bytes, size_t size);
+// The lower-case hex SHA-256 of `data` (the command line's bulk run ids).
+std::string sha256Hex(const std::string& data);
 // name=value&... with every value whose name holds key, signature, password, secret or token
 // written as ***: what the log shows.
 std::string maskedParams(const std::vector<HttpPart>& params);

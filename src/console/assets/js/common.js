@@ -127,6 +127,7 @@ window.SC = (() => {
   }
 
   // Pages with navigation need a session: shows who is signed in, or goes to the login page.
+  // Answers the session's info ({account, expiresAt, emailKeyGraceSeconds}), null without one.
   async function requireSession() {
     const r = await api('GET', 'session');
     if (!r.ok) {
@@ -135,7 +136,7 @@ window.SC = (() => {
     }
     const who = document.getElementById('who');
     if (who) who.textContent = r.info.account.email;
-    return r.info.account;
+    return r.info;
   }
 
   setUpNav();

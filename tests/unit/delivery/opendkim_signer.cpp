@@ -1,4 +1,4 @@
-#include "delivery/dkim/opendkim_signer.h"
+#include "opendkim_signer.h"
 
 #include <strings.h>
 
