@@ -114,13 +114,30 @@ start_ceiling() {
   wait_http "http://127.0.0.1:$1/" || die "the ceiling server did not come up on port $1"
 }
 
-# start_kannel DIR ADMIN_PORT BOX_PORT SMSC_PORT SENDSMS_PORT: bearerbox with a fake SMSC (the
-# fakesmsc test client of kannel-extras, which accepts every MT message) and smsbox with one
-# sendsms-user (bench / benchpw). Logging at "error" like sendcloudd's --access-log=false; no
-# store file (Kannel's default): Kannel keeps queued messages in memory only, where sendcloudd
-# syncs them to disk before it answers. Sets KANNEL_PIDS.
+# fake_smsc_group PORT: the SMSC group of a bearerbox that waits on PORT for the fakesmsc test
+# client of kannel-extras (which accepts every MT message); start_kannel starts that client.
+fake_smsc_group() {
+  cat <<EOF
+group = smsc
+smsc = fake
+smsc-id = fake
+host = 127.0.0.1
+port = $1
+connect-allow-ip = "127.0.0.1"
+EOF
+}
+
+# start_kannel DIR ADMIN_PORT BOX_PORT SENDSMS_PORT SMSC_GROUP: bearerbox with the SMSC group
+# given (its text; fake_smsc_group, or an SMPP group as bench/sms.sh writes), smsbox with one
+# sendsms-user (bench / benchpw), and, for a `smsc = fake` group, fakesmsc on its port. Waits
+# until the group's smsc-id is online. Logging at "error" like sendcloudd's --access-log=false;
+# no store file (Kannel's default): Kannel keeps queued messages in memory only, where
+# sendcloudd syncs them to disk before it answers. Sets KANNEL_PIDS.
 start_kannel() {
-  local dir=$1 admin=$2 box=$3 smsc=$4 sendsms=$5
+  local dir=$1 admin=$2 box=$3 sendsms=$4 smsc_group=$5
+  local smsc_id smsc_port
+  smsc_id=$(printf '%s\n' "$smsc_group" | sed -n 's/^smsc-id *= *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p')
+  [ -n "$smsc_id" ] || die "start_kannel: the SMSC group names no smsc-id"
   mkdir -p "$dir"
   cat >"$dir/kannel.conf" <<EOF
 group = core
@@ -133,12 +150,7 @@ box-allow-ip = "127.0.0.1"
 log-file = "$dir/bearerbox.log"
 log-level = 3
 
-group = smsc
-smsc = fake
-smsc-id = fake
-host = 127.0.0.1
-port = $smsc
-connect-allow-ip = "127.0.0.1"
+$smsc_group
 
 group = smsbox
 bearerbox-host = 127.0.0.1
@@ -162,23 +174,28 @@ EOF
   KANNEL_PIDS+=($!)
   BENCH_PIDS+=($!)
   wait_http "http://127.0.0.1:$admin/status" || die "bearerbox did not come up"
-  # -m 0: send no MO messages, only receive (and acknowledge) the MT ones; -v 4: no per-message
-  # debug line.
-  "$FAKESMSC" -H 127.0.0.1 -r "$smsc" -m 0 -v 4 '10000 12345 text nop' >"$dir/fakesmsc.out" 2>&1 &
-  KANNEL_PIDS+=($!)
-  BENCH_PIDS+=($!)
+  if printf '%s\n' "$smsc_group" | grep -q '^smsc *= *fake$'; then
+    smsc_port=$(printf '%s\n' "$smsc_group" | sed -n 's/^port *= *\([0-9]*\)$/\1/p')
+    # -m 0: send no MO messages, only receive (and acknowledge) the MT ones; -v 4: no
+    # per-message debug line.
+    "$FAKESMSC" -H 127.0.0.1 -r "$smsc_port" -m 0 -v 4 '10000 12345 text nop' \
+      >"$dir/fakesmsc.out" 2>&1 &
+    KANNEL_PIDS+=($!)
+    BENCH_PIDS+=($!)
+  fi
   /usr/sbin/smsbox -v 3 "$dir/kannel.conf" >"$dir/smsbox.out" 2>&1 &
   KANNEL_PIDS+=($!)
   BENCH_PIDS+=($!)
   wait_http "http://127.0.0.1:$sendsms/" || die "smsbox did not come up"
   local i
-  for ((i = 0; i < 50; i++)); do
-    if curl -s "http://127.0.0.1:$admin/status.txt?password=bench" | grep -q 'fake.*online'; then
+  for ((i = 0; i < 100; i++)); do
+    if curl -s "http://127.0.0.1:$admin/status.txt?password=bench" |
+      grep -q "$smsc_id.*online"; then
       return 0
     fi
     sleep 0.1
   done
-  die "the fake SMSC did not come online in bearerbox"
+  die "the SMSC $smsc_id did not come online in bearerbox"
 }
 
 # start_smtp_sink PORT OUT: Postfix's smtp-sink counting what it accepts into OUT.

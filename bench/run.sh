@@ -204,7 +204,7 @@ DB_BYTES=$(du -sb "$DATA" | cut -f1)
 
 # ---------------------------------------------------------------- Kannel
 log "Kannel: bearerbox, fakesmsc and smsbox on 127.0.0.1:$P_KADMIN/$P_KBOX/$P_KSMSC/$P_KSEND"
-start_kannel "$BENCH_WORK/kannel" "$P_KADMIN" "$P_KBOX" "$P_KSMSC" "$P_KSEND"
+start_kannel "$BENCH_WORK/kannel" "$P_KADMIN" "$P_KBOX" "$P_KSEND" "$(fake_smsc_group "$P_KSMSC")"
 KANNEL_URL="http://127.0.0.1:$P_KSEND/cgi-bin/sendsms?username=bench&password=benchpw&to=%2B14155550100&text=Hello+from+the+benchmark"
 expect_status "$KANNEL_URL" 202
 wrk -t"$WRK_THREADS" -c"$CONNS" -d2s "$KANNEL_URL" >/dev/null # warm-up

@@ -39,6 +39,10 @@ fi
 
 now_ms() { date +%s%3N; }
 rate() { awk -v n="$1" -v ms="$2" 'BEGIN { printf "%.0f", n * 1000 / ms }'; }
+# cpu_per_sms TICKS: CPU milliseconds per SMS (user + system) from clock ticks over MESSAGES.
+cpu_per_sms() {
+  awk -v t="$1" -v hz="$(getconf CLK_TCK)" -v n="$MESSAGES" 'BEGIN { printf "%.3f", t * 1000 / hz / n }'
+}
 
 # start_sink NAME: a sink on a free port; sets SINK_PORT, its count in $BENCH_WORK/NAME.count.
 start_sink() {
@@ -114,19 +118,9 @@ log "ceiling (blast -> sink): $CEILING submit_sm/s"
 
 # 2. Kannel: sendsms -> bearerbox -> SMPP -> the sink.
 start_sink kannel
-KDIR="$BENCH_WORK/kannel"
-mkdir -p "$KDIR"
-cat >"$KDIR/kannel.conf" <<EOF
-group = core
-admin-port = $P_KADMIN
-admin-interface = 127.0.0.1
-admin-password = bench
-smsbox-port = $P_KBOX
-smsbox-interface = 127.0.0.1
-box-allow-ip = "127.0.0.1"
-log-file = "$KDIR/bearerbox.log"
-log-level = 3
-
+# Only the SMSC group differs from bench/run.sh's Kannel (lib.sh's start_kannel writes the rest).
+start_kannel "$BENCH_WORK/kannel" "$P_KADMIN" "$P_KBOX" "$P_KSEND" "$(
+  cat <<EOF
 group = smsc
 smsc = smpp
 smsc-id = sink
@@ -137,45 +131,17 @@ smsc-username = bench
 smsc-password = pw
 system-type = "bench"
 max-pending-submits = $WINDOW
-
-group = smsbox
-bearerbox-host = 127.0.0.1
-bearerbox-port = $P_KBOX
-sendsms-port = $P_KSEND
-sendsms-interface = 127.0.0.1
-global-sender = 10000
-log-file = "$KDIR/smsbox.log"
-log-level = 3
-
-group = sendsms-user
-username = bench
-password = benchpw
-
-group = sms-service
-keyword = default
-text = "nop"
 EOF
-/usr/sbin/bearerbox -v 3 "$KDIR/kannel.conf" >"$KDIR/bearerbox.out" 2>&1 &
-BENCH_PIDS+=($!)
-KPIDS=($!)
-wait_http "http://127.0.0.1:$P_KADMIN/status" || die "bearerbox did not come up"
-/usr/sbin/smsbox -v 3 "$KDIR/kannel.conf" >"$KDIR/smsbox.out" 2>&1 &
-BENCH_PIDS+=($!)
-KPIDS+=($!)
-wait_http "http://127.0.0.1:$P_KSEND/" || die "smsbox did not come up"
-for ((i = 0; i < 100; i++)); do
-  curl -s "http://127.0.0.1:$P_KADMIN/status.txt?password=bench" | grep -q 'sink.*online' && break
-  sleep 0.1
-done
-curl -s "http://127.0.0.1:$P_KADMIN/status.txt?password=bench" | grep -q 'sink.*online' ||
-  die "Kannel did not bind to the sink"
+)"
+k_cpu0=$(cpu_ticks "${KANNEL_PIDS[@]}")
 t0=$(now_ms)
 feed "http://127.0.0.1:$P_KSEND/cgi-bin/sendsms?username=bench&password=benchpw&text=Hello+from+the+benchmark" \
   to " " GET
 t1=$(wait_count "$BENCH_WORK/kannel.count" "$MESSAGES" 300)
 KANNEL=$(rate "$MESSAGES" $((t1 - t0)))
-log "Kannel (sendsms -> bearerbox -> sink): $KANNEL SMS/s"
-for p in "${KPIDS[@]}"; do stop_pid "$p"; done
+KANNEL_CPU=$(cpu_per_sms $(($(cpu_ticks "${KANNEL_PIDS[@]}") - k_cpu0)))
+log "Kannel (sendsms -> bearerbox -> sink): $KANNEL SMS/s, $KANNEL_CPU ms CPU per SMS"
+for p in "${KANNEL_PIDS[@]}"; do stop_pid "$p"; done
 
 # 3. sendcloudd: /smsapi/send -> queue -> SMPP -> the sink, recorded `submitted`.
 start_sink sendcloudd
@@ -199,6 +165,7 @@ for ((i = 0; i < 100; i++)); do
     break
   sleep 0.1
 done
+sc_cpu0=$(cpu_ticks "$SC_PID")
 t0=$(now_ms)
 feed "http://127.0.0.1:$P_SC/smsapi/send?smsUser=bench_sms&smsKey=$SMS_KEY&message=Hello+from+the+benchmark" \
   to "," POST
@@ -211,12 +178,14 @@ for ((i = 0; i < 6000; i++)); do
   sleep 0.05
 done
 t2=$(now_ms)
+SC_CPU=$(cpu_per_sms $(($(cpu_ticks "$SC_PID") - sc_cpu0)))
 ACCEPTED=$(rate "$MESSAGES" $((t_acc - t0)))
 OURS_SINK=$(rate "$MESSAGES" $((t1 - t0)))
 OURS=$(rate "$MESSAGES" $((t2 - t0)))
 LATENCY_P=$(curl -s "http://127.0.0.1:$P_SC/metrics" | grep '^sendcloud_sms_submit_seconds_\(sum\|count\)' |
   awk '{v[NR] = $2} END {if (v[2] > 0) printf "%.1f", 1000 * v[1] / v[2]; else print "-"}')
-log "sendcloudd: accepted $ACCEPTED SMS/s, at the sink $OURS_SINK, recorded submitted $OURS"
+log "sendcloudd: accepted $ACCEPTED SMS/s, at the sink $OURS_SINK, recorded submitted $OURS;" \
+  "$SC_CPU ms CPU per SMS"
 stop_pid "$SC_PID"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
@@ -224,12 +193,12 @@ summary=$(
   cat <<EOF
 
 ### SMS submission, $(date -u +%Y-%m-%dT%H:%MZ) ($MESSAGES SMS, $BATCH numbers per request, $SESSIONS HTTP clients, window $WINDOW; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); sendcloudd from $BENCH_BUILD_DIR)
-| path | SMS/s | vs Kannel | vs ceiling |
-|---|---|---|---|
-| smpp_sink blast -> sink (ceiling) | $CEILING | | 1.00 |
-| Kannel sendsms -> bearerbox -> sink | $KANNEL | 1.00 | $(ratio "$KANNEL" "$CEILING") |
-| sendcloudd /smsapi/send -> sink | $OURS_SINK | $(ratio "$OURS_SINK" "$KANNEL") | $(ratio "$OURS_SINK" "$CEILING") |
-| sendcloudd, recorded \`submitted\` | $OURS | $(ratio "$OURS" "$KANNEL") | $(ratio "$OURS" "$CEILING") |
+| path | SMS/s | vs Kannel | vs ceiling | CPU ms per SMS |
+|---|---|---|---|---|
+| smpp_sink blast -> sink (ceiling) | $CEILING | | 1.00 | |
+| Kannel sendsms -> bearerbox -> sink | $KANNEL | 1.00 | $(ratio "$KANNEL" "$CEILING") | $KANNEL_CPU (bearerbox + smsbox) |
+| sendcloudd /smsapi/send -> sink | $OURS_SINK | $(ratio "$OURS_SINK" "$KANNEL") | $(ratio "$OURS_SINK" "$CEILING") | |
+| sendcloudd, recorded \`submitted\` | $OURS | $(ratio "$OURS" "$KANNEL") | $(ratio "$OURS" "$CEILING") | $SC_CPU (intake to \`submitted\`) |
 
 sendcloudd accepted the $MESSAGES SMS over HTTP at $ACCEPTED SMS/s; mean submit_sm -> submit_sm_resp $LATENCY_P ms (sendcloud_sms_submit_seconds).
 EOF

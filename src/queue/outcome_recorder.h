@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -34,6 +35,7 @@ struct AttemptContext {
     store::UserKind channel = store::UserKind::Email;
     int attempt = 1;
     int64_t acceptedAtMs = 0;
+    std::optional<int64_t> accountId;  // unset: the store looks it up
     std::string messageId;
     std::string apiUserName;
     std::string address;
@@ -81,6 +83,12 @@ private:
     store::OutcomeWrite writeFor(const DeliveryOutcome& outcome,
                                  const AttemptContext& context) const;
 
+public:
+    // The event row's JSON (docs/delivery.md "Events"); public for its test.
+    static std::string eventPayload(const DeliveryOutcome& o, const AttemptContext& c,
+                                    const store::OutcomeWrite& w, int64_t atMs);
+
+private:
     store::QueueStore& store_;
     Clock& clock_;
     const RetryPolicy policy_;

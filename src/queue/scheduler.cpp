@@ -1,5 +1,6 @@
 #include "queue/scheduler.h"
 
+#include <algorithm>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 
@@ -124,7 +125,11 @@ void Scheduler::claimOnce() {
         return;
     }
     const size_t open = pending_.size();
-    if (open >= options_.maxInFlight) return;  // the next report claims again
+    // Top up in claims of a quarter batch at least: each claim is a transaction, and claiming
+    // the few slots each group of reports frees would cost one per handful of recipients.
+    const size_t least =
+        std::max<size_t>(1, std::min(options_.batchSize, options_.maxInFlight) / 4);
+    if (open + least > options_.maxInFlight) return;  // the next report claims again
     store::ClaimRequest req;
     req.owner = options_.nodeId;
     req.nowMs = clock_.nowMillis();
@@ -203,6 +208,7 @@ void Scheduler::dispatch(std::vector<store::ClaimedRecipient> claimed) {
         ctx.channel = c.kind;
         ctx.attempt = job.attempt;
         ctx.acceptedAtMs = c.createdAtMs;
+        ctx.accountId = c.accountId;
         ctx.messageId = c.messageId;
         ctx.apiUserName = c.apiUserName;
         ctx.address = c.address;

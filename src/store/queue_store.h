@@ -76,6 +76,8 @@ struct OutcomeWrite {
     AttemptRecord attempt;
     std::string eventKind;  // docs/delivery.md "Events"
     std::string eventPayloadJson = "{}";
+    // The event's account, when the caller knows it (the claim read it); unset: looked up.
+    std::optional<int64_t> accountId;
     // SMS Submitted: the route and, per part, the forms its SMSC id is matched under (the first
     // is the normalised id as the SMSC gave it; see queue/smsc_id.h).
     std::string route;

@@ -9,7 +9,9 @@ Listens on 127.0.0.1 (port 0: any free one), prints one JSON line per event on s
 Options: --throttle N (the first N submit_sm get ESME_RTHROTTLED 0x58), --status X (every
 submit_sm gets X), --ids hex|dec, --answer N (answer only the first N submit_sm, then stay
 silent), --password P (bind refused with 0x0E otherwise), --delay-ms N (each submit_sm_resp
-sent N ms after its submit_sm).
+sent N ms after its submit_sm), --split-responses (each submit_sm_resp written in three pieces
+10 ms apart, cut inside its header and inside its body), --coalesce N (submit_sm_resp held back
+until N are waiting, then written in one write).
 """
 import argparse
 import asyncio
@@ -45,6 +47,8 @@ class Smsc:
         self.submits = 0
         self.next_id = 0xFFF0
         self.seq = 1
+        self.held = []  # --coalesce: submit_sm_resp not written yet
+        self.split_at = 0.0  # --split-responses: when the last piece is written
 
     def message_id(self):
         self.next_id += 1
@@ -112,7 +116,20 @@ class Smsc:
              dest_npi=dst_npi, esm=esm, coding=coding, sm=sm.hex(), registered=registered,
              status=status, id=mid)
         resp = pdu(SUBMIT_RESP, status, seq, (mid + "\0").encode() if status == 0 else b"")
-        if self.args.delay_ms:
+        if self.args.split_responses:
+            # The client must put a PDU together from reads that each bring a piece of it.
+            # Pieces go out 10 ms apart, in order, those of the next response after them.
+            loop = asyncio.get_running_loop()
+            for piece in (resp[:5], resp[5:19], resp[19:]):
+                self.split_at = max(self.split_at, loop.time()) + 0.01
+                loop.call_at(self.split_at, writer.write, piece)
+        elif self.args.coalesce:
+            # ... and take several PDUs from one read.
+            self.held.append(resp)
+            if len(self.held) >= self.args.coalesce:
+                writer.write(b"".join(self.held))
+                self.held = []
+        elif self.args.delay_ms:
             asyncio.get_running_loop().call_later(self.args.delay_ms / 1000, writer.write, resp)
         else:
             writer.write(resp)
@@ -161,6 +178,8 @@ def parser():
     p.add_argument("--answer", type=int, default=None)
     p.add_argument("--password", default=None)
     p.add_argument("--delay-ms", type=int, default=0)
+    p.add_argument("--split-responses", action="store_true")
+    p.add_argument("--coalesce", type=int, default=0)
     return p
 
 

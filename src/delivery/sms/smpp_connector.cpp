@@ -11,6 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <deque>
 #include <map>
 
@@ -93,6 +94,12 @@ struct SmppConnector::State : std::enable_shared_from_this<State> {
     // Token bucket, in parts, on the injected clock's monotonic time.
     double tokens = 0;
     std::chrono::steady_clock::time_point tokensAt{};
+    // What the SMSC sent and readPdu has not taken yet: [readBegin, readEnd). Emptied for each
+    // session's socket.
+    static constexpr size_t kReadBufferSize = 2 * smpp::kMaxPduLength;
+    std::unique_ptr<char[]> readBuffer = std::make_unique<char[]>(kReadBufferSize);
+    size_t readBegin = 0;
+    size_t readEnd = 0;
 
     uint32_t sequence() {
         const uint32_t s = nextSequence;
@@ -277,23 +284,43 @@ struct SmppConnector::State : std::enable_shared_from_this<State> {
         wake.cancel();
     }
 
-    // Reads one PDU; false when the connection ended or sent something unreadable.
+    // Makes at least `need` unparsed bytes available in readBuffer, reading as much as the
+    // socket has; false when the connection ended.
+    awaitable<bool> fill(size_t need) {
+        while (readEnd - readBegin < need) {
+            if (readBegin > 0) {
+                // What is left is less than one PDU: moved to the front, the rest is free.
+                std::memmove(readBuffer.get(), readBuffer.get() + readBegin, readEnd - readBegin);
+                readEnd -= readBegin;
+                readBegin = 0;
+            }
+            error_code ec;
+            const size_t n = co_await socket->async_read_some(
+                asio::buffer(readBuffer.get() + readEnd, kReadBufferSize - readEnd),
+                asio::redirect_error(kUseAwaitable, ec));
+            if (ec) co_return false;
+            readEnd += n;
+        }
+        co_return true;
+    }
+
+    // Reads one PDU; false when the connection ended or sent something unreadable. PDUs come
+    // from readBuffer, refilled with one read of whatever has arrived when no whole PDU is left:
+    // a window's worth of submit_sm_resp costs one read, not two per PDU.
     awaitable<bool> readPdu(smpp::Header& h, std::string& body) {
-        std::array<char, smpp::kHeaderLength> head{};
-        error_code ec;
-        co_await asio::async_read(*socket, asio::buffer(head),
-                                  asio::redirect_error(kUseAwaitable, ec));
-        if (ec) co_return false;
-        auto decoded = smpp::decodeHeader(std::string_view(head.data(), head.size()));
+        if (!co_await fill(smpp::kHeaderLength)) co_return false;
+        auto decoded =
+            smpp::decodeHeader(std::string_view(readBuffer.get() + readBegin, smpp::kHeaderLength));
         if (!decoded) {
             spdlog::warn("sms route {}: {}", route.name, decoded.error());
             co_return false;
         }
         h = *decoded;
-        body.resize(h.length - smpp::kHeaderLength);
-        co_await asio::async_read(*socket, asio::buffer(body),
-                                  asio::redirect_error(kUseAwaitable, ec));
-        if (ec) co_return false;
+        // decodeHeader refused lengths past kMaxPduLength, which the buffer holds whole.
+        if (!co_await fill(h.length)) co_return false;
+        body.assign(readBuffer.get() + readBegin + smpp::kHeaderLength,
+                    h.length - smpp::kHeaderLength);
+        readBegin += h.length;
         lastReadAt = clock.monotonicNow();
         co_return true;
     }
@@ -400,6 +427,7 @@ struct SmppConnector::State : std::enable_shared_from_this<State> {
             co_return false;
         }
         socket.emplace(strand);
+        readBegin = readEnd = 0;
         co_await asio::async_connect(*socket, endpoints, asio::redirect_error(kUseAwaitable, ec));
         if (ec || stopping) {
             if (ec) {

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <fstream>
 #include <iterator>
+#include <memory>
+#include <optional>
 
 namespace sc::delivery::sms {
 namespace {
@@ -31,6 +33,15 @@ private:
     const Clock& clock_;
     RouteCounters counters_;
 };
+
+// The text of a stored SMS content (api/send_validation.h), or none.
+std::optional<std::string> messageText(const std::string& contentJson) {
+    const auto content = nlohmann::json::parse(contentJson, nullptr, false);
+    if (content.is_object() && content.contains("message") && content["message"].is_string()) {
+        return content["message"].get<std::string>();
+    }
+    return std::nullopt;
+}
 
 }  // namespace
 
@@ -136,6 +147,12 @@ const SmsRouteConfig* SmsAgent::routeFor(const queue::DeliveryJob& job) const {
 }
 
 void SmsAgent::deliver(std::vector<queue::DeliveryJob> jobs, Report report) {
+    // The jobs of one message share its text (a request may name a thousand numbers): read and
+    // encoded once, then copied with each job's own concatenation reference. A recipient with
+    // content of its own is read on its own.
+    std::shared_ptr<const queue::MessageContent> preparedFor;
+    std::optional<std::string> preparedText;  // unset: the stored message has no text
+    Result<EncodedSms, std::string> prepared = fail(std::string());
     for (auto& job : jobs) {
         auto refuse = [&](Outcome::Kind kind, std::string why) {
             Outcome o;
@@ -152,23 +169,25 @@ void SmsAgent::deliver(std::vector<queue::DeliveryJob> jobs, Report report) {
             refuse(Outcome::Kind::Deferred, "no sms_route takes this number and none is default");
             continue;
         }
-        std::string text;
-        const auto content = nlohmann::json::parse(job.content(), nullptr, false);
-        if (content.is_object() && content.contains("message") && content["message"].is_string()) {
-            text = content["message"].get<std::string>();
-        } else {
+        const bool shared = job.contentJson.empty() && job.message;
+        if (!shared || preparedFor != job.message) {
+            preparedFor = shared ? job.message : nullptr;
+            preparedText = messageText(job.content());
+            if (preparedText) prepared = encodeSms(*preparedText, 0);
+        }
+        if (!preparedText) {
             refuse(Outcome::Kind::Failed, "the stored message has no text");
             continue;
         }
-        auto encoded = encodeSms(text, reference_.fetch_add(1, std::memory_order_relaxed));
-        if (!encoded) {
-            refuse(Outcome::Kind::Failed, encoded.error());
+        if (!prepared) {
+            refuse(Outcome::Kind::Failed, prepared.error());
             continue;
         }
         SmsSubmission s;
         s.job = std::move(job);
-        s.text = std::move(text);
-        s.encoded = std::move(*encoded);
+        s.text = *preparedText;
+        s.encoded = *prepared;
+        setConcatenationReference(s.encoded, reference_.fetch_add(1, std::memory_order_relaxed));
         // Every outcome names its route: SMSC ids are unique per route only, and the receipts to
         // come are matched under it.
         s.report = [report, name = route->name](Outcome o) {

@@ -39,6 +39,14 @@ Result<EncodedSms, std::string> encodeSms(std::string_view utf8, uint8_t referen
     return out;
 }
 
+void setConcatenationReference(EncodedSms& sms, uint8_t reference) {
+    if (!sms.udhi) return;
+    // 05 00 03 ref total seq: the reference is the UDH's fourth octet.
+    for (auto& part : sms.parts) {
+        if (part.size() > 3) part[3] = static_cast<char>(reference);
+    }
+}
+
 std::string decodeShortMessage(std::string_view octets, uint8_t dataCoding, bool udhi) {
     if (udhi && !octets.empty()) {
         const size_t udhLength = 1 + static_cast<unsigned char>(octets[0]);

@@ -27,6 +27,10 @@ inline constexpr uint8_t kEsmClassUdhi = 0x40;
 // varies it between messages to one number). Fails on invalid UTF-8.
 Result<EncodedSms, std::string> encodeSms(std::string_view utf8, uint8_t reference);
 
+// Sets the concatenation reference of an encoded long text (a no-op for one part): the jobs of
+// one message share one encoding, each with its own reference.
+void setConcatenationReference(EncodedSms& sms, uint8_t reference);
+
 // The reverse, for mobile-originated messages: short_message octets in `dataCoding` (0 or 1:
 // GSM-7 unpacked, 8: UCS-2, 3: Latin-1, anything else read as Latin-1), UDH skipped when `udhi`.
 std::string decodeShortMessage(std::string_view octets, uint8_t dataCoding, bool udhi);

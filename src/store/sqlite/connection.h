@@ -128,6 +128,29 @@ auto inWriteTransactionIfOk(Connection& c, Body&& body) {
     }
 }
 
+// synchronous=NORMAL on a pooled connection for writes that need not reach the disk before
+// their caller goes on, FULL again afterwards (the next borrower may write something that must
+// be durable before it answers). In WAL mode NORMAL keeps the database consistent and the
+// commit order: the next FULL commit, of any connection, syncs these frames with its own.
+// Users: the audit's batches, the queue's claims and lease releases.
+class SynchronousNormal {
+public:
+    explicit SynchronousNormal(Connection& c) : c_(c) { c_.exec("PRAGMA synchronous=NORMAL"); }
+    ~SynchronousNormal() {
+        try {
+            c_.exec("PRAGMA synchronous=FULL");
+        } catch (...) {
+            // Setting a pragma on an open connection takes no lock and does not fail in
+            // practice; a destructor has no one to report it to anyway.
+        }
+    }
+    SynchronousNormal(const SynchronousNormal&) = delete;
+    SynchronousNormal& operator=(const SynchronousNormal&) = delete;
+
+private:
+    Connection& c_;
+};
+
 // A StoreError without a Duplicate's response. `StoreError{kind, message}` leaves
 // existingResponse out, which -Wextra (missing-field-initializers) rejects.
 StoreError storeError(StoreError::Kind kind, std::string message);

@@ -85,26 +85,6 @@ void bindNamedText(SQLite::Statement& s, const char* name, const std::string& va
     s.bind(name, value);
 }
 
-// synchronous=NORMAL on a pooled connection for the audit's own writes, FULL again afterwards
-// (the next borrower may write something that must be durable before it answers).
-class SynchronousNormal {
-public:
-    explicit SynchronousNormal(Connection& c) : c_(c) { c_.exec("PRAGMA synchronous=NORMAL"); }
-    ~SynchronousNormal() {
-        try {
-            c_.exec("PRAGMA synchronous=FULL");
-        } catch (...) {
-            // Setting a pragma on an open connection takes no lock and does not fail in
-            // practice; a destructor has no one to report it to anyway.
-        }
-    }
-    SynchronousNormal(const SynchronousNormal&) = delete;
-    SynchronousNormal& operator=(const SynchronousNormal&) = delete;
-
-private:
-    Connection& c_;
-};
-
 }  // namespace
 
 SqliteAuditStore::SqliteAuditStore(ConnectionPool& pool) : pool_(pool) {}

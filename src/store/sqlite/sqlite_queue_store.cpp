@@ -1,6 +1,8 @@
 // The SQLite QueueStore (store/queue_store.h). Its own small connection pool on the database
 // file, so that delivery never borrows the send path's connections; every write is one
-// BEGIN IMMEDIATE transaction, which SQLite's single writer makes exclusive.
+// BEGIN IMMEDIATE transaction, which SQLite's single writer makes exclusive. Outcomes, receipts
+// and inbound SMS commit with synchronous=FULL; claims and lease releases, which a restart
+// redoes anyway, with NORMAL.
 
 #include "store/queue_store.h"
 #include "store/sqlite/connection.h"
@@ -11,9 +13,11 @@ namespace {
 using sqlite::bindInt;
 using sqlite::bindNull;
 using sqlite::bindText;
+using sqlite::bindTextNoCopy;
 using sqlite::columnBytes;
 using sqlite::Connection;
 using sqlite::ScopedStatement;
+using sqlite::SynchronousNormal;
 
 // Candidates first, then one UPDATE each: the shape PostgreSQL takes with FOR UPDATE SKIP
 // LOCKED on the SELECT. A 'sending' row is due when its lease ran out (next_attempt_at_ms holds
@@ -22,14 +26,15 @@ using sqlite::ScopedStatement;
 // large queue per claim would cost more than strict order is worth.
 constexpr const char* kClaimCandidates =
     "SELECT r.id, r.message_id, r.address, r.role, coalesce(r.content_json, ''), r.attempts, "
-    "m.kind, m.test_mode, m.account_id, m.api_user_id, m.api_user_name, m.created_at_ms "
-    "FROM recipients r JOIN messages m ON m.id = r.message_id "
+    "m.kind, m.test_mode, m.account_id, m.api_user_id, m.api_user_name, m.created_at_ms, "
+    "r.rowid FROM recipients r JOIN messages m ON m.id = r.message_id "
     "WHERE r.state IN ('queued', 'deferred', 'sending') AND r.next_attempt_at_ms <= ?1 "
     "AND (r.state <> 'sending' OR r.lease_owner IS NOT ?2) "
     "AND (m.test_mode = 1 OR m.kind IN (?3, ?4)) LIMIT ?5";
+// By rowid, which the candidates' SELECT read: no second look-up of the text id.
 constexpr const char* kClaimOne =
     "UPDATE recipients SET state = 'sending', lease_owner = ?2, lease_until_ms = ?3, "
-    "next_attempt_at_ms = ?3, updated_at_ms = ?4 WHERE id = ?1";
+    "next_attempt_at_ms = ?3, updated_at_ms = ?4 WHERE rowid = ?1";
 constexpr const char* kRelease =
     "UPDATE recipients SET state = CASE WHEN attempts = 0 THEN 'queued' ELSE 'deferred' END, "
     "lease_owner = NULL, lease_until_ms = NULL, next_attempt_at_ms = ?2, updated_at_ms = ?2 "
@@ -42,9 +47,11 @@ constexpr const char* kInsertAttempt =
     "INSERT INTO delivery_attempts (recipient_id, at_ms, outcome, remote_host, remote_ip, "
     "reply_code, enhanced_code, reply_text, tls_version, tls_cipher, smsc_message_id) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+// ?5: the account when the caller knows it (coalesce() stops at its first non-NULL argument, so
+// the look-up runs only without it).
 constexpr const char* kInsertEvent =
     "INSERT INTO events (kind, recipient_id, account_id, at_ms, payload_json) "
-    "VALUES (?1, ?2, coalesce((SELECT m.account_id FROM recipients r JOIN messages m "
+    "VALUES (?1, ?2, coalesce(?5, (SELECT m.account_id FROM recipients r JOIN messages m "
     "ON m.id = r.message_id WHERE r.id = ?2), 0), ?3, ?4)";
 constexpr const char* kInsertSmscId =
     "INSERT OR IGNORE INTO smsc_ids (route, smsc_id, recipient_id, part, exact) "
@@ -53,6 +60,7 @@ constexpr const char* kPendingFor =
     "SELECT id, smsc_id, stat, error_code, received_at_ms FROM pending_receipts "
     "WHERE route = ? AND smsc_id = ?";
 constexpr const char* kDeletePending = "DELETE FROM pending_receipts WHERE id = ?";
+constexpr const char* kAnyPending = "SELECT 1 FROM pending_receipts LIMIT 1";
 // The exact form wins over a converted one when two recipients share a spelling.
 constexpr const char* kFindSmscId =
     "SELECT recipient_id, part FROM smsc_ids WHERE route = ? AND smsc_id = ? "
@@ -93,9 +101,15 @@ public:
     Result<std::vector<ClaimedRecipient>, StoreError> claimDue(const ClaimRequest& req) override {
         try {
             auto conn = pool_.acquire();
+            // A claim need not reach the disk before its recipients are handed out: one lost
+            // with the power leaves them due, which is what start-up does to our leases anyway
+            // (releaseLeases), and the outcome of any attempt is a FULL commit after it, which
+            // syncs the claim's frames with its own. This halves the queue's fsyncs.
+            SynchronousNormal relaxed(*conn);
             return sqlite::inWriteTransaction(
                 *conn, [&]() -> Result<std::vector<ClaimedRecipient>, StoreError> {
                     std::vector<ClaimedRecipient> out;
+                    std::vector<int64_t> rowids;
                     {
                         ScopedStatement s(*conn, kClaimCandidates);
                         bindInt(*s, 1, req.nowMs);
@@ -117,13 +131,15 @@ public:
                             c.apiUserId = s->getColumn(9).getInt64();
                             c.apiUserName = columnBytes(*s, 10);
                             c.createdAtMs = s->getColumn(11).getInt64();
+                            rowids.push_back(s->getColumn(12).getInt64());
                             out.push_back(std::move(c));
                         }
                     }
-                    for (const auto& c : out) {
-                        ScopedStatement u(*conn, kClaimOne);
-                        bindText(*u, 1, c.id);
-                        bindText(*u, 2, req.owner);
+                    SQLite::Statement& claimOne = conn->statement(kClaimOne);
+                    for (const int64_t rowid : rowids) {
+                        ScopedStatement u(claimOne);
+                        bindInt(*u, 1, rowid);
+                        bindTextNoCopy(*u, 2, req.owner);
                         bindInt(*u, 3, req.leaseUntilMs);
                         bindInt(*u, 4, req.nowMs);
                         u->exec();
@@ -166,6 +182,8 @@ public:
     Result<int64_t, StoreError> releaseLeases(std::string_view owner, int64_t nowMs) override {
         try {
             auto conn = pool_.acquire();
+            // As for a claim: a release lost with the power is done again at the next start-up.
+            SynchronousNormal relaxed(*conn);
             return sqlite::inWriteTransaction(*conn, [&]() -> Result<int64_t, StoreError> {
                 ScopedStatement s(*conn, kRelease);
                 bindText(*s, 1, owner);
@@ -182,9 +200,20 @@ public:
         try {
             auto conn = pool_.acquire();
             return sqlite::inWriteTransaction(*conn, [&] {
+                OutcomeStatements stmts(*conn);
+                // Receipts wait in pending_receipts only while their submit is unrecorded, so
+                // the table is nearly always empty: one look for the whole transaction instead
+                // of one per id form (nothing else writes while we hold the write lock).
+                bool anyPending = false;
+                {
+                    ScopedStatement p(*conn, kAnyPending);
+                    anyPending = p->executeStep();
+                }
                 std::vector<bool> written;
                 written.reserve(writes.size());
-                for (const auto& w : writes) written.push_back(writeOutcome(*conn, w));
+                for (const auto& w : writes) {
+                    written.push_back(writeOutcome(*conn, stmts, w, anyPending));
+                }
                 return written;
             });
         } catch (const std::exception& e) {
@@ -347,36 +376,69 @@ private:
         return out;
     }
 
+    // The statements of an outcome write, looked up once per transaction rather than once per
+    // use (the connection's cache is keyed by the SQL text).
+    struct OutcomeStatements {
+        explicit OutcomeStatements(Connection& c)
+            : recordState(c.statement(kRecordState)),
+              insertAttempt(c.statement(kInsertAttempt)),
+              insertEvent(c.statement(kInsertEvent)),
+              insertSmscId(c.statement(kInsertSmscId)) {}
+        SQLite::Statement& recordState;
+        SQLite::Statement& insertAttempt;
+        SQLite::Statement& insertEvent;
+        SQLite::Statement& insertSmscId;
+    };
+
     // One outcome inside the caller's transaction; false (nothing written) when the recipient
-    // does not exist.
-    static bool writeOutcome(Connection& c, const OutcomeWrite& w) {
+    // does not exist. Text is bound without a copy: `w` outlives every statement's step.
+    static bool writeOutcome(Connection& c, OutcomeStatements& stmts, const OutcomeWrite& w,
+                             bool anyPending) {
+        const std::string reply = replySummary(w.attempt);
         {
-            ScopedStatement s(c, kRecordState);
-            bindText(*s, 1, w.recipientId);
+            ScopedStatement s(stmts.recordState);
+            bindTextNoCopy(*s, 1, w.recipientId);
             bindText(*s, 2, recipientStateName(w.state));
             if (w.nextAttemptAtMs) {
                 bindInt(*s, 3, *w.nextAttemptAtMs);
             } else {
                 bindNull(*s, 3);
             }
-            bindText(*s, 4, replySummary(w.attempt));
+            bindTextNoCopy(*s, 4, reply);
             bindInt(*s, 5, w.attempt.atMs);
             if (s->exec() == 0) return false;
         }
-        insertAttempt(c, w.recipientId, w.attempt);
-        insertEvent(c, w.eventKind, w.recipientId, w.attempt.atMs, w.eventPayloadJson);
+        insertAttempt(stmts.insertAttempt, w.recipientId, w.attempt);
+        {
+            ScopedStatement s(stmts.insertEvent);
+            bindTextNoCopy(*s, 1, w.eventKind);
+            bindTextNoCopy(*s, 2, w.recipientId);
+            bindInt(*s, 3, w.attempt.atMs);
+            if (w.eventPayloadJson.empty()) {
+                bindText(*s, 4, "{}");
+            } else {
+                bindTextNoCopy(*s, 4, w.eventPayloadJson);
+            }
+            if (w.accountId) {
+                bindInt(*s, 5, *w.accountId);
+            } else {
+                bindNull(*s, 5);
+            }
+            s->exec();
+        }
         for (size_t part = 0; part < w.smscIdForms.size(); ++part) {
             const auto& forms = w.smscIdForms[part];
             for (size_t f = 0; f < forms.size(); ++f) {
-                ScopedStatement s(c, kInsertSmscId);
-                bindText(*s, 1, w.route);
-                bindText(*s, 2, forms[f]);
-                bindText(*s, 3, w.recipientId);
+                ScopedStatement s(stmts.insertSmscId);
+                bindTextNoCopy(*s, 1, w.route);
+                bindTextNoCopy(*s, 2, forms[f]);
+                bindTextNoCopy(*s, 3, w.recipientId);
                 bindInt(*s, 4, static_cast<int64_t>(part));
                 bindInt(*s, 5, f == 0 ? 1 : 0);
                 s->exec();
             }
         }
+        if (!anyPending) return true;
         // Receipts that overtook this submit, matched now under any of the id's forms.
         for (const auto& forms : w.smscIdForms) {
             for (const auto& form : forms) {
@@ -388,18 +450,24 @@ private:
 
     static void insertAttempt(Connection& c, const std::string& recipientId,
                               const AttemptRecord& a) {
-        ScopedStatement s(c, kInsertAttempt);
-        bindText(*s, 1, recipientId);
+        insertAttempt(c.statement(kInsertAttempt), recipientId, a);
+    }
+
+    // `recipientId` and `a` outlive the statement's step: bound without a copy.
+    static void insertAttempt(SQLite::Statement& stmt, const std::string& recipientId,
+                              const AttemptRecord& a) {
+        ScopedStatement s(stmt);
+        bindTextNoCopy(*s, 1, recipientId);
         bindInt(*s, 2, a.atMs);
-        bindText(*s, 3, a.outcome);
-        bindText(*s, 4, a.remoteHost);
-        bindText(*s, 5, a.remoteIp);
+        bindTextNoCopy(*s, 3, a.outcome);
+        bindTextNoCopy(*s, 4, a.remoteHost);
+        bindTextNoCopy(*s, 5, a.remoteIp);
         bindInt(*s, 6, a.replyCode);
-        bindText(*s, 7, a.enhancedCode);
-        bindText(*s, 8, a.replyText);
-        bindText(*s, 9, a.tlsVersion);
-        bindText(*s, 10, a.tlsCipher);
-        bindText(*s, 11, a.smscMessageId);
+        bindTextNoCopy(*s, 7, a.enhancedCode);
+        bindTextNoCopy(*s, 8, a.replyText);
+        bindTextNoCopy(*s, 9, a.tlsVersion);
+        bindTextNoCopy(*s, 10, a.tlsCipher);
+        bindTextNoCopy(*s, 11, a.smscMessageId);
         s->exec();
     }
 

@@ -6,8 +6,10 @@
 #include <boost/asio/io_context.hpp>
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "delivery/sms/sms_agent.h"
@@ -208,6 +210,76 @@ TEST_F(SmppAgentTest, LongUcs2TextGoesAsConcatenatedPartsEachAskingForAReceipt) 
     ASSERT_TRUE(recorder_.waitFor([&] { return outcomes() == 1; }));
     EXPECT_EQ(recorder_.outcomes[0].kind, Kind::Submitted);
     EXPECT_EQ(recorder_.outcomes[0].smscMessageIds, (std::vector<std::string>{p1["id"], p2["id"]}));
+}
+
+TEST_F(SmppAgentTest, RecipientsOfOneLongMessageShareItsTextEachWithItsOwnReference) {
+    startSmsc();
+    startAgent();
+    std::string text;
+    for (int i = 0; i < 200; ++i) text += static_cast<char>('a' + i % 26);
+    auto first = job("r1", "+447700900123", text);
+    auto second = first;  // the same stored message, as the scheduler hands out its recipients
+    second.recipientId = "r2";
+    second.address = "+447700900124";
+    send({first, second});
+    std::map<std::string, std::vector<std::string>> parts;  // number -> short_message, in order
+    for (int i = 0; i < 4; ++i) {
+        auto p = nextEvent("submit");
+        parts[p["dest"]].push_back(p["sm"]);
+    }
+    ASSERT_EQ(parts.size(), 2u);
+    const auto& a = parts["447700900123"];
+    const auto& b = parts["447700900124"];
+    ASSERT_EQ(a.size(), 2u);
+    ASSERT_EQ(b.size(), 2u);
+    EXPECT_EQ(a[0].substr(6, 2), a[1].substr(6, 2));  // one reference per recipient's parts
+    EXPECT_EQ(b[0].substr(6, 2), b[1].substr(6, 2));
+    EXPECT_NE(a[0].substr(6, 2), b[0].substr(6, 2));  // and its own
+    EXPECT_EQ(a[0].substr(8), b[0].substr(8));        // the same text
+    EXPECT_EQ(a[1].substr(8), b[1].substr(8));
+    ASSERT_TRUE(recorder_.waitFor([&] { return outcomes() == 2; }));
+}
+
+TEST_F(SmppAgentTest, ResponsesSplitAcrossReadsArePutTogether) {
+    startSmsc({"--split-responses"});
+    startAgent();
+    send({job("r1", "+14155550100", "one"), job("r2", "+14155550101", "two")});
+    std::map<std::string, std::string> ids;  // number -> the SMSC's id
+    for (int i = 0; i < 2; ++i) {
+        auto p = nextEvent("submit");
+        ids[p["dest"]] = p["id"];
+    }
+    ASSERT_TRUE(recorder_.waitFor([&] { return outcomes() == 2; }));
+    for (const auto& o : recorder_.outcomes) {
+        EXPECT_EQ(o.kind, Kind::Submitted);
+        const std::string number = o.recipientId == "r1" ? "14155550100" : "14155550101";
+        EXPECT_EQ(o.smscMessageIds, std::vector<std::string>{ids[number]});
+    }
+}
+
+TEST_F(SmppAgentTest, ManyResponsesInOneReadEachReachTheirMessage) {
+    startSmsc({"--coalesce", "5"});
+    startAgent(/*window=*/10);
+    std::vector<queue::DeliveryJob> jobs;
+    for (int i = 0; i < 5; ++i) {
+        jobs.push_back(job("r" + std::to_string(i), "+1415555010" + std::to_string(i), "hi"));
+    }
+    send(std::move(jobs));
+    std::map<std::string, std::string> ids;
+    for (int i = 0; i < 5; ++i) {
+        auto p = nextEvent("submit");
+        ids[p["dest"]] = p["id"];
+    }
+    ASSERT_TRUE(recorder_.waitFor([&] { return outcomes() == 5; }));
+    std::set<std::string> seen;
+    for (const auto& o : recorder_.outcomes) {
+        EXPECT_EQ(o.kind, Kind::Submitted);
+        const std::string number = "1415555010" + o.recipientId.substr(1);
+        ASSERT_EQ(o.smscMessageIds.size(), 1u);
+        EXPECT_EQ(o.smscMessageIds[0], ids[number]);
+        seen.insert(o.smscMessageIds[0]);
+    }
+    EXPECT_EQ(seen.size(), 5u);
 }
 
 TEST_F(SmppAgentTest, ThrottlingPausesTheRouteAndRetriesNeverFails) {
