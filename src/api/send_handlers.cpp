@@ -387,12 +387,12 @@ Result<QuotaReservation, http::Response> SendApi::reserveQuota(const Admitted& a
     std::string hint = ctx.kind == store::UserKind::Sms ? "this SMS_USER's" : "this API user's";
     hint += " daily quota of " + std::to_string(ctx.policy.dailyQuota) +
             " recipients (UTC day) would be exceeded by this request's " + std::to_string(count);
-    return fail(
-        errorResponse(ApiError{429,
-                               "limit.daily_quota_exceeded",
-                               std::move(hint),
-                               {retryAfter(policy::DailyQuota::dayStart(now) + 86400000 - now)}},
-                      a.route.shape));
+    return fail(errorResponse(ApiError{429,
+                                       "limit.daily_quota_exceeded",
+                                       std::move(hint),
+                                       {retryAfter(policy::DailyQuota::dayStart(now) +
+                                                   policy::DailyQuota::kDay.count() - now)}},
+                              a.route.shape));
 }
 
 store::NewMessage SendApi::newMessage(const Admitted& a, store::UserKind kind) const {

@@ -7,6 +7,7 @@
 
 #include "api/json_text.h"
 #include "delivery/mime/message_builder.h"
+#include "domain/limits.h"
 
 namespace sc::api {
 
@@ -70,11 +71,12 @@ Result<nlohmann::json, ApiError> parseHeaders(std::string_view text) {
             return fail(badRequest("email.headers_invalid",
                                    "the value of header " + name + " must be a string"));
         }
-        if (domain::hasLineBreak(v) || !domain::isValidUtf8(v) || v.size() > 998) {
+        if (domain::hasLineBreak(v) || !domain::isValidUtf8(v) ||
+            v.size() > domain::kMaxHeaderLineBytes) {
             return fail(badRequest("email.headers_invalid",
                                    "the value of header " + name +
-                                       " must be one line of UTF-8 text (no CR or LF), at most 998 "
-                                       "bytes"));
+                                       " must be one line of UTF-8 text (no CR or LF), at most " +
+                                       std::to_string(domain::kMaxHeaderLineBytes) + " bytes"));
         }
         out[name] = v;
     }
@@ -256,9 +258,10 @@ Result<Ok, ApiError> readSubject(const http::FormData& form, const EmailLimits&,
         return fail(badRequest("email.subject_invalid",
                                "subject must be one line: CR and LF are not allowed"));
     }
-    if (!domain::isValidUtf8(*subject) || subject->size() > 998) {
-        return fail(
-            badRequest("email.subject_invalid", "subject must be UTF-8 text of at most 998 bytes"));
+    if (!domain::isValidUtf8(*subject) || subject->size() > domain::kMaxSubjectBytes) {
+        return fail(badRequest("email.subject_invalid",
+                               "subject must be UTF-8 text of at most " +
+                                   std::to_string(domain::kMaxSubjectBytes) + " bytes"));
     }
     m.subject.assign(*subject);
     return Ok{};

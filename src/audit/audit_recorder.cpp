@@ -1,5 +1,7 @@
 #include "audit/audit_recorder.h"
 
+#include "domain/limits.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -104,7 +106,7 @@ void AuditRecorder::countUsage(int64_t userId, int64_t accountId, const std::str
 
 store::UsageDelta& AuditRecorder::pendingUsage(int64_t userId, int64_t accountId,
                                                const std::string& userName, int64_t atMs) {
-    const int64_t hour = atMs - atMs % 3600000;
+    const int64_t hour = atMs - atMs % domain::kUsageBucket.count();
     auto& d = usage_[{userId, hour}];
     if (d.userId == 0) {
         d.userId = userId;

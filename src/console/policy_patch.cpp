@@ -73,6 +73,66 @@ bool isHostname(std::string_view name) {
     }
 }
 
+namespace {
+
+// An IP allowlist: addresses or CIDR ranges, each as the send path will read it.
+Result<std::vector<std::string>, api::ApiError> ipAllowlistField(const nlohmann::json& v) {
+    auto list = stringList(v, "ipAllowlist");
+    if (!list) return fail(std::move(list).error());
+    for (const auto& entry : *list) {
+        if (!policy::validAllowlistEntry(entry)) {
+            return fail(
+                api::ApiError{400,
+                              "console.invalid_cidr",
+                              strCat(quote(entry),
+                                     " is not an IP address or CIDR range (e.g. 203.0.113.0/24, "
+                                     "2001:db8::/32, 198.51.100.7)"),
+                              {}});
+        }
+    }
+    return list;
+}
+
+// Sender domains, lower-cased: the send path compares the `from` domain lower-cased.
+Result<std::vector<std::string>, api::ApiError> senderDomainsField(const nlohmann::json& v) {
+    auto list = stringList(v, "senderDomains");
+    if (!list) return fail(std::move(list).error());
+    for (auto& d : *list) {
+        if (!isHostname(d)) {
+            return fail(api::ApiError{400,
+                                      "console.invalid_domain",
+                                      strCat(quote(d), " is not a domain name (e.g. example.com)"),
+                                      {}});
+        }
+        std::transform(d.begin(), d.end(), d.begin(), [](char c) {
+            return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+        });
+    }
+    return list;
+}
+
+// Only a route this server has (or "" for none): a typo would otherwise leave the user's
+// messages on the prefix/default route without anyone noticing.
+Result<std::string, api::ApiError> smsRouteField(const nlohmann::json& v,
+                                                 const std::vector<std::string>& smsRoutes) {
+    if (!v.is_string()) return fail(badRequest("smsRoute must be a string"));
+    auto route = v.get<std::string>();
+    if (!route.empty() && std::find(smsRoutes.begin(), smsRoutes.end(), route) == smsRoutes.end()) {
+        std::string names;
+        for (const auto& r : smsRoutes) names += (names.empty() ? "" : ", ") + r;
+        return fail(api::ApiError{
+            400,
+            "console.unknown_route",
+            route.size() > 64 ? std::string("no such SMS route")
+                              : strCat("no SMS route named ", quote(route), "; this server has ",
+                                       names.empty() ? std::string("none") : names),
+            {}});
+    }
+    return route;
+}
+
+}  // namespace
+
 Result<PolicyPatch, api::ApiError> parsePolicyPatch(
     const nlohmann::json& body, store::UserKind kind, bool allowDisabled,
     std::initializer_list<std::string_view> otherKeys, const std::vector<std::string>& smsRoutes) {
@@ -100,39 +160,15 @@ Result<PolicyPatch, api::ApiError> parsePolicyPatch(
             if (!b) return fail(std::move(b).error());
             p.testMode = *b;
         } else if (key == "ipAllowlist") {
-            auto list = stringList(v, "ipAllowlist");
+            auto list = ipAllowlistField(v);
             if (!list) return fail(std::move(list).error());
-            for (const auto& entry : *list) {
-                if (!policy::validAllowlistEntry(entry)) {
-                    return fail(api::ApiError{
-                        400,
-                        "console.invalid_cidr",
-                        strCat(quote(entry),
-                               " is not an IP address or CIDR range (e.g. 203.0.113.0/24, "
-                               "2001:db8::/32, 198.51.100.7)"),
-                        {}});
-                }
-            }
             p.ipAllowlist = std::move(list).value();
         } else if (key == "senderDomains") {
             if (kind != store::UserKind::Email) {
                 return fail(badRequest("senderDomains applies only to email users"));
             }
-            auto list = stringList(v, "senderDomains");
+            auto list = senderDomainsField(v);
             if (!list) return fail(std::move(list).error());
-            for (auto& d : *list) {
-                if (!isHostname(d)) {
-                    return fail(
-                        api::ApiError{400,
-                                      "console.invalid_domain",
-                                      strCat(quote(d), " is not a domain name (e.g. example.com)"),
-                                      {}});
-                }
-                // The send path compares the `from` domain lower-cased.
-                std::transform(d.begin(), d.end(), d.begin(), [](char c) {
-                    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-                });
-            }
             p.senderDomains = std::move(list).value();
         } else if (key == "rateLimitPerMinute") {
             auto n = countField(v, "rateLimitPerMinute");
@@ -146,24 +182,9 @@ Result<PolicyPatch, api::ApiError> parsePolicyPatch(
             if (kind != store::UserKind::Sms) {
                 return fail(badRequest("smsRoute applies only to SMS users"));
             }
-            if (!v.is_string()) return fail(badRequest("smsRoute must be a string"));
-            auto route = v.get<std::string>();
-            // Only a route this server has: a typo would otherwise leave the user's messages on
-            // the prefix/default route without anyone noticing.
-            if (!route.empty() &&
-                std::find(smsRoutes.begin(), smsRoutes.end(), route) == smsRoutes.end()) {
-                std::string names;
-                for (const auto& r : smsRoutes) names += (names.empty() ? "" : ", ") + r;
-                return fail(api::ApiError{
-                    400,
-                    "console.unknown_route",
-                    route.size() > 64
-                        ? std::string("no such SMS route")
-                        : strCat("no SMS route named ", quote(route), "; this server has ",
-                                 names.empty() ? std::string("none") : names),
-                    {}});
-            }
-            p.smsRoute = std::move(route);
+            auto route = smsRouteField(v, smsRoutes);
+            if (!route) return fail(std::move(route).error());
+            p.smsRoute = std::move(route).value();
         } else {
             return fail(badRequest(
                 strCat("unknown field ", quote(key), "; the fields are purpose, ",

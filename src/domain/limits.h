@@ -11,9 +11,10 @@
 
 namespace sc::domain {
 
-// A subject is one header line: at most 998 octets (RFC 5322 §2.1.1), before and after any
-// substitution.
-inline constexpr size_t kMaxSubjectBytes = 998;
+// A header line holds at most 998 octets (RFC 5322 §2.1.1): a subject, before and after any
+// substitution, and each of the caller's extra header values.
+inline constexpr size_t kMaxHeaderLineBytes = 998;
+inline constexpr size_t kMaxSubjectBytes = kMaxHeaderLineBytes;
 
 // A sendRequestId counts for this long: a retry inside the window gets the first answer and
 // sends nothing; after it, the id may be used again.

@@ -3,6 +3,7 @@
 // seeded once from the usage counters (so a restart does not reset it), then kept in memory;
 // a reservation that is not used (the enqueue failed) is released.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -19,7 +20,9 @@ public:
 
     DailyQuota(const Clock& clock, Seed seed) : clock_(clock), seed_(std::move(seed)) {}
 
-    static int64_t dayStart(int64_t ms) { return ms - ms % 86400000; }
+    // The quota's day: a UTC day.
+    static constexpr std::chrono::milliseconds kDay = std::chrono::hours(24);
+    static int64_t dayStart(int64_t ms) { return ms - ms % kDay.count(); }
 
     // Reserves `count` recipients; false when that would exceed `quota` (<= 0: unlimited).
     bool tryReserve(int64_t userId, int64_t quota, int64_t count);

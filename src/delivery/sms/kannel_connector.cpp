@@ -146,6 +146,36 @@ struct KannelConnector::State : std::enable_shared_from_this<State> {
         }
     }
 
+    // What the gateway's answer means for the message: submitted on 2xx; deferred (retried)
+    // when the gateway is down, busy or says so; failed otherwise.
+    void classify(Outcome& o, bool urlValid, const error_code& ec, int status, std::string body,
+                  const std::string& recipientId, std::chrono::steady_clock::time_point started) {
+        if (!urlValid) {
+            o.kind = Outcome::Kind::Failed;
+            o.replyText = "the route's url is not http://host[:port]/path";
+        } else if (ec) {
+            // Kannel down or unreachable: the queue retries later.
+            o.kind = Outcome::Kind::Deferred;
+            o.replyText = "sendsms: " + ec.message();
+            o.retryAfter = std::chrono::seconds(10);
+        } else if (status >= 200 && status < 300) {
+            o.kind = Outcome::Kind::Submitted;
+            o.replyText = std::move(body);
+            // Kannel gives no id of its own: the DLR comes back with ours.
+            o.smscMessageIds = {recipientId};
+            counters.submitted.fetch_add(1, std::memory_order_relaxed);
+            counters.observeSubmitLatency(std::chrono::duration_cast<std::chrono::microseconds>(
+                clock.monotonicNow() - started));
+        } else if (status >= 500 || status == 429 || status == 408) {
+            o.kind = Outcome::Kind::Deferred;
+            o.replyText = std::move(body);
+            o.retryAfter = std::chrono::seconds(10);
+        } else {
+            o.kind = Outcome::Kind::Failed;
+            o.replyText = std::move(body);
+        }
+    }
+
     awaitable<void> send(std::shared_ptr<State> self, SmsSubmission s) {
         Outcome o;
         o.recipientId = s.job.recipientId;
@@ -203,30 +233,7 @@ struct KannelConnector::State : std::enable_shared_from_this<State> {
         }
         o.atMs = clock.nowMillis();
         o.replyCode = status;
-        if (!url) {
-            o.kind = Outcome::Kind::Failed;
-            o.replyText = "the route's url is not http://host[:port]/path";
-        } else if (ec) {
-            // Kannel down or unreachable: the queue retries later.
-            o.kind = Outcome::Kind::Deferred;
-            o.replyText = "sendsms: " + ec.message();
-            o.retryAfter = std::chrono::seconds(10);
-        } else if (status >= 200 && status < 300) {
-            o.kind = Outcome::Kind::Submitted;
-            o.replyText = body;
-            // Kannel gives no id of its own: the DLR comes back with ours.
-            o.smscMessageIds = {s.job.recipientId};
-            counters.submitted.fetch_add(1, std::memory_order_relaxed);
-            counters.observeSubmitLatency(std::chrono::duration_cast<std::chrono::microseconds>(
-                clock.monotonicNow() - started));
-        } else if (status >= 500 || status == 429 || status == 408) {
-            o.kind = Outcome::Kind::Deferred;
-            o.replyText = body;
-            o.retryAfter = std::chrono::seconds(10);
-        } else {
-            o.kind = Outcome::Kind::Failed;
-            o.replyText = body;
-        }
+        classify(o, url.has_value(), ec, status, std::move(body), s.job.recipientId, started);
         s.report(std::move(o));
         --inFlight;
         counters.windowInUse.store(inFlight, std::memory_order_relaxed);

@@ -415,6 +415,38 @@ struct SmppConnector::State : std::enable_shared_from_this<State> {
         sink.inbound(std::move(sms));
     }
 
+    // One PDU from the SMSC while bound: answers, receipts and MO messages, its enquire_link and
+    // unbind; an unknown request gets generic_nack.
+    void onPdu(const smpp::Header& h, const std::string& body) {
+        switch (h.command) {
+            case smpp::kSubmitSmResp:
+                onSubmitResp(h, body);
+                break;
+            case smpp::kDeliverSm:
+                onDeliverSm(h, body);
+                break;
+            case smpp::kEnquireLink:
+                send(smpp::encodeEmpty(smpp::kEnquireLinkResp, 0, h.sequence));
+                break;
+            case smpp::kEnquireLinkResp:
+                break;
+            case smpp::kUnbind:
+                send(smpp::encodeEmpty(smpp::kUnbindResp, 0, h.sequence));
+                break;
+            case smpp::kUnbindResp:
+                closeSocket();
+                break;
+            case smpp::kGenericNack:
+                onSubmitResp(h, "");
+                break;
+            default:
+                if ((h.command & 0x80000000u) == 0) {
+                    send(smpp::encodeEmpty(smpp::kGenericNack, smpp::kStatusInvalidCommandId,
+                                           h.sequence));
+                }
+        }
+    }
+
     // One connection: connect, bind, then read until it ends. True when the bind succeeded.
     awaitable<bool> session(std::shared_ptr<State> self) {
         tcp::resolver resolver(strand);
@@ -470,35 +502,7 @@ struct SmppConnector::State : std::enable_shared_from_this<State> {
         ++generation;
         asio::co_spawn(strand, writer(self, generation), asio::detached);
         asio::co_spawn(strand, keepAlive(self, generation), asio::detached);
-        while (co_await readPdu(h, body)) {
-            switch (h.command) {
-                case smpp::kSubmitSmResp:
-                    onSubmitResp(h, body);
-                    break;
-                case smpp::kDeliverSm:
-                    onDeliverSm(h, body);
-                    break;
-                case smpp::kEnquireLink:
-                    send(smpp::encodeEmpty(smpp::kEnquireLinkResp, 0, h.sequence));
-                    break;
-                case smpp::kEnquireLinkResp:
-                    break;
-                case smpp::kUnbind:
-                    send(smpp::encodeEmpty(smpp::kUnbindResp, 0, h.sequence));
-                    break;
-                case smpp::kUnbindResp:
-                    closeSocket();
-                    break;
-                case smpp::kGenericNack:
-                    onSubmitResp(h, "");
-                    break;
-                default:
-                    if ((h.command & 0x80000000u) == 0) {
-                        send(smpp::encodeEmpty(smpp::kGenericNack, smpp::kStatusInvalidCommandId,
-                                               h.sequence));
-                    }
-            }
-        }
+        while (co_await readPdu(h, body)) onPdu(h, body);
         bound = false;
         counters.bound.store(false);
         counters.bindsDown.fetch_add(1, std::memory_order_relaxed);
