@@ -24,7 +24,8 @@ bash scripts/install-deps.sh postfix
 
 # drain_once BIN LABEL: one fill and drain; prints a table row.
 drain_once() {
-  local bin=$1 label=$2 dir="$BENCH_WORK/$label" n c0 c1 t0 t1 c i
+  local bin=$1 label=$2 dir n c0 c1 t0 t1 c i
+  dir="$BENCH_WORK/$label"
   local -a ports
   rm -rf "$dir" && mkdir -p "$dir/data"
   SC_BIN=$bin
