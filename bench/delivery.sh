@@ -24,12 +24,7 @@ source bench/lib.sh
 trap 'stop_postfix; bench_cleanup' EXIT
 trap 'exit 130' INT TERM
 
-bash bench/install-bench-deps.sh
-bash scripts/install-deps.sh postfix
-if [ ! -x "$SC_BIN" ]; then
-  log "building Release in $BENCH_BUILD_DIR"
-  bench_build
-fi
+delivery_bench_deps
 
 now_ms() { date +%s%3N; }
 
@@ -127,11 +122,8 @@ if grep -q -- '--smtp-relay' <<<"$SC_HELP"; then
   start_smtp_sink "$SINK_C" "$BENCH_WORK/sink-c.out"
   DATA="$BENCH_WORK/sc-data"
   mkdir -p "$DATA"
-  setup_data_dir "$DATA"
-  sqlite3 "$DATA/sendcloud.db" "UPDATE api_users SET test_mode=0"
   # DKIM signing on, as the issue's target asks: every message is signed (RSA-2048).
-  "$SC_BIN" domain add bench.example --account owner@bench.example --data-dir "$DATA" >/dev/null ||
-    die "could not register bench.example for DKIM"
+  setup_delivery_data_dir "$DATA"
   start_sendcloudd "$SC_PORT" "$DATA" "$BENCH_WORK/sendcloudd.log" \
     --smtp-relay "127.0.0.1:$SINK_C" --smtp-tls none ${DELIVERY_SC_ARGS:-}
   t0=$(now_ms)

@@ -29,9 +29,7 @@ drain_once() {
   local -a ports
   rm -rf "$dir" && mkdir -p "$dir/data"
   SC_BIN=$bin
-  setup_data_dir "$dir/data"
-  sqlite3 "$dir/data/sendcloud.db" "UPDATE api_users SET test_mode=0"
-  "$SC_BIN" domain add bench.example --account owner@bench.example --data-dir "$dir/data" >/dev/null
+  setup_delivery_data_dir "$dir/data"
   mapfile -t ports < <(free_ports 2)
   start_sendcloudd "${ports[1]}" "$dir/data" "$dir/fill.log" --delivery off
   printf 'apiUser=bench_api&apiKey=%s&from=bench%%40bench.example&to=rcpt%%40sink.example&subject=bench&plain=%s' \

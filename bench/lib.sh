@@ -92,6 +92,27 @@ setup_data_dir() {
     die "could not set test mode in $dir/sendcloud.db"
 }
 
+# setup_delivery_data_dir DIR: setup_data_dir with the users out of test mode, so that their mail
+# is delivered, and bench.example registered for DKIM: every message is signed (RSA-2048), as the
+# delivery benchmarks measure it.
+setup_delivery_data_dir() {
+  setup_data_dir "$1"
+  sqlite3 "$1/sendcloud.db" "UPDATE api_users SET test_mode=0"
+  "$SC_BIN" domain add bench.example --account owner@bench.example --data-dir "$1" >/dev/null ||
+    die "could not register bench.example for DKIM"
+}
+
+# delivery_bench_deps: what the delivery benchmarks need (wrk, Postfix's smtp-sink) and the Release
+# binary, built when missing.
+delivery_bench_deps() {
+  bash bench/install-bench-deps.sh
+  bash scripts/install-deps.sh postfix
+  if [ ! -x "$SC_BIN" ]; then
+    log "building Release in $BENCH_BUILD_DIR"
+    bench_build
+  fi
+}
+
 # start_sendcloudd PORT DATA_DIR LOG [extra flags...]: sets SC_PID.
 start_sendcloudd() {
   local port=$1 dir=$2 logf=$3

@@ -27,21 +27,13 @@ source bench/lib.sh
 trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
-bash bench/install-bench-deps.sh
-bash scripts/install-deps.sh postfix
-if [ ! -x "$SC_BIN" ]; then
-  log "building Release in $BENCH_BUILD_DIR"
-  bench_build
-fi
+delivery_bench_deps
 
 mapfile -t PORTS < <(free_ports 2)
 SINK=${PORTS[0]} SC_PORT=${PORTS[1]}
 DATA="$BENCH_WORK/sc-data"
 mkdir -p "$DATA"
-setup_data_dir "$DATA"
-sqlite3 "$DATA/sendcloud.db" "UPDATE api_users SET test_mode=0"
-"$SC_BIN" domain add bench.example --account owner@bench.example --data-dir "$DATA" >/dev/null ||
-  die "could not register bench.example for DKIM"
+setup_delivery_data_dir "$DATA"
 
 # The same form delivery.sh sends: one recipient, 1,500 bytes of text.
 FORM="$BENCH_WORK/email.form"

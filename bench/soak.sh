@@ -38,12 +38,7 @@ soak_cleanup() {
 trap soak_cleanup EXIT
 trap 'exit 130' INT TERM
 
-bash bench/install-bench-deps.sh
-bash scripts/install-deps.sh postfix
-if [ ! -x "$SC_BIN" ]; then
-  log "building Release in $BENCH_BUILD_DIR"
-  bench_build
-fi
+delivery_bench_deps
 
 mapfile -t PORTS < <(free_ports 2)
 P_SC=${PORTS[0]} P_SINK=${PORTS[1]}
