@@ -6,6 +6,7 @@
 (() => {
   const KINDS = {
     'email-templates': {
+      kind: 'email', // the fragment's data-kind parts this page keeps
       path: 'templates',
       key: (t) => t.invokeName,
       fields: ['invokeName', 'name', 'subject', 'html', 'plain'],
@@ -15,6 +16,7 @@
       bodies: (t) => [['HTML body', t.html], ['Plain-text body', t.plain]],
     },
     'sms-templates': {
+      kind: 'sms',
       path: 'sms-templates',
       key: (t) => String(t.id),
       fields: ['name', 'text'],
@@ -26,6 +28,9 @@
   };
   const K = KINDS[document.body.dataset.page];
   const { el, api, flash, describe, fmtTime } = SC;
+  for (const part of document.querySelectorAll('[data-kind]')) {
+    if (part.dataset.kind !== K.kind) part.remove();
+  }
   const list = document.getElementById('template-list');
   const form = document.getElementById('template-form');
   const errorBox = document.getElementById('template-error');
