@@ -18,15 +18,17 @@ struct BioFree {
     void operator()(BIO* b) const { BIO_free(b); }
 };
 
-std::string base64(const unsigned char* data, size_t n) {
-    std::string out(4 * ((n + 2) / 3) + 1, '\0');
-    int written =
-        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
-    out.resize(static_cast<size_t>(written));
+}  // namespace
+
+std::string base64(std::string_view bytes) {
+    // EVP_EncodeBlock writes a NUL after the text: one byte more than the text itself.
+    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+    const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                        reinterpret_cast<const unsigned char*>(bytes.data()),
+                                        static_cast<int>(bytes.size()));
+    out.resize(written > 0 ? static_cast<size_t>(written) : 0);
     return out;
 }
-
-}  // namespace
 
 std::string_view algorithmName(DkimAlgorithm a) {
     return a == DkimAlgorithm::Ed25519 ? "ed25519" : "rsa";
@@ -59,7 +61,8 @@ Result<GeneratedKey, std::string> generateKey(DkimAlgorithm algorithm) {
         unsigned char* der = nullptr;
         int n = i2d_PUBKEY(key.get(), &der);
         if (n <= 0) return fail(std::string("OpenSSL could not write the public key"));
-        out.publicKeyBase64 = base64(der, static_cast<size_t>(n));
+        out.publicKeyBase64 =
+            base64(std::string_view(reinterpret_cast<const char*>(der), static_cast<size_t>(n)));
         OPENSSL_free(der);
     } else {
         // RFC 8463 3: p= is the base64 of the raw 32-byte public key, not a SubjectPublicKeyInfo.
@@ -68,7 +71,7 @@ Result<GeneratedKey, std::string> generateKey(DkimAlgorithm algorithm) {
         if (EVP_PKEY_get_raw_public_key(key.get(), raw, &n) != 1 || n != sizeof raw) {
             return fail(std::string("OpenSSL could not write the public key"));
         }
-        out.publicKeyBase64 = base64(raw, n);
+        out.publicKeyBase64 = base64(std::string_view(reinterpret_cast<const char*>(raw), n));
     }
     return out;
 }

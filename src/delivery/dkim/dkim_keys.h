@@ -25,6 +25,9 @@ struct GeneratedKey {
 
 Result<GeneratedKey, std::string> generateKey(DkimAlgorithm algorithm);
 
+// Standard base64, no line breaks: the p= tag, and the bh= and b= tags the signer writes.
+std::string base64(std::string_view bytes);
+
 // "sc1._domainkey.acme.io"
 std::string dnsRecordName(std::string_view selector, std::string_view domain);
 // "v=DKIM1; k=rsa; p=MIIB..." as one string (what a resolver hands back, strings joined).

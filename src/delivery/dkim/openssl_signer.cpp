@@ -19,14 +19,6 @@ bool isWsp(char c) {
     return c == ' ' || c == '\t';
 }
 
-std::string base64(const unsigned char* data, size_t n) {
-    std::string out(4 * ((n + 2) / 3), '\0');
-    const int written =
-        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
-    out.resize(written > 0 ? static_cast<size_t>(written) : 0);
-    return out;
-}
-
 std::string sha256(std::string_view data) {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
@@ -200,10 +192,7 @@ Result<std::string, std::string> OpenSslDkimSigner::signWith(const SigningKey& k
     for (const std::string& tag :
          {std::string("v=1; "), std::string("a=") + (ed25519 ? "ed25519-sha256; " : "rsa-sha256; "),
           std::string("c=relaxed/relaxed; "), "d=" + key.domain + "; ", "s=" + key.selector + "; ",
-          "h=" + names + "; ",
-          "bh=" + base64(reinterpret_cast<const unsigned char*>(bodyHash.data()), bodyHash.size()) +
-              "; ",
-          std::string("b=")}) {
+          "h=" + names + "; ", "bh=" + base64(bodyHash) + "; ", std::string("b=")}) {
         appendFolded(header, lineLength, tag);
     }
     // What is signed: the signed fields, then this header with an empty b= and no final CRLF.
@@ -229,8 +218,7 @@ Result<std::string, std::string> OpenSslDkimSigner::signWith(const SigningKey& k
         signature.resize(sigLength);
     }
     if (!ok) return fail("DKIM signing for " + key.domain + " failed in OpenSSL");
-    const std::string b =
-        base64(reinterpret_cast<const unsigned char*>(signature.data()), signature.size());
+    const std::string b = base64(signature);
     for (size_t i = 0; i < b.size(); i += 64) appendFolded(header, lineLength, b.substr(i, 64));
 
     std::string out;
