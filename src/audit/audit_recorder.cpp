@@ -1,4 +1,5 @@
 #include "audit/audit_recorder.h"
+#include "common/thread_role.h"
 
 #include "domain/limits.h"
 
@@ -22,7 +23,10 @@ void AuditRecorder::start() {
     std::lock_guard lk(mu_);
     if (thread_.joinable()) return;
     stopping_ = false;
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+        enterThreadRole("sc-audit", ThreadPriority::Normal);
+        run();
+    });
 }
 
 void AuditRecorder::stop() {

@@ -1,11 +1,16 @@
 #include "console/work_pool.h"
+#include "common/thread_role.h"
 
 namespace sc::console {
 
 WorkPool::WorkPool(size_t threads, size_t maxQueued) : maxQueued_(maxQueued) {
     if (threads == 0) threads = 1;
     threads_.reserve(threads);
-    for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
+    for (size_t i = 0; i < threads; ++i)
+        threads_.emplace_back([this] {
+            enterThreadRole("sc-console", ThreadPriority::Normal);
+            run();
+        });
 }
 
 WorkPool::~WorkPool() {

@@ -2,6 +2,7 @@
 // alone; response_head.cpp takes only Beast's reason phrases, request_reader.cpp its parser).
 #include <utility>  // before Asio's coroutine headers: g++ 12 needs it (docs/architecture.md, "Library pitfalls")
 
+#include "common/thread_role.h"
 #include "http/server.h"
 
 #include "http/request_reader.h"
@@ -922,7 +923,11 @@ uint16_t Server::start() {
                       net::detached);
     }
     int n = std::max(1, im.options.ioThreads);
-    for (int i = 0; i < n; ++i) im.threads.emplace_back([&im] { im.ioc.run(); });
+    for (int i = 0; i < n; ++i)
+        im.threads.emplace_back([&im] {
+            enterThreadRole("sc-http", ThreadPriority::Normal);
+            im.ioc.run();
+        });
     return port;
 }
 

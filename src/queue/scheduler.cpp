@@ -1,4 +1,5 @@
 #include "queue/scheduler.h"
+#include "common/thread_role.h"
 
 #include <algorithm>
 #include <boost/asio/executor_work_guard.hpp>
@@ -51,6 +52,8 @@ void Scheduler::start() {
     (void)store_.releaseLeases(options_.nodeId, clock_.nowMillis());
     started_ = true;
     thread_ = std::thread([this] {
+        // Normal, not Background: it takes SQLite's write lock for claims and outcomes.
+        enterThreadRole("sc-queue", ThreadPriority::Normal);
         auto guard = asio::make_work_guard(io_);
         io_.run();
     });
@@ -86,7 +89,7 @@ void Scheduler::publishInFlight() {
 }
 
 void Scheduler::recordArrived() {
-    recordPosted_ = false;
+    recordPlan_ = RecordPlan::None;
     writeRecordings();
     if (!stopping_ && !claimPosted_) {
         claimPosted_ = true;
@@ -224,11 +227,19 @@ void Scheduler::onReport(DeliveryOutcome outcome) {
     if (it == pending_.end()) return;  // not ours (already answered, or released)
     arrived_.push_back(Recording{std::move(outcome), std::move(it->second.context)});
     pending_.erase(it);
-    // Record after the reports already queued on this thread have joined arrived_: they are
-    // written together.
-    if (!recordPosted_) {
-        recordPosted_ = true;
+    if (arrived_.size() >= options_.recordBatch) {
+        if (recordPlan_ == RecordPlan::Now) return;
+        // A full group goes now, after the reports already queued on this thread have joined
+        // it. A timer that has already fired runs recordArrived() once more, which finds little.
+        recordTimer_.cancel();
+        recordPlan_ = RecordPlan::Now;
         asio::post(io_, [this] { recordArrived(); });
+    } else if (recordPlan_ == RecordPlan::None) {
+        recordPlan_ = RecordPlan::Timer;
+        recordTimer_.expires_after(options_.recordDelay);
+        recordTimer_.async_wait([this](const boost::system::error_code& ec) {
+            if (!ec) recordArrived();
+        });
     }
 }
 

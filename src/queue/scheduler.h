@@ -4,7 +4,7 @@
 // recipient domain, hands each group to the agent of its channel (test-mode messages to the
 // built-in sandbox agent, whatever the channel), keeps at most maxInFlight attempts open, and
 // passes every reported outcome to the OutcomeRecorder. It claims when recipients fall due and
-// when poked (after an enqueue). Reports that arrive together are recorded in one transaction.
+// when poked (after an enqueue). Reports are recorded in groups, one transaction each.
 // stop() stops claiming, lets in-flight attempts finish within the drain time and hands the
 // remaining leases back.
 
@@ -39,6 +39,13 @@ struct SchedulerOptions {
     // The longest idle wait between claims (real time): a due time computed on the injectable
     // clock is only a hint, so the loop looks again at least this often.
     std::chrono::milliseconds pollInterval{1000};
+    // Reports are recorded in groups (one transaction, one fsync each): a group is written once
+    // recordBatch reports have arrived, or recordDelay after the first of them, whichever comes
+    // first. Written one by one as they trickle in, a queue draining a few thousand messages a
+    // second took the database's single write lock a thousand times a second, and every send
+    // request's commit queued behind those fsyncs (docs/delivery.md, "Outcome groups").
+    size_t recordBatch = 64;
+    std::chrono::milliseconds recordDelay{5};
 };
 
 // Answers every job at once as Sandbox: test mode never leaves the box.
@@ -103,6 +110,7 @@ private:
 
     boost::asio::io_context io_;
     boost::asio::steady_timer timer_{io_};
+    boost::asio::steady_timer recordTimer_{io_};  // recordDelay after a group's first report
     std::thread thread_;
     bool started_ = false;
 
@@ -112,7 +120,9 @@ private:
     // (the store was busy or away), recorded again with the next group.
     std::vector<Recording> arrived_;
     std::vector<Recording> unrecorded_;
-    bool recordPosted_ = false;
+    // How recordArrived() is due: not at all, when recordTimer_ fires, or posted to run next.
+    enum class RecordPlan { None, Timer, Now };
+    RecordPlan recordPlan_ = RecordPlan::None;
     bool stopping_ = false;
     bool claimPosted_ = false;
 

@@ -1,4 +1,5 @@
 #include "retention/retention_worker.h"
+#include "common/thread_role.h"
 
 #include <spdlog/spdlog.h>
 
@@ -69,6 +70,7 @@ PruneCounts RetentionWorker::runOnce() {
 
 void RetentionWorker::start() {
     thread_ = std::thread([this] {
+        enterThreadRole("sc-retention", ThreadPriority::Normal);
         do {
             runOnce();
             std::lock_guard lock(mutex_);

@@ -1,4 +1,5 @@
 #include "sendcloudd/runtime.h"
+#include "common/thread_role.h"
 
 #include <sys/stat.h>
 
@@ -107,10 +108,13 @@ std::unique_ptr<Delivery> openDelivery(Runtime& rt, const Settings& settings,
             d->io.get_executor());
     // Two threads: TLS handshakes and DKIM signing are the CPU work; the rest waits on peers.
     for (int i = 0; i < 2; ++i) {
-        d->ioThreads.emplace_back([io = &d->io] { io->run(); });
+        d->ioThreads.emplace_back([io = &d->io] {
+            enterThreadRole("sc-deliver", ThreadPriority::Background);
+            io->run();
+        });
     }
     try {
-        d->queue = store::openSqliteQueueStore(settings.databasePath());
+        d->queue = rt.backend->openQueueStore();
     } catch (const std::exception& e) {
         std::cerr << "sendcloudd: cannot open the delivery queue: " << e.what() << "\n";
         return nullptr;

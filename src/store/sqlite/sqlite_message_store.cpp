@@ -1,4 +1,5 @@
 #include "store/sqlite/sqlite_message_store.h"
+#include "common/thread_role.h"
 
 #include "store/sqlite/recipient_range.h"
 
@@ -100,9 +101,10 @@ StoredRecipient readRecipient(const SQLite::Statement& s) {
 
 SqliteMessageStore::SqliteMessageStore(const std::string& path, int busyTimeoutMs, size_t maxBatch,
                                        ConnectionPool& readers, ErrorSink onError,
-                                       CheckpointPolicy checkpoints)
+                                       CheckpointPolicy checkpoints, IntakeFirst* intakeFirst)
     : maxBatch_(maxBatch == 0 ? 1 : maxBatch),
       readers_(readers),
+      intakeFirst_(intakeFirst),
       onError_(std::move(onError)),
       writerConn_(std::make_unique<Connection>(path, busyTimeoutMs)),
       checkpointPolicy_(checkpoints) {
@@ -127,10 +129,15 @@ SqliteMessageStore::SqliteMessageStore(const std::string& path, int busyTimeoutM
     // long as RESTART does.
     sqlite3_busy_timeout(checkpointConn->db().getHandle(), checkpointPolicy_.restartBusyTimeoutMs);
     sqlite3_wal_hook(writerConn_->db().getHandle(), &SqliteMessageStore::onWalCommit, this);
-    checkpointer_ = std::thread(
-        [this, conn = std::move(checkpointConn)]() mutable { checkpointerLoop(std::move(conn)); });
+    checkpointer_ = std::thread([this, conn = std::move(checkpointConn)]() mutable {
+        enterThreadRole("sc-checkpoint", ThreadPriority::Normal);
+        checkpointerLoop(std::move(conn));
+    });
     try {
-        writer_ = std::thread([this] { writerLoop(); });
+        writer_ = std::thread([this] {
+            enterThreadRole("sc-intake", ThreadPriority::Normal);
+            writerLoop();
+        });
     } catch (...) {
         // No destructor runs for a constructor that throws, and a joinable thread would abort.
         stopCheckpointer();
@@ -373,6 +380,7 @@ void failRest(std::vector<std::optional<StoreError>>& errors, const StoreError& 
 void SqliteMessageStore::writeBatch(std::vector<Pending>& batch) {
     Connection& c = *writerConn_;
     std::vector<std::optional<StoreError>> errors(batch.size());
+    if (intakeFirst_ != nullptr) intakeFirst_->intakeWants();
 
     // First the whole batch in one transaction without a savepoint per message: a savepoint
     // costs two statements and makes SQLite open a statement journal (a temp file) on the
@@ -409,6 +417,8 @@ void SqliteMessageStore::writeBatch(std::vector<Pending>& batch) {
         errors.assign(batch.size(), std::nullopt);
         writeBatchWithSavepoints(batch, errors);
     }
+    // Before the callbacks: the lock is free again, and the queue need not wait for our replies.
+    if (intakeFirst_ != nullptr) intakeFirst_->intakeDone();
     deliver(batch, errors);
 }
 

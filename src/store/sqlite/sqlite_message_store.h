@@ -19,6 +19,7 @@
 
 #include "store/message_store.h"
 #include "store/sqlite/connection.h"
+#include "store/sqlite/intake_first.h"
 
 namespace sc::store::sqlite {
 
@@ -42,10 +43,11 @@ struct CheckpointPolicy {
 class SqliteMessageStore final : public MessageStore {
 public:
     // Opens the write and checkpoint connections (throws SQLite::Exception) and starts the
-    // writer and checkpointer threads.
+    // writer and checkpointer threads. The writer tells `intakeFirst` (when given) about each
+    // batch, so that the delivery queue's writes give way to it.
     SqliteMessageStore(const std::string& path, int busyTimeoutMs, size_t maxBatch,
                        ConnectionPool& readers, ErrorSink onError,
-                       CheckpointPolicy checkpoints = {});
+                       CheckpointPolicy checkpoints = {}, IntakeFirst* intakeFirst = nullptr);
     ~SqliteMessageStore() override;
 
     void enqueue(NewMessage message, EnqueueDone done) override;
@@ -122,6 +124,7 @@ private:
 
     const size_t maxBatch_;
     ConnectionPool& readers_;
+    IntakeFirst* const intakeFirst_;  // may be null
     ErrorSink onError_;
     std::unique_ptr<Connection> writerConn_;  // used by the writer thread only
     WriterStatements stmts_;                  // owned by writerConn_

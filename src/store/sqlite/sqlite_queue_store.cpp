@@ -4,8 +4,11 @@
 // and inbound SMS commit with synchronous=FULL; claims and lease releases, which a restart
 // redoes anyway, with NORMAL.
 
+#include "store/sqlite/sqlite_queue_store.h"
 #include "store/queue_store.h"
 #include "store/sqlite/connection.h"
+
+#include <utility>
 
 namespace sc::store {
 namespace {
@@ -95,8 +98,18 @@ std::string eventKindOf(RecipientState s) {
 }
 
 class SqliteQueueStore final : public QueueStore {
+    // (Declared first: the members below deduce its return type.)
+    // Every write of the queue: one BEGIN IMMEDIATE transaction, after the intake writer's batch
+    // if it has one waiting (intake_first.h).
+    template <class Body>
+    auto inWriteTransaction(Connection& c, Body&& body) {
+        if (intakeFirst_ != nullptr) intakeFirst_->yieldToIntake();
+        return sqlite::inWriteTransaction(c, std::forward<Body>(body));
+    }
+
 public:
-    SqliteQueueStore(const std::string& path, int busyTimeoutMs) : pool_(path, busyTimeoutMs, 4) {}
+    SqliteQueueStore(const std::string& path, int busyTimeoutMs, sqlite::IntakeFirst* intakeFirst)
+        : pool_(path, busyTimeoutMs, 4), intakeFirst_(intakeFirst) {}
 
     Result<std::vector<ClaimedRecipient>, StoreError> claimDue(const ClaimRequest& req) override {
         try {
@@ -106,7 +119,7 @@ public:
             // (releaseLeases), and the outcome of any attempt is a FULL commit after it, which
             // syncs the claim's frames with its own. This halves the queue's fsyncs.
             SynchronousNormal relaxed(*conn);
-            return sqlite::inWriteTransaction(
+            return inWriteTransaction(
                 *conn, [&]() -> Result<std::vector<ClaimedRecipient>, StoreError> {
                     std::vector<ClaimedRecipient> out;
                     std::vector<int64_t> rowids;
@@ -184,7 +197,7 @@ public:
             auto conn = pool_.acquire();
             // As for a claim: a release lost with the power is done again at the next start-up.
             SynchronousNormal relaxed(*conn);
-            return sqlite::inWriteTransaction(*conn, [&]() -> Result<int64_t, StoreError> {
+            return inWriteTransaction(*conn, [&]() -> Result<int64_t, StoreError> {
                 ScopedStatement s(*conn, kRelease);
                 bindText(*s, 1, owner);
                 bindInt(*s, 2, nowMs);
@@ -199,7 +212,7 @@ public:
         std::span<const OutcomeWrite> writes) override {
         try {
             auto conn = pool_.acquire();
-            return sqlite::inWriteTransaction(*conn, [&] {
+            return inWriteTransaction(*conn, [&] {
                 OutcomeStatements stmts(*conn);
                 // Receipts wait in pending_receipts only while their submit is unrecorded, so
                 // the table is nearly always empty: one look for the whole transaction instead
@@ -224,7 +237,7 @@ public:
     Result<ReceiptResult, StoreError> recordReceipt(const ReceiptWrite& w) override {
         try {
             auto conn = pool_.acquire();
-            return sqlite::inWriteTransaction(*conn, [&]() -> Result<ReceiptResult, StoreError> {
+            return inWriteTransaction(*conn, [&]() -> Result<ReceiptResult, StoreError> {
                 ReceiptResult r = applyReceipt(*conn, w);
                 if (!r.matched) {
                     ScopedStatement s(*conn, kInsertPending);
@@ -245,7 +258,7 @@ public:
     Result<Ok, StoreError> recordInbound(const InboundRecord& r) override {
         try {
             auto conn = pool_.acquire();
-            return sqlite::inWriteTransaction(*conn, [&]() -> Result<Ok, StoreError> {
+            return inWriteTransaction(*conn, [&]() -> Result<Ok, StoreError> {
                 ScopedStatement s(*conn,
                                   "INSERT INTO inbound_sms (route, sender, receiver, text, at_ms) "
                                   "VALUES (?, ?, ?, ?, ?) RETURNING id");
@@ -573,12 +586,22 @@ private:
     }
 
     sqlite::ConnectionPool pool_;
+    sqlite::IntakeFirst* const intakeFirst_;  // may be null (a queue store without intake)
 };
 
 }  // namespace
 
 std::unique_ptr<QueueStore> openSqliteQueueStore(const std::string& path, int busyTimeoutMs) {
-    return std::make_unique<SqliteQueueStore>(path, busyTimeoutMs);
+    return std::make_unique<SqliteQueueStore>(path, busyTimeoutMs, nullptr);
 }
+
+namespace sqlite {
+
+std::unique_ptr<QueueStore> openSqliteQueueStore(const std::string& path, int busyTimeoutMs,
+                                                 IntakeFirst& intakeFirst) {
+    return std::make_unique<SqliteQueueStore>(path, busyTimeoutMs, &intakeFirst);
+}
+
+}  // namespace sqlite
 
 }  // namespace sc::store

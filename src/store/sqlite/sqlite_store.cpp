@@ -8,6 +8,7 @@
 #include "store/sqlite/sqlite_credential_store.h"
 #include "store/sqlite/sqlite_domain_store.h"
 #include "store/sqlite/sqlite_message_store.h"
+#include "store/sqlite/sqlite_queue_store.h"
 #include "store/sqlite/sqlite_retention_store.h"
 #include "store/sqlite/sqlite_session_store.h"
 #include "store/sqlite/sqlite_template_store.h"
@@ -31,7 +32,8 @@ struct SqliteBackend::Impl {
             domains = std::make_unique<sqlite::SqliteDomainStore>(pool);
             retention = std::make_unique<sqlite::SqliteRetentionStore>(pool);
             messages = std::make_unique<sqlite::SqliteMessageStore>(
-                options.path, options.busyTimeoutMs, options.maxBatch, pool, options.onError);
+                options.path, options.busyTimeoutMs, options.maxBatch, pool, options.onError,
+                sqlite::CheckpointPolicy{}, &intakeFirst);
         } catch (const std::exception& e) {
             // append(): "literal" + std::string&& trips a false -Wrestrict in g++ 12 at -O2.
             throw std::runtime_error(std::string("cannot open SQLite database '")
@@ -44,6 +46,7 @@ struct SqliteBackend::Impl {
     SqliteOptions options;
     // Declared before the stores, so that it outlives them.
     sqlite::ConnectionPool pool;
+    sqlite::IntakeFirst intakeFirst;
     std::unique_ptr<sqlite::SqliteCredentialStore> credentials;
     std::unique_ptr<sqlite::SqliteSessionStore> sessions;
     std::unique_ptr<sqlite::SqliteAuditStore> audit;
@@ -87,6 +90,15 @@ TemplateStore& SqliteBackend::templates() {
 
 DomainStore& SqliteBackend::domains() {
     return *impl_->domains;
+}
+
+std::unique_ptr<QueueStore> SqliteBackend::openQueueStore() {
+    return sqlite::openSqliteQueueStore(impl_->options.path, impl_->options.busyTimeoutMs,
+                                        impl_->intakeFirst);
+}
+
+uint64_t SqliteBackend::queueYieldsToIntake() const {
+    return impl_->intakeFirst.yields();
 }
 
 size_t SqliteBackend::commitCount() const {

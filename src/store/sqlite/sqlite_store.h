@@ -6,6 +6,7 @@
 // the database shares (see SqliteCredentialStore), like SQLite's own -wal and -shm files.
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -15,6 +16,7 @@
 #include "store/credential_store.h"
 #include "store/domain_store.h"
 #include "store/message_store.h"
+#include "store/queue_store.h"
 #include "store/retention_store.h"
 #include "store/template_store.h"
 
@@ -49,6 +51,12 @@ public:
     TemplateStore& templates();
     DomainStore& domains();
     RetentionStore& retention();
+
+    // The delivery queue on the same file. Its writes give way to the message writer's group
+    // commit, on which send requests wait (sqlite/intake_first.h). The backend must outlive it.
+    std::unique_ptr<QueueStore> openQueueStore();
+    // How often the queue's writes have waited for the message writer (for tests and metrics).
+    uint64_t queueYieldsToIntake() const;
 
     // Group commits done by the message writer since open (for metrics and tests).
     size_t commitCount() const;

@@ -404,6 +404,54 @@ TEST_F(SchedulerTest, OutcomesThatArriveTogetherAreRecordedInOneTransaction) {
     s->stop(0ms);
 }
 
+// Reports that trickle in, one at a time, are still written in groups of recordBatch: one
+// transaction (one fsync, one turn of the database's write lock) per report is what made a
+// draining queue slow the send path down.
+TEST_F(SchedulerTest, TricklingReportsAreRecordedInGroupsOfRecordBatch) {
+    std::vector<std::string> addresses;
+    for (int i = 0; i < 20; ++i) addresses.push_back("r" + std::to_string(i) + "@x.io");
+    enqueue("m1", addresses);
+    agent_.hold = true;
+    GatedQueueStore gated(*queue_);
+    SchedulerOptions o;
+    o.recordBatch = 10;
+    o.recordDelay = std::chrono::hours(1);  // never reached here: only full groups are written
+    auto s = makeScheduler(o, &gated);
+    s->start();
+    ASSERT_TRUE(eventually([&] { return agent_.heldCount() == 20u; }));
+    auto written = [&] {
+        size_t n = 0;
+        for (size_t b : gated.batchSizes()) n += b;
+        return n;
+    };
+    for (int i = 0; i < 10; ++i) agent_.releaseOne();
+    ASSERT_TRUE(eventually([&] { return written() == 10u; }));
+    for (int i = 0; i < 10; ++i) agent_.releaseOne();
+    ASSERT_TRUE(eventually([&] { return s->inFlight() == 0u; }));
+    EXPECT_EQ(gated.batchSizes(), (std::vector<size_t>{10, 10}));
+    s->stop(0ms);
+}
+
+// Fewer reports than a group are written recordDelay after the first of them.
+TEST_F(SchedulerTest, ReportsShortOfAGroupAreRecordedAfterTheDelay) {
+    enqueue("m1", {"a@x.io", "b@x.io", "c@x.io"});
+    agent_.hold = true;
+    GatedQueueStore gated(*queue_);
+    SchedulerOptions o;
+    o.recordBatch = 1000;
+    o.recordDelay = 20ms;
+    auto s = makeScheduler(o, &gated);
+    s->start();
+    ASSERT_TRUE(eventually([&] { return agent_.heldCount() == 3u; }));
+    while (agent_.heldCount() > 0) agent_.releaseOne();
+    ASSERT_TRUE(eventually([&] { return s->inFlight() == 0u; }));
+    size_t written = 0;
+    for (size_t n : gated.batchSizes()) written += n;
+    EXPECT_EQ(written, 3u);
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(stateOf(recipientId("m1", i)), "delivered");
+    s->stop(0ms);
+}
+
 // A write that fails (the store busy or away) loses nothing: its outcomes stay in flight and are
 // written with the next one.
 TEST_F(SchedulerTest, OutcomesWhoseWriteFailedAreWrittenLater) {
