@@ -19,8 +19,8 @@ std::string loggableUser(const std::string& presented) {
     return auth::isValidUserName(presented) ? presented : std::string("-");
 }
 
-std::string apiName(auth::Api api) {
-    return api == auth::Api::Email ? "email" : "sms";
+store::AuthApi authApiOf(auth::Api api) {
+    return api == auth::Api::Email ? store::AuthApi::Email : store::AuthApi::Sms;
 }
 
 // A refusal in the route's shape; `user` names the caller in the access log ("-": unknown).
@@ -75,7 +75,7 @@ Result<Admitted, http::Response> Admission::admit(const SendRoute& route,
     const auth::Api api = route.endpoint == Endpoint::SmsSend ? auth::Api::Sms : auth::Api::Email;
     Attempt at{route, req, api, deps_.clock.nowMillis(), {}};
     at.event.atMs = at.now;
-    at.event.api = apiName(api);
+    at.event.api = authApiOf(api);
     at.event.clientIp = req.clientIp;
     at.event.userAgent = req.header("user-agent").value_or("").substr(0, 256);
 
@@ -92,7 +92,7 @@ Result<Admitted, http::Response> Admission::admit(const SendRoute& route,
     at.event.userId = ctx.userId;
     at.event.keyFingerprint = ctx.keyFingerprint;
     if (auto refused = refuseByPolicy(at, admitted)) return fail(std::move(*refused));
-    at.event.outcome = "success";
+    at.event.outcome = store::AuthOutcome::Success;
     deps_.audit.record(std::move(at.event));
     return admitted;
 }
@@ -122,8 +122,8 @@ std::optional<http::Response> Admission::refuseLockedAddress(const Attempt& at) 
     // already, and a locked client sending at full speed would otherwise add rows at its
     // request rate. A throttled log line counts them instead.
     if (const auto line = lockedLog_.admit(); line.write) {
-        spdlog::info("refused a request from a locked address: api={} ip={}{}", at.event.api,
-                     at.req.clientIp,
+        spdlog::info("refused a request from a locked address: api={} ip={}{}",
+                     store::authApiName(at.event.api), at.req.clientIp,
                      omittedNote(line.omitted, "more refused since the last such line"));
     }
     return refusal(ApiError{429,
@@ -148,7 +148,7 @@ http::Response Admission::refuseFailure(Attempt& at, const auth::AuthFailure& fa
     at.event.accountId = failure.accountId;
     at.event.userId = failure.userId;
     at.event.keyFingerprint = failure.keyFingerprint;
-    at.event.outcome = "failure";
+    at.event.outcome = store::AuthOutcome::Failure;
     at.event.reason = std::string(errorCode(failure.reason));
     ApiError error = countTowardsLockout(at, failure, user);
     logFailure(at, failure, user, error);
@@ -172,7 +172,7 @@ ApiError Admission::countTowardsLockout(Attempt& at, const auth::AuthFailure& fa
     auto userUntil = user == "-" ? std::nullopt : deps_.lockout.userLockedUntil(user);
     if (!ipUntil && !userUntil) return error;
     const int64_t until = std::max(ipUntil.value_or(0), userUntil.value_or(0));
-    at.event.outcome = "locked";
+    at.event.outcome = store::AuthOutcome::Locked;
     return ApiError{429,
                     "auth.too_many_failures",
                     "too many failed authentications for this " +
@@ -184,8 +184,9 @@ void Admission::logFailure(const Attempt& at, const auth::AuthFailure& failure,
                            const std::string& user, const ApiError& answer) const {
     const auto line = failureLog_.admit();
     if (!line.write) return;
-    spdlog::info("auth failure api={} user={} code={} reason=\"{}\" ip={}{}", at.event.api, user,
-                 answer.code, failure.logDetail, at.req.clientIp,
+    spdlog::info("auth failure api={} user={} code={} reason=\"{}\" ip={}{}",
+                 store::authApiName(at.event.api), user, answer.code, failure.logDetail,
+                 at.req.clientIp,
                  omittedNote(line.omitted,
                              "earlier failures not logged here; all are in the authentication "
                              "log"));
@@ -202,7 +203,7 @@ std::optional<http::Response> Admission::refuseByPolicy(Attempt& at,
                      "requests for this API user are accepted only from its IP allowlist; " +
                          at.req.clientIp + " is not on it",
                      {}},
-            "forbidden", {.requests = 1});
+            store::AuthOutcome::Forbidden, {.requests = 1});
     }
     if (int64_t wait = deps_.rateLimiter.tryAcquire(ctx.userId, ctx.policy.rateLimitPerMinute)) {
         return refuseAuthenticated(
@@ -212,13 +213,13 @@ std::optional<http::Response> Admission::refuseByPolicy(Attempt& at,
                      "this API user may make " + std::to_string(ctx.policy.rateLimitPerMinute) +
                          " requests a minute; retry after the Retry-After seconds",
                      {retryAfter(wait)}},
-            "rate_limited", {.requests = 1, .rateLimited = 1});
+            store::AuthOutcome::RateLimited, {.requests = 1, .rateLimited = 1});
     }
     return std::nullopt;
 }
 
 http::Response Admission::refuseAuthenticated(Attempt& at, const Admitted& admitted, ApiError error,
-                                              const char* outcome,
+                                              store::AuthOutcome outcome,
                                               audit::UsageIncrement inc) const {
     const auth::AuthContext& ctx = admitted.ctx;
     at.event.outcome = outcome;

@@ -80,7 +80,7 @@ private:
     // The IP allowlist and the rate limit; the refusal is audited and counted.
     std::optional<http::Response> refuseByPolicy(Attempt& at, const Admitted& admitted) const;
     http::Response refuseAuthenticated(Attempt& at, const Admitted& admitted, ApiError error,
-                                       const char* outcome, audit::UsageIncrement inc) const;
+                                       store::AuthOutcome outcome, audit::UsageIncrement inc) const;
 
     AdmissionDeps deps_;
     http::ParseLimits parse_;

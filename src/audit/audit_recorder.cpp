@@ -49,10 +49,11 @@ int64_t secondOf(int64_t ms) {
 uint64_t coalescingHash(const store::AuthEvent& e) {
     uint64_t h = std::hash<int64_t>{}(secondOf(e.atMs));
     const auto mix = [&h](size_t v) { h = (h ^ v) * 0x100000001b3ULL; };
-    for (const std::string* field :
-         {&e.api, &e.userName, &e.outcome, &e.reason, &e.keyFingerprint, &e.clientIp}) {
+    for (const std::string* field : {&e.userName, &e.reason, &e.keyFingerprint, &e.clientIp}) {
         mix(std::hash<std::string_view>{}(*field));
     }
+    mix(std::hash<store::AuthApi>{}(e.api));
+    mix(std::hash<store::AuthOutcome>{}(e.outcome));
     mix(std::hash<int64_t>{}(e.accountId));
     mix(std::hash<int64_t>{}(e.userId));
     return h;
@@ -73,8 +74,7 @@ void AuditRecorder::record(store::AuthEvent event) {
     const uint64_t hash = coalescingHash(event);  // outside the lock
     // Only a request that got past the key check is a use: a failure, a lockout or a refused
     // address is not, and console logins (no user) are not a key's.
-    const bool use =
-        event.userId != 0 && event.outcome == store::authOutcomeName(store::AuthOutcome::Success);
+    const bool use = event.userId != 0 && event.outcome == store::AuthOutcome::Success;
     bool wake;
     {
         std::lock_guard lk(mu_);

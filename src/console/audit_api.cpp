@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <climits>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -12,6 +14,24 @@
 namespace sc::console {
 
 using nlohmann::json;
+
+namespace {
+
+// The `outcome` filter: absent or empty means any; anything else must be an outcome's text.
+Result<std::optional<store::AuthOutcome>, api::ApiError> outcomeQuery(const http::ParamMap& q) {
+    auto text = q.get("outcome");
+    if (!text || text->empty()) return std::optional<store::AuthOutcome>();
+    if (auto outcome = store::parseAuthOutcome(*text)) return outcome;
+    std::string hint = "outcome must be one of";
+    const char* separator = " ";
+    for (store::AuthOutcome o : store::kAuthOutcomes) {
+        hint.append(separator).append(store::authOutcomeName(o));
+        separator = ", ";
+    }
+    return fail(badRequest(std::move(hint)));
+}
+
+}  // namespace
 
 AuditApi::AuditApi(store::AuditStore& audit, const Clock& clock, AuditOptions options,
                    const SessionGuard& guard)
@@ -31,7 +51,9 @@ http::Response AuditApi::authEvents(const SessionCall& call) {
     store::AuthEventQuery query;
     query.accountId = call.session.accountId;
     query.userName = std::string(q->get("user").value_or(""));
-    query.outcome = std::string(q->get("outcome").value_or(""));
+    auto outcome = outcomeQuery(*q);
+    if (!outcome) return errorOut(outcome.error());
+    query.outcome = *outcome;
     auto from = timeQuery(*q, "from");
     if (!from) return errorOut(from.error());
     auto to = timeQuery(*q, "to");
@@ -60,9 +82,9 @@ http::Response AuditApi::authEvents(const SessionCall& call) {
         const auto& e = rows[i].event;
         list.push_back({{"id", rows[i].id},
                         {"at", formatTimeMs(e.atMs)},
-                        {"api", e.api},
+                        {"api", store::authApiName(e.api)},
                         {"user", e.userName},
-                        {"outcome", e.outcome},
+                        {"outcome", store::authOutcomeName(e.outcome)},
                         {"reason", e.reason},
                         {"keyFingerprint", e.keyFingerprint},
                         {"clientIp", e.clientIp},

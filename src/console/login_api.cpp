@@ -177,10 +177,10 @@ void LoginApi::recordLogin(const std::string& email, int64_t accountId, bool suc
                            const std::string& ip, const std::string& userAgent) {
     store::AuthEvent e;
     e.atMs = deps_.clock.nowMillis();
-    e.api = "console";
+    e.api = store::AuthApi::Console;
     e.userName = loggable(email, kMaxEmailBytes);
     e.accountId = accountId;
-    e.outcome = success ? "success" : "failure";
+    e.outcome = success ? store::AuthOutcome::Success : store::AuthOutcome::Failure;
     e.reason = success ? "console.login" : "console.login_failed";
     e.clientIp = ip;
     e.userAgent = userAgent;

@@ -1,6 +1,7 @@
 #include "store/records.h"
 
 #include <cstddef>
+#include <iterator>
 
 namespace sc::store {
 
@@ -40,6 +41,8 @@ constexpr Named<AuthOutcome> kOutcomeNames[] = {
     {AuthOutcome::Locked, "locked"},   {AuthOutcome::RateLimited, "rate_limited"},
     {AuthOutcome::Quota, "quota"},     {AuthOutcome::Forbidden, "forbidden"},
 };
+static_assert(std::size(kOutcomeNames) == std::size(kAuthOutcomes),
+              "every outcome has its text, and kAuthOutcomes lists them all");
 
 constexpr Named<RecipientState> kStateNames[] = {
     {RecipientState::Queued, "queued"},         {RecipientState::Sending, "sending"},

@@ -31,6 +31,10 @@ std::optional<AuthApi> parseAuthApi(std::string_view text);
 
 // How an authentication attempt ended (the audit log's outcome column).
 enum class AuthOutcome { Success, Failure, Locked, RateLimited, Quota, Forbidden };
+// Every outcome, for those who list them (the console's answer to an unknown one).
+inline constexpr AuthOutcome kAuthOutcomes[] = {AuthOutcome::Success, AuthOutcome::Failure,
+                                                AuthOutcome::Locked,  AuthOutcome::RateLimited,
+                                                AuthOutcome::Quota,   AuthOutcome::Forbidden};
 
 // "success" | "failure" | "locked" | "rate_limited" | "quota" | "forbidden"
 std::string_view authOutcomeName(AuthOutcome o);
@@ -130,12 +134,12 @@ struct Session {
 // One authentication attempt, as docs/api.md §15 says: never the key, only its fingerprint.
 struct AuthEvent {
     int64_t atMs = 0;
-    std::string api;        // "email" | "sms" | "console"
+    AuthApi api = AuthApi::Email;
     std::string userName;   // as presented when loggable, else "-"
     int64_t accountId = 0;  // 0 when the user is unknown
     int64_t userId = 0;     // 0 when the user is unknown
-    std::string
-        outcome;  // "success" | "failure" | "locked" | "rate_limited" | "quota" | "forbidden"
+    // Failure until the steps say otherwise: an event left unfinished must never count as a use.
+    AuthOutcome outcome = AuthOutcome::Failure;
     std::string reason;  // errorCode or detail
     std::string keyFingerprint;
     std::string clientIp;
@@ -154,12 +158,12 @@ struct StoredAuthEvent {
 };
 
 struct AuthEventQuery {
-    int64_t accountId = 0;     // only this account's events
-    std::string userName;      // empty: any
-    std::string outcome;       // empty: any
-    int64_t fromMs = 0;        // inclusive
-    int64_t toMs = INT64_MAX;  // exclusive
-    int64_t beforeId = 0;      // paging cursor: only events with id < beforeId; 0: from the newest
+    int64_t accountId = 0;               // only this account's events
+    std::string userName;                // empty: any
+    std::optional<AuthOutcome> outcome;  // empty: any
+    int64_t fromMs = 0;                  // inclusive
+    int64_t toMs = INT64_MAX;            // exclusive
+    int64_t beforeId = 0;  // paging cursor: only events with id < beforeId; 0: from the newest
     int64_t limit = 100;
 };
 

@@ -13,6 +13,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -92,6 +94,16 @@ void bindNull(SQLite::Statement& s, int index);
 
 // Reads a TEXT or BLOB column byte for byte (NULL reads as empty).
 std::string columnBytes(const SQLite::Statement& s, int index);
+
+// Reads a column holding one of records.h's enums through its parse function. The schema's
+// CHECK constraints allow only the texts records.cpp knows; anything else is a database written
+// by something else, thrown as std::runtime_error, which toStoreError makes an Internal error.
+template <class E>
+E parsedColumn(const SQLite::Statement& s, int column, std::optional<E> (*parse)(std::string_view),
+               const char* what) {
+    if (auto value = parse(columnBytes(s, column))) return *value;
+    throw std::runtime_error(std::string("unknown ").append(what).append(" in the database"));
+}
 
 // Runs body inside BEGIN IMMEDIATE ... COMMIT. IMMEDIATE takes the write lock up front, so a
 // writer from another process makes us wait in the busy handler instead of failing later with

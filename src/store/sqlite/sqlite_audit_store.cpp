@@ -81,8 +81,8 @@ void bindNamedInt(SQLite::Statement& s, const char* name, int64_t value) {
     s.bind(name, value);
 }
 
-void bindNamedText(SQLite::Statement& s, const char* name, const std::string& value) {
-    s.bind(name, value);
+void bindNamedText(SQLite::Statement& s, const char* name, std::string_view value) {
+    s.bind(name, std::string(value));
 }
 
 }  // namespace
@@ -110,11 +110,11 @@ Result<Ok, StoreError> SqliteAuditStore::appendEvents(const std::vector<AuthEven
                     const AuthEvent& e = events[next + r];
                     const int base = static_cast<int>(r) * kColumnsPerEvent;
                     bindInt(*s, base + 1, e.atMs);
-                    bindTextNoCopy(*s, base + 2, e.api);
+                    bindText(*s, base + 2, authApiName(e.api));
                     bindTextNoCopy(*s, base + 3, e.userName);
                     bindInt(*s, base + 4, e.accountId);
                     bindInt(*s, base + 5, e.userId);
-                    bindTextNoCopy(*s, base + 6, e.outcome);
+                    bindText(*s, base + 6, authOutcomeName(e.outcome));
                     bindTextNoCopy(*s, base + 7, e.reason);
                     bindTextNoCopy(*s, base + 8, e.keyFingerprint);
                     bindTextNoCopy(*s, base + 9, e.clientIp);
@@ -162,7 +162,7 @@ Result<std::vector<StoredAuthEvent>, StoreError> SqliteAuditStore::queryEvents(
     try {
         std::vector<StoredAuthEvent> out;
         const bool byUser = !q.userName.empty();
-        const bool byOutcome = !q.outcome.empty();
+        const bool byOutcome = q.outcome.has_value();
         auto conn = pool_.acquire();
         ScopedStatement s(*conn, eventQuerySql(byUser, byOutcome));
         bindNamedInt(*s, ":account", q.accountId);
@@ -170,18 +170,18 @@ Result<std::vector<StoredAuthEvent>, StoreError> SqliteAuditStore::queryEvents(
         bindNamedInt(*s, ":from", q.fromMs);
         bindNamedInt(*s, ":to", q.toMs);
         if (byUser) bindNamedText(*s, ":user", q.userName);
-        if (byOutcome) bindNamedText(*s, ":outcome", q.outcome);
+        if (byOutcome) bindNamedText(*s, ":outcome", authOutcomeName(*q.outcome));
         bindNamedInt(*s, ":limit", std::clamp<int64_t>(q.limit, 1, kMaxEventsPerQuery));
         while (s->executeStep()) {
             StoredAuthEvent row;
             row.id = s->getColumn(0).getInt64();
             AuthEvent& e = row.event;
             e.atMs = s->getColumn(1).getInt64();
-            e.api = columnBytes(*s, 2);
+            e.api = parsedColumn(*s, 2, parseAuthApi, "authentication API");
             e.userName = columnBytes(*s, 3);
             e.accountId = s->getColumn(4).getInt64();
             e.userId = s->getColumn(5).getInt64();
-            e.outcome = columnBytes(*s, 6);
+            e.outcome = parsedColumn(*s, 6, parseAuthOutcome, "authentication outcome");
             e.reason = columnBytes(*s, 7);
             e.keyFingerprint = columnBytes(*s, 8);
             e.clientIp = columnBytes(*s, 9);
@@ -232,10 +232,11 @@ Result<int64_t, StoreError> SqliteAuditStore::countKeyUses(int64_t userId,
         // first attempt came before fromMs is left out whole (its attempts span one second).
         ScopedStatement s(*conn,
                           "SELECT coalesce(sum(attempts), 0) FROM auth_events WHERE user_id = ? "
-                          "AND key_fingerprint = ? AND at_ms >= ? AND outcome = 'success'");
+                          "AND key_fingerprint = ? AND at_ms >= ? AND outcome = ?");
         bindInt(*s, 1, userId);
         bindText(*s, 2, fingerprint);
         bindInt(*s, 3, fromMs);
+        bindText(*s, 4, authOutcomeName(AuthOutcome::Success));
         s->executeStep();
         return s->getColumn(0).getInt64();
     } catch (const std::exception& e) {

@@ -8,7 +8,6 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -74,15 +73,6 @@ constexpr const char* kRecentMessages =
 int run(SQLite::Statement& statement) {
     ScopedStatement s(statement);
     return s->exec();
-}
-
-// The schema's CHECK constraints allow only the texts records.cpp knows; anything else is a
-// database written by something else, reported as an Internal error by the caller's catch.
-template <class E>
-E parsedColumn(const SQLite::Statement& s, int column, std::optional<E> (*parse)(std::string_view),
-               const char* what) {
-    if (auto value = parse(columnBytes(s, column))) return *value;
-    throw std::runtime_error(std::string("unknown ").append(what).append(" in the database"));
 }
 
 StoredRecipient readRecipient(const SQLite::Statement& s) {

@@ -90,8 +90,8 @@ TEST_F(AdmissionTest, AdmitsV1SpellingsAsOursAndRecordsOneSuccess) {
     EXPECT_EQ(admitted->route.shape, ResponseShape::V1);
     auto log = events(accountId_);
     ASSERT_EQ(log.size(), 1u);
-    EXPECT_EQ(log[0].outcome, "success");
-    EXPECT_EQ(log[0].api, "email");
+    EXPECT_EQ(log[0].outcome, store::AuthOutcome::Success);
+    EXPECT_EQ(log[0].api, store::AuthApi::Email);
     EXPECT_EQ(log[0].userAgent.size(), 256u);
 }
 
@@ -121,8 +121,8 @@ TEST_F(AdmissionTest, ALockedAddressIsRefusedBeforeItsCredentialsAreChecked) {
     EXPECT_EQ(headerOf(locking.error(), "retry-after").value_or(""), "300");
     auto log = events(accountId_);
     ASSERT_EQ(log.size(), 2u);  // the two alike failures are one row with a count
-    EXPECT_EQ(log[0].outcome, "locked");
-    EXPECT_EQ(log[1].outcome, "failure");
+    EXPECT_EQ(log[0].outcome, store::AuthOutcome::Locked);
+    EXPECT_EQ(log[1].outcome, store::AuthOutcome::Failure);
     EXPECT_EQ(log[1].attempts, 2);
 
     clock_.advance(std::chrono::seconds(100));
@@ -151,7 +151,7 @@ TEST_F(AdmissionTest, AFailureIsAuditedAndCountedNamingOnlyAUserThatCouldBeOne) 
     auto unknown = events(0);
     ASSERT_EQ(unknown.size(), 1u);
     EXPECT_EQ(unknown[0].userName, "-");
-    EXPECT_EQ(unknown[0].outcome, "failure");
+    EXPECT_EQ(unknown[0].outcome, store::AuthOutcome::Failure);
     EXPECT_EQ(unknown[0].reason, "auth.failed");
 }
 
@@ -173,10 +173,10 @@ TEST_F(AdmissionTest, TheAllowlistComesBeforeTheRateLimit) {
 
     auto log = events(accountId_);
     ASSERT_EQ(log.size(), 3u);
-    EXPECT_EQ(log[0].outcome, "rate_limited");
+    EXPECT_EQ(log[0].outcome, store::AuthOutcome::RateLimited);
     EXPECT_EQ(log[0].reason, "limit.rate_exceeded");
-    EXPECT_EQ(log[1].outcome, "success");
-    EXPECT_EQ(log[2].outcome, "forbidden");
+    EXPECT_EQ(log[1].outcome, store::AuthOutcome::Success);
+    EXPECT_EQ(log[2].outcome, store::AuthOutcome::Forbidden);
     EXPECT_EQ(log[2].reason, "auth.ip_not_allowed");
     const store::UsageRow counted = usage("acme_api");
     EXPECT_EQ(counted.requests, 2);  // the admitted one is counted by whoever answers it

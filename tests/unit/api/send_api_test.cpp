@@ -378,7 +378,7 @@ TEST_F(SendApiTest, AuditAndUsageRecordFingerprintsNeverKeys) {
     ASSERT_EQ(events->size(), 3u);
     int successes = 0;
     for (const auto& e : events.value()) {
-        if (e.event.outcome == "success") ++successes;
+        if (e.event.outcome == store::AuthOutcome::Success) ++successes;
         EXPECT_EQ(e.event.clientIp, "127.0.0.1");
     }
     EXPECT_EQ(successes, 2);

@@ -69,7 +69,7 @@ public:
 store::AuthEvent event(const std::string& user) {
     store::AuthEvent e;
     e.userName = user;
-    e.outcome = "success";
+    e.outcome = store::AuthOutcome::Success;
     return e;
 }
 
@@ -87,7 +87,7 @@ TEST(AuditRecorderTest, BatchesEventsIntoOneWrite) {
 store::AuthEvent attempt(int64_t atMs) {
     store::AuthEvent e = event("acme_api");
     e.atMs = atMs;
-    e.api = "email";
+    e.api = store::AuthApi::Email;
     e.accountId = 7;
     e.userId = 9;
     e.keyFingerprint = "0a1b2c3d";
@@ -126,11 +126,11 @@ TEST(AuditRecorderTest, KeepsApartWhatDiffersInAnythingButTheTimeWithinTheSecond
         change(e);
         variants.push_back(e);
     };
-    vary([](store::AuthEvent& e) { e.api = "sms"; });
+    vary([](store::AuthEvent& e) { e.api = store::AuthApi::Sms; });
     vary([](store::AuthEvent& e) { e.userName = "other_api"; });
     vary([](store::AuthEvent& e) { e.accountId = 8; });
     vary([](store::AuthEvent& e) { e.userId = 10; });
-    vary([](store::AuthEvent& e) { e.outcome = "failure"; });
+    vary([](store::AuthEvent& e) { e.outcome = store::AuthOutcome::Failure; });
     vary([](store::AuthEvent& e) { e.reason = "auth.failed"; });
     vary([](store::AuthEvent& e) { e.keyFingerprint = "ffffffff"; });
     vary([](store::AuthEvent& e) { e.clientIp = "192.0.2.11"; });
@@ -314,7 +314,7 @@ TEST(AuditRecorderTest, ASuccessfulAuthenticationIsTheUsersLastUseInTheUsageWrit
     testing::FakeClock clock(kHourStart + 1000);
     RecordingAuditStore store;
     AuditRecorder recorder(store, clock, {});
-    auto attempt = [&](int64_t userId, const char* outcome) {
+    auto attempt = [&](int64_t userId, store::AuthOutcome outcome) {
         store::AuthEvent e = event("acme_api");
         e.userId = userId;
         e.accountId = 9;
@@ -322,14 +322,16 @@ TEST(AuditRecorderTest, ASuccessfulAuthenticationIsTheUsersLastUseInTheUsageWrit
         e.atMs = clock.nowMillis();
         recorder.record(e);
     };
-    attempt(1, "success");
+    attempt(1, store::AuthOutcome::Success);
     clock.advance(std::chrono::milliseconds(1500));
-    attempt(1, "success");  // the later one wins
+    attempt(1, store::AuthOutcome::Success);  // the later one wins
     clock.advance(std::chrono::milliseconds(200));
-    for (const char* refused : {"failure", "locked", "forbidden", "rate_limited"}) {
+    for (store::AuthOutcome refused :
+         {store::AuthOutcome::Failure, store::AuthOutcome::Locked, store::AuthOutcome::Forbidden,
+          store::AuthOutcome::RateLimited}) {
         attempt(1, refused);  // not uses: the last use stays where it was
     }
-    attempt(0, "success");  // a console login: no user, no usage row
+    attempt(0, store::AuthOutcome::Success);  // a console login: no user, no usage row
     ASSERT_TRUE(recorder.flush());
     EXPECT_EQ(lastUseIn(store.usage, 1, kHourStart), kHourStart + 2500);
     ASSERT_EQ(store.usage.size(), 1u);
@@ -340,7 +342,7 @@ TEST(AuditRecorderTest, ASuccessfulAuthenticationIsTheUsersLastUseInTheUsageWrit
     // In the hour it happened, beside what countUsage counts there; kept across a refused write.
     clock.advance(std::chrono::hours(1));
     recorder.countUsage(1, 9, "acme_api", {.requests = 1, .recipients = 2});
-    attempt(1, "success");
+    attempt(1, store::AuthOutcome::Success);
     const int64_t secondUse = clock.nowMillis();
     store.down = true;
     EXPECT_FALSE(recorder.flush());

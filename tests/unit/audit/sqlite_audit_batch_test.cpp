@@ -33,11 +33,11 @@ protected:
     static AuthEvent event(int i) {
         AuthEvent e;
         e.atMs = 1795824000000 + i;
-        e.api = i % 2 ? "sms" : "email";
+        e.api = i % 2 ? AuthApi::Sms : AuthApi::Email;
         e.userName = "user_" + std::to_string(i);
         e.accountId = 7;
         e.userId = 100 + i;
-        e.outcome = i % 3 ? "success" : "failure";
+        e.outcome = i % 3 ? AuthOutcome::Success : AuthOutcome::Failure;
         e.reason = i % 3 ? "" : "auth.failed";
         e.keyFingerprint = "fp" + std::to_string(i * 31);
         e.clientIp = "10.0.0." + std::to_string(i % 250);

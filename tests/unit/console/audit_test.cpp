@@ -22,24 +22,26 @@ protected:
         // Alice: 6 events a minute apart, alternating users and outcomes; Bob: one.
         std::vector<store::AuthEvent> events;
         for (int i = 0; i < 6; ++i) {
-            events.push_back(event(i % 2 ? "alice_sms" : "alice_mail", accountA_,
-                                   i % 3 ? "success" : "failure", t0_ + i * kMinute));
+            events.push_back(
+                event(i % 2 ? "alice_sms" : "alice_mail", accountA_,
+                      i % 3 ? store::AuthOutcome::Success : store::AuthOutcome::Failure,
+                      t0_ + i * kMinute));
         }
-        events.push_back(event("bob_mail", accountB_, "success", t0_));
+        events.push_back(event("bob_mail", accountB_, store::AuthOutcome::Success, t0_));
         ASSERT_TRUE(backend_.audit().appendEvents(events).ok());
         clock_.advance(std::chrono::hours(1));
     }
 
-    store::AuthEvent event(const std::string& user, int64_t accountId, const std::string& outcome,
+    store::AuthEvent event(const std::string& user, int64_t accountId, store::AuthOutcome outcome,
                            int64_t atMs) {
         store::AuthEvent e;
         e.atMs = atMs;
-        e.api = user.find("sms") != std::string::npos ? "sms" : "email";
+        e.api = user.find("sms") != std::string::npos ? store::AuthApi::Sms : store::AuthApi::Email;
         e.userName = user;
         e.accountId = accountId;
         e.userId = 1;
         e.outcome = outcome;
-        e.reason = outcome == "success" ? "" : "auth.failed";
+        e.reason = outcome == store::AuthOutcome::Success ? "" : "auth.failed";
         e.keyFingerprint = "0a1b2c3d";
         e.clientIp = "2001:db8::17";
         e.userAgent = "curl/7.88.1";
@@ -119,6 +121,17 @@ TEST_F(AuditTest, BadQueriesAreRefused) {
         EXPECT_EQ(r.status, 400) << q;
         EXPECT_EQ(r.code(), "console.bad_request") << q << " " << r.body;
     }
+    // An outcome the log never holds is refused, naming the ones it does, rather than answered
+    // with an empty page; an empty one is no filter.
+    for (const char* q : {"?outcome=succeeded", "?outcome=SUCCESS", "?outcome=success%20"}) {
+        Reply r = as(a_, M::Get, std::string("/console/api/auth-events") + q);
+        EXPECT_EQ(r.status, 400) << q;
+        EXPECT_EQ(r.code(), "console.bad_request") << q << " " << r.body;
+        EXPECT_NE(r.body.find("success, failure, locked, rate_limited, quota, forbidden"),
+                  std::string::npos)
+            << r.body;
+    }
+    EXPECT_EQ(userEvents("?outcome=").size(), 6u);
     // A limit above the maximum is cut, not refused.
     EXPECT_EQ(as(a_, M::Get, "/console/api/auth-events?limit=100000").status, 200);
 }

@@ -318,32 +318,34 @@ TEST_F(UsersTest, GraceKeyCountsRequestsOfTheLastHourWithTheOldKey) {
     createUser(a, "email-users", "alice_mail");
     store::ApiUser u = stored("alice_mail");
     const std::string oldFp = u.keyFingerprint;
-    auto event = [&](int64_t atMs, std::string outcome, std::string fp) {
+    auto event = [&](int64_t atMs, store::AuthOutcome outcome, std::string fp) {
         store::AuthEvent e;
         e.atMs = atMs;
-        e.api = "email";
+        e.api = store::AuthApi::Email;
         e.userName = u.name;
         e.accountId = u.accountId;
         e.userId = u.id;
-        e.outcome = std::move(outcome);
+        e.outcome = outcome;
         e.keyFingerprint = std::move(fp);
         e.clientIp = "192.0.2.1";
         return e;
     };
     const int64_t t = now();
     ASSERT_TRUE(backend_.audit()
-                    .appendEvents({event(t - 2 * 3600 * 1000, "success", oldFp),  // too old
-                                   event(t - 30 * 60 * 1000, "success", oldFp),
-                                   event(t - 1000, "success", oldFp),
-                                   event(t - 1000, "failure", oldFp),  // not a use
-                                   event(t - 1000, "success", "ffffffff")})
+                    .appendEvents(
+                        {event(t - 2 * 3600 * 1000, store::AuthOutcome::Success, oldFp),  // too old
+                         event(t - 30 * 60 * 1000, store::AuthOutcome::Success, oldFp),
+                         event(t - 1000, store::AuthOutcome::Success, oldFp),
+                         event(t - 1000, store::AuthOutcome::Failure, oldFp),  // not a use
+                         event(t - 1000, store::AuthOutcome::Success, "ffffffff")})
                     .ok());
     Reply r = as(a, M::Post, "/console/api/email-users/alice_mail/reset");
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.info()["user"]["graceKey"]["requestsLastHour"], 2);
 
     clock_.advance(std::chrono::minutes(5));
-    ASSERT_TRUE(backend_.audit().appendEvents({event(now(), "success", oldFp)}).ok());
+    ASSERT_TRUE(
+        backend_.audit().appendEvents({event(now(), store::AuthOutcome::Success, oldFp)}).ok());
     Reply list = as(a, M::Get, "/console/api/email-users");
     EXPECT_EQ(list.info()["users"][0]["graceKey"]["requestsLastHour"], 3);
 }

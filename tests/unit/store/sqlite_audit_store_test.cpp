@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <future>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,15 +22,15 @@ constexpr int64_t kT0 = 1795824000000;  // an hour boundary
 constexpr int64_t kHour = 3600 * 1000;
 
 AuthEvent event(int64_t atMs, int64_t accountId, int64_t userId, std::string userName,
-                std::string outcome, std::string fingerprint = "0a1b2c3d") {
+                AuthOutcome outcome, std::string fingerprint = "0a1b2c3d") {
     AuthEvent e;
     e.atMs = atMs;
-    e.api = "email";
+    e.api = AuthApi::Email;
     e.userName = std::move(userName);
     e.accountId = accountId;
     e.userId = userId;
-    e.outcome = std::move(outcome);
-    e.reason = e.outcome == "success" ? "" : "auth.failed";
+    e.outcome = outcome;
+    e.reason = e.outcome == AuthOutcome::Success ? "" : "auth.failed";
     e.keyFingerprint = std::move(fingerprint);
     e.clientIp = "2001:db8::17";
     e.userAgent = "curl/7.88.1";
@@ -84,13 +85,13 @@ protected:
         constexpr int64_t kMin = 60 * 1000;
         ASSERT_TRUE(store_
                         .appendEvents({
-                            event(kT0 + 0 * kMin, 1, 1, "alice_user", "success"),
-                            event(kT0 + 1 * kMin, 1, 2, "bob_user", "failure"),
-                            event(kT0 + 2 * kMin, 2, 100, "carol_user", "success"),
-                            event(kT0 + 3 * kMin, 1, 1, "alice_user", "failure"),
-                            event(kT0 + 4 * kMin, 1, 2, "bob_user", "success"),
-                            event(kT0 + 5 * kMin, 0, 0, "-", "failure"),
-                            event(kT0 + 6 * kMin, 1, 1, "alice_user", "success"),
+                            event(kT0 + 0 * kMin, 1, 1, "alice_user", AuthOutcome::Success),
+                            event(kT0 + 1 * kMin, 1, 2, "bob_user", AuthOutcome::Failure),
+                            event(kT0 + 2 * kMin, 2, 100, "carol_user", AuthOutcome::Success),
+                            event(kT0 + 3 * kMin, 1, 1, "alice_user", AuthOutcome::Failure),
+                            event(kT0 + 4 * kMin, 1, 2, "bob_user", AuthOutcome::Success),
+                            event(kT0 + 5 * kMin, 0, 0, "-", AuthOutcome::Failure),
+                            event(kT0 + 6 * kMin, 1, 1, "alice_user", AuthOutcome::Success),
                         })
                         .ok());
     }
@@ -101,12 +102,13 @@ protected:
 };
 
 TEST_F(SqliteAuditStoreTest, AppendEventsStoresTheBatchAndQueryAnswersNewestFirst) {
-    AuthEvent full = event(kT0, 1, 1, "alice_user", "forbidden", "f1f2f3f4");
-    full.api = "sms";
+    AuthEvent full = event(kT0, 1, 1, "alice_user", AuthOutcome::Forbidden, "f1f2f3f4");
+    full.api = AuthApi::Sms;
     full.reason = "auth.ip_not_allowed";
     full.clientIp = "203.0.113.9";
     full.userAgent = std::string("odd agent \xff\x01", 12);
-    ASSERT_TRUE(store_.appendEvents({full, event(kT0 + 1, 1, 2, "bob_user", "success")}).ok());
+    ASSERT_TRUE(
+        store_.appendEvents({full, event(kT0 + 1, 1, 2, "bob_user", AuthOutcome::Success)}).ok());
     // An empty batch is nothing to do.
     ASSERT_TRUE(store_.appendEvents({}).ok());
 
@@ -116,11 +118,11 @@ TEST_F(SqliteAuditStoreTest, AppendEventsStoresTheBatchAndQueryAnswersNewestFirs
     EXPECT_EQ(events[0].event.userName, "bob_user");
     const AuthEvent& e = events[1].event;
     EXPECT_EQ(e.atMs, kT0);
-    EXPECT_EQ(e.api, "sms");
+    EXPECT_EQ(e.api, AuthApi::Sms);
     EXPECT_EQ(e.userName, "alice_user");
     EXPECT_EQ(e.accountId, 1);
     EXPECT_EQ(e.userId, 1);
-    EXPECT_EQ(e.outcome, "forbidden");
+    EXPECT_EQ(e.outcome, AuthOutcome::Forbidden);
     EXPECT_EQ(e.reason, "auth.ip_not_allowed");
     EXPECT_EQ(e.keyFingerprint, "f1f2f3f4");
     EXPECT_EQ(e.clientIp, "203.0.113.9");
@@ -130,7 +132,7 @@ TEST_F(SqliteAuditStoreTest, AppendEventsStoresTheBatchAndQueryAnswersNewestFirs
 }
 
 TEST_F(SqliteAuditStoreTest, ACoalescedEventKeepsItsCountAndLastTime) {
-    AuthEvent burst = event(kT0, 1, 1, "alice_user", "failure");
+    AuthEvent burst = event(kT0, 1, 1, "alice_user", AuthOutcome::Failure);
     burst.attempts = 1234;
     burst.lastAtMs = kT0 + 999;
     ASSERT_TRUE(store_.appendEvents({burst}).ok());
@@ -158,6 +160,62 @@ TEST_F(SqliteAuditStoreTest, RowsFromBeforeCoalescingReadAsOneAttempt) {
     EXPECT_EQ(must(store_.countKeyUses(1, "oldkey00", 0)), 1);
 }
 
+// Every API and every outcome goes in as its text and comes back as the same enumerator, and
+// the outcome filter finds each one's rows alone: the text written and the text compared are
+// the same conversion's.
+TEST_F(SqliteAuditStoreTest, EveryApiAndOutcomeRoundTripsAndFiltersByItself) {
+    const AuthApi apis[] = {AuthApi::Email, AuthApi::Sms, AuthApi::Console};
+    const AuthOutcome outcomes[] = {AuthOutcome::Success, AuthOutcome::Failure,
+                                    AuthOutcome::Locked,  AuthOutcome::RateLimited,
+                                    AuthOutcome::Quota,   AuthOutcome::Forbidden};
+    std::vector<AuthEvent> batch;
+    for (AuthApi api : apis) {
+        for (AuthOutcome outcome : outcomes) {
+            AuthEvent e =
+                event(kT0 + static_cast<int64_t>(batch.size()), 1, 1, "alice_user", outcome);
+            e.api = api;
+            batch.push_back(e);
+        }
+    }
+    ASSERT_TRUE(store_.appendEvents(batch).ok());
+
+    auto stored = query(forAccount(1));
+    ASSERT_EQ(stored.size(), batch.size());
+    for (size_t i = 0; i < batch.size(); ++i) {
+        const AuthEvent& got = stored[stored.size() - 1 - i].event;  // newest first
+        EXPECT_EQ(authApiName(got.api), authApiName(batch[i].api)) << i;
+        EXPECT_EQ(authOutcomeName(got.outcome), authOutcomeName(batch[i].outcome)) << i;
+    }
+    for (AuthOutcome outcome : outcomes) {
+        AuthEventQuery q = forAccount(1);
+        q.outcome = outcome;
+        auto rows = query(q);
+        ASSERT_EQ(rows.size(), std::size(apis)) << authOutcomeName(outcome);
+        for (const auto& row : rows) {
+            EXPECT_EQ(authOutcomeName(row.event.outcome), authOutcomeName(outcome));
+        }
+    }
+}
+
+// A row whose api or outcome text is none of records.cpp's (a database written by something
+// else, its CHECK constraints ignored) is a store error, not an event with a made-up value.
+TEST_F(SqliteAuditStoreTest, AnUnknownApiOrOutcomeInTheDatabaseIsAStoreError) {
+    for (const char* values : {"'email', 'maybe'", "'fax', 'success'"}) {
+        {
+            SQLite::Database db(dir_.file("sendcloud.db"), SQLite::OPEN_READWRITE);
+            db.exec("DELETE FROM auth_events");
+            db.exec("PRAGMA ignore_check_constraints = ON");
+            db.exec(std::string("INSERT INTO auth_events (at_ms, api, outcome, user_name, "
+                                "account_id, user_id, reason, key_fingerprint, client_ip, "
+                                "user_agent) VALUES (1, ") +
+                    values + ", 'alice_user', 1, 1, '', '', '127.0.0.1', 'ua')");
+        }
+        auto events = store_.queryEvents(forAccount(1));
+        ASSERT_FALSE(events.ok()) << values;
+        EXPECT_EQ(events.error().kind, StoreError::Kind::Internal) << values;
+    }
+}
+
 TEST_F(SqliteAuditStoreTest, QueryEventsAppliesEveryFilter) {
     appendMixedEvents();
     constexpr int64_t kMin = 60 * 1000;
@@ -178,12 +236,12 @@ TEST_F(SqliteAuditStoreTest, QueryEventsAppliesEveryFilter) {
     EXPECT_TRUE(query(byUser).empty());
 
     AuthEventQuery byOutcome = forAccount(1);
-    byOutcome.outcome = "failure";
+    byOutcome.outcome = AuthOutcome::Failure;
     EXPECT_EQ(timesOf(query(byOutcome)), (std::vector<int64_t>{kT0 + 3 * kMin, kT0 + kMin}));
 
     AuthEventQuery both = forAccount(1);
     both.userName = "bob_user";
-    both.outcome = "success";
+    both.outcome = AuthOutcome::Success;
     EXPECT_EQ(timesOf(query(both)), (std::vector<int64_t>{kT0 + 4 * kMin}));
 
     // [fromMs, toMs): from inclusive, to exclusive.
@@ -191,14 +249,15 @@ TEST_F(SqliteAuditStoreTest, QueryEventsAppliesEveryFilter) {
     window.fromMs = kT0 + kMin;
     window.toMs = kT0 + 4 * kMin;
     EXPECT_EQ(timesOf(query(window)), (std::vector<int64_t>{kT0 + 3 * kMin, kT0 + kMin}));
-    window.outcome = "failure";
+    window.outcome = AuthOutcome::Failure;
     window.userName = "alice_user";
     EXPECT_EQ(timesOf(query(window)), (std::vector<int64_t>{kT0 + 3 * kMin}));
 }
 
 TEST_F(SqliteAuditStoreTest, PagingWithBeforeIdWalksBackThroughEveryEventOnce) {
     std::vector<AuthEvent> batch;
-    for (int i = 0; i < 7; ++i) batch.push_back(event(kT0 + i, 1, 1, "alice_user", "success"));
+    for (int i = 0; i < 7; ++i)
+        batch.push_back(event(kT0 + i, 1, 1, "alice_user", AuthOutcome::Success));
     ASSERT_TRUE(store_.appendEvents(batch).ok());
     const std::vector<int64_t> all = idsOf(query(forAccount(1)));
     ASSERT_EQ(all.size(), 7u);
@@ -229,7 +288,8 @@ TEST_F(SqliteAuditStoreTest, PagingWithBeforeIdWalksBackThroughEveryEventOnce) {
 
 TEST_F(SqliteAuditStoreTest, QueryLimitIsClampedToOneThroughAThousand) {
     std::vector<AuthEvent> batch;
-    for (int i = 0; i < 1005; ++i) batch.push_back(event(kT0 + i, 1, 1, "alice_user", "success"));
+    for (int i = 0; i < 1005; ++i)
+        batch.push_back(event(kT0 + i, 1, 1, "alice_user", AuthOutcome::Success));
     ASSERT_TRUE(store_.appendEvents(batch).ok());
     EXPECT_EQ(countRows(options().path, "auth_events"), 1005);
 
@@ -309,17 +369,18 @@ TEST_F(SqliteAuditStoreTest, QueryUsageFiltersByAccountUserAndHours) {
 }
 
 TEST_F(SqliteAuditStoreTest, CountKeyUsesCountsOnlyThatKeysSuccessesSinceFrom) {
-    ASSERT_TRUE(store_
-                    .appendEvents({
-                        event(kT0 - 1, 1, 1, "alice_user", "success", "oldkey00"),  // before
-                        event(kT0, 1, 1, "alice_user", "success", "oldkey00"),      // counted
-                        event(kT0 + 1, 1, 1, "alice_user", "success", "oldkey00"),  // counted
-                        event(kT0 + 2, 1, 1, "alice_user", "failure", "oldkey00"),
-                        event(kT0 + 3, 1, 1, "alice_user", "rate_limited", "oldkey00"),
-                        event(kT0 + 4, 1, 1, "alice_user", "success", "newkey00"),
-                        event(kT0 + 5, 1, 2, "bob_user", "success", "oldkey00"),  // other user
-                    })
-                    .ok());
+    ASSERT_TRUE(
+        store_
+            .appendEvents({
+                event(kT0 - 1, 1, 1, "alice_user", AuthOutcome::Success, "oldkey00"),  // before
+                event(kT0, 1, 1, "alice_user", AuthOutcome::Success, "oldkey00"),      // counted
+                event(kT0 + 1, 1, 1, "alice_user", AuthOutcome::Success, "oldkey00"),  // counted
+                event(kT0 + 2, 1, 1, "alice_user", AuthOutcome::Failure, "oldkey00"),
+                event(kT0 + 3, 1, 1, "alice_user", AuthOutcome::RateLimited, "oldkey00"),
+                event(kT0 + 4, 1, 1, "alice_user", AuthOutcome::Success, "newkey00"),
+                event(kT0 + 5, 1, 2, "bob_user", AuthOutcome::Success, "oldkey00"),  // other user
+            })
+            .ok());
     EXPECT_EQ(must(store_.countKeyUses(1, "oldkey00", kT0)), 2);
     EXPECT_EQ(must(store_.countKeyUses(1, "oldkey00", kT0 - 1)), 3);
     EXPECT_EQ(must(store_.countKeyUses(1, "oldkey00", kT0 + 2)), 0);
@@ -328,7 +389,7 @@ TEST_F(SqliteAuditStoreTest, CountKeyUsesCountsOnlyThatKeysSuccessesSinceFrom) {
     EXPECT_EQ(must(store_.countKeyUses(3, "oldkey00", 0)), 0);
 
     // A coalesced row counts every attempt it stands for.
-    AuthEvent burst = event(kT0 + 6, 1, 1, "alice_user", "success", "oldkey00");
+    AuthEvent burst = event(kT0 + 6, 1, 1, "alice_user", AuthOutcome::Success, "oldkey00");
     burst.attempts = 40;
     burst.lastAtMs = kT0 + 900;
     ASSERT_TRUE(store_.appendEvents({burst}).ok());
@@ -400,7 +461,8 @@ TEST_F(SqliteAuditStoreTest, LastUseOfIsTheLatestUseKeptWithTheCounters) {
 
 TEST_F(SqliteAuditStoreTest, PruneEventsDeletesOlderEventsAndIdsKeepGrowing) {
     std::vector<AuthEvent> batch;
-    for (int i = 0; i < 5; ++i) batch.push_back(event(kT0 + i, 1, 1, "alice_user", "success"));
+    for (int i = 0; i < 5; ++i)
+        batch.push_back(event(kT0 + i, 1, 1, "alice_user", AuthOutcome::Success));
     ASSERT_TRUE(store_.appendEvents(batch).ok());
     const int64_t newest = query(forAccount(1)).front().id;
 
@@ -411,7 +473,8 @@ TEST_F(SqliteAuditStoreTest, PruneEventsDeletesOlderEventsAndIdsKeepGrowing) {
     EXPECT_TRUE(query(forAccount(1)).empty());
 
     // A paging cursor held across a prune never sees an old id handed out again.
-    ASSERT_TRUE(store_.appendEvents({event(kT0 + 200, 1, 1, "alice_user", "success")}).ok());
+    ASSERT_TRUE(
+        store_.appendEvents({event(kT0 + 200, 1, 1, "alice_user", AuthOutcome::Success)}).ok());
     EXPECT_GT(query(forAccount(1)).front().id, newest);
 }
 
@@ -438,7 +501,8 @@ TEST_F(SqliteAuditStoreTest, AWriteLockHeldBeyondTheBusyTimeoutIsUnavailableAndW
 
     SQLite::Database other(options().path, SQLite::OPEN_READWRITE);
     other.exec("BEGIN IMMEDIATE");
-    auto events = impatient.audit().appendEvents({event(kT0, 1, 1, "alice_user", "success")});
+    auto events =
+        impatient.audit().appendEvents({event(kT0, 1, 1, "alice_user", AuthOutcome::Success)});
     auto usage = impatient.audit().addUsage({delta(1, "alice_user", kT0, 1, 1)});
     other.exec("ROLLBACK");
 
@@ -449,7 +513,9 @@ TEST_F(SqliteAuditStoreTest, AWriteLockHeldBeyondTheBusyTimeoutIsUnavailableAndW
     EXPECT_EQ(countRows(options().path, "auth_events"), 0);
     EXPECT_EQ(countRows(options().path, "usage_hourly"), 0);
     // The same connections work again once the lock is gone.
-    ASSERT_TRUE(impatient.audit().appendEvents({event(kT0, 1, 1, "alice_user", "success")}).ok());
+    ASSERT_TRUE(impatient.audit()
+                    .appendEvents({event(kT0, 1, 1, "alice_user", AuthOutcome::Success)})
+                    .ok());
 }
 
 TEST_F(SqliteAuditStoreTest, ConcurrentRecordersAndSendsAllCommit) {
@@ -463,7 +529,7 @@ TEST_F(SqliteAuditStoreTest, ConcurrentRecordersAndSendsAllCommit) {
             for (int b = 0; b < kBatches; ++b) {
                 std::vector<AuthEvent> batch;
                 for (int i = 0; i < kPerBatch; ++i) {
-                    batch.push_back(event(kT0 + b, 1, t + 1, "user", "success"));
+                    batch.push_back(event(kT0 + b, 1, t + 1, "user", AuthOutcome::Success));
                 }
                 if (!store_.appendEvents(batch).ok()) ++failures[t];
                 if (!store_.addUsage({delta(t + 1, "user", kT0, 1, 1)}).ok()) ++failures[t];
