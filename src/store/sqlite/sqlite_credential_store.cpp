@@ -91,9 +91,7 @@ ApiUser readUser(const SQLite::Statement& s, int first = 0) {
     u.id = s.getColumn(first).getInt64();
     u.accountId = s.getColumn(first + 1).getInt64();
     u.name = columnBytes(s, first + 2);
-    // The CHECK constraint admits only these two names.
-    u.kind =
-        columnBytes(s, first + 3) == userKindName(UserKind::Sms) ? UserKind::Sms : UserKind::Email;
+    u.kind = parsedColumn(s, first + 3, parseUserKind, "user kind");
     u.disabled = s.getColumn(first + 4).getInt64() != 0;
     u.keyHash = columnBytes(s, first + 5);
     u.keyCipher = columnBytes(s, first + 6);

@@ -127,8 +127,8 @@ public:
                         ScopedStatement s(*conn, kClaimCandidates);
                         bindInt(*s, 1, req.nowMs);
                         bindText(*s, 2, req.owner);
-                        bindText(*s, 3, req.email ? "email" : "");
-                        bindText(*s, 4, req.sms ? "sms" : "");
+                        bindText(*s, 3, req.email ? userKindName(UserKind::Email) : "");
+                        bindText(*s, 4, req.sms ? userKindName(UserKind::Sms) : "");
                         bindInt(*s, 5, static_cast<int64_t>(req.limit));
                         while (s->executeStep()) {
                             ClaimedRecipient c;
@@ -138,7 +138,7 @@ public:
                             c.role = columnBytes(*s, 3);
                             c.contentJson = columnBytes(*s, 4);
                             c.attempts = s->getColumn(5).getInt64();
-                            c.kind = columnBytes(*s, 6) == "sms" ? UserKind::Sms : UserKind::Email;
+                            c.kind = sqlite::parsedColumn(*s, 6, parseUserKind, "message kind");
                             c.testMode = s->getColumn(7).getInt64() != 0;
                             c.accountId = s->getColumn(8).getInt64();
                             c.apiUserId = s->getColumn(9).getInt64();
@@ -319,7 +319,7 @@ public:
                     if (!s->executeStep()) continue;
                     st.id = columnBytes(*s, 0);
                     st.messageId = columnBytes(*s, 1);
-                    st.kind = columnBytes(*s, 2) == "sms" ? UserKind::Sms : UserKind::Email;
+                    st.kind = sqlite::parsedColumn(*s, 2, parseUserKind, "message kind");
                     st.accountId = s->getColumn(3).getInt64();
                     st.apiUserName = columnBytes(*s, 4);
                     st.address = columnBytes(*s, 5);
