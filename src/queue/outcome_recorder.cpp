@@ -228,7 +228,10 @@ std::vector<Result<RecipientState, store::StoreError>> OutcomeRecorder::recordAl
 void OutcomeRecorder::receipt(SmsReceipt r) {
     store::ReceiptWrite w;
     w.route = std::move(r.route);
-    w.smscId = normaliseSmscId(r.smscMessageId);
+    auto forms = smscIdForms(r.smscMessageId);
+    w.smscId = std::move(forms.front());
+    w.otherForms.assign(std::make_move_iterator(forms.begin() + 1),
+                        std::make_move_iterator(forms.end()));
     w.stat = std::move(r.stat);
     w.errorCode = std::move(r.errorCode);
     w.atMs = r.atMs != 0 ? r.atMs : clock_.nowMillis();

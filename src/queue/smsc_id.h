@@ -5,10 +5,14 @@
 // leading zeros. The rule:
 //   1. trim white space, lower-case;
 //   2. an id of hex digits only loses its leading zeros ("0" stays "0");
-//   3. at submit, an id is stored under that form and, when it fits in 64 bits, also under its
-//      value read as decimal written in hex, and read as hex written in decimal; a receipt is
-//      looked up under its own normalised form only. The form given at submit wins when two
-//      recipients share a spelling.
+//   3. an id's forms are that form and, when it fits in 64 bits, its value read as decimal
+//      written in hex, and read as hex written in decimal (the conversion is its own inverse, so
+//      an id matches another exactly when one's normalised form is among the other's forms). A
+//      submit is stored under its normalised form alone; a receipt is looked up under its
+//      normalised form, then under its conversions, so a submit kept under the receipt's own
+//      spelling wins when two recipients share a spelling. (Storing every form at submit, as
+//      before, cost two more rows per SMS at the full submit rate; a receipt's extra look-ups
+//      are reads.)
 // Ids that are not hex digits (Kannel's UUIDs, say) are matched by steps 1 and 2 alone.
 
 #include <string>

@@ -78,8 +78,9 @@ struct OutcomeWrite {
     std::string eventPayloadJson = "{}";
     // The event's account, when the caller knows it (the claim read it); unset: looked up.
     std::optional<int64_t> accountId;
-    // SMS Submitted: the route and, per part, the forms its SMSC id is matched under (the first
-    // is the normalised id as the SMSC gave it; see queue/smsc_id.h).
+    // SMS Submitted: the route and, per part, the forms of its SMSC id (queue/smsc_id.h). The
+    // first, the normalised id as the SMSC gave it, is what smsc_ids keeps; all of them find a
+    // receipt that came before the submit was recorded.
     std::string route;
     std::vector<std::vector<std::string>> smscIdForms;
 };
@@ -87,7 +88,10 @@ struct OutcomeWrite {
 struct ReceiptWrite {
     std::string route;
     std::string smscId;  // normalised
-    std::string stat;    // DELIVRD | EXPIRED | DELETED | UNDELIV | ACCEPTD | UNKNOWN | REJECTD
+    // The id's other spellings (smscIdForms() after the first), tried in turn when no submit was
+    // kept under smscId: the SMSC may spell an id in hex at submit and in decimal in the receipt.
+    std::vector<std::string> otherForms;
+    std::string stat;  // DELIVRD | EXPIRED | DELETED | UNDELIV | ACCEPTD | UNKNOWN | REJECTD
     std::string errorCode;
     int64_t atMs = 0;
 };

@@ -439,23 +439,26 @@ private:
             }
             s->exec();
         }
+        // One row per part, under the id as the SMSC spelled it: a receipt in another spelling
+        // looks its conversions up instead (ReceiptWrite::otherForms). Receipts are read once,
+        // submits written at the full rate, so the conversions cost lookups, not rows.
         for (size_t part = 0; part < w.smscIdForms.size(); ++part) {
-            const auto& forms = w.smscIdForms[part];
-            for (size_t f = 0; f < forms.size(); ++f) {
-                ScopedStatement s(stmts.insertSmscId);
-                bindTextNoCopy(*s, 1, w.route);
-                bindTextNoCopy(*s, 2, forms[f]);
-                bindTextNoCopy(*s, 3, w.recipientId);
-                bindInt(*s, 4, static_cast<int64_t>(part));
-                bindInt(*s, 5, f == 0 ? 1 : 0);
-                s->exec();
-            }
+            if (w.smscIdForms[part].empty()) continue;
+            ScopedStatement s(stmts.insertSmscId);
+            bindTextNoCopy(*s, 1, w.route);
+            bindTextNoCopy(*s, 2, w.smscIdForms[part].front());
+            bindTextNoCopy(*s, 3, w.recipientId);
+            bindInt(*s, 4, static_cast<int64_t>(part));
+            bindInt(*s, 5, 1);
+            s->exec();
         }
         if (!anyPending) return true;
         // Receipts that overtook this submit, matched now under any of the id's forms.
-        for (const auto& forms : w.smscIdForms) {
-            for (const auto& form : forms) {
-                for (auto& pending : takePending(c, w.route, form)) applyReceipt(c, pending);
+        for (size_t part = 0; part < w.smscIdForms.size(); ++part) {
+            for (const auto& form : w.smscIdForms[part]) {
+                for (auto& pending : takePending(c, w.route, form)) {
+                    applyReceiptTo(c, pending, w.recipientId, static_cast<int64_t>(part));
+                }
             }
         }
         return true;
@@ -524,17 +527,28 @@ private:
     // Marks the receipt's part and, once every part has a final receipt, the recipient's state.
     // Unmatched: answers matched = false and writes nothing (the caller keeps it as pending).
     static ReceiptResult applyReceipt(Connection& c, const ReceiptWrite& w) {
-        ReceiptResult r;
-        int64_t part = 0;
-        {
+        // The receipt's own spelling first: a submit kept under it wins over one kept under a
+        // conversion of it.
+        auto find = [&](const std::string& form) -> std::optional<std::pair<std::string, int64_t>> {
             ScopedStatement s(c, kFindSmscId);
             bindText(*s, 1, w.route);
-            bindText(*s, 2, w.smscId);
-            if (!s->executeStep()) return r;
-            r.matched = true;
-            r.recipientId = columnBytes(*s, 0);
-            part = s->getColumn(1).getInt64();
-        }
+            bindText(*s, 2, form);
+            if (!s->executeStep()) return std::nullopt;
+            return std::make_pair(columnBytes(*s, 0), s->getColumn(1).getInt64());
+        };
+        auto target = find(w.smscId);
+        for (size_t i = 0; !target && i < w.otherForms.size(); ++i) target = find(w.otherForms[i]);
+        if (!target) return ReceiptResult{};
+        return applyReceiptTo(c, w, target->first, target->second);
+    }
+
+    // The receipt w of part `part` of recipientId (found by its id, or the submit that matched a
+    // pending receipt).
+    static ReceiptResult applyReceiptTo(Connection& c, const ReceiptWrite& w,
+                                        const std::string& recipientId, int64_t part) {
+        ReceiptResult r;
+        r.matched = true;
+        r.recipientId = recipientId;
         AttemptRecord a;
         a.atMs = w.atMs;
         a.outcome = "receipt:" + w.stat;

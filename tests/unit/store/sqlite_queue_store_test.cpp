@@ -168,9 +168,9 @@ TEST_F(SqliteQueueStoreTest, AFailedOutcomeWritesNothing) {
 class SmsReceiptTest : public SqliteQueueStoreTest {
 protected:
     // Submits recipient 0 of an SMS with these ids, one per part, as the SMSC spelled them.
-    std::string submit(const std::vector<std::string>& rawIds) {
-        enqueue("s1", 1, UserKind::Sms);
-        const auto id = recipientId("s1", 0);
+    std::string submit(const std::vector<std::string>& rawIds, const std::string& message = "s1") {
+        enqueue(message, 1, UserKind::Sms);
+        const auto id = recipientId(message, 0);
         EXPECT_EQ(claim("n1", kT0).size(), 1u);
         auto w = outcome(id, RecipientState::Submitted, kT0 + 1);
         w.route = "carrier-a";
@@ -183,7 +183,9 @@ protected:
                           const std::string& route = "carrier-a") {
         ReceiptWrite r;
         r.route = route;
-        r.smscId = queue::normaliseSmscId(rawId);
+        auto forms = queue::smscIdForms(rawId);
+        r.smscId = forms.front();
+        r.otherForms.assign(forms.begin() + 1, forms.end());
         r.stat = stat;
         r.atMs = kT0 + 100;
         return must(queue_->recordReceipt(r));
@@ -223,6 +225,23 @@ TEST_F(SmsReceiptTest, AReceiptBeforeItsSubmitWaitsAndIsMatchedAtTheSubmit) {
     const auto id = submit({"3039"});
     EXPECT_EQ(stateOf(id), "delivered");
     EXPECT_EQ(countRows(dir_.file("sc.db"), "pending_receipts"), 0);
+}
+
+// A submit keeps one row per part, under the id as the SMSC spelled it: its other spellings are
+// the receipt's to look up (two more rows per SMS at the full submit rate, before).
+TEST_F(SmsReceiptTest, ASubmitKeepsOneRowPerPart) {
+    submit({"0A1B", "12345"});
+    EXPECT_EQ(countRows(dir_.file("sc.db"), "smsc_ids"), 2);
+}
+
+// "10" read as hex is 16: a receipt "16" is for the submit that said "16", not for the one that
+// said "10"; a receipt "a" (10 in hex) finds "10" through its conversion.
+TEST_F(SmsReceiptTest, TheReceiptsOwnSpellingWinsOverAConversion) {
+    const auto ten = submit({"10"}, "s1");
+    const auto sixteen = submit({"16"}, "s2");
+    EXPECT_EQ(receipt("16", "ACCEPTD").recipientId, sixteen);
+    EXPECT_EQ(receipt("a", "ACCEPTD").recipientId, ten);
+    EXPECT_EQ(receipt("0x", "ACCEPTD").matched, false);
 }
 
 TEST_F(SmsReceiptTest, IdsOfAnotherRouteDoNotMatch) {
