@@ -22,17 +22,6 @@ using Kind = DeliveryOutcome::Kind;
 
 constexpr int64_t kT0 = 1795827000000;
 
-// Waits for a condition with a deadline (the scheduler runs on its own thread).
-template <class Pred>
-bool eventually(Pred pred) {
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(2ms);
-    }
-    return pred();
-}
-
 // Records what it is given; answers each job with the next scripted kind, or holds the jobs
 // until answer() when hold is set.
 class ScriptedAgent final : public DeliveryAgent {

@@ -27,16 +27,6 @@ using namespace std::chrono_literals;
 // finished, not because the bound ran out.
 constexpr auto kForever = std::chrono::hours(1);
 
-template <class Pred>
-bool eventually(Pred pred) {
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(1ms);
-    }
-    return pred();
-}
-
 TEST(IntakeFirstTest, TheQueueGoesAtOnceWhileTheIntakeWantsNothing) {
     IntakeFirst gate(kForever);
     gate.yieldToIntake();

@@ -1,6 +1,7 @@
 #pragma once
-// Shared by the SQLite store tests: a temporary directory per test, and unwrapping of store
-// results that must have succeeded.
+// Shared by the SQLite store tests (and the queue's, which run on a real store): a temporary
+// directory per test, unwrapping of store results that must have succeeded, and waiting for a
+// condition that another thread makes true.
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <stdlib.h>
@@ -11,11 +12,24 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 
 #include "store/sqlite/sqlite_store.h"
 
 namespace sc::store::test_support {
+
+// Polls a condition another thread will make true, with a deadline, so that a broken build fails
+// the test instead of hanging it.
+template <class Pred>
+bool eventually(Pred pred) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (pred()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return pred();
+}
 
 // A fresh directory per test, removed afterwards.
 class TempDir {
