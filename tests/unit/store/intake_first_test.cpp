@@ -91,7 +91,8 @@ protected:
 TEST_F(IntakeFirstWiringTest, TheMessageWriterMakesTheQueueWaitForItsCommit) {
     IntakeFirst gate(kForever);
     ConnectionPool readers(path(), 5000, 2);
-    SqliteMessageStore messages(path(), 5000, 16, readers, nullptr, CheckpointPolicy{}, &gate);
+    // A busy timeout no slow machine reaches: the writer must still be waiting when the lock goes.
+    SqliteMessageStore messages(path(), 600000, 16, readers, nullptr, CheckpointPolicy{}, &gate);
 
     // Another process holds the write lock, so the writer's batch stays under way.
     SQLite::Database other(path(), SQLite::OPEN_READWRITE);
