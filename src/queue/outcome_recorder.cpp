@@ -152,6 +152,7 @@ store::OutcomeWrite OutcomeRecorder::writeFor(const DeliveryOutcome& o,
     const int64_t at = o.atMs != 0 ? o.atMs : clock_.nowMillis();
     store::OutcomeWrite w;
     w.recipientId = o.recipientId;
+    w.recipientKey = c.recipientKey;
     w.state = stateFor(o, c);
     if (w.state == RecipientState::Deferred) {
         const auto wait = o.retryAfter ? *o.retryAfter : policy_.delayAfter(c.attempt);

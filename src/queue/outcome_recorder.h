@@ -39,6 +39,7 @@ struct AttemptContext {
     std::string messageId;
     std::string apiUserName;
     std::string address;
+    int64_t recipientKey = 0;  // store::ClaimedRecipient::recipientKey
 };
 
 // An outcome with the attempt it answers: what the scheduler hands the recorder.

@@ -215,6 +215,7 @@ void Scheduler::dispatch(std::vector<store::ClaimedRecipient> claimed) {
         ctx.messageId = c.messageId;
         ctx.apiUserName = c.apiUserName;
         ctx.address = c.address;
+        ctx.recipientKey = c.recipientKey;
         pending_[c.id] = Pending{std::move(ctx)};
         groups[{agent, job.destination}].push_back(std::move(job));
     }

@@ -47,6 +47,9 @@ struct ClaimedRecipient {
     int64_t apiUserId = 0;
     std::string apiUserName;
     int64_t createdAtMs = 0;
+    // The store's own key for the recipient's row, handed back in OutcomeWrite::recipientKey so
+    // that the outcome finds the row without a look-up by its text id.
+    int64_t recipientKey = 0;
 };
 
 struct QueuedMessageContent {
@@ -71,6 +74,7 @@ struct AttemptRecord {
 // The result of one attempt, as the recorder decided it.
 struct OutcomeWrite {
     std::string recipientId;
+    int64_t recipientKey = 0;  // ClaimedRecipient::recipientKey; 0: found by recipientId
     RecipientState state = RecipientState::Deferred;
     std::optional<int64_t> nextAttemptAtMs;  // Deferred: when the recipient is due again
     AttemptRecord attempt;

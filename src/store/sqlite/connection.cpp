@@ -201,8 +201,11 @@ bool isForeignKeyViolation(const SQLite::Exception& e) {
     return e.getExtendedErrorCode() == SQLITE_CONSTRAINT_FOREIGNKEY;
 }
 
-ConnectionPool::ConnectionPool(std::string path, int busyTimeoutMs, size_t maxIdle)
-    : path_(std::move(path)), busyTimeoutMs_(busyTimeoutMs), maxIdle_(maxIdle) {}
+ConnectionPool::ConnectionPool(std::string path, int busyTimeoutMs, size_t maxIdle, OnOpen onOpen)
+    : path_(std::move(path)),
+      busyTimeoutMs_(busyTimeoutMs),
+      maxIdle_(maxIdle),
+      onOpen_(std::move(onOpen)) {}
 
 ConnectionPool::Lease ConnectionPool::acquire() {
     {
@@ -214,7 +217,9 @@ ConnectionPool::Lease ConnectionPool::acquire() {
         }
     }
     // Opened outside the lock: opening touches the file and may wait on the busy handler.
-    return Lease(*this, std::make_unique<Connection>(path_, busyTimeoutMs_));
+    auto c = std::make_unique<Connection>(path_, busyTimeoutMs_);
+    if (onOpen_) onOpen_(*c);
+    return Lease(*this, std::move(c));
 }
 
 void ConnectionPool::adopt(std::unique_ptr<Connection> c) {

@@ -177,7 +177,10 @@ bool isForeignKeyViolation(const SQLite::Exception& e);
 // not to be shared by concurrent threads, and each keeps its prepared statements warm.
 class ConnectionPool {
 public:
-    ConnectionPool(std::string path, int busyTimeoutMs, size_t maxIdle);
+    // Runs on each connection the pool opens, before its first use.
+    using OnOpen = std::function<void(Connection&)>;
+
+    ConnectionPool(std::string path, int busyTimeoutMs, size_t maxIdle, OnOpen onOpen = {});
 
     class Lease {
     public:
@@ -206,6 +209,7 @@ private:
     const std::string path_;
     const int busyTimeoutMs_;
     const size_t maxIdle_;
+    const OnOpen onOpen_;
     std::mutex mutex_;
     std::vector<std::unique_ptr<Connection>> idle_;
 };

@@ -184,25 +184,29 @@ void SqliteMessageStore::stop() {
     stopCheckpointer();
 }
 
+void SqliteMessageStore::checkpointCommitsOf(Connection& c) {
+    sqlite3_wal_hook(c.db().getHandle(), &SqliteMessageStore::onWalCommit, this);
+}
+
 int SqliteMessageStore::onWalCommit(void* self, sqlite3* /*db*/, const char* /*dbName*/,
                                     int frames) {
     auto* store = static_cast<SqliteMessageStore*>(self);
     const CheckpointPolicy& policy = store->checkpointPolicy_;
     store->walFrames_.store(frames, std::memory_order_relaxed);
     // The WAL starts again from its beginning only when a write transaction begins after
-    // everything has been copied. While the writer stays busy, a checkpoint finishes after the
-    // next batch has begun, and the WAL keeps growing past the threshold: asking again at every
-    // commit would copy a few frames (and fsync the database file) per commit, so the next
+    // everything has been copied. While the writers stay busy, a checkpoint finishes after the
+    // next transaction has begun, and the WAL keeps growing past the threshold: asking again at
+    // every commit would copy a few frames (and fsync the database file) per commit, so the next
     // request waits for another passiveFrames frames, as SQLite's own auto-checkpoint would.
-    if (frames < store->lastCheckpointRequest_) store->lastCheckpointRequest_ = 0;  // restarted
-    if (frames >= store->lastCheckpointRequest_ + policy.passiveFrames) {
+    // Under the mutex: the intake writer and the queue's connections commit on their own threads.
+    {
+        std::lock_guard lock(store->checkpointMutex_);
+        if (frames < store->lastCheckpointRequest_) store->lastCheckpointRequest_ = 0;  // restarted
+        if (frames < store->lastCheckpointRequest_ + policy.passiveFrames) return SQLITE_OK;
         store->lastCheckpointRequest_ = frames;
-        {
-            std::lock_guard lock(store->checkpointMutex_);
-            store->checkpointFrames_ = frames;
-        }
-        store->checkpointWake_.notify_one();
+        store->checkpointFrames_ = frames;
     }
+    store->checkpointWake_.notify_one();
     return SQLITE_OK;
 }
 
@@ -237,6 +241,10 @@ void SqliteMessageStore::checkpointerLoop(std::unique_ptr<Connection> conn) {
         checkpoints_.fetch_add(1);
 
         lock.lock();
+        // A checkpoint that failed (a full disk, an I/O error) is asked for again at the next
+        // commit, not passiveFrames frames later: on a full disk the WAL cannot grow that much
+        // more, and only a checkpoint lets it restart from its beginning and reuse its space.
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY) lastCheckpointRequest_ = 0;
         checkpointRunning_ = false;
         checkpointIdle_.notify_all();
     }

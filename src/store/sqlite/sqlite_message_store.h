@@ -72,7 +72,14 @@ public:
     size_t savepointFallbackCount() const { return fallbacks_.load(); }
     void holdWriterForTest(bool hold);
 
-    // The WAL's size in frames after the writer's latest commit.
+    // Hands the commits of another connection on the same file (the delivery queue's) to this
+    // store's checkpointer, as the writer's are: without it, SQLite's auto-checkpoint copies the
+    // WAL inside that connection's commit, on its thread. The connection must not outlive this
+    // store.
+    void checkpointCommitsOf(Connection& c);
+
+    // The WAL's size in frames after the latest commit of a connection whose commits this store
+    // checkpoints.
     int walFrames() const { return walFrames_.load(std::memory_order_relaxed); }
     // Checkpoints run, and how many of them were RESTARTs (for tests and metrics).
     size_t checkpointCount() const { return checkpoints_.load(); }
@@ -116,8 +123,8 @@ private:
     void insertMessage(const NewMessage& m);
     void deliver(std::vector<Pending>& batch, const std::vector<std::optional<StoreError>>& errors);
     void report(std::string_view what, std::string_view detail) const;
-    // sqlite3_wal_hook on the writer connection; it replaces SQLite's auto-checkpoint, which
-    // would run the checkpoint inside the writer's commit.
+    // sqlite3_wal_hook on the writer connection (and those of checkpointCommitsOf); it replaces
+    // SQLite's auto-checkpoint, which would run the checkpoint inside the committer's commit.
     static int onWalCommit(void* self, sqlite3* db, const char* dbName, int frames);
     void checkpointerLoop(std::unique_ptr<Connection> conn);
     void stopCheckpointer();
@@ -140,7 +147,7 @@ private:
 
     const CheckpointPolicy checkpointPolicy_;
     std::atomic<int> walFrames_{0};
-    int lastCheckpointRequest_ = 0;  // WAL frames at the last request; writer thread only
+    int lastCheckpointRequest_ = 0;  // WAL frames at the last request; guarded by checkpointMutex_
     std::atomic<size_t> checkpoints_{0};
     std::atomic<size_t> restartCheckpoints_{0};
     // Apart from mutex_, which every enqueue takes.

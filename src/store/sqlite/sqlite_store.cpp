@@ -93,8 +93,13 @@ DomainStore& SqliteBackend::domains() {
 }
 
 std::unique_ptr<QueueStore> SqliteBackend::openQueueStore() {
-    return sqlite::openSqliteQueueStore(impl_->options.path, impl_->options.busyTimeoutMs,
-                                        impl_->intakeFirst);
+    // The queue's commits wake the message store's checkpointer, as the intake's do: SQLite's
+    // auto-checkpoint would copy the WAL inside the queue's commits, on the scheduler's thread,
+    // which a draining queue keeps busy (docs/delivery.md, "Outcome groups").
+    sqlite::SqliteMessageStore* messages = impl_->messages.get();
+    return sqlite::openSqliteQueueStore(
+        impl_->options.path, impl_->options.busyTimeoutMs, impl_->intakeFirst,
+        [messages](sqlite::Connection& c) { messages->checkpointCommitsOf(c); });
 }
 
 uint64_t SqliteBackend::queueYieldsToIntake() const {

@@ -746,6 +746,61 @@ TEST_F(SqliteMessageStoreTest, TheWriterNeverCheckpointsOnItsOwn) {
     EXPECT_TRUE(store.errors().empty());
 }
 
+// Another connection's commits, handed to the store (the delivery queue's, as SqliteBackend
+// does), are counted and checkpointed as the writer's are, and never checkpoint on their own.
+TEST_F(SqliteMessageStoreTest, AConnectionHandedToTheCheckpointerNeverCheckpointsOnItsOwn) {
+    sqlite::CheckpointPolicy never;
+    never.passiveFrames = 1 << 30;
+    never.restartFrames = 1 << 30;
+    const std::string db = dir_.file("direct.db");
+    DirectStore store(db, never);
+    sqlite::Connection other(db, 5000);
+    store->checkpointCommitsOf(other);
+    other.exec("CREATE TABLE scratch (data BLOB NOT NULL)");
+    // A page-sized row per commit: SQLite's auto-checkpoint would have restarted the WAL at
+    // 1000 frames.
+    for (int n = 0; store->walFrames() < 1100; ++n) {
+        ASSERT_LT(n, 5000) << "the WAL never reached 1100 frames: " << store->walFrames();
+        other.exec("INSERT INTO scratch (data) VALUES (zeroblob(4000))");
+    }
+    EXPECT_EQ(store->checkpointCount(), 0u);
+    EXPECT_TRUE(store.errors().empty());
+}
+
+TEST_F(SqliteMessageStoreTest, AHandedOverConnectionsCommitsWakeTheCheckpointer) {
+    sqlite::CheckpointPolicy small;
+    small.passiveFrames = 30;
+    const std::string db = dir_.file("direct.db");
+    DirectStore store(db, small);
+    sqlite::Connection other(db, 5000);
+    store->checkpointCommitsOf(other);
+    other.exec("CREATE TABLE scratch (data BLOB NOT NULL)");
+    for (int n = 0; store->checkpointCount() == 0; ++n) {
+        ASSERT_LT(n, 5000) << "no checkpoint";
+        other.exec("INSERT INTO scratch (data) VALUES (zeroblob(4000))");
+        ASSERT_TRUE(store->waitForCheckpointerForTest(120s));
+    }
+    EXPECT_EQ(store->restartCheckpointCount(), 0u);
+    EXPECT_TRUE(store.errors().empty());
+}
+
+// The backend's queue store is opened with its connections handed over: a queue write alone
+// moves the message store's count of WAL frames.
+TEST_F(SqliteMessageStoreTest, TheBackendsQueueStoreCommitsThroughTheCheckpointer) {
+    ASSERT_TRUE(enqueueAndWait(store(), makeMessage("m1", 300)).ok());
+    const int afterIntake = sqliteStore(*backend_).walFrames();
+    ASSERT_GT(afterIntake, 0);
+    auto queue = backend_->openQueueStore();
+    ClaimRequest req;
+    req.owner = "node-a";
+    req.nowMs = 1'000'000'000'000'000;
+    req.limit = 300;
+    auto claimed = queue->claimDue(req);
+    ASSERT_TRUE(claimed.ok());
+    ASSERT_EQ(claimed.value().size(), 300u);
+    EXPECT_GT(sqliteStore(*backend_).walFrames(), afterIntake);
+}
+
 TEST_F(SqliteMessageStoreTest, TheCheckpointerCopiesTheWalSoTheNextCommitRestartsIt) {
     sqlite::CheckpointPolicy small;
     small.passiveFrames = 30;

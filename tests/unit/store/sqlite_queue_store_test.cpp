@@ -158,6 +158,34 @@ TEST_F(SqliteQueueStoreTest, AnOutcomeWritesStateAttemptAndEventTogether) {
               "soft_bounce,7");
 }
 
+// The claim hands out each row's key and an outcome finds its row by it; a key that names
+// another recipient (rowids renumbered since the claim) never writes that one: the outcome goes
+// by the text id instead.
+TEST_F(SqliteQueueStoreTest, AnOutcomeFindsItsRowByTheClaimsKeyButNeverAnotherRow) {
+    enqueue("m1", 2);
+    const auto claimed = claim("n1", kT0);
+    ASSERT_EQ(claimed.size(), 2u);
+    EXPECT_NE(claimed[0].recipientKey, 0);
+    EXPECT_NE(claimed[0].recipientKey, claimed[1].recipientKey);
+
+    auto byKey = outcome(claimed[0].id, RecipientState::Delivered, kT0 + 1);
+    byKey.recipientKey = claimed[0].recipientKey;
+    must(queue_->recordOutcome(byKey));
+    EXPECT_EQ(stateOf(claimed[0].id), "delivered");
+
+    auto wrongKey = outcome(claimed[1].id, RecipientState::Bounced, kT0 + 2);
+    wrongKey.recipientKey = claimed[0].recipientKey;
+    must(queue_->recordOutcome(wrongKey));
+    EXPECT_EQ(stateOf(claimed[1].id), "bounced");
+    EXPECT_EQ(stateOf(claimed[0].id), "delivered");
+
+    auto gone = outcome("nope", RecipientState::Delivered, kT0 + 3);
+    gone.recipientKey = claimed[0].recipientKey;
+    EXPECT_FALSE(queue_->recordOutcome(gone).ok());
+    EXPECT_EQ(stateOf(claimed[0].id), "delivered");
+    EXPECT_EQ(countRows(dir_.file("sc.db"), "delivery_attempts"), 2);
+}
+
 TEST_F(SqliteQueueStoreTest, AFailedOutcomeWritesNothing) {
     auto w = outcome("nope", RecipientState::Delivered, kT0);
     EXPECT_FALSE(queue_->recordOutcome(w).ok());
