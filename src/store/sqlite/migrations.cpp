@@ -427,7 +427,8 @@ DROP INDEX IF EXISTS events_by_recipient;
     // B-tree of them, once per statement run, so every INSERT and UPDATE of a recipient (twice per
     // delivery: the claim and the outcome) and of an authentication event paid about 2 us for
     // it, more than the row itself. Rebuilt as in migration 8, keeping rowids and the
-    // AUTOINCREMENT counter (SqliteBackendTest.NoCheckConstraintUsesAnInList keeps it so).
+    // AUTOINCREMENT counter. SqliteBackendTest.NoCheckConstraintUsesAnInListOfMoreThanTwoValues
+    // keeps such a list from coming back.
     Migration{13, "CHECK constraints as OR-ed comparisons, not IN lists", R"sql(
 PRAGMA defer_foreign_keys=ON;
 
