@@ -118,7 +118,7 @@ SqliteMessageStore::SqliteMessageStore(const std::string& path, int busyTimeoutM
     // Only RESTART consults the busy handler (PASSIVE never waits), and the writer waits as
     // long as RESTART does.
     sqlite3_busy_timeout(checkpointConn->db().getHandle(), checkpointPolicy_.restartBusyTimeoutMs);
-    sqlite3_wal_hook(writerConn_->db().getHandle(), &SqliteMessageStore::onWalCommit, this);
+    checkpointCommitsOf(*writerConn_);
     checkpointer_ = std::thread([this, conn = std::move(checkpointConn)]() mutable {
         enterThreadRole("sc-checkpoint", ThreadPriority::Normal);
         checkpointerLoop(std::move(conn));

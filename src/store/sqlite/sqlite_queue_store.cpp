@@ -8,6 +8,7 @@
 #include "store/queue_store.h"
 #include "store/sqlite/connection.h"
 
+#include <optional>
 #include <utility>
 
 namespace sc::store {
@@ -42,18 +43,17 @@ constexpr const char* kRelease =
     "UPDATE recipients SET state = CASE WHEN attempts = 0 THEN 'queued' ELSE 'deferred' END, "
     "lease_owner = NULL, lease_until_ms = NULL, next_attempt_at_ms = ?2, updated_at_ms = ?2 "
     "WHERE state = 'sending' AND lease_owner = ?1";
-constexpr const char* kRecordState =
-    "UPDATE recipients SET state = ?2, attempts = attempts + 1, next_attempt_at_ms = ?3, "
+// An outcome's new state, the one write both statements below make.
+#define SC_RECORD_STATE                                                                    \
+    "UPDATE recipients SET state = ?2, attempts = attempts + 1, next_attempt_at_ms = ?3, " \
     "lease_owner = NULL, lease_until_ms = NULL, last_reply = ?4, updated_at_ms = ?5 "
-    "WHERE id = ?1";
+constexpr const char* kRecordState = SC_RECORD_STATE "WHERE id = ?1";
 // By the key the claim handed out: a seek on the rowid instead of one on the text id's index
 // (text comparisons were a fifth of an outcome's write). The id must match as well, so that a row
 // renumbered since the claim (VACUUM may renumber the rowids of a table without an INTEGER
 // PRIMARY KEY) is never taken for another; the outcome then goes by kRecordState.
-constexpr const char* kRecordStateByKey =
-    "UPDATE recipients SET state = ?2, attempts = attempts + 1, next_attempt_at_ms = ?3, "
-    "lease_owner = NULL, lease_until_ms = NULL, last_reply = ?4, updated_at_ms = ?5 "
-    "WHERE rowid = ?6 AND id = ?1";
+constexpr const char* kRecordStateByKey = SC_RECORD_STATE "WHERE rowid = ?6 AND id = ?1";
+#undef SC_RECORD_STATE
 constexpr const char* kInsertAttempt =
     "INSERT INTO delivery_attempts (recipient_id, at_ms, outcome, remote_host, remote_ip, "
     "reply_code, enhanced_code, reply_text, tls_version, tls_cipher, smsc_message_id) "
@@ -420,7 +420,8 @@ private:
     static bool writeOutcome(Connection& c, OutcomeStatements& stmts, const OutcomeWrite& w,
                              bool anyPending) {
         const std::string reply = replySummary(w.attempt);
-        auto recordState = [&](SQLite::Statement& stmt) {
+        // key: the row's key (?6 of kRecordStateByKey), or none for kRecordState.
+        auto recordState = [&](SQLite::Statement& stmt, std::optional<int64_t> key) {
             ScopedStatement s(stmt);
             bindTextNoCopy(*s, 1, w.recipientId);
             bindText(*s, 2, recipientStateName(w.state));
@@ -431,11 +432,12 @@ private:
             }
             bindTextNoCopy(*s, 4, reply);
             bindInt(*s, 5, w.attempt.atMs);
-            if (&stmt == &stmts.recordStateByKey) bindInt(*s, 6, w.recipientKey);
+            if (key) bindInt(*s, 6, *key);
             return s->exec() > 0;
         };
-        const bool byKey = w.recipientKey != 0 && recordState(stmts.recordStateByKey);
-        if (!byKey && !recordState(stmts.recordState)) return false;
+        const bool byKey =
+            w.recipientKey != 0 && recordState(stmts.recordStateByKey, w.recipientKey);
+        if (!byKey && !recordState(stmts.recordState, std::nullopt)) return false;
         insertAttempt(stmts.insertAttempt, w.recipientId, w.attempt);
         {
             ScopedStatement s(stmts.insertEvent);
