@@ -300,6 +300,14 @@ int waitForStop(const sigset_t& stopSignals, http::Server& server, bool tls,
     }
 }
 
+// The sinks of the parts that report news and failures without a caller to answer.
+void logError(std::string_view m) {
+    spdlog::error("{}", m);
+}
+void logInfo(std::string_view m) {
+    spdlog::info("{}", m);
+}
+
 int runServer(const Settings& settings) {
     if (auto r = initLogging(settings.logLevel); !r) {
         std::cerr << "sendcloudd: " << r.error() << "\n";
@@ -314,11 +322,9 @@ int runServer(const Settings& settings) {
     }
     const sigset_t stopSignals = blockStopSignals();
 
-    auto rt = app::openRuntime(settings, [](std::string_view m) { spdlog::error("{}", m); });
+    auto rt = app::openRuntime(settings, logError, logInfo);
     if (!rt) return 1;
-
-    auto delivery =
-        app::openDelivery(*rt, settings, [](std::string_view m) { spdlog::error("{}", m); });
+    auto delivery = app::openDelivery(*rt, settings, logError);
     if (!delivery) return 1;
 
     SendPath send(*rt, *delivery, settings, phoneMode.value());

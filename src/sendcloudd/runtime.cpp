@@ -15,7 +15,8 @@
 namespace sc::app {
 
 std::unique_ptr<Runtime> openRuntime(const Settings& settings,
-                                     std::function<void(std::string_view)> onError) {
+                                     std::function<void(std::string_view)> onError,
+                                     std::function<void(std::string_view)> onNotice) {
     auto rt = std::make_unique<Runtime>();
     std::error_code ec;
     std::filesystem::create_directories(settings.dataDir, ec);
@@ -35,9 +36,11 @@ std::unique_ptr<Runtime> openRuntime(const Settings& settings,
     try {
         store::SqliteOptions opts;
         opts.path = settings.databasePath();
+        opts.clock = &rt->clock;
         opts.onError = onError ? std::move(onError) : [](std::string_view message) {
             std::cerr << "sendcloudd: " << message << "\n";
         };
+        opts.onNotice = onNotice ? std::move(onNotice) : opts.onError;
         rt->backend = std::make_unique<store::SqliteBackend>(opts);
     } catch (const std::exception& e) {
         std::cerr << "sendcloudd: cannot open database " << settings.databasePath() << ": "

@@ -44,9 +44,11 @@ struct Runtime {
 // Creates the data dir if needed, loads or creates the server secret and opens the store.
 // Returns null after printing the reason to stderr. Store failures that have no caller to answer
 // (a checkpoint, a credential change that could not be signalled to running servers) go to
-// onError; by default they are printed to stderr.
+// onError; by default they are printed to stderr. onNotice hears the store's news that is not a
+// failure (writes resuming after a full disk); by default onError does.
 std::unique_ptr<Runtime> openRuntime(const Settings& settings,
-                                     std::function<void(std::string_view)> onError = nullptr);
+                                     std::function<void(std::string_view)> onError = nullptr,
+                                     std::function<void(std::string_view)> onNotice = nullptr);
 
 // The id of the account with this e-mail, for the operator commands; nullopt after printing why
 // to stderr (no such account, or the store failed).

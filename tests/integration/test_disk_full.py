@@ -298,8 +298,26 @@ class DiskFullTest(h.ServerTestCase):
 
         def all_delivered(srv, acked):
             db = os.path.join(srv.data_dir, "sendcloud.db")
-            wait_until(lambda: set(acked) <= delivered_ids(db), DELIVERY_TIMEOUT,
-                       f"all {len(acked)} acknowledged recipients to be delivered")
+            try:
+                wait_until(lambda: set(acked) <= delivered_ids(db), DELIVERY_TIMEOUT,
+                           f"all {len(acked)} acknowledged recipients to be delivered")
+            except AssertionError as e:
+                # What the queue holds and what the server said: a stall explains itself.
+                con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=h.IO_TIMEOUT)
+                try:
+                    states = con.execute("SELECT state, count(*), min(next_attempt_at_ms), "
+                                         "max(attempts) FROM recipients GROUP BY state").fetchall()
+                finally:
+                    con.close()
+                log = [l for l in srv.stderr_text().splitlines()
+                       if "access method" not in l and "enqueue failed" not in l]
+                vfs = os.statvfs(srv.data_dir)
+                files = {f: os.path.getsize(os.path.join(srv.data_dir, f))
+                         for f in os.listdir(srv.data_dir)}
+                raise AssertionError(f"{e}; recipients by state {states}; "
+                                     f"{vfs.f_bavail * vfs.f_frsize} bytes free, files {files}; "
+                                     f"{len(peer.messages())} messages at the peer; log:\n"
+                                     + "\n".join(log[-40:])) from None
             accepted = [m["rcpt_tos"][0] for m in peer.messages() if m["reply"].startswith("250")]
             self.assertLessEqual(set(acked.values()), set(accepted))
             self.assertEqual(len(accepted), len(set(accepted)), "delivered twice")

@@ -17,9 +17,11 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "store/records.h"
+#include "store/sqlite/full_disk_gate.h"
 
 namespace sc::store::sqlite {
 
@@ -48,6 +50,19 @@ public:
     // Best effort, for error paths: the caller is already reporting the original failure.
     void rollbackQuietly() noexcept;
 
+    // This connection's writes wait behind `gate` (full_disk_gate.h); it must outlive the
+    // connection. Every connection that writes to the file should be guarded by the same gate.
+    void guardWritesWith(FullDiskGate& gate) { gate_ = &gate; }
+    // Before a write transaction: throws SQLite::Exception (SQLITE_FULL) while the gate is
+    // closed.
+    void admitWrite() {
+        if (gate_ != nullptr) gate_->admitWrite();
+    }
+    // A write transaction failed with `e`: a full disk closes the gate.
+    void noteWriteFailure(const std::exception& e) {
+        if (gate_ != nullptr && isDiskFull(e)) gate_->close();
+    }
+
 private:
     static int onBusy(void* self, int priorCalls);
 
@@ -58,6 +73,7 @@ private:
     // When the current wait for a lock began (onBusy's first call for it).
     std::chrono::steady_clock::time_point busySince_;
     std::atomic<uint64_t> busyWaits_{0};
+    FullDiskGate* gate_ = nullptr;
     std::map<std::string, std::unique_ptr<SQLite::Statement>, std::less<>> statements_;
 };
 
@@ -105,39 +121,40 @@ E parsedColumn(const SQLite::Statement& s, int column, std::optional<E> (*parse)
     throw std::runtime_error(std::string("unknown ").append(what).append(" in the database"));
 }
 
-// Runs body inside BEGIN IMMEDIATE ... COMMIT. IMMEDIATE takes the write lock up front, so a
-// writer from another process makes us wait in the busy handler instead of failing later with
-// SQLITE_BUSY when a read transaction tries to upgrade.
-template <class Body>
-auto inWriteTransaction(Connection& c, Body&& body) {
+// Runs body inside BEGIN IMMEDIATE, once the connection's full-disk gate admits it, and ends
+// with COMMIT when commitIf(result) holds, else ROLLBACK. IMMEDIATE takes the write lock up
+// front, so a writer from another process makes us wait in the busy handler instead of failing
+// later with SQLITE_BUSY when a read transaction tries to upgrade.
+template <class Body, class CommitIf>
+auto inWriteTransactionCommittingIf(Connection& c, Body&& body, CommitIf&& commitIf) {
+    c.admitWrite();
     c.exec("BEGIN IMMEDIATE");
     try {
         auto result = body();
-        c.exec("COMMIT");
+        c.exec(commitIf(result) ? "COMMIT" : "ROLLBACK");
         return result;
+    } catch (const std::exception& e) {
+        c.noteWriteFailure(e);
+        c.rollbackQuietly();
+        throw;
     } catch (...) {
         c.rollbackQuietly();
         throw;
     }
 }
 
-// Like inWriteTransaction, for a body that answers a Result: a failed Result (NotFound, say)
-// rolls the transaction back instead of committing whatever the body did before it noticed.
+template <class Body>
+auto inWriteTransaction(Connection& c, Body&& body) {
+    return inWriteTransactionCommittingIf(c, std::forward<Body>(body),
+                                          [](const auto&) { return true; });
+}
+
+// For a body that answers a Result: a failed Result (NotFound, say) rolls the transaction back
+// instead of committing whatever the body did before it noticed.
 template <class Body>
 auto inWriteTransactionIfOk(Connection& c, Body&& body) {
-    c.exec("BEGIN IMMEDIATE");
-    try {
-        auto result = body();
-        if (result.ok()) {
-            c.exec("COMMIT");
-        } else {
-            c.exec("ROLLBACK");
-        }
-        return result;
-    } catch (...) {
-        c.rollbackQuietly();
-        throw;
-    }
+    return inWriteTransactionCommittingIf(c, std::forward<Body>(body),
+                                          [](const auto& result) { return result.ok(); });
 }
 
 // synchronous=NORMAL on a pooled connection for writes that need not reach the disk before

@@ -91,10 +91,12 @@ StoredRecipient readRecipient(const SQLite::Statement& s) {
 
 SqliteMessageStore::SqliteMessageStore(const std::string& path, int busyTimeoutMs, size_t maxBatch,
                                        ConnectionPool& readers, ErrorSink onError,
-                                       CheckpointPolicy checkpoints, IntakeFirst* intakeFirst)
+                                       CheckpointPolicy checkpoints, IntakeFirst* intakeFirst,
+                                       FullDiskGate* fullDisk)
     : maxBatch_(maxBatch == 0 ? 1 : maxBatch),
       readers_(readers),
       intakeFirst_(intakeFirst),
+      fullDisk_(fullDisk),
       onError_(std::move(onError)),
       writerConn_(std::make_unique<Connection>(path, busyTimeoutMs)),
       checkpointPolicy_(checkpoints) {
@@ -119,6 +121,17 @@ SqliteMessageStore::SqliteMessageStore(const std::string& path, int busyTimeoutM
     // long as RESTART does.
     sqlite3_busy_timeout(checkpointConn->db().getHandle(), checkpointPolicy_.restartBusyTimeoutMs);
     checkpointCommitsOf(*writerConn_);
+    if (fullDisk_ != nullptr) {
+        w.guardWritesWith(*fullDisk_);
+        fullDisk_->onCheckpointDue([this] {
+            std::unique_lock lock(checkpointMutex_);
+            const uint64_t before = fullDiskCheckpoints_;
+            fullDiskCheckpointDue_ = true;
+            checkpointWake_.notify_one();
+            checkpointIdle_.wait(
+                lock, [&] { return checkpointerStopping_ || fullDiskCheckpoints_ > before; });
+        });
+    }
     checkpointer_ = std::thread([this, conn = std::move(checkpointConn)]() mutable {
         enterThreadRole("sc-checkpoint", ThreadPriority::Normal);
         checkpointerLoop(std::move(conn));
@@ -215,24 +228,39 @@ void SqliteMessageStore::checkpointerLoop(std::unique_ptr<Connection> conn) {
     int restartAt = checkpointPolicy_.restartFrames;
     std::unique_lock lock(checkpointMutex_);
     for (;;) {
-        checkpointWake_.wait(lock, [&] { return checkpointerStopping_ || checkpointFrames_ > 0; });
+        checkpointWake_.wait(lock, [&] {
+            return checkpointerStopping_ || checkpointFrames_ > 0 || fullDiskCheckpointDue_;
+        });
         if (checkpointerStopping_) break;
         const int frames = checkpointFrames_;
         checkpointFrames_ = 0;
+        fullDiskCheckpointDue_ = false;
         checkpointRunning_ = true;
         lock.unlock();
 
+        // Behind a closed full-disk gate nobody writes: TRUNCATE copies the whole WAL, waiting
+        // briefly for readers of old frames, and gives the WAL's space back to the file system.
+        const bool fullDisk = fullDisk_ != nullptr && fullDisk_->closed();
         // Below the limit again: the WAL has been restarted since the last RESTART.
         if (frames < checkpointPolicy_.restartFrames) restartAt = checkpointPolicy_.restartFrames;
-        const bool restart = frames >= restartAt;
+        const bool restart = !fullDisk && frames >= restartAt;
         int logFrames = 0;
         int copiedFrames = 0;
-        const int rc = sqlite3_wal_checkpoint_v2(
-            db, nullptr, restart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE,
-            &logFrames, &copiedFrames);
+        const int rc = sqlite3_wal_checkpoint_v2(db, nullptr,
+                                                 fullDisk  ? SQLITE_CHECKPOINT_TRUNCATE
+                                                 : restart ? SQLITE_CHECKPOINT_RESTART
+                                                           : SQLITE_CHECKPOINT_PASSIVE,
+                                                 &logFrames, &copiedFrames);
+        if (fullDisk && rc == SQLITE_OK) fullDisk_->reopen();
+        // A checkpoint that cannot grow the database file leaves the WAL unable to start again:
+        // writers must stop adding to it (full_disk_gate.h).
+        if ((rc & 0xff) == SQLITE_FULL && fullDisk_ != nullptr) fullDisk_->close();
         // BUSY: another checkpoint was running, or RESTART could not finish in time (a reader
-        // still on old frames); the next request tries again.
-        if (rc != SQLITE_OK && rc != SQLITE_BUSY) report("checkpoint", sqlite3_errstr(rc));
+        // still on old frames); the next request tries again. Behind a closed gate, failing is
+        // what is expected until space comes back, and the gate has said so.
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY && !fullDisk) {
+            report("checkpoint", sqlite3_errstr(rc));
+        }
         if (restart) {
             restartCheckpoints_.fetch_add(1);
             // A reader that keeps old frames alive must not cost the writer a wait per request.
@@ -245,6 +273,7 @@ void SqliteMessageStore::checkpointerLoop(std::unique_ptr<Connection> conn) {
         // commit, not passiveFrames frames later: on a full disk the WAL cannot grow that much
         // more, and only a checkpoint lets it restart from its beginning and reuse its space.
         if (rc != SQLITE_OK && rc != SQLITE_BUSY) lastCheckpointRequest_ = 0;
+        if (fullDisk) ++fullDiskCheckpoints_;
         checkpointRunning_ = false;
         checkpointIdle_.notify_all();
     }
@@ -254,11 +283,14 @@ void SqliteMessageStore::checkpointerLoop(std::unique_ptr<Connection> conn) {
 }
 
 void SqliteMessageStore::stopCheckpointer() {
+    // A queue connection may still knock at the gate after this store is gone.
+    if (fullDisk_ != nullptr) fullDisk_->onCheckpointDue({});
     {
         std::lock_guard lock(checkpointMutex_);
         checkpointerStopping_ = true;
     }
     checkpointWake_.notify_one();
+    checkpointIdle_.notify_all();  // writers waiting for a full disk's checkpoint
     if (checkpointer_.joinable()) checkpointer_.join();
 }
 
@@ -389,6 +421,7 @@ void SqliteMessageStore::writeBatch(std::vector<Pending>& batch) {
     size_t current = batch.size();  // the message being written when a statement threw
     bool retryWithSavepoints = false;
     try {
+        c.admitWrite();
         run(*stmts_.begin);
         for (current = 0; current < batch.size(); ++current) {
             // The request id first: a duplicate is refused before anything else is written.
@@ -398,6 +431,7 @@ void SqliteMessageStore::writeBatch(std::vector<Pending>& batch) {
         run(*stmts_.commit);
         commits_.fetch_add(1);
     } catch (const std::exception& e) {
+        c.noteWriteFailure(e);
         const StoreError error = toStoreError(e);
         // Otherwise BEGIN or COMMIT failed, or SQLite rolled the whole transaction back itself
         // (disk full, I/O): the batch fails as one, as it would have with savepoints.
@@ -424,6 +458,7 @@ void SqliteMessageStore::writeBatchWithSavepoints(std::vector<Pending>& batch,
                                                   std::vector<std::optional<StoreError>>& errors) {
     Connection& c = *writerConn_;
     try {
+        c.admitWrite();
         run(*stmts_.begin);
     } catch (const std::exception& e) {
         failRest(errors, toStoreError(e));
@@ -439,6 +474,7 @@ void SqliteMessageStore::writeBatchWithSavepoints(std::vector<Pending>& batch,
                 errors[i] = claimSendRequest(batch[i].message);
                 if (!errors[i]) insertMessage(batch[i].message);
             } catch (const std::exception& e) {
+                c.noteWriteFailure(e);
                 errors[i] = toStoreError(e);
                 // Some errors (disk full, I/O) make SQLite roll back the whole transaction;
                 // then the other messages of the batch are lost too.
@@ -453,6 +489,7 @@ void SqliteMessageStore::writeBatchWithSavepoints(std::vector<Pending>& batch,
         run(*stmts_.commit);
         commits_.fetch_add(1);
     } catch (const std::exception& e) {
+        c.noteWriteFailure(e);
         c.rollbackQuietly();
         failRest(errors, toStoreError(e));
     }

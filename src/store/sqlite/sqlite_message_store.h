@@ -19,6 +19,7 @@
 
 #include "store/message_store.h"
 #include "store/sqlite/connection.h"
+#include "store/sqlite/full_disk_gate.h"
 #include "store/sqlite/intake_first.h"
 
 namespace sc::store::sqlite {
@@ -44,10 +45,12 @@ class SqliteMessageStore final : public MessageStore {
 public:
     // Opens the write and checkpoint connections (throws SQLite::Exception) and starts the
     // writer and checkpointer threads. The writer tells `intakeFirst` (when given) about each
-    // batch, so that the delivery queue's writes give way to it.
+    // batch, so that the delivery queue's writes give way to it. The writer's transactions wait
+    // behind `fullDisk` (when given), and the checkpointer is what opens it again.
     SqliteMessageStore(const std::string& path, int busyTimeoutMs, size_t maxBatch,
                        ConnectionPool& readers, ErrorSink onError,
-                       CheckpointPolicy checkpoints = {}, IntakeFirst* intakeFirst = nullptr);
+                       CheckpointPolicy checkpoints = {}, IntakeFirst* intakeFirst = nullptr,
+                       FullDiskGate* fullDisk = nullptr);
     ~SqliteMessageStore() override;
 
     void enqueue(NewMessage message, EnqueueDone done) override;
@@ -132,6 +135,7 @@ private:
     const size_t maxBatch_;
     ConnectionPool& readers_;
     IntakeFirst* const intakeFirst_;  // may be null
+    FullDiskGate* const fullDisk_;    // may be null
     ErrorSink onError_;
     std::unique_ptr<Connection> writerConn_;  // used by the writer thread only
     WriterStatements stmts_;                  // owned by writerConn_
@@ -155,6 +159,8 @@ private:
     std::condition_variable checkpointWake_;  // the checkpointer waits on it
     std::condition_variable checkpointIdle_;  // waitForCheckpointerForTest waits on it
     int checkpointFrames_ = 0;                // guarded by checkpointMutex_; 0: nothing due
+    bool fullDiskCheckpointDue_ = false;      // guarded by checkpointMutex_
+    uint64_t fullDiskCheckpoints_ = 0;        // guarded by checkpointMutex_; TRUNCATEs run
     bool checkpointRunning_ = false;          // guarded by checkpointMutex_
     bool checkpointerStopping_ = false;       // guarded by checkpointMutex_
     std::thread checkpointer_;

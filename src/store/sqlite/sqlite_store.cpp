@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "store/sqlite/connection.h"
+#include "store/sqlite/full_disk_gate.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/sqlite_audit_store.h"
 #include "store/sqlite/sqlite_credential_store.h"
@@ -18,10 +19,14 @@ namespace sc::store {
 struct SqliteBackend::Impl {
     explicit Impl(SqliteOptions o)
         : options(std::move(o)),
-          pool(options.path, options.busyTimeoutMs, options.maxIdleConnections) {
+          fullDisk(options.clock != nullptr ? *options.clock : systemClock, options.onError,
+                   options.onNotice),
+          pool(options.path, options.busyTimeoutMs, options.maxIdleConnections,
+               [this](sqlite::Connection& c) { c.guardWritesWith(fullDisk); }) {
         try {
             // Migrate before any other connection prepares statements against the schema.
             auto first = std::make_unique<sqlite::Connection>(options.path, options.busyTimeoutMs);
+            first->guardWritesWith(fullDisk);
             sqlite::migrate(*first);
             pool.adopt(std::move(first));
             credentials = std::make_unique<sqlite::SqliteCredentialStore>(pool, options.path,
@@ -33,7 +38,7 @@ struct SqliteBackend::Impl {
             retention = std::make_unique<sqlite::SqliteRetentionStore>(pool);
             messages = std::make_unique<sqlite::SqliteMessageStore>(
                 options.path, options.busyTimeoutMs, options.maxBatch, pool, options.onError,
-                sqlite::CheckpointPolicy{}, &intakeFirst);
+                sqlite::CheckpointPolicy{}, &intakeFirst, &fullDisk);
         } catch (const std::exception& e) {
             // append(): "literal" + std::string&& trips a false -Wrestrict in g++ 12 at -O2.
             throw std::runtime_error(std::string("cannot open SQLite database '")
@@ -44,6 +49,9 @@ struct SqliteBackend::Impl {
     }
 
     SqliteOptions options;
+    SystemClock systemClock;  // when the options name no clock
+    // Every connection on the file writes behind it; declared before them all.
+    sqlite::FullDiskGate fullDisk;
     // Declared before the stores, so that it outlives them.
     sqlite::ConnectionPool pool;
     sqlite::IntakeFirst intakeFirst;
@@ -97,9 +105,20 @@ std::unique_ptr<QueueStore> SqliteBackend::openQueueStore() {
     // auto-checkpoint would copy the WAL inside the queue's commits, on the scheduler's thread,
     // which a draining queue keeps busy (docs/delivery.md, "Outcome groups").
     sqlite::SqliteMessageStore* messages = impl_->messages.get();
-    return sqlite::openSqliteQueueStore(
-        impl_->options.path, impl_->options.busyTimeoutMs, impl_->intakeFirst,
-        [messages](sqlite::Connection& c) { messages->checkpointCommitsOf(c); });
+    return sqlite::openSqliteQueueStore(impl_->options.path, impl_->options.busyTimeoutMs,
+                                        impl_->intakeFirst,
+                                        [messages, gate = &impl_->fullDisk](sqlite::Connection& c) {
+                                            messages->checkpointCommitsOf(c);
+                                            c.guardWritesWith(*gate);
+                                        });
+}
+
+bool SqliteBackend::writesHeldForFullDisk() const {
+    return impl_->fullDisk.closed();
+}
+
+uint64_t SqliteBackend::writesRefusedForFullDisk() const {
+    return impl_->fullDisk.refusals();
 }
 
 uint64_t SqliteBackend::queueYieldsToIntake() const {

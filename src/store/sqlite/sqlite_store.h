@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/clock.h"
 #include "store/audit_store.h"
 #include "store/credential_store.h"
 #include "store/domain_store.h"
@@ -32,6 +33,12 @@ struct SqliteOptions {
     // Receives failures that the store interfaces cannot return (a read that answers
     // std::optional or a vector, a callback that threw). Wire it to the server log.
     std::function<void(std::string_view message)> onError;
+    // Hears news that is not a failure (writes resuming after a full disk). Wire it to the
+    // server log's info level.
+    std::function<void(std::string_view message)> onNotice;
+    // Paces the checkpoints that a full disk makes the writers wait for (full_disk_gate.h);
+    // the system clock when null. Must outlive the backend.
+    const Clock* clock = nullptr;
 };
 
 class SqliteBackend {
@@ -60,6 +67,10 @@ public:
 
     // Group commits done by the message writer since open (for metrics and tests).
     size_t commitCount() const;
+    // Whether writes are refused after a full disk, until the WAL has been copied into the
+    // database file (sqlite/full_disk_gate.h), and how many were refused since open.
+    bool writesHeldForFullDisk() const;
+    uint64_t writesRefusedForFullDisk() const;
     // Test hook: while held, the writer leaves new work queued, so a test can build a batch of
     // a known size without sleeping. stop() releases it.
     void holdWriterForTest(bool hold);

@@ -9,10 +9,13 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 
+#include "fakes/fake_clock.h"
+#include "store/sqlite/full_disk_gate.h"
 #include "store/sqlite/sqlite_store.h"
 #include "unit/store/sqlite_test_support.h"
 
@@ -28,6 +31,9 @@ using test_support::TempDir;
 // What the wrapped VFS answers instead of writing, truncating or syncing: SQLITE_OK to pass.
 std::atomic<int> gWriteError{SQLITE_OK};
 std::atomic<int> gSyncError{SQLITE_OK};
+// The same for writes to the database file alone (not its WAL): what a checkpoint meets when the
+// file cannot grow while the writers' commits still fit into the WAL.
+std::atomic<int> gDatabaseWriteError{SQLITE_OK};
 sqlite3_vfs* gReal = nullptr;
 sqlite3_vfs gFaulty;
 sqlite3_io_methods gMethods;
@@ -35,6 +41,7 @@ sqlite3_io_methods gMethods;
 // The wrapped file lives right behind ours, in the space szOsFile asks SQLite for.
 struct FaultyFile {
     sqlite3_file base;
+    bool mainDatabase;
 };
 
 sqlite3_file* realOf(sqlite3_file* f) {
@@ -47,12 +54,17 @@ int fClose(sqlite3_file* f) {
 int fRead(sqlite3_file* f, void* buf, int n, sqlite3_int64 off) {
     return realOf(f)->pMethods->xRead(realOf(f), buf, n, off);
 }
+int databaseWriteError(sqlite3_file* f) {
+    return reinterpret_cast<FaultyFile*>(f)->mainDatabase ? gDatabaseWriteError.load() : SQLITE_OK;
+}
 int fWrite(sqlite3_file* f, const void* buf, int n, sqlite3_int64 off) {
     if (const int e = gWriteError.load()) return e;
+    if (const int e = databaseWriteError(f)) return e;
     return realOf(f)->pMethods->xWrite(realOf(f), buf, n, off);
 }
 int fTruncate(sqlite3_file* f, sqlite3_int64 size) {
     if (const int e = gWriteError.load()) return e;
+    if (const int e = databaseWriteError(f)) return e;
     return realOf(f)->pMethods->xTruncate(realOf(f), size);
 }
 int fSync(sqlite3_file* f, int flags) {
@@ -101,6 +113,7 @@ int fUnfetch(sqlite3_file* f, sqlite3_int64 off, void* p) {
 
 int faultyOpen(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* f, int flags, int* outFlags) {
     f->pMethods = nullptr;
+    reinterpret_cast<FaultyFile*>(f)->mainDatabase = (flags & SQLITE_OPEN_MAIN_DB) != 0;
     const int rc = gReal->xOpen(gReal, name, realOf(f), flags, outFlags);
     // SQLite closes a file whose pMethods is set even when the open failed.
     if (realOf(f)->pMethods != nullptr) f->pMethods = &gMethods;
@@ -152,21 +165,46 @@ class SqliteIoErrorTest : public ::testing::Test {
 protected:
     void SetUp() override {
         installFaultyVfs();
-        gWriteError = SQLITE_OK;
-        gSyncError = SQLITE_OK;
+        clearFaults();
         open();
     }
     void TearDown() override {
+        clearFaults();
+        backend_.reset();
+    }
+    static void clearFaults() {
         gWriteError = SQLITE_OK;
         gSyncError = SQLITE_OK;
-        backend_.reset();
+        gDatabaseWriteError = SQLITE_OK;
     }
 
     void open() {
         SqliteOptions o;
         o.path = dir_.file("sc.db");
         o.onError = [this](std::string_view e) { errors_.emplace_back(e); };
+        o.onNotice = [this](std::string_view e) { notices_.emplace_back(e); };
+        o.clock = &clock_;
         backend_ = std::make_unique<SqliteBackend>(o);
+    }
+
+    // After a full disk, writers ask for the checkpoint that reopens the gate at most once per
+    // interval (sqlite/full_disk_gate.h); the fake clock is what lets the next one ask.
+    void letTheNextWriterAskForACheckpoint() {
+        clock_.advance(sqlite::FullDiskGate::kDefaultRetryEvery);
+    }
+
+    int64_t walBytes() {
+        return static_cast<int64_t>(std::filesystem::file_size(dir_.file("sc.db-wal")));
+    }
+    int64_t databaseBytes() {
+        return static_cast<int64_t>(std::filesystem::file_size(dir_.file("sc.db")));
+    }
+
+    static bool mentions(const std::vector<std::string>& lines, std::string_view text) {
+        for (const auto& l : lines) {
+            if (l.find(text) != std::string::npos) return true;
+        }
+        return false;
     }
 
     bool stored(const std::string& messageId) {
@@ -189,6 +227,7 @@ protected:
             EXPECT_EQ(r.error().kind, StoreError::Kind::Unavailable) << r.error().message;
         }
         failure = SQLITE_OK;
+        letTheNextWriterAskForACheckpoint();
         // No restart: the same writer and readers go on.
         auto r = enqueueAndWait(backend_->messages(), makeLargeMessage("m4"));
         ASSERT_TRUE(r.ok()) << r.error().message;
@@ -209,12 +248,103 @@ protected:
     }
 
     TempDir dir_;
+    sc::testing::FakeClock clock_;
     std::vector<std::string> errors_;
+    std::vector<std::string> notices_;
     std::unique_ptr<SqliteBackend> backend_;
 };
 
 TEST_F(SqliteIoErrorTest, AFullDiskRefusesSendsAndTheStoreRecoversWhenSpaceReturns) {
     refusedThenRecovers(gWriteError, SQLITE_FULL);
+}
+
+// The race that a real full disk lost (tests/integration/test_disk_full.py under CPU load): when
+// space came back, the writers' commits took it for the WAL before the checkpoint could grow the
+// database file into it, and the disk was full for good. After a full disk nothing writes until
+// the WAL has been copied into the database file: not the intake, not the queue, not the other
+// stores; the first writer due to ask for that checkpoint goes ahead once it has run.
+TEST_F(SqliteIoErrorTest, AfterAFullDiskNoWriterTouchesTheFileUntilTheWalHasBeenCopied) {
+    auto queue = backend_->openQueueStore();
+    // Several commits in the WAL, so that a truncated WAL with one commit in it is shorter.
+    for (const char* id : {"m1", "e1", "e2", "e3"}) {
+        ASSERT_TRUE(enqueueAndWait(backend_->messages(), makeLargeMessage(id)).ok());
+    }
+    gWriteError = SQLITE_FULL;
+    ASSERT_FALSE(enqueueAndWait(backend_->messages(), makeLargeMessage("m2")).ok());
+    EXPECT_TRUE(backend_->writesHeldForFullDisk());
+    EXPECT_TRUE(mentions(errors_, "the disk is full"));
+    // The first writer after the closing asks for a checkpoint at once; it fails on this disk.
+    ASSERT_FALSE(enqueueAndWait(backend_->messages(), makeLargeMessage("m3")).ok());
+
+    gWriteError = SQLITE_OK;  // space is back, but no checkpoint is due yet
+    const int64_t wal = walBytes();
+    const int64_t database = databaseBytes();
+    const uint64_t refusedBefore = backend_->writesRefusedForFullDisk();
+    auto refused = enqueueAndWait(backend_->messages(), makeLargeMessage("m4"));
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().kind, StoreError::Kind::Unavailable);
+    EXPECT_NE(refused.error().message.find("database or disk is full"), std::string::npos)
+        << refused.error().message;
+    ClaimRequest claim;
+    claim.owner = "node-1";
+    claim.nowMs = test_support::kCreatedAt + 1000;
+    claim.leaseUntilMs = claim.nowMs + 60000;
+    auto claimed = queue->claimDue(claim);
+    ASSERT_FALSE(claimed.ok());
+    EXPECT_EQ(claimed.error().kind, StoreError::Kind::Unavailable);
+    auto account = backend_->credentials().createAccount("ops@example.com", claim.nowMs);
+    ASSERT_FALSE(account.ok());
+    EXPECT_EQ(account.error().kind, StoreError::Kind::Unavailable);
+    EXPECT_EQ(backend_->writesRefusedForFullDisk(), refusedBefore + 3);
+    EXPECT_EQ(walBytes(), wal);
+    EXPECT_EQ(databaseBytes(), database);
+    EXPECT_TRUE(notices_.empty());
+
+    letTheNextWriterAskForACheckpoint();
+    auto accepted = enqueueAndWait(backend_->messages(), makeLargeMessage("m5"));
+    ASSERT_TRUE(accepted.ok()) << accepted.error().message;
+    EXPECT_FALSE(backend_->writesHeldForFullDisk());
+    EXPECT_TRUE(mentions(notices_, "writes resume"));
+    // The checkpoint truncated the WAL: what it holds now is m5 alone.
+    EXPECT_LT(walBytes(), wal);
+    EXPECT_EQ(must(queue->claimDue(claim)).size(), 10u);  // two recipients each of 5 messages
+    EXPECT_TRUE(must(backend_->credentials().createAccount("ops@example.com", claim.nowMs)).id > 0);
+    for (const char* lost : {"m2", "m3", "m4"}) EXPECT_FALSE(stored(lost)) << lost;
+    for (const char* kept : {"m1", "e1", "e2", "e3", "m5"}) EXPECT_TRUE(stored(kept)) << kept;
+    EXPECT_EQ(integrity(), "ok");
+}
+
+// A checkpoint that cannot grow the database file closes the gate too, though the writers'
+// commits still fit into the WAL: each of them would make the WAL longer, and it can only start
+// again from its beginning once everything in it has been copied.
+TEST_F(SqliteIoErrorTest, ACheckpointThatCannotGrowTheDatabaseFileStopsTheWriters) {
+    gDatabaseWriteError = SQLITE_FULL;
+    std::vector<std::string> acknowledged;
+    std::optional<StoreError> refusal;
+    // Enough messages for the WAL to pass the checkpoint threshold several times over.
+    for (int i = 0; i < 3000 && !refusal; ++i) {
+        const std::string id = cat("w", std::to_string(i));
+        auto r = enqueueAndWait(backend_->messages(), makeLargeMessage(id));
+        if (r.ok()) {
+            acknowledged.push_back(id);
+        } else {
+            refusal = r.error();
+        }
+    }
+    ASSERT_TRUE(refusal.has_value()) << "the writers went on past a failing checkpoint";
+    EXPECT_EQ(refusal->kind, StoreError::Kind::Unavailable);
+    EXPECT_TRUE(backend_->writesHeldForFullDisk());
+    EXPECT_TRUE(mentions(errors_, "the disk is full"));
+    const int64_t wal = walBytes();
+
+    gDatabaseWriteError = SQLITE_OK;
+    letTheNextWriterAskForACheckpoint();
+    ASSERT_TRUE(enqueueAndWait(backend_->messages(), makeLargeMessage("after")).ok());
+    EXPECT_FALSE(backend_->writesHeldForFullDisk());
+    EXPECT_LT(walBytes(), wal / 10) << "the WAL was not truncated";
+    for (const auto& id : acknowledged) ASSERT_TRUE(stored(id)) << id;
+    EXPECT_TRUE(stored("after"));
+    EXPECT_EQ(integrity(), "ok");
 }
 
 TEST_F(SqliteIoErrorTest, WriteErrorsRefuseSendsAndTheStoreRecovers) {
