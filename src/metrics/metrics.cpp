@@ -272,4 +272,19 @@ queue::OutcomeRecorder::Observer countingObserver(DeliveryCounters& counters, co
     };
 }
 
+MetricsProvider storeWriteMetrics(StoreWriteSource source) {
+    return [source = std::move(source)](PrometheusText& out) {
+        out.family("sendcloud_store_writes_held",
+                   "1 while the database refuses every write after a full disk, until its WAL has "
+                   "been copied into the database file",
+                   "gauge");
+        out.sample("sendcloud_store_writes_held", {}, source.held() ? 1 : 0);
+        out.family("sendcloud_store_writes_refused_total",
+                   "Writes (sends, delivery outcomes, console changes) refused while held",
+                   "counter");
+        out.sample("sendcloud_store_writes_refused_total", {},
+                   static_cast<double>(source.refused()));
+    };
+}
+
 }  // namespace sc::metrics

@@ -102,6 +102,14 @@ struct SmsRouteSource {
 // "Metrics"), labelled by route; reads only atomics, so a scrape never waits on delivery.
 MetricsProvider smsRouteMetrics(std::vector<SmsRouteSource> routes);
 
+// Whether the database holds every write back after a full disk (docs/operations.md, "Disk
+// full"), and how many writes it refused so far; both read without waiting on the store.
+struct StoreWriteSource {
+    std::function<bool()> held;
+    std::function<uint64_t()> refused;
+};
+MetricsProvider storeWriteMetrics(StoreWriteSource source);
+
 // The recorder's observer that feeds `counters`.
 queue::OutcomeRecorder::Observer countingObserver(DeliveryCounters& counters, const Clock& clock);
 

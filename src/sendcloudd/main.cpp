@@ -342,6 +342,7 @@ int runServer(const Settings& settings) {
         deliveryCounters);
     app::registerSmsMetrics(metricsEndpoint, *delivery);
     app::registerEmailMetrics(metricsEndpoint, *delivery);
+    app::registerStoreMetrics(metricsEndpoint, *rt);
     if (settings.metrics) metricsEndpoint.registerRoutes(router);
     Console webConsole(*rt, *delivery, settings);
     webConsole.registerRoutes(router);

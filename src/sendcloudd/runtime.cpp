@@ -53,6 +53,13 @@ std::unique_ptr<Runtime> openRuntime(const Settings& settings,
     return rt;
 }
 
+void registerStoreMetrics(metrics::MetricsEndpoint& endpoint, Runtime& rt) {
+    store::SqliteBackend* backend = rt.backend.get();
+    endpoint.addProvider(
+        metrics::storeWriteMetrics({[backend] { return backend->writesHeldForFullDisk(); },
+                                    [backend] { return backend->writesRefusedForFullDisk(); }}));
+}
+
 std::optional<int64_t> accountIdOf(Runtime& rt, const std::string& email) {
     auto account = rt.backend->credentials().findAccountByEmail(email);
     if (!account) {

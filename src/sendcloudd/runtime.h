@@ -21,6 +21,7 @@
 #include "common/config.h"
 #include "common/random.h"
 #include "common/shifted_clock.h"
+#include "metrics/metrics.h"
 #include "queue/enqueue_notifier.h"
 #include "queue/outcome_recorder.h"
 #include "queue/scheduler.h"
@@ -49,6 +50,9 @@ struct Runtime {
 std::unique_ptr<Runtime> openRuntime(const Settings& settings,
                                      std::function<void(std::string_view)> onError = nullptr,
                                      std::function<void(std::string_view)> onNotice = nullptr);
+
+// The store's own gauges at /metrics: writes held after a full disk, and how many were refused.
+void registerStoreMetrics(metrics::MetricsEndpoint& endpoint, Runtime& rt);
 
 // The id of the account with this e-mail, for the operator commands; nullopt after printing why
 // to stderr (no such account, or the store failed).

@@ -14,6 +14,7 @@ import concurrent.futures
 import errno
 import http.client
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -238,6 +239,12 @@ class DiskFullTest(h.ServerTestCase):
                 ("plain", BODY)]))
             acked[info["emailIdList"][0]] = to
         self.assertOk(h.get(srv.port, "/readyz"))
+        # The writes were held after the full disk, and are not any more (docs/operations.md).
+        metrics = h.get(srv.port, "/metrics").body.decode()
+        self.assertIn("\nsendcloud_store_writes_held 0\n", metrics)
+        refused = re.search(r"\nsendcloud_store_writes_refused_total (\d+)\n", metrics)
+        self.assertIsNotNone(refused, metrics)
+        self.assertGreater(int(refused.group(1)), 0, "no write waited for the WAL to be copied")
         if settle:
             settle(srv, acked)
         self.assertEqual(srv.stop(), 0, srv.stderr_text()[-3000:])

@@ -81,6 +81,27 @@ TEST(DeliveryCountersTest, SmtpAttemptsByReplyClassAndTls) {
               std::string::npos);
 }
 
+TEST(StoreWriteMetricsTest, TheGaugeFollowsTheStoreAndTheCounterItsRefusals) {
+    bool held = false;
+    uint64_t refused = 0;
+    auto provider = storeWriteMetrics({[&] { return held; }, [&] { return refused; }});
+    auto scrape = [&] {
+        PrometheusText t;
+        provider(t);
+        return t.text();
+    };
+    std::string s = scrape();
+    EXPECT_NE(s.find("# TYPE sendcloud_store_writes_held gauge\n"), std::string::npos) << s;
+    EXPECT_NE(s.find("\nsendcloud_store_writes_held 0\n"), std::string::npos) << s;
+    EXPECT_NE(s.find("# TYPE sendcloud_store_writes_refused_total counter\n"), std::string::npos);
+    EXPECT_NE(s.find("\nsendcloud_store_writes_refused_total 0\n"), std::string::npos) << s;
+    held = true;
+    refused = 12;
+    s = scrape();
+    EXPECT_NE(s.find("\nsendcloud_store_writes_held 1\n"), std::string::npos) << s;
+    EXPECT_NE(s.find("\nsendcloud_store_writes_refused_total 12\n"), std::string::npos) << s;
+}
+
 TEST(SmsRouteMetricsTest, GaugesCountersAndACumulativeSubmitHistogramPerRoute) {
     queue::SmsRouteCounters smpp, kannel;
     smpp.bound = true;
