@@ -47,7 +47,8 @@ public:
     // A write or a checkpoint failed with SQLITE_FULL. Answers whether this closed the gate (it
     // was open).
     bool close();
-    // A checkpoint copied the whole WAL and truncated it. Answers whether this opened the gate.
+    // A checkpoint copied the whole WAL (and truncated it, unless a reader still used it).
+    // Answers whether this opened the gate.
     bool reopen();
 
     bool closed() const { return closed_.load(std::memory_order_acquire); }

@@ -251,7 +251,12 @@ void SqliteMessageStore::checkpointerLoop(std::unique_ptr<Connection> conn) {
                                                  : restart ? SQLITE_CHECKPOINT_RESTART
                                                            : SQLITE_CHECKPOINT_PASSIVE,
                                                  &logFrames, &copiedFrames);
-        if (fullDisk && rc == SQLITE_OK) fullDisk_->reopen();
+        // Everything copied opens the gate even when a reader kept TRUNCATE from cutting the WAL
+        // (BUSY): the database file then has every page, and an operator's open `sqlite3` shell
+        // must not hold the writes back for as long as it stays open.
+        const bool allCopied =
+            rc == SQLITE_OK || (rc == SQLITE_BUSY && logFrames >= 0 && copiedFrames == logFrames);
+        if (fullDisk && allCopied) fullDisk_->reopen();
         // A checkpoint that cannot grow the database file leaves the WAL unable to start again:
         // writers must stop adding to it (full_disk_gate.h).
         if ((rc & 0xff) == SQLITE_FULL && fullDisk_ != nullptr) fullDisk_->close();

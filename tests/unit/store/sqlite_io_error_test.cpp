@@ -347,6 +347,34 @@ TEST_F(SqliteIoErrorTest, ACheckpointThatCannotGrowTheDatabaseFileStopsTheWriter
     EXPECT_EQ(integrity(), "ok");
 }
 
+// A reader that keeps its snapshot (an operator's `sqlite3` shell inside a transaction) keeps the
+// checkpoint from truncating the WAL, but not from copying it: once everything is in the
+// database file, the writes go on.
+TEST_F(SqliteIoErrorTest, AReaderOnTheWalDoesNotHoldWritesBackOnceEverythingIsCopied) {
+    for (const char* id : {"m1", "e1"}) {
+        ASSERT_TRUE(enqueueAndWait(backend_->messages(), makeLargeMessage(id)).ok());
+    }
+    SQLite::Database reader(dir_.file("sc.db"), SQLite::OPEN_READONLY);
+    reader.exec("BEGIN");
+    ASSERT_EQ(reader.execAndGet("SELECT count(*) FROM recipients").getInt(), 4);
+    gWriteError = SQLITE_FULL;
+    ASSERT_FALSE(enqueueAndWait(backend_->messages(), makeLargeMessage("m2")).ok());
+    ASSERT_FALSE(enqueueAndWait(backend_->messages(), makeLargeMessage("m3")).ok());
+    ASSERT_TRUE(backend_->writesHeldForFullDisk());
+
+    gWriteError = SQLITE_OK;
+    letTheNextWriterAskForACheckpoint();
+    auto accepted = enqueueAndWait(backend_->messages(), makeLargeMessage("m4"));
+    ASSERT_TRUE(accepted.ok()) << accepted.error().message;
+    EXPECT_FALSE(backend_->writesHeldForFullDisk());
+    // Still the reader's snapshot, and the WAL it reads was not cut from under it.
+    EXPECT_EQ(reader.execAndGet("SELECT count(*) FROM recipients").getInt(), 4);
+    reader.exec("COMMIT");
+    EXPECT_TRUE(stored("m4"));
+    EXPECT_FALSE(stored("m2"));
+    EXPECT_EQ(integrity(), "ok");
+}
+
 TEST_F(SqliteIoErrorTest, WriteErrorsRefuseSendsAndTheStoreRecovers) {
     refusedThenRecovers(gWriteError, SQLITE_IOERR_WRITE);
 }
