@@ -223,6 +223,7 @@ ConnectionPool::Lease ConnectionPool::acquire() {
 }
 
 void ConnectionPool::adopt(std::unique_ptr<Connection> c) {
+    if (onOpen_) onOpen_(*c);
     giveBack(std::move(c));
 }
 

@@ -58,9 +58,14 @@ public:
     void admitWrite() {
         if (gate_ != nullptr) gate_->admitWrite();
     }
-    // A write transaction failed with `e`: a full disk closes the gate.
+    // A write failed with `e`: a full disk closes the gate.
     void noteWriteFailure(const std::exception& e) {
         if (gate_ != nullptr && isDiskFull(e)) gate_->close();
+    }
+    // A write transaction failed with `e`: noted as above, and rolled back (quietly).
+    void abandonWrite(const std::exception& e) {
+        noteWriteFailure(e);
+        rollbackQuietly();
     }
 
 private:
@@ -134,8 +139,7 @@ auto inWriteTransactionCommittingIf(Connection& c, Body&& body, CommitIf&& commi
         c.exec(commitIf(result) ? "COMMIT" : "ROLLBACK");
         return result;
     } catch (const std::exception& e) {
-        c.noteWriteFailure(e);
-        c.rollbackQuietly();
+        c.abandonWrite(e);
         throw;
     } catch (...) {
         c.rollbackQuietly();
@@ -194,7 +198,7 @@ bool isForeignKeyViolation(const SQLite::Exception& e);
 // not to be shared by concurrent threads, and each keeps its prepared statements warm.
 class ConnectionPool {
 public:
-    // Runs on each connection the pool opens, before its first use.
+    // Runs on each connection the pool opens (or adopts), before the pool lends it.
     using OnOpen = std::function<void(Connection&)>;
 
     ConnectionPool(std::string path, int busyTimeoutMs, size_t maxIdle, OnOpen onOpen = {});
@@ -217,7 +221,8 @@ public:
 
     // Throws SQLite::Exception when a new connection cannot be opened.
     Lease acquire();
-    // Hands an already open connection to the pool (the one used for migrations).
+    // Hands an already open connection to the pool (the one used for migrations), after
+    // running onOpen on it as on the pool's own.
     void adopt(std::unique_ptr<Connection> c);
 
 private:

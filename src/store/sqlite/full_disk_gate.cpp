@@ -50,7 +50,6 @@ bool FullDiskGate::close() {
         std::lock_guard lock(mutex_);
         lastRequest_.reset();
     }
-    closings_.fetch_add(1, std::memory_order_relaxed);
     if (onClosed_) {
         onClosed_(
             "database: the disk is full; writes are refused until the WAL has been copied into "
@@ -68,7 +67,11 @@ bool FullDiskGate::reopen() {
 
 bool isDiskFull(const std::exception& e) {
     const auto* sqliteError = dynamic_cast<const SQLite::Exception*>(&e);
-    return sqliteError != nullptr && (sqliteError->getErrorCode() & 0xff) == SQLITE_FULL;
+    return sqliteError != nullptr && isDiskFull(sqliteError->getErrorCode());
+}
+
+bool isDiskFull(int resultCode) {
+    return (resultCode & 0xff) == SQLITE_FULL;
 }
 
 }  // namespace sc::store::sqlite

@@ -52,9 +52,8 @@ public:
     bool reopen();
 
     bool closed() const { return closed_.load(std::memory_order_acquire); }
-    // Writes refused while closed, and how often the gate closed (for tests and metrics).
+    // Writes refused while closed (for metrics).
     uint64_t refusals() const { return refusals_.load(std::memory_order_relaxed); }
-    uint64_t closings() const { return closings_.load(std::memory_order_relaxed); }
 
 private:
     const Clock& clock_;
@@ -63,14 +62,15 @@ private:
     const std::chrono::milliseconds retryEvery_;
     std::atomic<bool> closed_{false};
     std::atomic<uint64_t> refusals_{0};
-    std::atomic<uint64_t> closings_{0};
     std::mutex mutex_;
     std::function<void()> checkpointNow_;
     // When a writer last asked for a checkpoint; none yet since the gate closed.
     std::optional<std::chrono::steady_clock::time_point> lastRequest_;
 };
 
-// Whether an SQLite failure is a full disk (SQLITE_FULL, whatever its extended code).
+// Whether an SQLite failure, or a result code, is a full disk (SQLITE_FULL, whatever its
+// extended code).
 bool isDiskFull(const std::exception& e);
+bool isDiskFull(int resultCode);
 
 }  // namespace sc::store::sqlite

@@ -259,7 +259,7 @@ void SqliteMessageStore::checkpointerLoop(std::unique_ptr<Connection> conn) {
         if (fullDisk && allCopied) fullDisk_->reopen();
         // A checkpoint that cannot grow the database file leaves the WAL unable to start again:
         // writers must stop adding to it (full_disk_gate.h).
-        if ((rc & 0xff) == SQLITE_FULL && fullDisk_ != nullptr) fullDisk_->close();
+        if (isDiskFull(rc) && fullDisk_ != nullptr) fullDisk_->close();
         // BUSY: another checkpoint was running, or RESTART could not finish in time (a reader
         // still on old frames); the next request tries again. Behind a closed gate, failing is
         // what is expected until space comes back, and the gate has said so.
@@ -436,12 +436,11 @@ void SqliteMessageStore::writeBatch(std::vector<Pending>& batch) {
         run(*stmts_.commit);
         commits_.fetch_add(1);
     } catch (const std::exception& e) {
-        c.noteWriteFailure(e);
         const StoreError error = toStoreError(e);
         // Otherwise BEGIN or COMMIT failed, or SQLite rolled the whole transaction back itself
         // (disk full, I/O): the batch fails as one, as it would have with savepoints.
         const bool messageFailed = current < batch.size() && c.inTransaction();
-        c.rollbackQuietly();
+        c.abandonWrite(e);
         // A batch of one has just been rolled back exactly as its savepoint would have been.
         retryWithSavepoints = messageFailed && batch.size() > 1;
         if (!retryWithSavepoints) {
@@ -494,8 +493,7 @@ void SqliteMessageStore::writeBatchWithSavepoints(std::vector<Pending>& batch,
         run(*stmts_.commit);
         commits_.fetch_add(1);
     } catch (const std::exception& e) {
-        c.noteWriteFailure(e);
-        c.rollbackQuietly();
+        c.abandonWrite(e);
         failRest(errors, toStoreError(e));
     }
 }

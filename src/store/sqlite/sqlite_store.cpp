@@ -26,7 +26,6 @@ struct SqliteBackend::Impl {
         try {
             // Migrate before any other connection prepares statements against the schema.
             auto first = std::make_unique<sqlite::Connection>(options.path, options.busyTimeoutMs);
-            first->guardWritesWith(fullDisk);
             sqlite::migrate(*first);
             pool.adopt(std::move(first));
             credentials = std::make_unique<sqlite::SqliteCredentialStore>(pool, options.path,
