@@ -22,6 +22,7 @@
 
 #include "store/records.h"
 #include "store/sqlite/full_disk_gate.h"
+#include "store/sqlite/write_turn.h"
 
 namespace sc::store::sqlite {
 
@@ -58,6 +59,15 @@ public:
     void admitWrite() {
         if (gate_ != nullptr) gate_->admitWrite();
     }
+    // This connection's write transactions take turns with the other connections that share
+    // `turn` (write_turn.h); it must outlive the connection.
+    void takeTurnsWith(WriteTurn& turn) { turn_ = &turn; }
+    // Before BEGIN IMMEDIATE, after admitWrite(): the turn, held until the returned lock goes
+    // (an empty lock when the connection takes no turns). Throws SQLite::Exception
+    // (SQLITE_BUSY) when it does not come within the busy timeout.
+    std::unique_lock<std::timed_mutex> takeWriteTurn() {
+        return turn_ != nullptr ? turn_->take(busyTimeout_) : std::unique_lock<std::timed_mutex>();
+    }
     // A write failed with `e`: a full disk closes the gate.
     void noteWriteFailure(const std::exception& e) {
         if (gate_ != nullptr && isDiskFull(e)) gate_->close();
@@ -79,6 +89,7 @@ private:
     std::chrono::steady_clock::time_point busySince_;
     std::atomic<uint64_t> busyWaits_{0};
     FullDiskGate* gate_ = nullptr;
+    WriteTurn* turn_ = nullptr;
     std::map<std::string, std::unique_ptr<SQLite::Statement>, std::less<>> statements_;
 };
 
@@ -126,13 +137,16 @@ E parsedColumn(const SQLite::Statement& s, int column, std::optional<E> (*parse)
     throw std::runtime_error(std::string("unknown ").append(what).append(" in the database"));
 }
 
-// Runs body inside BEGIN IMMEDIATE, once the connection's full-disk gate admits it, and ends
-// with COMMIT when commitIf(result) holds, else ROLLBACK. IMMEDIATE takes the write lock up
-// front, so a writer from another process makes us wait in the busy handler instead of failing
-// later with SQLITE_BUSY when a read transaction tries to upgrade.
+// Runs body inside BEGIN IMMEDIATE, once the connection's full-disk gate admits it and its write
+// turn has come (write_turn.h), and ends with COMMIT when commitIf(result) holds, else ROLLBACK.
+// IMMEDIATE takes the write lock up front, so a writer from another process makes us wait in the
+// busy handler instead of failing later with SQLITE_BUSY when a read transaction tries to
+// upgrade.
 template <class Body, class CommitIf>
 auto inWriteTransactionCommittingIf(Connection& c, Body&& body, CommitIf&& commitIf) {
     c.admitWrite();
+    // Declared before the try: given back only after the catch blocks have rolled back.
+    const auto turn = c.takeWriteTurn();
     c.exec("BEGIN IMMEDIATE");
     try {
         auto result = body();

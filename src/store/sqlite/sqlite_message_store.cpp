@@ -92,7 +92,7 @@ StoredRecipient readRecipient(const SQLite::Statement& s) {
 SqliteMessageStore::SqliteMessageStore(const std::string& path, int busyTimeoutMs, size_t maxBatch,
                                        ConnectionPool& readers, ErrorSink onError,
                                        CheckpointPolicy checkpoints, IntakeFirst* intakeFirst,
-                                       FullDiskGate* fullDisk)
+                                       FullDiskGate* fullDisk, WriteTurn* writeTurn)
     : maxBatch_(maxBatch == 0 ? 1 : maxBatch),
       readers_(readers),
       intakeFirst_(intakeFirst),
@@ -101,6 +101,7 @@ SqliteMessageStore::SqliteMessageStore(const std::string& path, int busyTimeoutM
       writerConn_(std::make_unique<Connection>(path, busyTimeoutMs)),
       checkpointPolicy_(checkpoints) {
     Connection& w = *writerConn_;
+    if (writeTurn != nullptr) w.takeTurnsWith(*writeTurn);
     // The writer inserts a message's attachments and recipients right after the message, in
     // the same transaction, and never deletes: checking each child's parent key would only
     // repeat a lookup that cannot fail. The other connections keep foreign keys on, so deletes
@@ -425,8 +426,11 @@ void SqliteMessageStore::writeBatch(std::vector<Pending>& batch) {
     // others down.
     size_t current = batch.size();  // the message being written when a statement threw
     bool retryWithSavepoints = false;
+    // Given back after the rollback below, not before it (write_turn.h).
+    std::unique_lock<std::timed_mutex> turn;
     try {
         c.admitWrite();
+        turn = c.takeWriteTurn();
         run(*stmts_.begin);
         for (current = 0; current < batch.size(); ++current) {
             // The request id first: a duplicate is refused before anything else is written.
@@ -448,6 +452,7 @@ void SqliteMessageStore::writeBatch(std::vector<Pending>& batch) {
             failRest(errors, error);
         }
     }
+    if (turn.owns_lock()) turn.unlock();
     if (retryWithSavepoints) {
         fallbacks_.fetch_add(1);
         errors.assign(batch.size(), std::nullopt);
@@ -461,8 +466,10 @@ void SqliteMessageStore::writeBatch(std::vector<Pending>& batch) {
 void SqliteMessageStore::writeBatchWithSavepoints(std::vector<Pending>& batch,
                                                   std::vector<std::optional<StoreError>>& errors) {
     Connection& c = *writerConn_;
+    std::unique_lock<std::timed_mutex> turn;  // held until this function returns
     try {
         c.admitWrite();
+        turn = c.takeWriteTurn();
         run(*stmts_.begin);
     } catch (const std::exception& e) {
         failRest(errors, toStoreError(e));

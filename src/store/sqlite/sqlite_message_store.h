@@ -21,6 +21,7 @@
 #include "store/sqlite/connection.h"
 #include "store/sqlite/full_disk_gate.h"
 #include "store/sqlite/intake_first.h"
+#include "store/sqlite/write_turn.h"
 
 namespace sc::store::sqlite {
 
@@ -46,11 +47,12 @@ public:
     // Opens the write and checkpoint connections (throws SQLite::Exception) and starts the
     // writer and checkpointer threads. The writer tells `intakeFirst` (when given) about each
     // batch, so that the delivery queue's writes give way to it. The writer's transactions wait
-    // behind `fullDisk` (when given), and the checkpointer is what opens it again.
+    // behind `fullDisk` (when given), and the checkpointer is what opens it again. They take
+    // turns with the backend's other writers through `writeTurn` (when given).
     SqliteMessageStore(const std::string& path, int busyTimeoutMs, size_t maxBatch,
                        ConnectionPool& readers, ErrorSink onError,
                        CheckpointPolicy checkpoints = {}, IntakeFirst* intakeFirst = nullptr,
-                       FullDiskGate* fullDisk = nullptr);
+                       FullDiskGate* fullDisk = nullptr, WriteTurn* writeTurn = nullptr);
     ~SqliteMessageStore() override;
 
     void enqueue(NewMessage message, EnqueueDone done) override;

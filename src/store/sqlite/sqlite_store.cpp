@@ -13,6 +13,7 @@
 #include "store/sqlite/sqlite_retention_store.h"
 #include "store/sqlite/sqlite_session_store.h"
 #include "store/sqlite/sqlite_template_store.h"
+#include "store/sqlite/write_turn.h"
 
 namespace sc::store {
 
@@ -22,7 +23,10 @@ struct SqliteBackend::Impl {
           fullDisk(options.clock != nullptr ? *options.clock : systemClock, options.onError,
                    options.onNotice),
           pool(options.path, options.busyTimeoutMs, options.maxIdleConnections,
-               [this](sqlite::Connection& c) { c.guardWritesWith(fullDisk); }) {
+               [this](sqlite::Connection& c) {
+                   c.guardWritesWith(fullDisk);
+                   c.takeTurnsWith(writeTurn);
+               }) {
         try {
             // Migrate before any other connection prepares statements against the schema.
             auto first = std::make_unique<sqlite::Connection>(options.path, options.busyTimeoutMs);
@@ -37,7 +41,7 @@ struct SqliteBackend::Impl {
             retention = std::make_unique<sqlite::SqliteRetentionStore>(pool);
             messages = std::make_unique<sqlite::SqliteMessageStore>(
                 options.path, options.busyTimeoutMs, options.maxBatch, pool, options.onError,
-                sqlite::CheckpointPolicy{}, &intakeFirst, &fullDisk);
+                sqlite::CheckpointPolicy{}, &intakeFirst, &fullDisk, &writeTurn);
         } catch (const std::exception& e) {
             // append(): "literal" + std::string&& trips a false -Wrestrict in g++ 12 at -O2.
             throw std::runtime_error(std::string("cannot open SQLite database '")
@@ -51,6 +55,8 @@ struct SqliteBackend::Impl {
     SystemClock systemClock;  // when the options name no clock
     // Every connection on the file writes behind it; declared before them all.
     sqlite::FullDiskGate fullDisk;
+    // Every write transaction on the file takes its turn here (write_turn.h).
+    sqlite::WriteTurn writeTurn;
     // Declared before the stores, so that it outlives them.
     sqlite::ConnectionPool pool;
     sqlite::IntakeFirst intakeFirst;
@@ -104,12 +110,13 @@ std::unique_ptr<QueueStore> SqliteBackend::openQueueStore() {
     // auto-checkpoint would copy the WAL inside the queue's commits, on the scheduler's thread,
     // which a draining queue keeps busy (docs/delivery.md, "Outcome groups").
     sqlite::SqliteMessageStore* messages = impl_->messages.get();
-    return sqlite::openSqliteQueueStore(impl_->options.path, impl_->options.busyTimeoutMs,
-                                        impl_->intakeFirst,
-                                        [messages, gate = &impl_->fullDisk](sqlite::Connection& c) {
-                                            messages->checkpointCommitsOf(c);
-                                            c.guardWritesWith(*gate);
-                                        });
+    return sqlite::openSqliteQueueStore(
+        impl_->options.path, impl_->options.busyTimeoutMs, impl_->intakeFirst,
+        [messages, gate = &impl_->fullDisk, turn = &impl_->writeTurn](sqlite::Connection& c) {
+            messages->checkpointCommitsOf(c);
+            c.guardWritesWith(*gate);
+            c.takeTurnsWith(*turn);
+        });
 }
 
 bool SqliteBackend::writesHeldForFullDisk() const {
