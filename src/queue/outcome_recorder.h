@@ -75,7 +75,8 @@ public:
     // outcome writes that failed (recordAll's caller keeps those and writes them again).
     void setErrorSink(std::function<void(std::string_view)> sink) { onError_ = std::move(sink); }
 
-    // The state and event kind an outcome becomes (exposed for tests and docs).
+    // The state and event kind an outcome becomes (exposed for tests and docs). An empty kind:
+    // the outcome writes no event (an SMS submit).
     store::RecipientState stateFor(const DeliveryOutcome& outcome,
                                    const AttemptContext& context) const;
     static std::string eventKindFor(store::RecipientState state, store::UserKind channel);

@@ -78,7 +78,7 @@ struct OutcomeWrite {
     RecipientState state = RecipientState::Deferred;
     std::optional<int64_t> nextAttemptAtMs;  // Deferred: when the recipient is due again
     AttemptRecord attempt;
-    std::string eventKind;  // docs/delivery.md "Events"
+    std::string eventKind;  // docs/delivery.md "Events"; empty: no event row
     std::string eventPayloadJson = "{}";
     // The event's account, when the caller knows it (the claim read it); unset: looked up.
     std::optional<int64_t> accountId;

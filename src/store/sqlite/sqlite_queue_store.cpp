@@ -439,7 +439,7 @@ private:
             w.recipientKey != 0 && recordState(stmts.recordStateByKey, w.recipientKey);
         if (!byKey && !recordState(stmts.recordState, std::nullopt)) return false;
         insertAttempt(stmts.insertAttempt, w.recipientId, w.attempt);
-        {
+        if (!w.eventKind.empty()) {
             ScopedStatement s(stmts.insertEvent);
             bindTextNoCopy(*s, 1, w.eventKind);
             bindTextNoCopy(*s, 2, w.recipientId);

@@ -65,5 +65,20 @@ TEST(OutcomeRecorderPayload, IsWhatNlohmannWritesForPlainAndOtherText) {
     }
 }
 
+// SendCloud's webhook event names (docs/delivery.md "Events"); an SMS submit has none.
+TEST(OutcomeRecorderEvents, AreSendCloudsEventNamesAndNoneForAnSmsSubmit) {
+    using store::UserKind;
+    EXPECT_EQ(OutcomeRecorder::eventKindFor(RecipientState::Submitted, UserKind::Sms), "");
+    EXPECT_EQ(OutcomeRecorder::eventKindFor(RecipientState::Delivered, UserKind::Sms), "deliver");
+    EXPECT_EQ(OutcomeRecorder::eventKindFor(RecipientState::Deferred, UserKind::Sms),
+              "workererror");
+    EXPECT_EQ(OutcomeRecorder::eventKindFor(RecipientState::Failed, UserKind::Sms), "delivererror");
+    EXPECT_EQ(OutcomeRecorder::eventKindFor(RecipientState::Sandbox, UserKind::Sms), "deliver");
+    EXPECT_EQ(OutcomeRecorder::eventKindFor(RecipientState::Delivered, UserKind::Email), "deliver");
+    EXPECT_EQ(OutcomeRecorder::eventKindFor(RecipientState::Deferred, UserKind::Email),
+              "soft_bounce");
+    EXPECT_EQ(OutcomeRecorder::eventKindFor(RecipientState::Bounced, UserKind::Email), "invalid");
+}
+
 }  // namespace
 }  // namespace sc::queue

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "queue/outcome_recorder.h"
 #include "queue/smsc_id.h"
 #include "sqlite_test_support.h"
 #include "store/queue_store.h"
@@ -201,6 +202,8 @@ protected:
         const auto id = recipientId(message, 0);
         EXPECT_EQ(claim("n1", kT0).size(), 1u);
         auto w = outcome(id, RecipientState::Submitted, kT0 + 1);
+        w.eventKind =
+            queue::OutcomeRecorder::eventKindFor(RecipientState::Submitted, UserKind::Sms);
         w.route = "carrier-a";
         for (const auto& raw : rawIds) w.smscIdForms.push_back(queue::smscIdForms(raw));
         must(queue_->recordOutcome(w));
@@ -233,6 +236,20 @@ TEST_F(SmsReceiptTest, ALongSmsIsDeliveredWhenEveryPartIsWhateverTheSpelling) {
     ASSERT_TRUE(second.newState.has_value());
     EXPECT_EQ(*second.newState, RecipientState::Delivered);
     EXPECT_EQ(stateOf(id), "delivered");
+}
+
+// SendCloud's SMS webhooks have no event for a submit: it writes its attempt and no event row,
+// and the receipt that settles the SMS writes the `deliver` event.
+TEST_F(SmsReceiptTest, ASubmitWritesNoEventAndTheReceiptThatSettlesItDoes) {
+    const auto id = submit({"100"});
+    EXPECT_EQ(countRows(dir_.file("sc.db"), "delivery_attempts"), 1);
+    EXPECT_EQ(countRows(dir_.file("sc.db"), "events"), 0);
+    ASSERT_TRUE(receipt("100", "DELIVRD").newState.has_value());
+    EXPECT_EQ(stateOf(id), "delivered");
+    SQLite::Database raw(dir_.file("sc.db"), SQLite::OPEN_READONLY);
+    EXPECT_EQ(
+        raw.execAndGet("SELECT group_concat(kind || ',' || recipient_id) FROM events").getString(),
+        "deliver," + id);
 }
 
 TEST_F(SmsReceiptTest, AFailedPartDecidesAndAnIntermediateStatDoesNot) {
