@@ -13,7 +13,7 @@
 # (no store-file), sendcloudd syncs each request to disk before it answers: not like for like on
 # durability, in Kannel's favour. Prints a table and, with BENCH_RECORD=1, appends it to
 # bench/README.md. Knobs: SMS_MESSAGES (200000), SMS_BATCH (100), SMS_SESSIONS (8),
-# SMS_WINDOW (100).
+# SMS_WINDOW (100), SMS_ONLY (sendcloudd: that half alone, nothing recorded).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +23,7 @@ MESSAGES=${SMS_MESSAGES:-200000}
 BATCH=${SMS_BATCH:-100}
 SESSIONS=${SMS_SESSIONS:-8}
 WINDOW=${SMS_WINDOW:-100}
+ONLY=${SMS_ONLY:-}
 RECORD=${BENCH_RECORD:-1}
 README=bench/README.md
 SINK=bench/smpp_sink.py
@@ -112,17 +113,21 @@ PY
 mapfile -t PORTS < <(free_ports 4)
 P_SC=${PORTS[0]} P_KADMIN=${PORTS[1]} P_KBOX=${PORTS[2]} P_KSEND=${PORTS[3]}
 
-# 1. The ceiling.
-start_sink ceiling
-CEILING=$(/usr/bin/python3 "$SINK" blast "$SINK_PORT" "$MESSAGES" "$SESSIONS" "$WINDOW" |
-  sed -n 's/^rate //p')
-log "ceiling (blast -> sink): $CEILING submit_sm/s"
+# SMS_ONLY=sendcloudd: the sendcloudd half alone, for A/B runs of two builds (the references
+# print as '-').
+CEILING=- KANNEL=- KANNEL_CPU=-
+if [ "$ONLY" != sendcloudd ]; then
+  # 1. The ceiling.
+  start_sink ceiling
+  CEILING=$(/usr/bin/python3 "$SINK" blast "$SINK_PORT" "$MESSAGES" "$SESSIONS" "$WINDOW" |
+    sed -n 's/^rate //p')
+  log "ceiling (blast -> sink): $CEILING submit_sm/s"
 
-# 2. Kannel: sendsms -> bearerbox -> SMPP -> the sink.
-start_sink kannel
-# Only the SMSC group differs from bench/run.sh's Kannel (lib.sh's start_kannel writes the rest).
-start_kannel "$BENCH_WORK/kannel" "$P_KADMIN" "$P_KBOX" "$P_KSEND" "$(
-  cat <<EOF
+  # 2. Kannel: sendsms -> bearerbox -> SMPP -> the sink.
+  start_sink kannel
+  # Only the SMSC group differs from bench/run.sh's Kannel (lib.sh's start_kannel writes the rest).
+  start_kannel "$BENCH_WORK/kannel" "$P_KADMIN" "$P_KBOX" "$P_KSEND" "$(
+    cat <<EOF
 group = smsc
 smsc = smpp
 smsc-id = sink
@@ -134,16 +139,17 @@ smsc-password = pw
 system-type = "bench"
 max-pending-submits = $WINDOW
 EOF
-)"
-k_cpu0=$(cpu_ticks "${KANNEL_PIDS[@]}")
-t0=$(now_ms)
-feed "http://127.0.0.1:$P_KSEND/cgi-bin/sendsms?username=bench&password=benchpw&text=Hello+from+the+benchmark" \
-  to " " GET
-t1=$(wait_count "$BENCH_WORK/kannel.count" "$MESSAGES" 300)
-KANNEL=$(rate "$MESSAGES" $((t1 - t0)))
-KANNEL_CPU=$(cpu_per_sms $(($(cpu_ticks "${KANNEL_PIDS[@]}") - k_cpu0)))
-log "Kannel (sendsms -> bearerbox -> sink): $KANNEL SMS/s, $KANNEL_CPU ms CPU per SMS"
-for p in "${KANNEL_PIDS[@]}"; do stop_pid "$p"; done
+  )"
+  k_cpu0=$(cpu_ticks "${KANNEL_PIDS[@]}")
+  t0=$(now_ms)
+  feed "http://127.0.0.1:$P_KSEND/cgi-bin/sendsms?username=bench&password=benchpw&text=Hello+from+the+benchmark" \
+    to " " GET
+  t1=$(wait_count "$BENCH_WORK/kannel.count" "$MESSAGES" 300)
+  KANNEL=$(rate "$MESSAGES" $((t1 - t0)))
+  KANNEL_CPU=$(cpu_per_sms $(($(cpu_ticks "${KANNEL_PIDS[@]}") - k_cpu0)))
+  log "Kannel (sendsms -> bearerbox -> sink): $KANNEL SMS/s, $KANNEL_CPU ms CPU per SMS"
+  for p in "${KANNEL_PIDS[@]}"; do stop_pid "$p"; done
+fi
 
 # 3. sendcloudd: /smsapi/send -> queue -> SMPP -> the sink, recorded `submitted`.
 start_sink sendcloudd
@@ -206,4 +212,4 @@ sendcloudd accepted the $MESSAGES SMS over HTTP at $ACCEPTED SMS/s; mean submit_
 EOF
 )
 printf '%s\n' "$summary"
-if [ "$RECORD" = 1 ]; then printf '%s\n' "$summary" >>"$README"; fi
+if [ "$RECORD" = 1 ] && [ -z "$ONLY" ]; then printf '%s\n' "$summary" >>"$README"; fi
