@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <stdexcept>
 #include <thread>
 
@@ -24,15 +25,27 @@ int64_t rows(Connection& c) {
     return s->getColumn(0).getInt64();
 }
 
-TEST(WriteTurnTest, AWriterWaitingForItsTurnIsHandedTheLockWithoutPollingForIt) {
-    TempDir dir;
-    const std::string path = dir.file("turn.db");
-    WriteTurn turn;
-    Connection holder(path, 60000);
-    Connection waiter(path, 60000);
-    holder.exec("CREATE TABLE t (x INTEGER)");
-    holder.takeTurnsWith(turn);
-    waiter.takeTurnsWith(turn);
+// A database with table t, and connections on it that take turns through turn_.
+class WriteTurnTest : public ::testing::Test {
+protected:
+    std::unique_ptr<Connection> open(int busyTimeoutMs) {
+        auto c = std::make_unique<Connection>(path_, busyTimeoutMs);
+        c->exec("CREATE TABLE IF NOT EXISTS t (x INTEGER)");
+        c->takeTurnsWith(turn_);
+        return c;
+    }
+
+    TempDir dir_;
+    const std::string path_ = dir_.file("turn.db");
+    WriteTurn turn_;
+};
+
+TEST_F(WriteTurnTest, AWriterWaitingForItsTurnIsHandedTheLockWithoutPollingForIt) {
+    auto holderConnection = open(60000);
+    auto waiterConnection = open(60000);
+    Connection& holder = *holderConnection;
+    Connection& waiter = *waiterConnection;
+    WriteTurn& turn = turn_;
 
     std::atomic<bool> inside{false};
     std::atomic<bool> release{false};
@@ -62,15 +75,11 @@ TEST(WriteTurnTest, AWriterWaitingForItsTurnIsHandedTheLockWithoutPollingForIt) 
     EXPECT_EQ(holder.busyWaits(), 0u);
 }
 
-TEST(WriteTurnTest, ATurnThatDoesNotComeWithinTheBusyTimeoutFailsAsBusy) {
-    TempDir dir;
-    const std::string path = dir.file("turn.db");
-    WriteTurn turn;
-    Connection waiter(path, 100);
-    waiter.exec("CREATE TABLE t (x INTEGER)");
-    waiter.takeTurnsWith(turn);
+TEST_F(WriteTurnTest, ATurnThatDoesNotComeWithinTheBusyTimeoutFailsAsBusy) {
+    auto waiterConnection = open(100);
+    Connection& waiter = *waiterConnection;
 
-    auto held = turn.take(std::chrono::milliseconds(0));
+    auto held = turn_.take(std::chrono::milliseconds(0));
     const auto start = std::chrono::steady_clock::now();
     try {
         inWriteTransaction(waiter, [&] { return waiter.exec("INSERT INTO t VALUES (1)"); });
@@ -87,13 +96,9 @@ TEST(WriteTurnTest, ATurnThatDoesNotComeWithinTheBusyTimeoutFailsAsBusy) {
     EXPECT_EQ(rows(waiter), 1);
 }
 
-TEST(WriteTurnTest, TheTurnIsGivenBackAfterARolledBackTransaction) {
-    TempDir dir;
-    const std::string path = dir.file("turn.db");
-    WriteTurn turn;
-    Connection c(path, 1000);
-    c.exec("CREATE TABLE t (x INTEGER)");
-    c.takeTurnsWith(turn);
+TEST_F(WriteTurnTest, TheTurnIsGivenBackAfterARolledBackTransaction) {
+    auto connection = open(1000);
+    Connection& c = *connection;
 
     EXPECT_THROW(inWriteTransaction(c,
                                     [&]() -> int {
@@ -104,9 +109,9 @@ TEST(WriteTurnTest, TheTurnIsGivenBackAfterARolledBackTransaction) {
     EXPECT_FALSE(c.inTransaction());
     EXPECT_EQ(rows(c), 0);
     // Free at once: taking it does not wait.
-    auto again = turn.take(std::chrono::milliseconds(0));
+    auto again = turn_.take(std::chrono::milliseconds(0));
     EXPECT_TRUE(again.owns_lock());
-    EXPECT_EQ(turn.waits(), 0u);
+    EXPECT_EQ(turn_.waits(), 0u);
 }
 
 }  // namespace
