@@ -23,10 +23,7 @@ struct SqliteBackend::Impl {
           fullDisk(options.clock != nullptr ? *options.clock : systemClock, options.onError,
                    options.onNotice),
           pool(options.path, options.busyTimeoutMs, options.maxIdleConnections,
-               [this](sqlite::Connection& c) {
-                   c.guardWritesWith(fullDisk);
-                   c.takeTurnsWith(writeTurn);
-               }) {
+               [this](sqlite::Connection& c) { followWriteRules(c); }) {
         try {
             // Migrate before any other connection prepares statements against the schema.
             auto first = std::make_unique<sqlite::Connection>(options.path, options.busyTimeoutMs);
@@ -49,6 +46,13 @@ struct SqliteBackend::Impl {
                                          .append("': ")
                                          .append(e.what()));
         }
+    }
+
+    // What every connection that writes to the file obeys: the full-disk gate and the write
+    // turn. (The intake writer is given both by its store.)
+    void followWriteRules(sqlite::Connection& c) {
+        c.guardWritesWith(fullDisk);
+        c.takeTurnsWith(writeTurn);
     }
 
     SqliteOptions options;
@@ -110,13 +114,12 @@ std::unique_ptr<QueueStore> SqliteBackend::openQueueStore() {
     // auto-checkpoint would copy the WAL inside the queue's commits, on the scheduler's thread,
     // which a draining queue keeps busy (docs/delivery.md, "Outcome groups").
     sqlite::SqliteMessageStore* messages = impl_->messages.get();
-    return sqlite::openSqliteQueueStore(
-        impl_->options.path, impl_->options.busyTimeoutMs, impl_->intakeFirst,
-        [messages, gate = &impl_->fullDisk, turn = &impl_->writeTurn](sqlite::Connection& c) {
-            messages->checkpointCommitsOf(c);
-            c.guardWritesWith(*gate);
-            c.takeTurnsWith(*turn);
-        });
+    return sqlite::openSqliteQueueStore(impl_->options.path, impl_->options.busyTimeoutMs,
+                                        impl_->intakeFirst,
+                                        [messages, impl = impl_.get()](sqlite::Connection& c) {
+                                            messages->checkpointCommitsOf(c);
+                                            impl->followWriteRules(c);
+                                        });
 }
 
 bool SqliteBackend::writesHeldForFullDisk() const {

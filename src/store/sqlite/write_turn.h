@@ -32,7 +32,7 @@ public:
 
     // Threads waiting for the turn right now (for tests).
     uint64_t waiting() const { return waiting_.load(std::memory_order_relaxed); }
-    // How often a writer had to wait for the turn.
+    // How often a writer had to wait for the turn (for tests).
     uint64_t waits() const { return waits_.load(std::memory_order_relaxed); }
 
 private:
